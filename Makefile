@@ -1,0 +1,95 @@
+# timebank — the project's verbs. `make help` lists them.
+#
+# Everything is installed from the project's own pinned files (package-lock.json,
+# requirements-lint.txt, Cargo.lock): a fresh machine needs only node/npm, python3, cargo, gcc.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT      := $(CURDIR)
+BIN       := $(ROOT)/node_modules/.bin
+FORGE     := $(BIN)/forge
+ANVIL     := $(BIN)/anvil
+CAST      := $(BIN)/cast
+VENV      := $(ROOT)/.venv
+CONTRACTS := $(ROOT)/contracts
+export PATH := $(BIN):$(PATH)
+# Foundry must never reach for the network (compiler lists, signatures, updates).
+export FOUNDRY_OFFLINE := true
+
+TOOLS_STAMP := node_modules/.timebank-tools
+LINT_STAMP  := .venv/.timebank-lint
+
+.PHONY: help
+help: ## List the verbs
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+# ---- toolchain ------------------------------------------------------------------------------
+
+.PHONY: tools
+tools: $(TOOLS_STAMP) ## Install forge/anvil/cast, solc-js and OpenZeppelin from package-lock.json
+
+$(TOOLS_STAMP): package.json package-lock.json tools/solc
+	@command -v node >/dev/null || { echo "make tools: node is missing (need Node.js >= 18 with npm)" >&2; exit 1; }
+	@command -v npm >/dev/null || { echo "make tools: npm is missing" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@$(FORGE) --version | head -1
+	@$(ROOT)/tools/solc --version | tail -1
+	@touch $@
+
+$(LINT_STAMP): requirements-lint.txt
+	@command -v python3 >/dev/null || { echo "make lint: python3 is missing" >&2; exit 1; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-lint.txt
+	@touch $@
+
+# ---- build and test -------------------------------------------------------------------------
+
+.PHONY: build
+build: tools ## Compile the contracts
+	cd $(CONTRACTS) && $(FORGE) build
+
+.PHONY: test
+test: test-contracts ## Run every test the project has
+	@echo "make test: all suites passed"
+
+.PHONY: test-contracts
+test-contracts: tools ## Forge unit, fuzz, role-matrix and invariant tests, plus the canary
+	cd $(CONTRACTS) && $(FORGE) fmt --check
+	cd $(CONTRACTS) && $(FORGE) test --no-match-path 'test/canary/*' | tee $(ROOT)/target/forge-test.log
+	@tail -n 3 $(ROOT)/target/forge-test.log | sed -nE 's/.*: ([0-9]+) tests passed, ([0-9]+) failed, ([0-9]+) skipped.*/contracts: \1 passed, \2 failed, \3 skipped/p'
+	@$(ROOT)/tools/check-canary
+
+$(shell mkdir -p target)
+
+.PHONY: gas
+gas: tools ## Print `NAME GAS` per operation, measured in one forge run
+	@cd $(CONTRACTS) && $(FORGE) test --match-contract GasReport --isolate -vv \
+		| sed -nE 's/^ +GAS ([a-z0-9_]+) ([0-9]+)$$/\1 \2/p' | tee $(ROOT)/target/gas.txt
+	@test -s $(ROOT)/target/gas.txt || { echo "make gas: no figures printed" >&2; exit 1; }
+
+# ---- quality --------------------------------------------------------------------------------
+
+.PHONY: lint
+lint: tools $(LINT_STAMP) ## forge fmt --check and Slither (fails on medium or high findings)
+	cd $(CONTRACTS) && $(FORGE) fmt --check
+	cd $(CONTRACTS) && $(VENV)/bin/slither . --config-file slither.config.json
+
+.PHONY: fmt
+fmt: tools ## Format the contracts
+	cd $(CONTRACTS) && $(FORGE) fmt
+
+# ---- local chain ----------------------------------------------------------------------------
+
+.PHONY: anvil
+anvil: tools ## Start a local anvil chain in the foreground (127.0.0.1:8545)
+	$(ROOT)/anvil-scripts/anvil.sh
+
+.PHONY: deploy
+deploy: tools ## Deploy and wire the contracts on the running anvil; writes contracts/deployments/
+	$(ROOT)/anvil-scripts/deploy.sh
+
+.PHONY: clean
+clean: ## Remove build outputs (keeps installed tools)
+	rm -rf target $(CONTRACTS)/out $(CONTRACTS)/cache

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Roles} from "./Roles.sol";
+import {TimebankManaged} from "./TimebankManaged.sol";
+import {MemberStatus, RiskLevel} from "./Types.sol";
+import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
+import {ITimeCoin} from "./interfaces/ITimeCoin.sol";
+import {ITimebankAccess} from "./interfaces/ITimebankAccess.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
+/// @title IdentityRegistry: members registered once, after review, valid at every branch
+/// @notice A member is submitted by an operator of the home branch and goes live only when a
+/// different operator of that branch approves. Every change emits an event naming the branch
+/// and the acting operator, supervisor or admin.
+/// @dev Invariants: a record's `memberId` is non-zero exactly when it exists; an address that
+/// was recovered away from is retired and can never be registered again; `Closed` is final.
+contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
+    mapping(address account => Member) private _members;
+    mapping(address account => bool) private _retired;
+    RiskAlert[] private _alerts;
+    uint48 private _lastMemberId;
+
+    /// @notice The coin whose balances follow a wallet recovery; set once wired.
+    ITimeCoin public timeCoin;
+
+    constructor(ITimebankAccess access_, address forwarder) TimebankManaged(access_, forwarder) {}
+
+    /// @notice Sets the TimeCoin contract moved on recovery. Platform admin only.
+    function setTimeCoin(ITimeCoin timeCoin_) external {
+        address admin = _requireRole(Roles.ADMIN);
+        timeCoin = timeCoin_;
+        emit TimeCoinSet(address(timeCoin_), admin);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function submitMember(
+        address account,
+        uint32 branchId,
+        bytes32 commitment,
+        bytes calldata encryptedData
+    ) external returns (uint48 memberId) {
+        address operator = _requireOperator(branchId);
+        if (account == address(0)) revert IdentityRegistryZeroAddress();
+        if (_members[account].memberId != 0 || _retired[account]) {
+            revert IdentityRegistryAlreadyRegistered(account);
+        }
+        _checkProfile(commitment, encryptedData);
+
+        memberId = ++_lastMemberId;
+        Member storage m = _members[account];
+        m.memberId = memberId;
+        m.homeBranch = branchId;
+        m.status = MemberStatus.Pending;
+        m.profileVersion = 1;
+        m.submittedAt = uint40(block.timestamp);
+        m.updatedAt = uint40(block.timestamp);
+        m.submittedBy = operator;
+        m.profileCommitment = commitment;
+
+        emit MemberSubmitted(account, memberId, branchId, operator);
+        emit ProfileUpdated(account, memberId, branchId, 1, commitment, encryptedData, operator);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function approveMember(address account) external {
+        Member storage m = _member(account);
+        address operator = _requireOperator(m.homeBranch);
+        if (operator == m.submittedBy) revert IdentityRegistrySelfApproval(operator);
+        _requireStatus(account, m, MemberStatus.Pending);
+        m.activatedAt = uint40(block.timestamp);
+        _setStatus(account, m, MemberStatus.Active, operator, bytes32(0));
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function rejectMember(address account, bytes32 reasonHash) external {
+        Member storage m = _member(account);
+        address operator = _requireOperator(m.homeBranch);
+        _requireStatus(account, m, MemberStatus.Pending);
+        _setStatus(account, m, MemberStatus.Closed, operator, reasonHash);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function suspendMember(address account, bytes32 reasonHash) external {
+        Member storage m = _member(account);
+        address actor = _requireOperatorOrSupervisor(m.homeBranch);
+        _requireStatus(account, m, MemberStatus.Active);
+        _setStatus(account, m, MemberStatus.Suspended, actor, reasonHash);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function reinstateMember(address account, bytes32 reasonHash) external {
+        Member storage m = _member(account);
+        address actor = _requireOperatorOrSupervisor(m.homeBranch);
+        _requireStatus(account, m, MemberStatus.Suspended);
+        _setStatus(account, m, MemberStatus.Active, actor, reasonHash);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function closeMember(address account, bytes32 reasonHash) external {
+        Member storage m = _member(account);
+        address operator = _requireOperator(m.homeBranch);
+        if (m.status == MemberStatus.Closed) {
+            revert IdentityRegistryInvalidStatus(account, m.status);
+        }
+        m.pendingMoveTo = 0;
+        _setStatus(account, m, MemberStatus.Closed, operator, reasonHash);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function updateProfile(address account, bytes32 commitment, bytes calldata encryptedData)
+        external
+    {
+        Member storage m = _member(account);
+        address operator = _requireOperator(m.homeBranch);
+        if (m.status == MemberStatus.Closed) {
+            revert IdentityRegistryInvalidStatus(account, m.status);
+        }
+        _checkProfile(commitment, encryptedData);
+        uint32 version = ++m.profileVersion;
+        m.profileCommitment = commitment;
+        m.updatedAt = uint40(block.timestamp);
+        emit ProfileUpdated(
+            account, m.memberId, m.homeBranch, version, commitment, encryptedData, operator
+        );
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function requestMove(address account, uint32 toBranch) external {
+        Member storage m = _member(account);
+        address actor = _msgSender();
+        if (actor != account) _requireOperator(m.homeBranch);
+        _requireStatus(account, m, MemberStatus.Active);
+        if (toBranch == m.homeBranch || !access.isActiveBranch(toBranch)) {
+            revert IdentityRegistryInvalidMoveTarget(toBranch);
+        }
+        m.pendingMoveTo = toBranch;
+        m.updatedAt = uint40(block.timestamp);
+        emit MoveRequested(account, m.memberId, m.homeBranch, toBranch, actor);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function acceptMove(address account) external {
+        Member storage m = _member(account);
+        uint32 toBranch = m.pendingMoveTo;
+        if (toBranch == 0) revert IdentityRegistryNoPendingMove(account);
+        address operator = _requireOperator(toBranch);
+        _requireStatus(account, m, MemberStatus.Active);
+        uint32 fromBranch = m.homeBranch;
+        m.homeBranch = toBranch;
+        m.pendingMoveTo = 0;
+        m.updatedAt = uint40(block.timestamp);
+        emit MemberMoved(account, m.memberId, toBranch, fromBranch, operator);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function cancelMove(address account) external {
+        Member storage m = _member(account);
+        uint32 toBranch = m.pendingMoveTo;
+        if (toBranch == 0) revert IdentityRegistryNoPendingMove(account);
+        address actor = _msgSender();
+        if (
+            actor != account && !access.isOperator(actor, m.homeBranch)
+                && !access.isOperator(actor, toBranch)
+        ) {
+            revert IAccessControl.AccessControlUnauthorizedAccount(actor, Roles.operator(toBranch));
+        }
+        m.pendingMoveTo = 0;
+        m.updatedAt = uint40(block.timestamp);
+        emit MoveCancelled(account, m.memberId, m.homeBranch, toBranch, actor);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function setRiskLevel(address account, RiskLevel level, bytes32 reasonHash) external {
+        Member storage m = _member(account);
+        address actor = _requireOperatorOrSupervisor(m.homeBranch);
+        if ((level == RiskLevel.Blocked || m.risk == RiskLevel.Blocked) && !_isSupervisor(actor)) {
+            revert IdentityRegistryBlockedNeedsSupervisor(actor);
+        }
+        _setRisk(account, m, level, actor, reasonHash);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function raiseRiskAlert(address account, bytes32 reasonHash)
+        external
+        returns (uint256 alertId)
+    {
+        address partner = _requireRole(Roles.PARTNER);
+        _member(account);
+        _alerts.push(
+            RiskAlert({account: account, partner: partner, assessed: false, reasonHash: reasonHash})
+        );
+        alertId = _alerts.length;
+        emit RiskAlertRaised(alertId, account, partner, reasonHash);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function assessRiskAlert(uint256 alertId, RiskLevel level, bytes32 reasonHash) external {
+        address supervisor = _requireRole(Roles.SUPERVISOR);
+        if (alertId == 0 || alertId > _alerts.length || _alerts[alertId - 1].assessed) {
+            revert IdentityRegistryInvalidAlert(alertId);
+        }
+        RiskAlert storage alert = _alerts[alertId - 1];
+        alert.assessed = true;
+        address account = alert.account;
+        Member storage m = _members[account];
+        // The member may have been recovered to a new wallet since the alert; the old address
+        // then has no record and the assessment is recorded without a level change.
+        if (m.memberId != 0 && m.risk != level) {
+            _setRisk(account, m, level, supervisor, reasonHash);
+        }
+        emit RiskAlertAssessed(alertId, account, supervisor, level, reasonHash);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function recoverMember(address previousAccount, address newAccount, bytes32 reasonHash)
+        external
+    {
+        address admin = _requireRole(Roles.ADMIN);
+        Member memory m = _member(previousAccount);
+        if (m.status == MemberStatus.Closed) {
+            revert IdentityRegistryInvalidStatus(previousAccount, m.status);
+        }
+        if (newAccount == address(0)) revert IdentityRegistryZeroAddress();
+        if (_members[newAccount].memberId != 0 || _retired[newAccount]) {
+            revert IdentityRegistryAlreadyRegistered(newAccount);
+        }
+        m.updatedAt = uint40(block.timestamp);
+        _members[newAccount] = m;
+        delete _members[previousAccount];
+        _retired[previousAccount] = true;
+        emit MemberRecovered(
+            previousAccount, newAccount, m.memberId, m.homeBranch, admin, reasonHash
+        );
+
+        // State is final before the call; the coin is a trusted platform contract.
+        ITimeCoin coin = timeCoin;
+        if (address(coin) != address(0)) coin.recoverBalance(previousAccount, newAccount);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function member(address account) external view returns (Member memory) {
+        return _members[account];
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function memberIdOf(address account) external view returns (uint48) {
+        return _members[account].memberId;
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function verifyProfile(address account, bytes32 commitment) external view returns (bool) {
+        Member storage m = _members[account];
+        return m.memberId != 0 && commitment != bytes32(0) && m.profileCommitment == commitment;
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function canTransact(address account) external view returns (bool) {
+        Member storage m = _members[account];
+        return m.status == MemberStatus.Active && m.risk != RiskLevel.Blocked;
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function riskAlert(uint256 alertId) external view returns (RiskAlert memory) {
+        if (alertId == 0 || alertId > _alerts.length) revert IdentityRegistryInvalidAlert(alertId);
+        return _alerts[alertId - 1];
+    }
+
+    function _member(address account) private view returns (Member storage m) {
+        m = _members[account];
+        if (m.memberId == 0) revert IdentityRegistryUnknownMember(account);
+    }
+
+    function _requireOperatorOrSupervisor(uint32 branchId) private view returns (address actor) {
+        actor = _msgSender();
+        if (!access.isOperator(actor, branchId) && !_isSupervisor(actor)) {
+            revert IAccessControl.AccessControlUnauthorizedAccount(actor, Roles.operator(branchId));
+        }
+    }
+
+    function _requireStatus(address account, Member storage m, MemberStatus expected) private view {
+        if (m.status != expected) revert IdentityRegistryInvalidStatus(account, m.status);
+    }
+
+    function _setStatus(
+        address account,
+        Member storage m,
+        MemberStatus status,
+        address actor,
+        bytes32 reasonHash
+    ) private {
+        MemberStatus previous = m.status;
+        m.status = status;
+        m.updatedAt = uint40(block.timestamp);
+        emit MemberStatusChanged(
+            account, m.memberId, m.homeBranch, previous, status, actor, reasonHash
+        );
+    }
+
+    function _setRisk(
+        address account,
+        Member storage m,
+        RiskLevel level,
+        address actor,
+        bytes32 reasonHash
+    ) private {
+        RiskLevel previous = m.risk;
+        if (previous == level) revert IdentityRegistryUnchangedRisk(account, level);
+        m.risk = level;
+        m.updatedAt = uint40(block.timestamp);
+        emit RiskLevelChanged(account, m.memberId, m.homeBranch, previous, level, actor, reasonHash);
+    }
+
+    function _checkProfile(bytes32 commitment, bytes calldata encryptedData) private pure {
+        if (commitment == bytes32(0) || encryptedData.length == 0) {
+            revert IdentityRegistryInvalidProfile();
+        }
+    }
+}

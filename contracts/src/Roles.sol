@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title Flat roles of the time bank
+/// @notice AccessControl role ids held in TimebankAccess. The platform admin is
+/// AccessControl's `DEFAULT_ADMIN_ROLE` (0x00); branch operators and credential issuers have
+/// per-branch and per-type roles (see `TimebankAccess.operatorRole` and `issuerRole`).
+library Roles {
+    /// @notice The platform admin: AccessControl's `DEFAULT_ADMIN_ROLE`.
+    bytes32 internal constant ADMIN = 0x00;
+    /// @notice Decides supervision cases, sets any risk level including Blocked, assesses
+    /// partner risk alerts.
+    bytes32 internal constant SUPERVISOR = keccak256("timebank.role.supervisor");
+    /// @notice Partner institution: may raise risk alerts on members.
+    bytes32 internal constant PARTNER = keccak256("timebank.role.partner");
+    /// @notice Read-only oversight; used by the gateway to scope reads of the access log.
+    bytes32 internal constant AUDITOR = keccak256("timebank.role.auditor");
+    /// @notice Held by the ServiceLedger contract: mints rewards and moves service payments.
+    bytes32 internal constant LEDGER = keccak256("timebank.role.ledger");
+
+    /// @dev Prefixes of the derived per-branch and per-type roles.
+    bytes32 internal constant OPERATOR_PREFIX = keccak256("timebank.role.operator");
+    bytes32 internal constant ISSUER_PREFIX = keccak256("timebank.role.issuer");
+
+    function operator(uint32 branchId) internal pure returns (bytes32) {
+        return keccak256(abi.encode(OPERATOR_PREFIX, branchId));
+    }
+
+    function issuer(uint32 typeId) internal pure returns (bytes32) {
+        return keccak256(abi.encode(ISSUER_PREFIX, typeId));
+    }
+}

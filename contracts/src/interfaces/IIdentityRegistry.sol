@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {MemberStatus, RiskLevel} from "../Types.sol";
+
+/// @title Members of the time bank, registered once and valid at every branch
+/// @notice Private data never touches the chain: a member record holds a commitment (hash) to
+/// the canonical profile, and each profile version publishes the encrypted data package in
+/// `ProfileUpdated`, readable only through the gateways of roles that may decrypt it.
+interface IIdentityRegistry {
+    /// @notice A member record. Packed: the first seven fields share one storage slot, which is
+    /// all a coin movement reads.
+    struct Member {
+        uint48 memberId; // stable across wallet recovery; credentials are keyed by it
+        uint32 homeBranch;
+        MemberStatus status;
+        RiskLevel risk;
+        uint32 profileVersion;
+        uint40 submittedAt;
+        uint40 activatedAt;
+        uint40 updatedAt;
+        address submittedBy; // the operator whose submission needs a second operator's review
+        uint32 pendingMoveTo; // branch asked to accept the member, or 0
+        bytes32 profileCommitment;
+    }
+
+    /// @notice A partner institution's risk warning on a member.
+    struct RiskAlert {
+        address account;
+        address partner;
+        bool assessed;
+        bytes32 reasonHash;
+    }
+
+    /// @notice An operator submitted a new member for review.
+    event MemberSubmitted(
+        address indexed account, uint48 indexed memberId, uint32 indexed branchId, address operator
+    );
+    /// @notice A new profile version: its commitment and encrypted data package.
+    event ProfileUpdated(
+        address indexed account,
+        uint48 indexed memberId,
+        uint32 indexed branchId,
+        uint32 version,
+        bytes32 commitment,
+        bytes encryptedData,
+        address operator
+    );
+    /// @notice A member's status changed (approval, rejection, suspension, reinstatement,
+    /// closure). `actor` is the operator or supervisor who made the change.
+    event MemberStatusChanged(
+        address indexed account,
+        uint48 indexed memberId,
+        uint32 indexed branchId,
+        MemberStatus previous,
+        MemberStatus current,
+        address actor,
+        bytes32 reasonHash
+    );
+    /// @notice A move to `toBranch` was requested; that branch's operators may accept it.
+    event MoveRequested(
+        address indexed account,
+        uint48 indexed memberId,
+        uint32 fromBranch,
+        uint32 toBranch,
+        address actor
+    );
+    /// @notice A pending move was withdrawn or declined.
+    event MoveCancelled(
+        address indexed account,
+        uint48 indexed memberId,
+        uint32 fromBranch,
+        uint32 toBranch,
+        address actor
+    );
+    /// @notice The receiving branch accepted the member; it is now their home branch.
+    event MemberMoved(
+        address indexed account,
+        uint48 indexed memberId,
+        uint32 indexed toBranch,
+        uint32 fromBranch,
+        address operator
+    );
+    /// @notice A member's risk level changed.
+    event RiskLevelChanged(
+        address indexed account,
+        uint48 indexed memberId,
+        uint32 indexed branchId,
+        RiskLevel previous,
+        RiskLevel current,
+        address actor,
+        bytes32 reasonHash
+    );
+    /// @notice A partner institution raised a risk alert on a member.
+    event RiskAlertRaised(
+        uint256 indexed alertId,
+        address indexed account,
+        address indexed partner,
+        bytes32 reasonHash
+    );
+    /// @notice A supervisor assessed a partner's risk alert and set the resulting level.
+    event RiskAlertAssessed(
+        uint256 indexed alertId,
+        address indexed account,
+        address indexed supervisor,
+        RiskLevel level,
+        bytes32 reasonHash
+    );
+    /// @notice A member's identity, credentials and coins moved to a new wallet.
+    event MemberRecovered(
+        address indexed previousAccount,
+        address indexed newAccount,
+        uint48 indexed memberId,
+        uint32 branchId,
+        address admin,
+        bytes32 reasonHash
+    );
+    /// @notice The TimeCoin contract whose balances follow a recovery was set.
+    event TimeCoinSet(address indexed timeCoin, address indexed admin);
+
+    /// @notice `account` has no member record.
+    error IdentityRegistryUnknownMember(address account);
+    /// @notice `account` is already registered, or was retired by a recovery.
+    error IdentityRegistryAlreadyRegistered(address account);
+    /// @notice The member's status is `status`, which does not allow this change.
+    error IdentityRegistryInvalidStatus(address account, MemberStatus status);
+    /// @notice The operator who submitted a member cannot also approve it.
+    error IdentityRegistrySelfApproval(address operator);
+    /// @notice A profile needs a non-zero commitment and a non-empty encrypted package.
+    error IdentityRegistryInvalidProfile();
+    /// @notice `account` is the zero address.
+    error IdentityRegistryZeroAddress();
+    /// @notice `branchId` is not an active branch other than the member's home branch.
+    error IdentityRegistryInvalidMoveTarget(uint32 branchId);
+    /// @notice The member has no pending move.
+    error IdentityRegistryNoPendingMove(address account);
+    /// @notice Only a supervisor may set or lift the Blocked level.
+    error IdentityRegistryBlockedNeedsSupervisor(address actor);
+    /// @notice The level is already `level`.
+    error IdentityRegistryUnchangedRisk(address account, RiskLevel level);
+    /// @notice `alertId` does not exist or was already assessed.
+    error IdentityRegistryInvalidAlert(uint256 alertId);
+
+    /// @notice Submits `account` for review at `branchId`. Operator of `branchId` only.
+    function submitMember(
+        address account,
+        uint32 branchId,
+        bytes32 commitment,
+        bytes calldata encryptedData
+    ) external returns (uint48 memberId);
+    /// @notice Activates a Pending member. An operator of the home branch other than the
+    /// submitter.
+    function approveMember(address account) external;
+    /// @notice Rejects a Pending member (Closed). Operator of the home branch.
+    function rejectMember(address account, bytes32 reasonHash) external;
+    /// @notice Active to Suspended. Operator of the home branch or supervisor.
+    function suspendMember(address account, bytes32 reasonHash) external;
+    /// @notice Suspended to Active. Operator of the home branch or supervisor.
+    function reinstateMember(address account, bytes32 reasonHash) external;
+    /// @notice Closes a member for good. Operator of the home branch.
+    function closeMember(address account, bytes32 reasonHash) external;
+    /// @notice Publishes a new profile version. Operator of the home branch.
+    function updateProfile(address account, bytes32 commitment, bytes calldata encryptedData)
+        external;
+    /// @notice Asks `toBranch` to take the member over. The member or an operator of the home
+    /// branch.
+    function requestMove(address account, uint32 toBranch) external;
+    /// @notice Accepts a pending move. Operator of the receiving branch.
+    function acceptMove(address account) external;
+    /// @notice Withdraws or declines a pending move. The member or an operator of either branch.
+    function cancelMove(address account) external;
+    /// @notice Sets the risk level. Supervisor, or operator of the home branch below Blocked.
+    function setRiskLevel(address account, RiskLevel level, bytes32 reasonHash) external;
+    /// @notice Raises a risk alert on a member. Partner institution only.
+    function raiseRiskAlert(address account, bytes32 reasonHash) external returns (uint256 alertId);
+    /// @notice Assesses a partner's alert and sets the member's level. Supervisor only.
+    function assessRiskAlert(uint256 alertId, RiskLevel level, bytes32 reasonHash) external;
+    /// @notice Moves a member's identity, credentials and coins to `newAccount`. Platform admin.
+    function recoverMember(address previousAccount, address newAccount, bytes32 reasonHash) external;
+
+    /// @notice The member record of `account` (all zero when none).
+    function member(address account) external view returns (Member memory);
+    /// @notice The stable member id of `account`, or 0.
+    function memberIdOf(address account) external view returns (uint48);
+    /// @notice Whether `commitment` matches the member's current profile commitment.
+    function verifyProfile(address account, bytes32 commitment) external view returns (bool);
+    /// @notice Whether `account` may send and receive coins: Active and below Blocked risk.
+    function canTransact(address account) external view returns (bool);
+    /// @notice A partner risk alert.
+    function riskAlert(uint256 alertId) external view returns (RiskAlert memory);
+}

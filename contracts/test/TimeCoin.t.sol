@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Purpose, RiskLevel} from "../src/Types.sol";
+import {ITimeCoin} from "../src/interfaces/ITimeCoin.sol";
+import {RecordingMonitor} from "./mocks/RecordingMonitor.sol";
+import {Fixture} from "./utils/Fixture.sol";
+import {vm} from "./utils/Vm.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
+contract TimeCoinTest is Fixture {
+    RecordingMonitor internal recorder;
+    bytes32 internal constant REF = keccak256("invoice 17");
+
+    function setUp() public override {
+        super.setUp();
+        recorder = new RecordingMonitor();
+        vm.prank(admin);
+        coin.setMonitor(recorder);
+    }
+
+    function test_Metadata() public view {
+        vm.assertEq(coin.name(), "Time Coin");
+        vm.assertEq(coin.symbol(), "TIME");
+        vm.assertEq(uint256(coin.decimals()), 18);
+        vm.assertEq(coin.totalSupply(), 3 * START_BALANCE);
+    }
+
+    function test_PayCarriesPurposeAndReachesMonitor() public {
+        vm.expectEmit(address(coin));
+        emit ITimeCoin.CoinsMoved(alice, bob, 2 * HOUR, Purpose.ServicePayment, REF);
+        vm.prank(alice);
+        coin.pay(bob, 2 * HOUR, Purpose.ServicePayment, REF);
+        vm.assertEq(coin.balanceOf(alice), START_BALANCE - 2 * HOUR);
+        vm.assertEq(coin.balanceOf(bob), START_BALANCE + 2 * HOUR);
+
+        RecordingMonitor.Movement memory m = recorder.last();
+        vm.assertEq(m.from, alice);
+        vm.assertEq(m.to, bob);
+        vm.assertEq(m.amount, 2 * HOUR);
+        vm.assertTrue(m.purpose == Purpose.ServicePayment);
+        vm.assertEq(m.ref, REF);
+    }
+
+    function test_PlainTransferCountsAsGift() public {
+        vm.expectEmit(address(coin));
+        emit ITimeCoin.CoinsMoved(alice, carol, HOUR, Purpose.Gift, bytes32(0));
+        vm.prank(alice);
+        coin.transfer(carol, HOUR);
+        vm.assertTrue(recorder.last().purpose == Purpose.Gift);
+
+        vm.prank(alice);
+        coin.approve(bob, HOUR);
+        vm.prank(bob);
+        coin.transferFrom(alice, carol, HOUR);
+        vm.assertTrue(recorder.last().purpose == Purpose.Gift);
+        vm.assertEq(coin.balanceOf(carol), START_BALANCE + 2 * HOUR);
+    }
+
+    function test_RevertWhen_MemberPaysAReward() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimeCoin.TimeCoinInvalidPurpose.selector, Purpose.ActivityReward
+            )
+        );
+        vm.prank(alice);
+        coin.pay(bob, HOUR, Purpose.ActivityReward, REF);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeCoin.TimeCoinInvalidPurpose.selector, Purpose.Recovery)
+        );
+        vm.prank(alice);
+        coin.pay(bob, HOUR, Purpose.Recovery, REF);
+    }
+
+    function test_RevertWhen_RecipientNotAMember() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeCoin.TimeCoinNotActiveMember.selector, stranger)
+        );
+        vm.prank(alice);
+        coin.transfer(stranger, HOUR);
+    }
+
+    function test_RevertWhen_SenderOrRecipientSuspendedOrBlocked() public {
+        vm.prank(op1);
+        identity.suspendMember(bob, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(ITimeCoin.TimeCoinNotActiveMember.selector, bob));
+        vm.prank(alice);
+        coin.transfer(bob, HOUR);
+        vm.expectRevert(abi.encodeWithSelector(ITimeCoin.TimeCoinNotActiveMember.selector, bob));
+        vm.prank(bob);
+        coin.transfer(alice, HOUR);
+
+        vm.prank(supervisor);
+        identity.setRiskLevel(carol, RiskLevel.Blocked, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(ITimeCoin.TimeCoinNotActiveMember.selector, carol));
+        vm.prank(alice);
+        coin.transfer(carol, HOUR);
+    }
+
+    function test_HighRiskMemberStillTransacts() public {
+        vm.prank(supervisor);
+        identity.setRiskLevel(bob, RiskLevel.High, bytes32(0));
+        vm.prank(alice);
+        coin.transfer(bob, HOUR);
+        vm.assertEq(coin.balanceOf(bob), START_BALANCE + HOUR);
+    }
+
+    function test_RevertWhen_InsufficientBalance() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IERC20Errors.ERC20InsufficientBalance.selector,
+                alice,
+                START_BALANCE,
+                START_BALANCE + 1
+            )
+        );
+        vm.prank(alice);
+        coin.pay(bob, START_BALANCE + 1, Purpose.Gift, REF);
+    }
+
+    function test_PayWithSignature() public {
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = _signPay(aliceKey, bob, HOUR, Purpose.Gift, REF, deadline);
+        vm.prank(stranger); // any relayer
+        coin.payWithSignature(alice, bob, HOUR, Purpose.Gift, REF, deadline, sig);
+        vm.assertEq(coin.balanceOf(bob), START_BALANCE + HOUR);
+        vm.assertEq(coin.nonces(alice), 1);
+
+        // Replaying the same signature fails: the nonce moved on.
+        vm.expectRevert();
+        coin.payWithSignature(alice, bob, HOUR, Purpose.Gift, REF, deadline, sig);
+        vm.assertEq(coin.balanceOf(bob), START_BALANCE + HOUR);
+    }
+
+    function test_RevertWhen_PaySignatureExpiredOrForged() public {
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig = _signPay(aliceKey, bob, HOUR, Purpose.Gift, REF, deadline);
+        vm.warp(deadline + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeCoin.TimeCoinExpiredSignature.selector, deadline)
+        );
+        coin.payWithSignature(alice, bob, HOUR, Purpose.Gift, REF, deadline, sig);
+
+        deadline = block.timestamp + 1 hours;
+        // Bob signs Alice's payment message with his own key.
+        bytes32 digest = coin.payDigest(alice, bob, HOUR, Purpose.Gift, REF, 0, deadline);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(bobKey, digest);
+        bytes memory forged = abi.encodePacked(r, s, v);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeCoin.TimeCoinInvalidSigner.selector, bob, alice)
+        );
+        coin.payWithSignature(alice, bob, HOUR, Purpose.Gift, REF, deadline, forged);
+
+        // A signature over different terms recovers to someone else.
+        sig = _signPay(aliceKey, bob, HOUR, Purpose.Gift, REF, deadline);
+        vm.expectRevert();
+        coin.payWithSignature(alice, bob, 2 * HOUR, Purpose.Gift, REF, deadline, sig);
+        vm.expectRevert(ECDSA.ECDSAInvalidSignature.selector);
+        coin.payWithSignature(alice, bob, HOUR, Purpose.Gift, REF, deadline, new bytes(65));
+    }
+
+    function test_Permit() public {
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256(
+                    "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
+                ),
+                alice,
+                bob,
+                HOUR,
+                coin.nonces(alice),
+                deadline
+            )
+        );
+        bytes32 digest =
+            keccak256(abi.encodePacked("\x19\x01", coin.DOMAIN_SEPARATOR(), structHash));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(aliceKey, digest);
+        coin.permit(alice, bob, HOUR, deadline, v, r, s);
+        vm.assertEq(coin.allowance(alice, bob), HOUR);
+    }
+
+    function test_ForwardedPaymentRecordsTheSignerNotTheRelayer() public {
+        ERC2771Forwarder.ForwardRequestData memory request = _forwardRequest(
+            aliceKey, address(coin), abi.encodeCall(coin.pay, (bob, HOUR, Purpose.Gift, REF))
+        );
+        vm.expectEmit(address(coin));
+        emit ITimeCoin.CoinsMoved(alice, bob, HOUR, Purpose.Gift, REF);
+        vm.prank(stranger); // the gateway's relayer pays gas
+        forwarder.execute(request);
+        vm.assertEq(coin.balanceOf(bob), START_BALANCE + HOUR);
+        vm.assertEq(coin.balanceOf(stranger), 0);
+
+        // The same request can't be relayed twice.
+        vm.expectRevert();
+        forwarder.execute(request);
+        vm.assertEq(coin.balanceOf(bob), START_BALANCE + HOUR);
+    }
+
+    function test_RedeemBurns() public {
+        vm.expectEmit(address(coin));
+        emit ITimeCoin.CoinsMoved(alice, address(0), HOUR, Purpose.Redemption, REF);
+        vm.prank(alice);
+        coin.redeem(HOUR, REF);
+        vm.assertEq(coin.totalSupply(), 3 * START_BALANCE - HOUR);
+        vm.assertTrue(recorder.last().to == address(0));
+    }
+
+    function test_MonitorCanRefuseAMovement() public {
+        recorder.setRefuseAtOrAbove(5 * HOUR);
+        vm.expectRevert(
+            abi.encodeWithSelector(RecordingMonitor.RecordingMonitorRefused.selector, 5 * HOUR)
+        );
+        vm.prank(alice);
+        coin.transfer(bob, 5 * HOUR);
+        vm.assertEq(coin.balanceOf(alice), START_BALANCE);
+    }
+
+    function test_SetMonitor() public {
+        RecordingMonitor next = new RecordingMonitor();
+        vm.expectEmit(address(coin));
+        emit ITimeCoin.MonitorChanged(address(recorder), address(next), admin);
+        vm.prank(admin);
+        coin.setMonitor(next);
+        vm.assertEq(address(coin.monitor()), address(next));
+
+        vm.expectRevert(abi.encodeWithSelector(ITimeCoin.TimeCoinInvalidMonitor.selector, stranger));
+        vm.prank(admin);
+        coin.setMonitor(RecordingMonitor(stranger));
+    }
+
+    function test_RevertWhen_NotLedgerMints() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector,
+                op1,
+                keccak256("timebank.role.ledger")
+            )
+        );
+        vm.prank(op1);
+        coin.mint(alice, HOUR, Purpose.ActivityReward, REF);
+    }
+
+    function test_RevertWhen_LedgerMintsWithNonRewardPurpose() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeCoin.TimeCoinInvalidPurpose.selector, Purpose.Gift)
+        );
+        vm.prank(address(ledger));
+        coin.mint(alice, HOUR, Purpose.Gift, REF);
+    }
+
+    function test_RevertWhen_RecoverBalanceNotFromRegistry() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimeCoin.TimeCoinOnlyIdentityRegistry.selector, admin)
+        );
+        vm.prank(admin);
+        coin.recoverBalance(alice, stranger);
+    }
+
+    function test_PurposeDoesNotLeakIntoTheNextMovement() public {
+        // Two movements in one transaction: a forwarded batch of pay(ServicePayment) then a
+        // plain transfer. The transfer must be a Gift, not inherit the earlier purpose.
+        ERC2771Forwarder.ForwardRequestData[] memory batch =
+            new ERC2771Forwarder.ForwardRequestData[](2);
+        batch[0] = _forwardRequest(
+            aliceKey,
+            address(coin),
+            abi.encodeCall(coin.pay, (bob, HOUR, Purpose.ServicePayment, REF))
+        );
+        // The second request uses the next nonce.
+        vm.prank(alice);
+        forwarder.execute(batch[0]);
+        batch[1] =
+            _forwardRequest(aliceKey, address(coin), abi.encodeCall(coin.transfer, (bob, HOUR)));
+        vm.prank(stranger);
+        forwarder.execute(batch[1]);
+        vm.assertTrue(recorder.last().purpose == Purpose.Gift);
+        vm.assertEq(recorder.last().ref, bytes32(0));
+    }
+
+    function testFuzz_PayConservesSupply(uint256 amount, bool gift) public {
+        amount = bound(amount, 0, START_BALANCE);
+        uint256 supply = coin.totalSupply();
+        vm.prank(alice);
+        coin.pay(carol, amount, gift ? Purpose.Gift : Purpose.ServicePayment, REF);
+        vm.assertEq(coin.totalSupply(), supply);
+        vm.assertEq(coin.balanceOf(alice) + coin.balanceOf(carol), 2 * START_BALANCE);
+    }
+}
