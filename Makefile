@@ -51,7 +51,7 @@ build: tools ## Compile the contracts
 	cd $(CONTRACTS) && $(FORGE) build
 
 .PHONY: test
-test: test-contracts ## Run every test the project has
+test: test-contracts test-anvil-scripts ## Run every test the project has
 	@echo "make test: all suites passed"
 
 .PHONY: test-contracts
@@ -60,6 +60,10 @@ test-contracts: tools ## Forge unit, fuzz, role-matrix and invariant tests, plus
 	cd $(CONTRACTS) && $(FORGE) test --no-match-path 'test/canary/*' | tee $(ROOT)/target/forge-test.log
 	@tail -n 3 $(ROOT)/target/forge-test.log | sed -nE 's/.*: ([0-9]+) tests passed, ([0-9]+) failed, ([0-9]+) skipped.*/contracts: \1 passed, \2 failed, \3 skipped/p'
 	@$(ROOT)/tools/check-canary
+
+.PHONY: test-anvil-scripts
+test-anvil-scripts: tools ## Deploy on real anvil chains and check the wiring with cast
+	$(ROOT)/anvil-scripts/test-deploy.sh
 
 $(shell mkdir -p target)
 

@@ -61,6 +61,7 @@ interface Vm {
 
     // ---- scripts --------------------------------------------------------------------------------
     function startBroadcast() external;
+    function startBroadcast(uint256 privateKey) external;
     function stopBroadcast() external;
     function envOr(string calldata name, address defaultValue) external view returns (address);
     function envOr(string calldata name, uint256 defaultValue) external view returns (uint256);
