@@ -70,6 +70,7 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         _requireStatus(account, m, MemberStatus.Pending);
         m.activatedAt = uint40(block.timestamp);
         _setStatus(account, m, MemberStatus.Active, operator, bytes32(0));
+        _syncCoin(account);
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -86,6 +87,7 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         address actor = _requireOperatorOrSupervisor(m.homeBranch);
         _requireStatus(account, m, MemberStatus.Active);
         _setStatus(account, m, MemberStatus.Suspended, actor, reasonHash);
+        _syncCoin(account);
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -94,6 +96,7 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         address actor = _requireOperatorOrSupervisor(m.homeBranch);
         _requireStatus(account, m, MemberStatus.Suspended);
         _setStatus(account, m, MemberStatus.Active, actor, reasonHash);
+        _syncCoin(account);
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -105,6 +108,7 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         }
         m.pendingMoveTo = 0;
         _setStatus(account, m, MemberStatus.Closed, operator, reasonHash);
+        _syncCoin(account);
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -178,6 +182,7 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
             revert IdentityRegistryBlockedNeedsSupervisor(actor);
         }
         _setRisk(account, m, level, actor, reasonHash);
+        _syncCoin(account);
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -235,7 +240,7 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
 
         // State is final before the call; the coin is a trusted platform contract.
         ITimeCoin coin = timeCoin;
-        if (address(coin) != address(0)) coin.recoverBalance(previousAccount, newAccount);
+        if (address(coin) != address(0)) coin.recoverMember(previousAccount, newAccount);
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -261,9 +266,27 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
     }
 
     /// @inheritdoc IIdentityRegistry
+    function standing(address account)
+        external
+        view
+        returns (bool canTransact_, RiskLevel risk, uint40 activatedAt)
+    {
+        Member storage m = _members[account];
+        return
+            (m.status == MemberStatus.Active && m.risk != RiskLevel.Blocked, m.risk, m.activatedAt);
+    }
+
+    /// @inheritdoc IIdentityRegistry
     function riskAlert(uint256 alertId) external view returns (RiskAlert memory) {
         if (alertId == 0 || alertId > _alerts.length) revert IdentityRegistryInvalidAlert(alertId);
         return _alerts[alertId - 1];
+    }
+
+    /// @dev Tells the coin that `account`'s standing changed; it reads the new standing back
+    /// from this registry. Called after all state changes and events.
+    function _syncCoin(address account) private {
+        ITimeCoin coin = timeCoin;
+        if (address(coin) != address(0)) coin.syncMember(account);
     }
 
     function _member(address account) private view returns (Member storage m) {

@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {Roles} from "./Roles.sol";
 import {TimebankManaged} from "./TimebankManaged.sol";
-import {Purpose} from "./Types.sol";
+import {Purpose, RiskLevel} from "./Types.sol";
 import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 import {ITimeCoin} from "./interfaces/ITimeCoin.sol";
 import {ITimeCoinMonitor} from "./interfaces/ITimeCoinMonitor.sol";
@@ -20,7 +20,9 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 /// EIP-2612 permit, or an EIP-712 `Pay` signature relayed by a gateway.
 /// @dev Invariant kept by every override: each balance change goes through OpenZeppelin's
 /// `ERC20._update` inside this contract's `_update`, which (1) refuses any sender or
-/// recipient that is not an Active member below Blocked risk (a wallet recovery excepted),
+/// recipient that is not an Active member below Blocked risk (a wallet recovery excepted) as
+/// recorded in the coin's copy of the registry's standing, which the registry refreshes on
+/// every change of status or risk,
 /// (2) emits `CoinsMoved` with the movement's purpose and (3) then calls the monitor.
 /// Entry points pass the purpose to `_update` through transient storage, cleared on read; a
 /// movement that sets none (plain `transfer`/`transferFrom`) is a Gift.
@@ -41,10 +43,19 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
     bytes32 private constant _REF_SLOT =
         0xca4cd6e9c22a3fec66659a13b032781e4ad4e62cc546b2aeeef44feb9fe6d000;
 
+    /// @dev Bit layout of `_accounts`: the standing copied from the registry, in the low bits
+    /// so that the monitor's per-account window state can share the slot.
+    uint256 private constant _CAN_TRANSACT = 1; // bit 0
+    uint256 private constant _RISK_SHIFT = 1; // bits 1-3: RiskLevel
+    uint256 private constant _ACTIVATED_SHIFT = 4; // bits 4-43: activation time (uint40)
+
     /// @notice The member registry deciding who may hold and move coins.
     IIdentityRegistry public immutable identity;
     /// @inheritdoc ITimeCoin
     ITimeCoinMonitor public monitor;
+    /// @dev Per-account standing, copied from the registry by `syncMember` so that a movement
+    /// reads one local slot per side instead of calling the registry.
+    mapping(address account => uint256) private _accounts;
 
     constructor(
         ITimebankAccess access_,
@@ -131,12 +142,34 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
     }
 
     /// @inheritdoc ITimeCoin
-    function recoverBalance(address previousAccount, address newAccount) external {
+    function recoverMember(address previousAccount, address newAccount) external {
         if (msg.sender != address(identity)) revert TimeCoinOnlyIdentityRegistry(msg.sender);
+        syncMember(previousAccount);
+        syncMember(newAccount);
         uint256 balance = balanceOf(previousAccount);
         if (balance == 0) return;
         _setContext(Purpose.Recovery, bytes32(0));
         _transfer(previousAccount, newAccount, balance);
+    }
+
+    /// @inheritdoc ITimeCoin
+    function syncMember(address account) public {
+        (bool canTransact, RiskLevel risk, uint40 activatedAt) = identity.standing(account);
+        _accounts[account] = (canTransact ? _CAN_TRANSACT : 0) | (uint256(risk) << _RISK_SHIFT)
+            | (uint256(activatedAt) << _ACTIVATED_SHIFT);
+        emit StandingSynced(account, canTransact, risk, activatedAt);
+    }
+
+    /// @inheritdoc ITimeCoin
+    function standingOf(address account)
+        external
+        view
+        returns (bool canTransact, RiskLevel risk, uint40 activatedAt)
+    {
+        uint256 packed = _accounts[account];
+        canTransact = packed & _CAN_TRANSACT != 0;
+        risk = RiskLevel((packed >> _RISK_SHIFT) & 0x7);
+        activatedAt = uint40(packed >> _ACTIVATED_SHIFT);
     }
 
     /// @inheritdoc ITimeCoin
@@ -173,7 +206,7 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
     }
 
     function _requireActive(address account) private view {
-        if (!identity.canTransact(account)) revert TimeCoinNotActiveMember(account);
+        if (_accounts[account] & _CAN_TRANSACT == 0) revert TimeCoinNotActiveMember(account);
     }
 
     function _requireMemberPurpose(Purpose purpose) private pure {

@@ -376,9 +376,9 @@ contract AccessMatrixTest is Fixture {
             UNAUTHORIZED
         );
         calls[n++] = Call(
-            "recoverBalance",
+            "recoverMember",
             address(coin),
-            abi.encodeCall(coin.recoverBalance, (alice, fresh)),
+            abi.encodeCall(coin.recoverMember, (alice, fresh)),
             0, // the identity registry only, which is no actor here
             ITimeCoin.TimeCoinOnlyIdentityRegistry.selector,
             ITimeCoin.TimeCoinOnlyIdentityRegistry.selector

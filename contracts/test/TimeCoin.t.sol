@@ -100,6 +100,36 @@ contract TimeCoinTest is Fixture {
         coin.transfer(carol, HOUR);
     }
 
+    function test_StandingFollowsTheRegistry() public {
+        (bool can, RiskLevel risk, uint40 activatedAt) = coin.standingOf(alice);
+        vm.assertTrue(can);
+        vm.assertTrue(risk == RiskLevel.None);
+        vm.assertEq(uint256(activatedAt), uint256(identity.member(alice).activatedAt));
+
+        vm.expectEmit(address(coin));
+        emit ITimeCoin.StandingSynced(alice, true, RiskLevel.High, activatedAt);
+        vm.prank(supervisor);
+        identity.setRiskLevel(alice, RiskLevel.High, bytes32(0));
+        (, risk,) = coin.standingOf(alice);
+        vm.assertTrue(risk == RiskLevel.High);
+
+        vm.prank(op1);
+        identity.closeMember(alice, bytes32(0));
+        (can,,) = coin.standingOf(alice);
+        vm.assertFalse(can);
+    }
+
+    function test_AnyoneMaySyncButOnlyCopiesTheRegistry() public {
+        vm.prank(stranger);
+        coin.syncMember(alice);
+        (bool can,,) = coin.standingOf(alice);
+        vm.assertTrue(can);
+        vm.prank(stranger);
+        coin.syncMember(stranger);
+        (can,,) = coin.standingOf(stranger);
+        vm.assertFalse(can);
+    }
+
     function test_HighRiskMemberStillTransacts() public {
         vm.prank(supervisor);
         identity.setRiskLevel(bob, RiskLevel.High, bytes32(0));
@@ -257,7 +287,7 @@ contract TimeCoinTest is Fixture {
             abi.encodeWithSelector(ITimeCoin.TimeCoinOnlyIdentityRegistry.selector, admin)
         );
         vm.prank(admin);
-        coin.recoverBalance(alice, stranger);
+        coin.recoverMember(alice, stranger);
     }
 
     function test_PurposeDoesNotLeakIntoTheNextMovement() public {

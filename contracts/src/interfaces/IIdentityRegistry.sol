@@ -186,6 +186,11 @@ interface IIdentityRegistry {
     function verifyProfile(address account, bytes32 commitment) external view returns (bool);
     /// @notice Whether `account` may send and receive coins: Active and below Blocked risk.
     function canTransact(address account) external view returns (bool);
+    /// @notice What a coin movement needs to know of `account`, from one storage slot.
+    function standing(address account)
+        external
+        view
+        returns (bool canTransact, RiskLevel risk, uint40 activatedAt);
     /// @notice A partner risk alert.
     function riskAlert(uint256 alertId) external view returns (RiskAlert memory);
 }

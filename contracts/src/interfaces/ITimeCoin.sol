@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Purpose} from "../Types.sol";
+import {Purpose, RiskLevel} from "../Types.sol";
 import {ITimeCoinMonitor} from "./ITimeCoinMonitor.sol";
 
 /// @title TimeCoin: one TIME is one hour of service
@@ -18,6 +18,10 @@ interface ITimeCoin {
     );
     /// @notice The monitoring hook was replaced.
     event MonitorChanged(address indexed previous, address indexed current, address indexed admin);
+    /// @notice The coin's copy of a member's standing changed.
+    event StandingSynced(
+        address indexed account, bool canTransact, RiskLevel risk, uint40 activatedAt
+    );
 
     /// @notice `account` is not an Active member below Blocked risk.
     error TimeCoinNotActiveMember(address account);
@@ -51,8 +55,18 @@ interface ITimeCoin {
     /// @notice Moves a confirmed service payment from `requester` to `provider`, who both
     /// confirmed it in the ServiceLedger. Ledger role only.
     function payService(address requester, address provider, uint256 amount, bytes32 ref) external;
-    /// @notice Moves the whole balance of a recovered wallet. Identity registry only.
-    function recoverBalance(address previousAccount, address newAccount) external;
+    /// @notice Moves a recovered member's whole balance and standing to the new wallet.
+    /// Identity registry only.
+    function recoverMember(address previousAccount, address newAccount) external;
+    /// @notice Refreshes the coin's copy of `account`'s standing (may transact, risk level,
+    /// activation time) from the identity registry. The registry calls it on every change;
+    /// anyone may call it, since it only copies the registry's truth.
+    function syncMember(address account) external;
+    /// @notice The coin's copy of `account`'s standing.
+    function standingOf(address account)
+        external
+        view
+        returns (bool canTransact, RiskLevel risk, uint40 activatedAt);
     /// @notice Replaces the monitoring hook. Platform admin only.
     function setMonitor(ITimeCoinMonitor newMonitor) external;
     /// @notice The monitoring hook in force.

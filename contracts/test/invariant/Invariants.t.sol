@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {RiskLevel} from "../../src/Types.sol";
 import {Fixture} from "../utils/Fixture.sol";
 import {InvariantTest} from "../utils/Test.sol";
 import {vm} from "../utils/Vm.sol";
@@ -54,6 +55,18 @@ contract InvariantsTest is Fixture, InvariantTest {
         vm.assertEq(probe.violations(), 0, "a non-Active or Blocked account sent or received");
         vm.assertEq(handler.ghostIneligibleMoved(), 0, "a payment with an ineligible side landed");
         vm.assertEq(handler.ghostEligibleRefused(), 0, "an eligible payment was refused");
+    }
+
+    function invariant_CoinStandingMatchesRegistry() public view {
+        uint256 n = handler.holderCount();
+        for (uint256 i; i < n; ++i) {
+            address account = handler.holders(i);
+            (bool canA, RiskLevel riskA, uint40 activatedA) = identity.standing(account);
+            (bool canB, RiskLevel riskB, uint40 activatedB) = coin.standingOf(account);
+            vm.assertEq(canA, canB, "coin and registry disagree on who may transact");
+            vm.assertTrue(riskA == riskB, "coin and registry disagree on a risk level");
+            vm.assertEq(uint256(activatedA), uint256(activatedB));
+        }
     }
 
     function invariant_MintingNeverExceedsBranchQuotas() public view {
