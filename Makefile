@@ -76,7 +76,7 @@ gas: tools ## Print `NAME GAS` per operation, measured in one forge run
 # ---- quality --------------------------------------------------------------------------------
 
 .PHONY: lint
-lint: tools $(LINT_STAMP) ## forge fmt --check and Slither (fails on medium or high findings)
+lint: tools $(LINT_STAMP) ## forge fmt --check and Slither (fails on any low, medium or high finding)
 	cd $(CONTRACTS) && $(FORGE) fmt --check
 	cd $(CONTRACTS) && $(VENV)/bin/slither . --config-file slither.config.json
 

@@ -269,7 +269,7 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
     function standing(address account)
         external
         view
-        returns (bool canTransact_, RiskLevel risk, uint40 activatedAt)
+        returns (bool eligible, RiskLevel risk, uint40 activatedAt)
     {
         Member storage m = _members[account];
         return

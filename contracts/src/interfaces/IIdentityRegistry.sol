@@ -190,7 +190,7 @@ interface IIdentityRegistry {
     function standing(address account)
         external
         view
-        returns (bool canTransact, RiskLevel risk, uint40 activatedAt);
+        returns (bool eligible, RiskLevel risk, uint40 activatedAt);
     /// @notice A partner risk alert.
     function riskAlert(uint256 alertId) external view returns (RiskAlert memory);
 }
