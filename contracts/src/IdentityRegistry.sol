@@ -177,9 +177,19 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
     /// @inheritdoc IIdentityRegistry
     function setRiskLevel(address account, RiskLevel level, bytes32 reasonHash) external {
         Member storage m = _member(account);
-        address actor = _requireOperatorOrSupervisor(m.homeBranch);
-        if ((level == RiskLevel.Blocked || m.risk == RiskLevel.Blocked) && !_isSupervisor(actor)) {
-            revert IdentityRegistryBlockedNeedsSupervisor(actor);
+        address actor = _msgSender();
+        // Supervisors and the supervision monitor may set any level; the home branch's
+        // operators anything below Blocked, and never lift a Blocked member.
+        bool supervising = _isSupervisor(actor) || access.hasRole(Roles.MONITOR, actor);
+        if (!supervising) {
+            if (!access.isOperator(actor, m.homeBranch)) {
+                revert IAccessControl.AccessControlUnauthorizedAccount(
+                    actor, Roles.operator(m.homeBranch)
+                );
+            }
+            if (level == RiskLevel.Blocked || m.risk == RiskLevel.Blocked) {
+                revert IdentityRegistryBlockedNeedsSupervisor(actor);
+            }
         }
         _setRisk(account, m, level, actor, reasonHash);
         _syncCoin(account);

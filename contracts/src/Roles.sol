@@ -18,6 +18,12 @@ library Roles {
     /// @notice Held by the ServiceLedger contract: mints rewards and moves service payments.
     bytes32 internal constant LEDGER = keccak256("timebank.role.ledger");
 
+    /// @notice Held by the supervision monitor contract: may set risk levels on a supervisor's
+    /// decision or when an account's open cases reach the configured number.
+    bytes32 internal constant MONITOR = keccak256("timebank.role.monitor");
+    /// @notice Off-chain monitoring agents: open supervision cases for patterns found off chain.
+    bytes32 internal constant MONITORING_AGENT = keccak256("timebank.role.monitoring-agent");
+
     /// @dev Prefixes of the derived per-branch and per-type roles.
     bytes32 internal constant OPERATOR_PREFIX = keccak256("timebank.role.operator");
     bytes32 internal constant ISSUER_PREFIX = keccak256("timebank.role.issuer");

@@ -3,29 +3,38 @@ pragma solidity 0.8.30;
 
 import {Roles} from "./Roles.sol";
 import {TimebankManaged} from "./TimebankManaged.sol";
-import {Purpose, RiskLevel} from "./Types.sol";
+import {MonitorAction, Purpose, RiskLevel} from "./Types.sol";
 import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 import {ITimeCoin} from "./interfaces/ITimeCoin.sol";
 import {ITimeCoinMonitor} from "./interfaces/ITimeCoinMonitor.sol";
 import {ITimebankAccess} from "./interfaces/ITimebankAccess.sol";
+import {MonitorRules} from "./monitor/MonitorRules.sol";
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /// @title TimeCoin: the time bank's currency, 1 TIME = 1 hour of service
 /// @notice Members sign their own payments: directly, through an ERC-2771 forward request, an
-/// EIP-2612 permit, or an EIP-712 `Pay` signature relayed by a gateway.
+/// EIP-2612 permit, or an EIP-712 `Pay` signature relayed by a gateway. Every mint, transfer
+/// and burn passes the monitoring rules (`MonitorRules`): a hit is flagged, held in escrow or
+/// blocked, and the supervision monitor opens a case.
 /// @dev Invariant kept by every override: each balance change goes through OpenZeppelin's
-/// `ERC20._update` inside this contract's `_update`, which (1) refuses any sender or
-/// recipient that is not an Active member below Blocked risk (a wallet recovery excepted) as
-/// recorded in the coin's copy of the registry's standing, which the registry refreshes on
-/// every change of status or risk,
-/// (2) emits `CoinsMoved` with the movement's purpose and (3) then calls the monitor.
+/// `ERC20._update` inside this contract's `_update`, which, unless the movement carries a
+/// supervisor's or admin's decision (recovery, hold settlement):
+///  1. refuses a sender or recipient that is not an Active member below Blocked risk, as
+///     recorded in `_accounts`, the coin's copy of the registry's standing;
+///  2. evaluates every rule and updates both sides' window state, in constant gas;
+///  3. reverts on a Block rule, redirects the coins to escrow (this contract) on a Hold;
+///  4. moves the balances, emits `CoinsMoved` with the movement's purpose (except for a Gift
+///     with no reference, which ERC-20's `Transfer` alone stands for), and on a hit emits
+///     `RuleHit` and only then calls the monitor: state changes come before the external call.
 /// Entry points pass the purpose to `_update` through transient storage, cleared on read; a
-/// movement that sets none (plain `transfer`/`transferFrom`) is a Gift.
+/// movement that sets none (plain `transfer`/`transferFrom`) is a Gift. Coins in escrow are
+/// exactly the holds in status Held: `balanceOf(address(this))` is their sum.
 contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
     using TransientSlot for bytes32;
     using TransientSlot for TransientSlot.Uint256Slot;
@@ -43,18 +52,29 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
     bytes32 private constant _REF_SLOT =
         0xca4cd6e9c22a3fec66659a13b032781e4ad4e62cc546b2aeeef44feb9fe6d000;
 
-    /// @dev Bit layout of `_accounts`: the standing copied from the registry, in the low bits
-    /// so that the monitor's per-account window state can share the slot.
-    uint256 private constant _CAN_TRANSACT = 1; // bit 0
-    uint256 private constant _RISK_SHIFT = 1; // bits 1-3: RiskLevel
-    uint256 private constant _ACTIVATED_SHIFT = 4; // bits 4-43: activation time (uint40)
+    /// @dev Context flag: the movement is a supervisor's or admin's decision (recovery, hold
+    /// settlement) and skips membership checks and rules.
+    uint256 private constant _DECIDED = 1 << 8;
+    /// @dev Low byte of an `_accounts` word (MonitorRules.Account.standing): bit 0 may transact,
+    /// bits 1-3 the RiskLevel.
+    uint256 private constant _STANDING_MASK = 0xff;
+    /// @dev The activation time in an `_accounts` word: bits 8-39.
+    uint256 private constant _ACTIVATED_MASK = uint256(type(uint32).max)
+        << MonitorRules.A_ACTIVATED;
 
     /// @notice The member registry deciding who may hold and move coins.
     IIdentityRegistry public immutable identity;
+    /// @dev The rule parameters (MonitorRules' packed config): one slot, read by every movement.
+    uint256 private _rules;
     /// @inheritdoc ITimeCoin
     ITimeCoinMonitor public monitor;
-    /// @dev Per-account standing, copied from the registry by `syncMember` so that a movement
-    /// reads one local slot per side instead of calling the registry.
+    /// @dev 2 bits per rule id: its MonitorAction. Shares the monitor's slot: read on hits only.
+    uint32 private _ruleActions;
+    uint256 private _holdCount;
+    mapping(uint256 holdId => Hold) private _holds;
+    /// @dev Per account, one word (MonitorRules.Account): the standing copied from the registry
+    /// by `syncMember` and the monitoring rules' window state, so that a movement reads and
+    /// writes one local slot per side.
     mapping(address account => uint256) private _accounts;
 
     constructor(
@@ -69,13 +89,11 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
 
     /// @notice A plain ERC-20 transfer between members; counts as a Gift.
     function transfer(address to, uint256 value) public override returns (bool) {
-        _setContext(Purpose.Gift, bytes32(0));
         return super.transfer(to, value);
     }
 
     /// @notice A plain ERC-20 transferFrom between members; counts as a Gift.
     function transferFrom(address from, address to, uint256 value) public override returns (bool) {
-        _setContext(Purpose.Gift, bytes32(0));
         return super.transferFrom(from, to, value);
     }
 
@@ -144,19 +162,26 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
     /// @inheritdoc ITimeCoin
     function recoverMember(address previousAccount, address newAccount) external {
         if (msg.sender != address(identity)) revert TimeCoinOnlyIdentityRegistry(msg.sender);
+        // The rules' window state follows the member, so a recovery can't reset its counters;
+        // the standing of both addresses is then read from the registry.
+        uint256 standing = _ACTIVATED_MASK | _STANDING_MASK;
+        _accounts[newAccount] = _accounts[previousAccount] & ~standing;
+        _accounts[previousAccount] = 0;
         syncMember(previousAccount);
         syncMember(newAccount);
         uint256 balance = balanceOf(previousAccount);
         if (balance == 0) return;
-        _setContext(Purpose.Recovery, bytes32(0));
+        _setContext(Purpose.Recovery, bytes32(0), _DECIDED);
         _transfer(previousAccount, newAccount, balance);
     }
 
     /// @inheritdoc ITimeCoin
     function syncMember(address account) public {
         (bool canTransact, RiskLevel risk, uint40 activatedAt) = identity.standing(account);
-        _accounts[account] = (canTransact ? _CAN_TRANSACT : 0) | (uint256(risk) << _RISK_SHIFT)
-            | (uint256(activatedAt) << _ACTIVATED_SHIFT);
+        uint256 standing = (canTransact ? 1 : 0) | (uint256(risk) << 1);
+        // Keep the rules' window state; replace the standing and activation time.
+        _accounts[account] = (_accounts[account] & ~(_STANDING_MASK | _ACTIVATED_MASK)) | standing
+            | (uint256(uint32(activatedAt)) << 8);
         emit StandingSynced(account, canTransact, risk, activatedAt);
     }
 
@@ -167,9 +192,73 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
         returns (bool canTransact, RiskLevel risk, uint40 activatedAt)
     {
         uint256 packed = _accounts[account];
-        canTransact = packed & _CAN_TRANSACT != 0;
-        risk = RiskLevel((packed >> _RISK_SHIFT) & 0x7);
-        activatedAt = uint40(packed >> _ACTIVATED_SHIFT);
+        canTransact = packed & 1 != 0;
+        risk = RiskLevel((packed >> 1) & 0x7);
+        activatedAt = uint32(packed >> 8);
+    }
+
+    /// @inheritdoc ITimeCoin
+    function settleHold(uint256 holdId, bool release) external {
+        if (msg.sender != address(monitor)) revert TimeCoinOnlyMonitor(msg.sender);
+        Hold storage h = _holds[holdId];
+        if (h.status != HoldStatus.Held) revert TimeCoinInvalidHold(holdId);
+        address recipient = release ? h.to : h.from;
+        // A release pays a member, who must still be allowed to receive; a return needs no
+        // check, the coins were the sender's.
+        if (release && _accounts[recipient] & 1 == 0) revert TimeCoinNotActiveMember(recipient);
+        h.status = release ? HoldStatus.Released : HoldStatus.Returned;
+        uint256 amount = h.amount;
+        emit HoldSettled(holdId, release, recipient, amount);
+        _setContext(h.purpose, h.ref, _DECIDED);
+        _transfer(address(this), recipient, amount);
+    }
+
+    /// @inheritdoc ITimeCoin
+    function setMonitorRules(MonitorRules.Config calldata config, uint32 actions) external {
+        address admin = _requireRole(Roles.ADMIN);
+        _validateRules(config, actions);
+        _rules = MonitorRules.packConfig(config);
+        _ruleActions = actions;
+        emit MonitorRulesChanged(config, actions, admin);
+    }
+
+    /// @inheritdoc ITimeCoin
+    function setRuleEnabled(uint8 ruleId, bool enabled) external {
+        address admin = _requireRole(Roles.ADMIN);
+        if (ruleId == 0 || ruleId > MonitorRules.RULE_COUNT) revert TimeCoinInvalidRule(ruleId);
+        MonitorRules.Config memory config = MonitorRules.unpackConfig(_rules);
+        uint8 bit = uint8(1 << (ruleId - 1));
+        config.enabled = enabled ? config.enabled | bit : config.enabled & ~bit;
+        uint32 actions = _ruleActions;
+        _validateRules(config, actions);
+        _rules = MonitorRules.packConfig(config);
+        emit MonitorRulesChanged(config, actions, admin);
+    }
+
+    /// @inheritdoc ITimeCoin
+    function check(address from, address to, uint256 amount, Purpose purpose)
+        external
+        view
+        returns (MonitorAction action, uint16 rules, uint8 blockingRule)
+    {
+        (rules,,) = MonitorRules.evaluate(
+            _rules, _accounts[from], _accounts[to], from, to, amount, purpose, block.timestamp
+        );
+        if (rules != 0) {
+            uint8 strongest;
+            (strongest, blockingRule) = MonitorRules.strongest(rules, _ruleActions);
+            action = MonitorAction(strongest);
+        }
+    }
+
+    /// @inheritdoc ITimeCoin
+    function monitorRules() external view returns (MonitorRules.Config memory, uint32 actions) {
+        return (MonitorRules.unpackConfig(_rules), _ruleActions);
+    }
+
+    /// @inheritdoc ITimeCoin
+    function hold(uint256 holdId) external view returns (Hold memory) {
+        return _holds[holdId];
     }
 
     /// @inheritdoc ITimeCoin
@@ -179,16 +268,122 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
 
     /// @dev The one place balances change; see the contract's invariant.
     function _update(address from, address to, uint256 value) internal override {
-        (Purpose purpose, bytes32 ref) = _takeContext();
-        // A recovery moves coins off a retired wallet onto its successor: neither side is
-        // checked, the registry has already re-homed the member.
-        if (purpose != Purpose.Recovery) {
-            if (from != address(0)) _requireActive(from);
-            if (to != address(0)) _requireActive(to);
+        (Purpose purpose, bytes32 ref, uint256 flags) = _takeContext();
+        if (flags & _DECIDED != 0) {
+            super._update(from, to, value);
+            emit CoinsMoved(from, to, value, purpose, ref);
+            return;
         }
-        super._update(from, to, value);
-        emit CoinsMoved(from, to, value, purpose, ref);
-        monitor.onMovement(from, to, value, purpose, ref);
+        if (from == to) revert TimeCoinSelfTransfer(from);
+
+        uint16 fired = _applyRules(from, to, value, purpose);
+        MonitorAction action;
+        uint256 holdId;
+        if (fired != 0) (action, holdId) = _decide(from, to, value, purpose, ref, fired);
+        address recipient = holdId == 0 ? to : address(this);
+
+        super._update(from, recipient, value);
+        // A Transfer with no CoinsMoved after it is a Gift with no reference: the commonest
+        // movement skips the second log (about 2,000 gas).
+        if (purpose != Purpose.Gift || ref != bytes32(0)) {
+            emit CoinsMoved(from, recipient, value, purpose, ref);
+        }
+        if (fired != 0) {
+            if (holdId != 0) emit MovementHeld(holdId, from, to, value, purpose, ref);
+            emit RuleHit(from, to, value, purpose, ref, fired, action, holdId);
+            monitor.onRuleHit(
+                ITimeCoinMonitor.RuleHit({
+                    from: from,
+                    to: to,
+                    amount: value,
+                    purpose: purpose,
+                    ref: ref,
+                    rules: fired,
+                    action: action,
+                    holdId: holdId
+                })
+            );
+        }
+    }
+
+    /// @dev Checks both sides may transact, evaluates the rules and stores both sides' new
+    /// window state. Returns the fired rules.
+    function _applyRules(address from, address to, uint256 value, Purpose purpose)
+        private
+        returns (uint16 fired)
+    {
+        uint256 f0;
+        uint256 t0;
+        if (from != address(0)) f0 = _loadActive(from);
+        if (to != address(0)) t0 = _loadActive(to);
+        uint256 f;
+        uint256 t;
+        (fired, f, t) =
+            MonitorRules.evaluate(_rules, f0, t0, from, to, value, purpose, block.timestamp);
+        if (f != f0) _accounts[from] = f;
+        if (t != t0) _accounts[to] = t;
+    }
+
+    /// @dev The action for fired rules: reverts on Block, opens an escrow hold on Hold (a burn
+    /// has no recipient to hold for, so it is only flagged).
+    function _decide(
+        address from,
+        address to,
+        uint256 value,
+        Purpose purpose,
+        bytes32 ref,
+        uint16 fired
+    ) private returns (MonitorAction action, uint256 holdId) {
+        (uint8 strongest, uint8 blockingRule) = MonitorRules.strongest(fired, _ruleActions);
+        if (blockingRule != 0) revert TimeCoinBlockedByRule(blockingRule, fired);
+        action = MonitorAction(strongest);
+        if (action == MonitorAction.Hold && to == address(0)) action = MonitorAction.Flag;
+        if (action != MonitorAction.Hold) return (action, 0);
+        holdId = ++_holdCount;
+        _holds[holdId] = Hold({
+            from: from,
+            purpose: purpose,
+            status: HoldStatus.Held,
+            to: to,
+            amount: SafeCast.toUint96(value),
+            ref: ref
+        });
+    }
+
+    /// @dev The account's word, after checking it may transact.
+    function _loadActive(address account) private view returns (uint256 word) {
+        word = _accounts[account];
+        if (word & 1 == 0) revert TimeCoinNotActiveMember(account);
+    }
+
+    function _validateRules(MonitorRules.Config memory c, uint32 actions) private pure {
+        for (uint8 id = 1; id <= MonitorRules.RULE_COUNT; ++id) {
+            uint256 action = (actions >> (2 * (id - 1))) & 3;
+            if (c.enabled & (1 << (id - 1)) == 0) continue;
+            if (action == uint256(MonitorAction.None)) revert TimeCoinInvalidRule(id);
+            bool valid = true;
+            if (id == MonitorRules.LARGE_AMOUNT || id == MonitorRules.STRUCTURING) {
+                valid =
+                    (c.largeActivityReward | c.largeTrainingReward | c.largeServicePayment
+                                | c.largeGift) != 0;
+            }
+            if (id == MonitorRules.VELOCITY) valid = c.velocityCount != 0 && c.window != 0;
+            if (id == MonitorRules.VOLUME) {
+                valid = (c.volumeOut | c.volumeIn) != 0 && c.window != 0;
+            }
+            if (id == MonitorRules.STRUCTURING) {
+                valid = valid && c.structuringCount != 0 && c.structuringBand != 0
+                    && c.structuringBand < 100 && c.window != 0;
+            }
+            if (id == MonitorRules.ROUND_TRIP) valid = c.roundTripWindow != 0;
+            if (id == MonitorRules.NEW_ACCOUNT) valid = c.newAccountAge != 0;
+            if (id == MonitorRules.RISKY_COUNTERPARTY) {
+                valid = c.riskyLevel != 0 && c.riskyLevel <= uint8(RiskLevel.Blocked);
+            }
+            if (id == MonitorRules.DORMANT_REACTIVATION) valid = c.dormantDays != 0;
+            if (!valid) revert TimeCoinInvalidRule(id);
+        }
+        if (actions >> (2 * MonitorRules.RULE_COUNT) != 0) revert TimeCoinInvalidRule(0);
     }
 
     function _payDigest(
@@ -205,10 +400,6 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
         );
     }
 
-    function _requireActive(address account) private view {
-        if (_accounts[account] & _CAN_TRANSACT == 0) revert TimeCoinNotActiveMember(account);
-    }
-
     function _requireMemberPurpose(Purpose purpose) private pure {
         if (purpose != Purpose.ServicePayment && purpose != Purpose.Gift) {
             revert TimeCoinInvalidPurpose(purpose);
@@ -221,20 +412,26 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
         monitor = monitor_;
     }
 
-    /// @dev Stores purpose + 1 so that an unset slot (0) reads as "no purpose given".
+    /// @dev Stores purpose + 1 (so that an unset slot, 0, reads as "no purpose given") and the
+    /// flags above bit 8.
     function _setContext(Purpose purpose, bytes32 ref) private {
-        _PURPOSE_SLOT.asUint256().tstore(uint256(purpose) + 1);
+        _setContext(purpose, ref, 0);
+    }
+
+    function _setContext(Purpose purpose, bytes32 ref, uint256 flags) private {
+        _PURPOSE_SLOT.asUint256().tstore((uint256(purpose) + 1) | flags);
         if (ref != bytes32(0)) _REF_SLOT.asBytes32().tstore(ref);
     }
 
-    function _takeContext() private returns (Purpose purpose, bytes32 ref) {
+    function _takeContext() private returns (Purpose purpose, bytes32 ref, uint256 flags) {
         uint256 stored = _PURPOSE_SLOT.asUint256().tload();
-        if (stored == 0) return (Purpose.Gift, bytes32(0));
+        if (stored == 0) return (Purpose.Gift, bytes32(0), 0);
         _PURPOSE_SLOT.asUint256().tstore(0);
         ref = _REF_SLOT.asBytes32().tload();
         if (ref != bytes32(0)) _REF_SLOT.asBytes32().tstore(bytes32(0));
+        flags = stored & ~uint256(0xff);
         // Safe: only _setContext writes the slot, from a valid Purpose.
-        purpose = Purpose(stored - 1);
+        purpose = Purpose((stored & 0xff) - 1);
     }
 
     // ---- ERC-2771: the signer of a forwarded request is the caller -------------------------

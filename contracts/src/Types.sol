@@ -45,3 +45,12 @@ enum ActivityKind {
     Activity,
     Training
 }
+
+/// @notice What the monitor does with a movement that fires one of its rules. When several
+/// rules fire, the strongest action applies (Block > Hold > Flag).
+enum MonitorAction {
+    None, // no rule fired
+    Flag, // the movement goes through; an alert is raised and a supervision case opens
+    Hold, // the coins go into escrow instead of to the recipient; a case opens
+    Block // the movement reverts with the rule id
+}

@@ -491,7 +491,7 @@ contract AccessMatrixTest is Fixture {
         vm.prank(actor);
         (bool ok, bytes memory ret) = call.target.call(call.data);
         string memory what = string.concat(call.name, " by ", _actorName(actorIndex));
-        if (call.allowed & (1 << actorIndex) != 0) {
+        if ((call.allowed >> actorIndex) & 1 == 1) {
             vm.assertTrue(ok, string.concat(what, ": should be allowed but reverted"));
         } else {
             vm.assertFalse(ok, string.concat(what, ": should be denied but succeeded"));

@@ -169,7 +169,8 @@ interface IIdentityRegistry {
     function acceptMove(address account) external;
     /// @notice Withdraws or declines a pending move. The member or an operator of either branch.
     function cancelMove(address account) external;
-    /// @notice Sets the risk level. Supervisor, or operator of the home branch below Blocked.
+    /// @notice Sets the risk level. Supervisor or the supervision monitor (any level), or
+    /// operator of the home branch (below Blocked).
     function setRiskLevel(address account, RiskLevel level, bytes32 reasonHash) external;
     /// @notice Raises a risk alert on a member. Partner institution only.
     function raiseRiskAlert(address account, bytes32 reasonHash) external returns (uint256 alertId);

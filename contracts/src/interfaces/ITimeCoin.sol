@@ -1,14 +1,35 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Purpose, RiskLevel} from "../Types.sol";
+import {MonitorAction, Purpose, RiskLevel} from "../Types.sol";
+import {MonitorRules} from "../monitor/MonitorRules.sol";
 import {ITimeCoinMonitor} from "./ITimeCoinMonitor.sol";
 
 /// @title TimeCoin: one TIME is one hour of service
 /// @notice ERC-20 with EIP-2612 permits and EIP-712 signed payments. Only Active members below
-/// Blocked risk send or receive; every movement carries a purpose and passes the monitor.
+/// Blocked risk send or receive; every movement carries a purpose and passes the monitoring
+/// rules.
 interface ITimeCoin {
-    /// @notice Every movement with its purpose; emitted after ERC-20's `Transfer`.
+    enum HoldStatus {
+        None,
+        Held, // in escrow, waiting for a supervisor's decision
+        Released, // paid out to the intended recipient
+        Returned // given back to the sender
+    }
+
+    /// @notice Coins a Hold rule kept in escrow (this contract's own balance).
+    struct Hold {
+        address from;
+        Purpose purpose;
+        HoldStatus status;
+        address to;
+        uint96 amount;
+        bytes32 ref;
+    }
+
+    /// @notice A movement's purpose and reference, emitted right after ERC-20's `Transfer` for
+    /// every movement except a Gift with no reference: a `Transfer` with no `CoinsMoved` after
+    /// it is exactly that. For held coins `to` is this contract (the escrow), as in `Transfer`.
     event CoinsMoved(
         address indexed from,
         address indexed to,
@@ -16,7 +37,33 @@ interface ITimeCoin {
         Purpose indexed purpose,
         bytes32 ref
     );
-    /// @notice The monitoring hook was replaced.
+    /// @notice A movement fired monitoring rules (an alert). `rules` are MonitorRules bits.
+    event RuleHit(
+        address indexed from,
+        address indexed to,
+        uint256 amount,
+        Purpose purpose,
+        bytes32 ref,
+        uint16 rules,
+        MonitorAction action,
+        uint256 indexed holdId
+    );
+    /// @notice A Hold rule sent the coins to escrow instead of to `to`.
+    event MovementHeld(
+        uint256 indexed holdId,
+        address indexed from,
+        address indexed to,
+        uint256 amount,
+        Purpose purpose,
+        bytes32 ref
+    );
+    /// @notice Held coins went to `recipient`: the intended one (released) or the sender.
+    event HoldSettled(
+        uint256 indexed holdId, bool released, address indexed recipient, uint256 amount
+    );
+    /// @notice The rule parameters or actions changed.
+    event MonitorRulesChanged(MonitorRules.Config config, uint32 actions, address indexed admin);
+    /// @notice The supervision hook was replaced.
     event MonitorChanged(address indexed previous, address indexed current, address indexed admin);
     /// @notice The coin's copy of a member's standing changed.
     event StandingSynced(
@@ -29,12 +76,22 @@ interface ITimeCoin {
     error TimeCoinInvalidPurpose(Purpose purpose);
     /// @notice Only the identity registry moves balances on recovery.
     error TimeCoinOnlyIdentityRegistry(address caller);
+    /// @notice Only the monitor in force settles holds.
+    error TimeCoinOnlyMonitor(address caller);
     /// @notice The monitor must be a deployed contract.
     error TimeCoinInvalidMonitor(address monitor);
     /// @notice The signed payment's deadline passed.
     error TimeCoinExpiredSignature(uint256 deadline);
     /// @notice The payment signature was not made by `from` (for this chain, contract and nonce).
     error TimeCoinInvalidSigner(address signer, address from);
+    /// @notice A member can't pay themselves.
+    error TimeCoinSelfTransfer(address account);
+    /// @notice Monitoring rule `ruleId` blocks this movement; `rules` are all the rules that fired.
+    error TimeCoinBlockedByRule(uint8 ruleId, uint16 rules);
+    /// @notice The parameters or action of rule `ruleId` are not valid.
+    error TimeCoinInvalidRule(uint8 ruleId);
+    /// @notice `holdId` does not exist or was already settled.
+    error TimeCoinInvalidHold(uint256 holdId);
 
     /// @notice Pays `to` with the caller's coins; `purpose` is ServicePayment or Gift.
     function pay(address to, uint256 amount, Purpose purpose, bytes32 ref) external;
@@ -62,13 +119,33 @@ interface ITimeCoin {
     /// activation time) from the identity registry. The registry calls it on every change;
     /// anyone may call it, since it only copies the registry's truth.
     function syncMember(address account) external;
+    /// @notice Pays held coins out to the intended recipient (`release`) or back to the sender.
+    /// The monitor in force only, on a supervisor's decision.
+    function settleHold(uint256 holdId, bool release) external;
+    /// @notice Sets every rule's parameters and actions (2 bits per rule id at 2 * (id - 1)).
+    /// Platform admin only.
+    function setMonitorRules(MonitorRules.Config calldata config, uint32 actions) external;
+    /// @notice Switches one rule on or off. Platform admin only.
+    function setRuleEnabled(uint8 ruleId, bool enabled) external;
+    /// @notice Replaces the supervision hook. Platform admin only.
+    function setMonitor(ITimeCoinMonitor newMonitor) external;
+
+    /// @notice What the rules would do with this movement now, without moving anything:
+    /// the action, the rules that would fire (MonitorRules bits) and the lowest blocking rule.
+    /// Membership is not part of it; see `standingOf`.
+    function check(address from, address to, uint256 amount, Purpose purpose)
+        external
+        view
+        returns (MonitorAction action, uint16 rules, uint8 blockingRule);
     /// @notice The coin's copy of `account`'s standing.
     function standingOf(address account)
         external
         view
         returns (bool canTransact, RiskLevel risk, uint40 activatedAt);
-    /// @notice Replaces the monitoring hook. Platform admin only.
-    function setMonitor(ITimeCoinMonitor newMonitor) external;
-    /// @notice The monitoring hook in force.
+    /// @notice The rule parameters and actions in force.
+    function monitorRules() external view returns (MonitorRules.Config memory, uint32 actions);
+    /// @notice A hold.
+    function hold(uint256 holdId) external view returns (Hold memory);
+    /// @notice The supervision hook in force.
     function monitor() external view returns (ITimeCoinMonitor);
 }

@@ -1,18 +1,27 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Purpose} from "../Types.sol";
+import {MonitorAction, Purpose} from "../Types.sol";
 
-/// @title The monitoring hook every time-coin movement passes through
-/// @notice TimeCoin calls `onMovement` after each mint, transfer and burn has updated the
-/// balances, within the same transaction. A monitor may revert to refuse the movement. It is
-/// set by the platform admin (`TimeCoin.setMonitor`) and is trusted platform code.
+/// @title The supervision hook TimeCoin calls when a movement fires a monitoring rule
+/// @notice TimeCoin evaluates the rules itself (see `MonitorRules`), for every mint, transfer
+/// and burn, at a constant cost. When rules fire with a Flag or Hold action, it calls the
+/// monitor set by the platform admin (`TimeCoin.setMonitor`) in the same transaction, after
+/// every coin state change, so that a supervision case opens. The monitor is trusted platform
+/// code; if it reverts, the movement reverts.
 interface ITimeCoinMonitor {
-    /// @param from The sender, or the zero address for a mint.
-    /// @param to The recipient, or the zero address for a burn.
-    /// @param amount The amount moved, in TIME base units (18 decimals; 1e18 = one hour).
-    /// @param purpose Why the coins moved.
-    /// @param ref The caller's reference (activity id, service id, invoice hash, or zero).
-    function onMovement(address from, address to, uint256 amount, Purpose purpose, bytes32 ref)
-        external;
+    /// @notice A movement that fired rules.
+    struct RuleHit {
+        address from; // zero for a mint
+        address to; // the intended recipient (held coins sit in TimeCoin's escrow)
+        uint256 amount;
+        Purpose purpose;
+        bytes32 ref;
+        uint16 rules; // MonitorRules `fired` bits
+        MonitorAction action; // Flag or Hold
+        uint256 holdId; // non-zero when the coins are held
+    }
+
+    /// @notice Records the hit; returns the case opened for it (0 if the monitor opens none).
+    function onRuleHit(RuleHit calldata hit) external returns (uint256 caseId);
 }

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Purpose} from "../Types.sol";
 import {ITimeCoinMonitor} from "../interfaces/ITimeCoinMonitor.sol";
 
-/// @title NoopMonitor: lets every movement through
-/// @notice The hook TimeCoin starts with until the rule-based monitor is wired in.
+/// @title NoopMonitor: records nothing
+/// @notice A monitor that opens no cases, for chains where supervision is not wired yet. Rules
+/// still fire and TimeCoin still emits `RuleHit`, but nobody is asked to decide: held coins stay
+/// in escrow until a real monitor (SupervisionDesk) is set.
 contract NoopMonitor is ITimeCoinMonitor {
     /// @inheritdoc ITimeCoinMonitor
-    function onMovement(address, address, uint256, Purpose, bytes32) external {}
+    function onRuleHit(RuleHit calldata) external pure returns (uint256) {
+        return 0;
+    }
 }

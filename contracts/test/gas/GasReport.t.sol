@@ -38,7 +38,7 @@ contract GasReportTest is Fixture {
         plain.transfer(bob, HOUR);
         _report("oz_erc20_transfer");
 
-        // The same case through TimeCoin with the no-op monitor.
+        // The same case through TimeCoin, every monitoring rule off (no monitor call).
         vm.prank(alice);
         coin.transfer(bob, HOUR);
         _report("timecoin_transfer");
@@ -58,6 +58,30 @@ contract GasReportTest is Fixture {
         vm.prank(stranger);
         forwarder.execute(request);
         _report("timecoin_transfer_forwarded");
+    }
+
+    /// @dev Every rule on, with the default parameters. Time moves between transactions, as on a
+    /// chain, so that each one really rewrites both sides' window state.
+    function test_Gas_Monitored() public {
+        _enableDefaultRules();
+        vm.warp(block.timestamp + 1 hours);
+
+        // No rule fires: 1 h gift, far from every threshold.
+        vm.prank(alice);
+        coin.transfer(bob, HOUR);
+        _report("timecoin_transfer_monitored");
+
+        // Flagged: bob pays alice back within the round-trip window; a case opens.
+        vm.warp(block.timestamp + 1 minutes);
+        vm.prank(bob);
+        coin.transfer(alice, HOUR);
+        _report("timecoin_transfer_flagged");
+
+        // Held: a 10 h gift reaches the large-gift threshold; escrow and a case.
+        vm.warp(block.timestamp + 1 minutes);
+        vm.prank(carol);
+        coin.transfer(alice, 10 * HOUR);
+        _report("timecoin_transfer_held");
     }
 
     function test_Gas_Members() public {

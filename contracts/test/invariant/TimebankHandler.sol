@@ -5,27 +5,7 @@ import {IdentityRegistry} from "../../src/IdentityRegistry.sol";
 import {ServiceLedger} from "../../src/ServiceLedger.sol";
 import {TimeCoin} from "../../src/TimeCoin.sol";
 import {ActivityKind, MemberStatus, Purpose, RiskLevel} from "../../src/Types.sol";
-import {ITimeCoinMonitor} from "../../src/interfaces/ITimeCoinMonitor.sol";
 import {vm} from "../utils/Vm.sol";
-
-/// @notice A monitor that checks, at every movement, that both sides may transact; the
-/// invariant suite requires its violation count to stay zero.
-contract EligibilityProbe is ITimeCoinMonitor {
-    IdentityRegistry public immutable identity;
-    uint256 public violations;
-    uint256 public movements;
-
-    constructor(IdentityRegistry identity_) {
-        identity = identity_;
-    }
-
-    function onMovement(address from, address to, uint256, Purpose purpose, bytes32) external {
-        ++movements;
-        if (purpose == Purpose.Recovery) return;
-        if (from != address(0) && !identity.canTransact(from)) ++violations;
-        if (to != address(0) && !identity.canTransact(to)) ++violations;
-    }
-}
 
 /// @notice Drives random member, operator, supervisor and admin actions; keeps ghost totals.
 contract TimebankHandler {
@@ -47,7 +27,24 @@ contract TimebankHandler {
     /// Outcomes that contradict the rules, counted rather than reverted so they persist.
     uint256 public ghostIneligibleMoved;
     uint256 public ghostEligibleRefused;
+    uint256 public ghostFrozenMoved;
     uint256 internal _walletNonce;
+
+    /// @dev Fails the run (through a ghost counter, which persists) if a coin-moving action
+    /// changed the balance of a member that could not transact when it started.
+    modifier frozenStayFrozen() {
+        uint256 n = _members.length;
+        bool[] memory frozen = new bool[](n);
+        uint256[] memory balances = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            frozen[i] = !identity.canTransact(_members[i]);
+            balances[i] = coin.balanceOf(_members[i]);
+        }
+        _;
+        for (uint256 i; i < n; ++i) {
+            if (frozen[i] && coin.balanceOf(_members[i]) != balances[i]) ++ghostFrozenMoved;
+        }
+    }
 
     constructor(
         IdentityRegistry identity_,
@@ -78,12 +75,15 @@ contract TimebankHandler {
         return _members[seed % _members.length];
     }
 
-    function pay(uint256 fromSeed, uint256 toSeed, uint256 amount, bool gift) external {
+    function pay(uint256 fromSeed, uint256 toSeed, uint256 amount, bool gift)
+        external
+        frozenStayFrozen
+    {
         address from = _member(fromSeed);
         address to = _member(toSeed);
         uint256 balance = coin.balanceOf(from);
         amount = balance == 0 ? 0 : amount % (balance + 1);
-        bool eligible = identity.canTransact(from) && identity.canTransact(to);
+        bool eligible = identity.canTransact(from) && identity.canTransact(to) && from != to;
         uint256 before = coin.balanceOf(to);
         vm.prank(from);
         try coin.pay(to, amount, gift ? Purpose.Gift : Purpose.ServicePayment, bytes32(0)) {
@@ -95,7 +95,7 @@ contract TimebankHandler {
         }
     }
 
-    function reward(uint256 memberSeed, uint256 amount, bool training) external {
+    function reward(uint256 memberSeed, uint256 amount, bool training) external frozenStayFrozen {
         address volunteer = _member(memberSeed);
         uint32 branchId = identity.member(volunteer).homeBranch;
         address op = _operators[branchId];
@@ -123,7 +123,10 @@ contract TimebankHandler {
         } catch {}
     }
 
-    function service(uint256 providerSeed, uint256 requesterSeed, uint256 amount) external {
+    function service(uint256 providerSeed, uint256 requesterSeed, uint256 amount)
+        external
+        frozenStayFrozen
+    {
         address provider = _member(providerSeed);
         address requester = _member(requesterSeed);
         amount = 1 + amount % 5e18;
@@ -134,7 +137,7 @@ contract TimebankHandler {
         } catch {}
     }
 
-    function redeem(uint256 memberSeed, uint256 amount) external {
+    function redeem(uint256 memberSeed, uint256 amount) external frozenStayFrozen {
         address holder = _member(memberSeed);
         uint256 balance = coin.balanceOf(holder);
         amount = balance == 0 ? 0 : amount % (balance + 1);

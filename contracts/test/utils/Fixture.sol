@@ -9,7 +9,9 @@ import {TimeCoin} from "../../src/TimeCoin.sol";
 import {TimebankAccess} from "../../src/TimebankAccess.sol";
 import {TimebankForwarder} from "../../src/TimebankForwarder.sol";
 import {ActivityKind, CredentialKind, Purpose} from "../../src/Types.sol";
+import {MonitorRules} from "../../src/monitor/MonitorRules.sol";
 import {NoopMonitor} from "../../src/monitor/NoopMonitor.sol";
+import {SupervisionDesk} from "../../src/monitor/SupervisionDesk.sol";
 import {Test} from "./Test.sol";
 import {vm} from "./Vm.sol";
 import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
@@ -17,7 +19,8 @@ import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.
 /// @title Fixture: a wired timebank with two branches and a cast of actors
 /// @notice Branch 1 ("north") has operators op1 and op1b, branch 2 ("south") op2 and op2b.
 /// alice and bob are Active members of branch 1, carol of branch 2; each starts with
-/// `START_BALANCE` minted through a real settlement.
+/// `START_BALANCE` minted through a real settlement. The SupervisionDesk is the coin's monitor;
+/// every monitoring rule starts switched off (`_enableDefaultRules` turns them on).
 abstract contract Fixture is Test {
     uint128 internal constant HOUR = 1e18;
     uint128 internal constant START_BALANCE = 10 * HOUR;
@@ -29,6 +32,7 @@ abstract contract Fixture is Test {
     IdentityRegistry internal identity;
     CredentialRegistry internal credentials;
     NoopMonitor internal monitor;
+    SupervisionDesk internal desk;
     TimeCoin internal coin;
     ServiceLedger internal ledger;
 
@@ -63,10 +67,13 @@ abstract contract Fixture is Test {
         monitor = new NoopMonitor();
         coin = new TimeCoin(access, identity, address(forwarder), monitor);
         ledger = new ServiceLedger(access, identity, credentials, coin, address(forwarder));
+        desk = new SupervisionDesk(access, identity, coin, address(forwarder));
 
         vm.startPrank(admin);
         identity.setTimeCoin(coin);
         access.grantRole(Roles.LEDGER, address(ledger));
+        access.grantRole(Roles.MONITOR, address(desk));
+        coin.setMonitor(desk);
         access.addBranch("north", "North Region", hex"01");
         access.addBranch("south", "South Region", hex"02");
         access.grantRole(Roles.operator(NORTH), op1);
@@ -92,6 +99,12 @@ abstract contract Fixture is Test {
         _reward(alice, START_BALANCE);
         _reward(bob, START_BALANCE);
         _reward(carol, START_BALANCE);
+    }
+
+    function _enableDefaultRules() internal {
+        (MonitorRules.Config memory config, uint32 actions) = MonitorRules.defaults();
+        vm.prank(admin);
+        coin.setMonitorRules(config, actions);
     }
 
     /// @dev Submits and approves `account` at `branchId` with a profile derived from it.

@@ -6,6 +6,12 @@ pragma solidity 0.8.30;
 /// Every assertion is a cheatcode that reverts on failure, so a failing assertion always fails
 /// its test.
 interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     struct Gas {
         uint64 gasLimit;
         uint64 gasTotalUsed;
@@ -30,6 +36,8 @@ interface Vm {
     function assume(bool condition) external pure;
     function snapshotState() external returns (uint256 snapshotId);
     function revertToState(uint256 snapshotId) external returns (bool success);
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
     function lastCallGas() external view returns (Gas memory);
     function pauseGasMetering() external;
     function resumeGasMetering() external;

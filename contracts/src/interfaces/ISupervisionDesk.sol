@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {MonitorAction, Purpose, RiskLevel} from "../Types.sol";
+
+/// @title Supervision cases: opened by rule hits and monitoring agents, decided by supervisors
+/// @notice Every branch reads the same cases and decisions from the chain. A note's text stays
+/// off chain (with the gateway); only its hash is recorded.
+interface ISupervisionDesk {
+    enum CaseStatus {
+        None,
+        Open,
+        Cleared, // nothing wrong: held coins are released to the recipient
+        Confirmed // the pattern is real: held coins go back to the sender; risk may change
+    }
+
+    /// @notice What the chain keeps of a case: enough to decide it. The movement's amount,
+    /// purpose and reference, who opened it and the notes are in `CaseOpened` and
+    /// `CaseDecided`, which every branch's indexer keeps.
+    struct Case {
+        address account; // the member the case is about
+        uint16 rules; // MonitorRules bits; 0 for a case opened by an agent
+        MonitorAction action;
+        CaseStatus status;
+        uint40 openedAt;
+        address counterparty; // the other side of the movement (zero for agent cases)
+        uint40 decidedAt;
+        uint256 holdId; // non-zero when coins wait in escrow for the decision
+    }
+
+    /// @notice A supervision case opened.
+    event CaseOpened(
+        uint256 indexed caseId,
+        address indexed account,
+        address indexed counterparty,
+        uint16 rules,
+        MonitorAction action,
+        uint256 amount,
+        Purpose purpose,
+        bytes32 ref,
+        uint256 holdId,
+        address openedBy,
+        bytes32 reasonHash
+    );
+    /// @notice A supervisor decided a case. `riskLevel` is the account's level afterwards.
+    event CaseDecided(
+        uint256 indexed caseId,
+        address indexed account,
+        CaseStatus outcome,
+        RiskLevel riskLevel,
+        bytes32 noteHash,
+        address indexed supervisor
+    );
+    /// @notice An account's open cases reached the configured number; its risk was raised.
+    event RiskRaisedByOpenCases(address indexed account, uint256 openCases, RiskLevel level);
+    /// @notice The automatic risk raise was configured (`openCases` 0 switches it off).
+    event AutoRiskConfigured(uint16 threshold, RiskLevel level, address indexed admin);
+
+    /// @notice Only TimeCoin reports rule hits.
+    error SupervisionDeskOnlyCoin(address caller);
+    /// @notice `caseId` does not exist or is not open.
+    error SupervisionDeskInvalidCase(uint256 caseId);
+    /// @notice A decision is Cleared or Confirmed; a Cleared case can't change the risk level.
+    error SupervisionDeskInvalidOutcome(CaseStatus outcome, RiskLevel riskLevel);
+    /// @notice `account` is not a registered member.
+    error SupervisionDeskUnknownMember(address account);
+    /// @notice The automatic raise needs a level above None when it is on.
+    error SupervisionDeskInvalidAutoRisk(uint16 threshold, RiskLevel level);
+
+    /// @notice Opens a case for a pattern found off chain. Monitoring agent only.
+    function openCase(address account, address counterparty, bytes32 reasonHash)
+        external
+        returns (uint256 caseId);
+    /// @notice Decides an open case. Supervisor only. Cleared releases held coins to the
+    /// recipient; Confirmed returns them to the sender and sets the account's risk level to
+    /// `riskLevel` when it differs (up to Blocked).
+    function decideCase(uint256 caseId, CaseStatus outcome, bytes32 noteHash, RiskLevel riskLevel)
+        external;
+    /// @notice When an account reaches `threshold` open cases its risk is raised to at least
+    /// `level`; 0 switches this off. Platform admin only.
+    function setAutoRisk(uint16 threshold, RiskLevel level) external;
+
+    /// @notice A case. Reverts for an unknown id.
+    function supervisionCase(uint256 caseId) external view returns (Case memory);
+    /// @notice Number of cases; ids run from 1 to this.
+    function caseCount() external view returns (uint256);
+    /// @notice Open cases about `account`.
+    function openCases(address account) external view returns (uint256);
+}
