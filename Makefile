@@ -51,7 +51,7 @@ build: tools ## Compile the contracts
 	cd $(CONTRACTS) && $(FORGE) build
 
 .PHONY: test
-test: test-contracts test-anvil-scripts ## Run every test the project has
+test: test-contracts test-anvil-scripts gas ## Run every test the project has
 	@echo "make test: all suites passed"
 
 .PHONY: test-contracts
@@ -68,10 +68,10 @@ test-anvil-scripts: tools ## Deploy on real anvil chains and check the wiring wi
 $(shell mkdir -p target)
 
 .PHONY: gas
-gas: tools ## Print `NAME GAS` per operation, measured in one forge run
+gas: tools ## Print `NAME GAS` per operation, measured in one forge run, and check the monitor's budget
 	@cd $(CONTRACTS) && $(FORGE) test --match-contract GasReport --isolate -vv \
 		| sed -nE 's/^ +GAS ([a-z0-9_]+) ([0-9]+)$$/\1 \2/p' | tee $(ROOT)/target/gas.txt
-	@test -s $(ROOT)/target/gas.txt || { echo "make gas: no figures printed" >&2; exit 1; }
+	@$(ROOT)/tools/check-gas $(ROOT)/target/gas.txt
 
 # ---- quality --------------------------------------------------------------------------------
 

@@ -43,7 +43,9 @@ same "$(call "$(field "$out" identityRegistry)" 'timeCoin()(address)')" "$coin" 
 ledger_role="$("$BIN/cast" keccak 'timebank.role.ledger')"
 [ "$(call "$access" 'hasRole(bytes32,address)(bool)' "$ledger_role" "$ledger")" = "true" ] \
   || fail "ServiceLedger does not hold the ledger role"
-same "$(call "$coin" 'monitor()(address)')" "$(field "$out" monitor)" || fail "TimeCoin monitor unset"
+same "$(call "$coin" "monitor()(address)")" "$(field "$out" supervisionDesk)" || fail "TimeCoin does not report to the SupervisionDesk"
+monitor_role="$("$BIN/cast" keccak "timebank.role.monitor")"
+[ "$(call "$access" "hasRole(bytes32,address)(bool)" "$monitor_role" "$(field "$out" supervisionDesk)")" = "true" ] || fail "the desk does not hold the monitor role"
 same "$(call "$access" 'defaultAdmin()(address)')" "$(field "$out" admin)" || fail "wrong admin"
 same "$(call "$coin" 'trustedForwarder()(address)')" "$(field "$out" forwarder)" \
   || fail "TimeCoin does not trust the forwarder"

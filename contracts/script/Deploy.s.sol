@@ -8,7 +8,9 @@ import {ServiceLedger} from "../src/ServiceLedger.sol";
 import {TimeCoin} from "../src/TimeCoin.sol";
 import {TimebankAccess} from "../src/TimebankAccess.sol";
 import {TimebankForwarder} from "../src/TimebankForwarder.sol";
+import {MonitorRules} from "../src/monitor/MonitorRules.sol";
 import {NoopMonitor} from "../src/monitor/NoopMonitor.sol";
+import {SupervisionDesk} from "../src/monitor/SupervisionDesk.sol";
 import {vm} from "../test/utils/Vm.sol";
 
 /// @title Deploy: deploys and wires timebank, and writes the addresses for the Rust side
@@ -29,9 +31,9 @@ contract Deploy {
         TimebankAccess access;
         IdentityRegistry identity;
         CredentialRegistry credentials;
-        NoopMonitor monitor;
         TimeCoin timeCoin;
         ServiceLedger ledger;
+        SupervisionDesk desk;
         uint256 startBlock;
     }
 
@@ -52,13 +54,19 @@ contract Deploy {
         d.access = new TimebankAccess(delay, deployer, address(d.forwarder));
         d.identity = new IdentityRegistry(d.access, address(d.forwarder));
         d.credentials = new CredentialRegistry(d.access, d.identity, address(d.forwarder));
-        d.monitor = new NoopMonitor();
-        d.timeCoin = new TimeCoin(d.access, d.identity, address(d.forwarder), d.monitor);
+        // The coin needs a monitor from its first block; the desk needs the coin. Start with
+        // the no-op monitor and hand over to the desk once both exist.
+        d.timeCoin = new TimeCoin(d.access, d.identity, address(d.forwarder), new NoopMonitor());
         d.ledger = new ServiceLedger(
             d.access, d.identity, d.credentials, d.timeCoin, address(d.forwarder)
         );
+        d.desk = new SupervisionDesk(d.access, d.identity, d.timeCoin, address(d.forwarder));
         d.identity.setTimeCoin(d.timeCoin);
         d.access.grantRole(Roles.LEDGER, address(d.ledger));
+        d.access.grantRole(Roles.MONITOR, address(d.desk));
+        d.timeCoin.setMonitor(d.desk);
+        (MonitorRules.Config memory rules, uint32 actions) = MonitorRules.defaults();
+        d.timeCoin.setMonitorRules(rules, actions);
         if (admin != deployer) d.access.beginDefaultAdminTransfer(admin);
         vm.stopBroadcast();
 
@@ -74,7 +82,7 @@ contract Deploy {
         vm.serializeAddress(o, "access", address(d.access));
         vm.serializeAddress(o, "identityRegistry", address(d.identity));
         vm.serializeAddress(o, "credentialRegistry", address(d.credentials));
-        vm.serializeAddress(o, "monitor", address(d.monitor));
+        vm.serializeAddress(o, "supervisionDesk", address(d.desk));
         vm.serializeAddress(o, "timeCoin", address(d.timeCoin));
         string memory json = vm.serializeAddress(o, "serviceLedger", address(d.ledger));
         vm.writeJson(json, path);

@@ -71,6 +71,9 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
     /// @dev 2 bits per rule id: its MonitorAction. Shares the monitor's slot: read on hits only.
     uint32 private _ruleActions;
     uint256 private _holdCount;
+    /// @dev Every monitor ever set: each keeps settling the holds of the cases it opened after it
+    /// is replaced, so that replacing the monitor strands no coins.
+    mapping(address monitor => bool) private _monitors;
     mapping(uint256 holdId => Hold) private _holds;
     /// @dev Per account, one word (MonitorRules.Account): the standing copied from the registry
     /// by `syncMember` and the monitoring rules' window state, so that a movement reads and
@@ -199,12 +202,13 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
 
     /// @inheritdoc ITimeCoin
     function settleHold(uint256 holdId, bool release) external {
-        if (msg.sender != address(monitor)) revert TimeCoinOnlyMonitor(msg.sender);
+        if (!_monitors[msg.sender]) revert TimeCoinOnlyMonitor(msg.sender);
         Hold storage h = _holds[holdId];
         if (h.status != HoldStatus.Held) revert TimeCoinInvalidHold(holdId);
         address recipient = release ? h.to : h.from;
         // A release pays a member, who must still be allowed to receive; a return needs no
         // check, the coins were the sender's.
+        // slither-disable-next-line incorrect-equality
         if (release && _accounts[recipient] & 1 == 0) revert TimeCoinNotActiveMember(recipient);
         h.status = release ? HoldStatus.Released : HoldStatus.Returned;
         uint256 amount = h.amount;
@@ -241,6 +245,8 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
         view
         returns (MonitorAction action, uint16 rules, uint8 blockingRule)
     {
+        // Only the verdict matters here; the advanced window state is thrown away.
+        // slither-disable-next-line unused-return
         (rules,,) = MonitorRules.evaluate(
             _rules, _accounts[from], _accounts[to], from, to, amount, purpose, block.timestamp
         );
@@ -277,9 +283,10 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
         if (from == to) revert TimeCoinSelfTransfer(from);
 
         uint16 fired = _applyRules(from, to, value, purpose);
-        MonitorAction action;
-        uint256 holdId;
+        MonitorAction action = MonitorAction.None;
+        uint256 holdId = 0;
         if (fired != 0) (action, holdId) = _decide(from, to, value, purpose, ref, fired);
+        // slither-disable-next-line incorrect-equality
         address recipient = holdId == 0 ? to : address(this);
 
         super._update(from, recipient, value);
@@ -291,6 +298,8 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
         if (fired != 0) {
             if (holdId != 0) emit MovementHeld(holdId, from, to, value, purpose, ref);
             emit RuleHit(from, to, value, purpose, ref, fired, action, holdId);
+            // The case id is the monitor's to announce (CaseOpened); the coin has no use for it.
+            // slither-disable-next-line unused-return
             monitor.onRuleHit(
                 ITimeCoinMonitor.RuleHit({
                     from: from,
@@ -312,10 +321,9 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
         private
         returns (uint16 fired)
     {
-        uint256 f0;
-        uint256 t0;
-        if (from != address(0)) f0 = _loadActive(from);
-        if (to != address(0)) t0 = _loadActive(to);
+        // A mint has no sender and a burn no recipient: their word stays zero and unused.
+        uint256 f0 = from == address(0) ? 0 : _loadActive(from);
+        uint256 t0 = to == address(0) ? 0 : _loadActive(to);
         uint256 f;
         uint256 t;
         (fired, f, t) =
@@ -337,6 +345,7 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
         (uint8 strongest, uint8 blockingRule) = MonitorRules.strongest(fired, _ruleActions);
         if (blockingRule != 0) revert TimeCoinBlockedByRule(blockingRule, fired);
         action = MonitorAction(strongest);
+        // slither-disable-next-line incorrect-equality
         if (action == MonitorAction.Hold && to == address(0)) action = MonitorAction.Flag;
         if (action != MonitorAction.Hold) return (action, 0);
         holdId = ++_holdCount;
@@ -353,37 +362,40 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
     /// @dev The account's word, after checking it may transact.
     function _loadActive(address account) private view returns (uint256 word) {
         word = _accounts[account];
+        // Bit 0 is a flag, not a balance: strict equality is the point.
+        // slither-disable-next-line incorrect-equality
         if (word & 1 == 0) revert TimeCoinNotActiveMember(account);
     }
 
     function _validateRules(MonitorRules.Config memory c, uint32 actions) private pure {
         for (uint8 id = 1; id <= MonitorRules.RULE_COUNT; ++id) {
-            uint256 action = (actions >> (2 * (id - 1))) & 3;
             if (c.enabled & (1 << (id - 1)) == 0) continue;
-            if (action == uint256(MonitorAction.None)) revert TimeCoinInvalidRule(id);
-            bool valid = true;
-            if (id == MonitorRules.LARGE_AMOUNT || id == MonitorRules.STRUCTURING) {
-                valid =
-                    (c.largeActivityReward | c.largeTrainingReward | c.largeServicePayment
-                                | c.largeGift) != 0;
+            uint256 action = (actions >> (2 * (id - 1))) & 3;
+            if (action == uint256(MonitorAction.None) || !_ruleUsable(c, id)) {
+                revert TimeCoinInvalidRule(id);
             }
-            if (id == MonitorRules.VELOCITY) valid = c.velocityCount != 0 && c.window != 0;
-            if (id == MonitorRules.VOLUME) {
-                valid = (c.volumeOut | c.volumeIn) != 0 && c.window != 0;
-            }
-            if (id == MonitorRules.STRUCTURING) {
-                valid = valid && c.structuringCount != 0 && c.structuringBand != 0
-                    && c.structuringBand < 100 && c.window != 0;
-            }
-            if (id == MonitorRules.ROUND_TRIP) valid = c.roundTripWindow != 0;
-            if (id == MonitorRules.NEW_ACCOUNT) valid = c.newAccountAge != 0;
-            if (id == MonitorRules.RISKY_COUNTERPARTY) {
-                valid = c.riskyLevel != 0 && c.riskyLevel <= uint8(RiskLevel.Blocked);
-            }
-            if (id == MonitorRules.DORMANT_REACTIVATION) valid = c.dormantDays != 0;
-            if (!valid) revert TimeCoinInvalidRule(id);
         }
         if (actions >> (2 * MonitorRules.RULE_COUNT) != 0) revert TimeCoinInvalidRule(0);
+    }
+
+    /// @dev Whether rule `id`'s parameters let it work as documented (docs/monitoring.md).
+    function _ruleUsable(MonitorRules.Config memory c, uint8 id) private pure returns (bool) {
+        bool anyLarge =
+            (c.largeActivityReward | c.largeTrainingReward | c.largeServicePayment | c.largeGift)
+                != 0;
+        if (id == MonitorRules.LARGE_AMOUNT) return anyLarge;
+        if (id == MonitorRules.VELOCITY) return c.velocityCount != 0 && c.window != 0;
+        if (id == MonitorRules.VOLUME) return (c.volumeOut | c.volumeIn) != 0 && c.window != 0;
+        if (id == MonitorRules.STRUCTURING) {
+            return anyLarge && c.structuringCount != 0 && c.structuringBand != 0
+                && c.structuringBand < 100 && c.window != 0;
+        }
+        if (id == MonitorRules.ROUND_TRIP) return c.roundTripWindow != 0;
+        if (id == MonitorRules.NEW_ACCOUNT) return c.newAccountAge != 0;
+        if (id == MonitorRules.RISKY_COUNTERPARTY) {
+            return c.riskyLevel != 0 && c.riskyLevel <= uint8(RiskLevel.Blocked);
+        }
+        return c.dormantDays != 0; // DORMANT_REACTIVATION
     }
 
     function _payDigest(
@@ -410,6 +422,7 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
         if (address(monitor_).code.length == 0) revert TimeCoinInvalidMonitor(address(monitor_));
         emit MonitorChanged(address(monitor), address(monitor_), admin);
         monitor = monitor_;
+        _monitors[address(monitor_)] = true;
     }
 
     /// @dev Stores purpose + 1 (so that an unset slot, 0, reads as "no purpose given") and the

@@ -2,10 +2,13 @@
 pragma solidity 0.8.30;
 
 import {Roles} from "../src/Roles.sol";
-import {ActivityKind, CredentialKind, Purpose, RiskLevel} from "../src/Types.sol";
+import {ActivityKind, CredentialKind, MonitorAction, Purpose, RiskLevel} from "../src/Types.sol";
 import {ICredentialRegistry} from "../src/interfaces/ICredentialRegistry.sol";
 import {IServiceLedger} from "../src/interfaces/IServiceLedger.sol";
+import {ISupervisionDesk} from "../src/interfaces/ISupervisionDesk.sol";
 import {ITimeCoin} from "../src/interfaces/ITimeCoin.sol";
+import {ITimeCoinMonitor} from "../src/interfaces/ITimeCoinMonitor.sol";
+import {MonitorRules} from "../src/monitor/MonitorRules.sol";
 import {Fixture} from "./utils/Fixture.sol";
 import {vm} from "./utils/Vm.sol";
 
@@ -25,7 +28,9 @@ contract AccessMatrixTest is Fixture {
     uint256 internal constant MEMBER = 1 << 7; // alice
     uint256 internal constant STRANGER = 1 << 8;
     uint256 internal constant LEDGER_CONTRACT = 1 << 9;
-    uint256 internal constant ACTOR_COUNT = 10;
+    uint256 internal constant AGENT = 1 << 10; // monitoring agent
+    uint256 internal constant DESK_CONTRACT = 1 << 11; // the SupervisionDesk (MONITOR role)
+    uint256 internal constant ACTOR_COUNT = 12;
 
     struct Call {
         string name;
@@ -42,6 +47,9 @@ contract AccessMatrixTest is Fixture {
     address internal erin = makeAddr("erin"); // suspended
     address internal frank = makeAddr("frank"); // asked to move from NORTH to SOUTH
     address internal fresh = makeAddr("fresh-wallet");
+    address internal agent = makeAddr("agent");
+    uint256 internal openCaseId;
+    uint256 internal holdId;
     uint256 internal alertId;
     uint256 internal openActivity; // alice joined
     uint256 internal recordedActivity; // alice's hours recorded
@@ -84,22 +92,32 @@ contract AccessMatrixTest is Fixture {
         ledger.confirmHours(confirmedActivity);
         vm.prank(bob);
         serviceForAlice = ledger.proposeService(alice, 1e18, bytes32(0));
+
+        // A held gift with its open case (large gifts held).
+        vm.prank(admin);
+        access.grantRole(Roles.MONITORING_AGENT, agent);
+        _enableDefaultRules();
+        vm.prank(carol);
+        coin.transfer(bob, 10e18);
+        openCaseId = desk.caseCount();
+        holdId = desk.supervisionCase(openCaseId).holdId;
     }
 
     function _actors() internal view returns (address[ACTOR_COUNT] memory) {
-        return
-            [
-                admin,
-                op1,
-                op2,
-                supervisor,
-                partner,
-                auditor,
-                issuer,
-                alice,
-                stranger,
-                address(ledger)
-            ];
+        return [
+            admin,
+            op1,
+            op2,
+            supervisor,
+            partner,
+            auditor,
+            issuer,
+            alice,
+            stranger,
+            address(ledger),
+            agent,
+            address(desk)
+        ];
     }
 
     function _actorName(uint256 i) internal pure returns (string memory) {
@@ -113,12 +131,14 @@ contract AccessMatrixTest is Fixture {
             "issuer",
             "member",
             "stranger",
-            "ledger-contract"
+            "ledger-contract",
+            "monitoring-agent",
+            "desk-contract"
         ][i];
     }
 
     function _calls() internal view returns (Call[] memory calls) {
-        calls = new Call[](40);
+        calls = new Call[](48);
         uint256 n;
         bytes4 notMember = ITimeCoin.TimeCoinNotActiveMember.selector;
         bytes4 notLedgerMember = IServiceLedger.ServiceLedgerNotActiveMember.selector;
@@ -252,7 +272,7 @@ contract AccessMatrixTest is Fixture {
             "setRiskLevel(High)",
             address(identity),
             abi.encodeCall(identity.setRiskLevel, (alice, RiskLevel.High, bytes32(0))),
-            HOME_OPERATOR | SUPERVISOR,
+            HOME_OPERATOR | SUPERVISOR | DESK_CONTRACT,
             UNAUTHORIZED,
             UNAUTHORIZED
         );
@@ -260,7 +280,7 @@ contract AccessMatrixTest is Fixture {
             "setRiskLevel(Blocked)",
             address(identity),
             abi.encodeCall(identity.setRiskLevel, (alice, RiskLevel.Blocked, bytes32(0))),
-            SUPERVISOR,
+            SUPERVISOR | DESK_CONTRACT,
             UNAUTHORIZED,
             bytes4(keccak256("IdentityRegistryBlockedNeedsSupervisor(address)"))
         );
@@ -467,6 +487,75 @@ contract AccessMatrixTest is Fixture {
             notParty,
             notParty
         );
+        // ---- monitoring ----
+        (MonitorRules.Config memory rules, uint32 actions) = MonitorRules.defaults();
+        calls[n++] = Call(
+            "setMonitorRules",
+            address(coin),
+            abi.encodeCall(coin.setMonitorRules, (rules, actions)),
+            ADMIN,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "setRuleEnabled",
+            address(coin),
+            abi.encodeCall(coin.setRuleEnabled, (MonitorRules.VELOCITY, false)),
+            ADMIN,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "settleHold",
+            address(coin),
+            abi.encodeCall(coin.settleHold, (holdId, true)),
+            DESK_CONTRACT,
+            ITimeCoin.TimeCoinOnlyMonitor.selector,
+            ITimeCoin.TimeCoinOnlyMonitor.selector
+        );
+        calls[n++] = Call(
+            "openCase",
+            address(desk),
+            abi.encodeCall(desk.openCase, (alice, bob, bytes32(0))),
+            AGENT,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "decideCase",
+            address(desk),
+            abi.encodeCall(
+                desk.decideCase,
+                (openCaseId, ISupervisionDesk.CaseStatus.Cleared, bytes32(0), RiskLevel.None)
+            ),
+            SUPERVISOR,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "setAutoRisk",
+            address(desk),
+            abi.encodeCall(desk.setAutoRisk, (3, RiskLevel.High)),
+            ADMIN,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "onRuleHit",
+            address(desk),
+            abi.encodeCall(desk.onRuleHit, (_hit())),
+            0, // TimeCoin only, which is no actor here
+            ISupervisionDesk.SupervisionDeskOnlyCoin.selector,
+            ISupervisionDesk.SupervisionDeskOnlyCoin.selector
+        );
+        calls[n++] = Call(
+            "syncMember",
+            address(coin),
+            abi.encodeCall(coin.syncMember, (alice)),
+            type(uint256).max, // anyone: it only copies the registry's truth
+            bytes4(0),
+            bytes4(0)
+        );
         assembly ("memory-safe") {
             mstore(calls, n)
         }
@@ -483,7 +572,15 @@ contract AccessMatrixTest is Fixture {
             }
         }
         vm.assertEq(checked, calls.length * ACTOR_COUNT);
-        vm.assertEq(calls.length, 40, "every restricted function is in the table");
+        vm.assertEq(calls.length, 48, "every restricted function is in the table");
+    }
+
+    function _hit() internal view returns (ITimeCoinMonitor.RuleHit memory hit) {
+        hit.from = alice;
+        hit.to = bob;
+        hit.amount = 1e18;
+        hit.rules = 1;
+        hit.action = MonitorAction.Flag;
     }
 
     function _check(Call memory call, address actor, uint256 actorIndex) internal {

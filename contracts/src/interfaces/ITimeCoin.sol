@@ -76,7 +76,7 @@ interface ITimeCoin {
     error TimeCoinInvalidPurpose(Purpose purpose);
     /// @notice Only the identity registry moves balances on recovery.
     error TimeCoinOnlyIdentityRegistry(address caller);
-    /// @notice Only the monitor in force settles holds.
+    /// @notice Only a monitor (the one in force, or one it replaced) settles holds.
     error TimeCoinOnlyMonitor(address caller);
     /// @notice The monitor must be a deployed contract.
     error TimeCoinInvalidMonitor(address monitor);
@@ -120,7 +120,8 @@ interface ITimeCoin {
     /// anyone may call it, since it only copies the registry's truth.
     function syncMember(address account) external;
     /// @notice Pays held coins out to the intended recipient (`release`) or back to the sender.
-    /// The monitor in force only, on a supervisor's decision.
+    /// A monitor only (the one in force, or a replaced one deciding its own cases), on a
+    /// supervisor's decision.
     function settleHold(uint256 holdId, bool release) external;
     /// @notice Sets every rule's parameters and actions (2 bits per rule id at 2 * (id - 1)).
     /// Platform admin only.

@@ -133,10 +133,11 @@ library MonitorRules {
         // here comes near 2^256.
         unchecked {
             if (c & 0xff == 0) return (0, f, t);
-            uint256 threshold = purpose <= Purpose.Gift
-                ? ((c >> (C_LARGE + 16 * uint256(purpose))) & M16) * 1e18
-                : 0;
-            if (c & ON_LARGE != 0 && threshold != 0 && amount >= threshold) fired = BIT_LARGE;
+            uint256 largeHours =
+                purpose <= Purpose.Gift ? (c >> (C_LARGE + 16 * uint256(purpose))) & M16 : 0;
+            if (c & ON_LARGE != 0 && largeHours != 0 && amount >= largeHours * 1e18) {
+                fired = BIT_LARGE;
+            }
             uint256 centi = amount / _CENTI;
             if (from != address(0)) {
                 if (c & ON_ROUND_TRIP != 0 && to != address(0)) {
@@ -147,7 +148,7 @@ library MonitorRules {
                     ) fired |= BIT_ROUND_TRIP;
                 }
                 uint16 senderFired;
-                (senderFired, f) = _sender(c, f, to, amount, centi, threshold, time);
+                (senderFired, f) = _sender(c, f, to, amount, centi, largeHours, time);
                 fired |= senderFired;
             }
             if (to != address(0)) {
@@ -197,7 +198,7 @@ library MonitorRules {
         address to,
         uint256 amount,
         uint256 centi,
-        uint256 threshold,
+        uint256 largeHours,
         uint256 time
     ) private pure returns (uint16 fired, uint256) {
         // Unchecked: see evaluate.
@@ -222,8 +223,8 @@ library MonitorRules {
             uint256 limit = (c >> C_VOLUME_OUT) & M16;
             if (c & ON_VOLUME != 0 && limit != 0 && volume >= limit * 100) fired |= BIT_VOLUME;
             if (
-                c & ON_STRUCTURING != 0 && threshold != 0 && amount < threshold
-                    && amount >= threshold / 100 * (100 - ((c >> C_STRUCT_BAND) & 0xff))
+                c & ON_STRUCTURING != 0 && largeHours != 0 && amount < largeHours * 1e18
+                    && amount >= largeHours * (100 - ((c >> C_STRUCT_BAND) & 0xff)) * 1e16
             ) {
                 count = (f >> A_STRUCT_COUNT) & 0xff;
                 if (count < 0xff) f += uint256(1) << A_STRUCT_COUNT;

@@ -4,7 +4,9 @@ pragma solidity 0.8.30;
 import {IdentityRegistry} from "../../src/IdentityRegistry.sol";
 import {ServiceLedger} from "../../src/ServiceLedger.sol";
 import {TimeCoin} from "../../src/TimeCoin.sol";
-import {ActivityKind, MemberStatus, Purpose, RiskLevel} from "../../src/Types.sol";
+import {ActivityKind, MemberStatus, MonitorAction, Purpose, RiskLevel} from "../../src/Types.sol";
+import {ISupervisionDesk} from "../../src/interfaces/ISupervisionDesk.sol";
+import {SupervisionDesk} from "../../src/monitor/SupervisionDesk.sol";
 import {vm} from "../utils/Vm.sol";
 
 /// @notice Drives random member, operator, supervisor and admin actions; keeps ghost totals.
@@ -28,6 +30,16 @@ contract TimebankHandler {
     uint256 public ghostIneligibleMoved;
     uint256 public ghostEligibleRefused;
     uint256 public ghostFrozenMoved;
+    /// A payment `check` said a Block rule stops, that landed anyway.
+    uint256 public ghostBlockedLanded;
+    /// A payment whose case count did not grow by exactly one per Flag/Hold hit (zero otherwise).
+    uint256 public ghostCaseMismatch;
+    /// A case decided by someone who is not a supervisor.
+    uint256 public ghostNonSupervisorDecided;
+    uint256 public blockedRefused;
+
+    SupervisionDesk internal _desk;
+    address[] internal _deciders;
     uint256 internal _walletNonce;
 
     /// @dev Fails the run (through a ghost counter, which persists) if a coin-moving action
@@ -67,6 +79,11 @@ contract TimebankHandler {
         _operators[2] = southOperator;
     }
 
+    function setDesk(SupervisionDesk desk_, address[] calldata deciders) external {
+        _desk = desk_;
+        _deciders = deciders;
+    }
+
     function holderCount() external view returns (uint256) {
         return holders.length;
     }
@@ -83,16 +100,47 @@ contract TimebankHandler {
         address to = _member(toSeed);
         uint256 balance = coin.balanceOf(from);
         amount = balance == 0 ? 0 : amount % (balance + 1);
+        _pay(from, to, amount, gift ? Purpose.Gift : Purpose.ServicePayment);
+    }
+
+    function _pay(address from, address to, uint256 amount, Purpose purpose) internal {
         bool eligible = identity.canTransact(from) && identity.canTransact(to) && from != to;
+        (MonitorAction action, uint16 rules,) = coin.check(from, to, amount, purpose);
+        bool blocked = eligible && action == MonitorAction.Block;
         uint256 before = coin.balanceOf(to);
+        uint256 cases = _desk.caseCount();
         vm.prank(from);
-        try coin.pay(to, amount, gift ? Purpose.Gift : Purpose.ServicePayment, bytes32(0)) {
+        try coin.pay(to, amount, purpose, bytes32(0)) {
             if (!eligible) ++ghostIneligibleMoved;
+            if (blocked) ++ghostBlockedLanded;
+            if (_desk.caseCount() - cases != (rules == 0 ? 0 : 1)) ++ghostCaseMismatch;
         } catch {
-            if (eligible) ++ghostEligibleRefused;
+            if (blocked) ++blockedRefused;
+            else if (eligible) ++ghostEligibleRefused;
             else ++refusedIneligible;
             if (coin.balanceOf(to) != before) ++ghostIneligibleMoved;
         }
+    }
+
+    function decide(uint256 caseSeed, bool confirm, uint256 deciderSeed, uint8 level) external {
+        if (_desk.caseCount() == 0) return;
+        uint256 caseId = 1 + caseSeed % _desk.caseCount();
+        address decider = _deciders[deciderSeed % _deciders.length];
+        ISupervisionDesk.Case memory c = _desk.supervisionCase(caseId);
+        RiskLevel risk = confirm ? RiskLevel(level % 5) : identity.member(c.account).risk;
+        vm.prank(decider);
+        try _desk.decideCase(
+            caseId,
+            confirm ? ISupervisionDesk.CaseStatus.Confirmed : ISupervisionDesk.CaseStatus.Cleared,
+            bytes32(0),
+            risk
+        ) {
+            if (decider != supervisor) ++ghostNonSupervisorDecided;
+        } catch {}
+    }
+
+    function warp(uint256 seconds_) external {
+        vm.warp(block.timestamp + seconds_ % 3 days);
     }
 
     function reward(uint256 memberSeed, uint256 amount, bool training) external frozenStayFrozen {
