@@ -51,7 +51,7 @@ build: tools ## Compile the contracts
 	cd $(CONTRACTS) && $(FORGE) build
 
 .PHONY: test
-test: test-contracts test-anvil-scripts gas ## Run every test the project has
+test: test-contracts test-anvil-scripts gas test-rust ## Run every test the project has
 	@echo "make test: all suites passed"
 
 .PHONY: test-contracts
@@ -60,6 +60,14 @@ test-contracts: tools ## Forge unit, fuzz, role-matrix and invariant tests, plus
 	cd $(CONTRACTS) && $(FORGE) test --no-match-path 'test/canary/*' | tee $(ROOT)/target/forge-test.log
 	@tail -n 3 $(ROOT)/target/forge-test.log | sed -nE 's/.*: ([0-9]+) tests passed, ([0-9]+) failed, ([0-9]+) skipped.*/contracts: \1 passed, \2 failed, \3 skipped/p'
 	@$(ROOT)/tools/check-canary
+
+.PHONY: test-rust
+test-rust: tools ## Rust unit and integration tests (real anvil, SQLite and a PostgreSQL server)
+	@command -v cargo >/dev/null || { echo "make test-rust: cargo is missing" >&2; exit 1; }
+	$(ROOT)/tools/pg-test-server start $(ROOT)/target/pg >/dev/null
+	TIMEBANK_TEST_POSTGRES_URL="$$(cat $(ROOT)/target/pg/url)" \
+		cargo test --workspace --locked 2>&1 | tee $(ROOT)/target/cargo-test.log
+	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg
 
 .PHONY: test-anvil-scripts
 test-anvil-scripts: tools ## Deploy on real anvil chains and check the wiring with cast
@@ -76,13 +84,16 @@ gas: tools ## Print `NAME GAS` per operation, measured in one forge run, and che
 # ---- quality --------------------------------------------------------------------------------
 
 .PHONY: lint
-lint: tools $(LINT_STAMP) ## forge fmt --check and Slither (fails on any low, medium or high finding)
+lint: tools $(LINT_STAMP) ## fmt and clippy (Rust), forge fmt and Slither (fails on any low, medium or high finding)
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cd $(CONTRACTS) && $(FORGE) fmt --check
 	cd $(CONTRACTS) && $(VENV)/bin/slither . --config-file slither.config.json
 
 .PHONY: fmt
-fmt: tools ## Format the contracts
+fmt: tools ## Format the contracts and the Rust code
 	cd $(CONTRACTS) && $(FORGE) fmt
+	cargo fmt --all
 
 # ---- local chain ----------------------------------------------------------------------------
 

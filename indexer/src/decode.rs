@@ -1,0 +1,145 @@
+//! Logs of the timebank contracts, decoded generically from their JSON ABIs: the event's name,
+//! its fields as a JSON object, and every account it names.
+
+use crate::{Deployment, Error, Result};
+use alloy::{
+    dyn_abi::{DynSolValue, EventExt},
+    json_abi::{Event, JsonAbi, Param},
+    primitives::{Address, B256, LogData},
+};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// A decoded log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedLog {
+    /// The contract's name, e.g. `TimeCoin`.
+    pub contract: &'static str,
+    /// The event's name, e.g. `Transfer`; `unknown` for a topic the ABI does not have.
+    pub event: String,
+    /// The event's fields by name; numbers as decimal strings, bytes as 0x-hex.
+    pub fields: Map<String, Value>,
+    /// Every address among the fields, in order, without repeats.
+    pub accounts: Vec<Address>,
+}
+
+/// Decodes the logs of one deployment.
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    contracts: HashMap<Address, (&'static str, HashMap<B256, Event>)>,
+}
+
+impl Decoder {
+    /// Builds a decoder for the contracts of `deployment`, from the ABIs compiled into the
+    /// bindings.
+    pub fn new(deployment: &Deployment) -> Result<Self> {
+        let mut abis = HashMap::new();
+        for (name, json) in timebank_bindings::ABIS {
+            let abi: JsonAbi = serde_json::from_str(json).map_err(|err| Error::Decode {
+                what: format!("the {name} ABI"),
+                reason: err.to_string(),
+            })?;
+            abis.insert(*name, abi);
+        }
+        let mut contracts = HashMap::new();
+        for (name, address) in deployment.contracts() {
+            let abi = abis.get(name).ok_or_else(|| Error::Decode {
+                what: format!("the {name} ABI"),
+                reason: "not in the bindings".into(),
+            })?;
+            let events = abi.events().map(|e| (e.selector(), e.clone())).collect();
+            contracts.insert(address, (name, events));
+        }
+        Ok(Self { contracts })
+    }
+
+    /// The contract at `address`, if it is one of ours.
+    pub fn contract(&self, address: &Address) -> Option<&'static str> {
+        self.contracts.get(address).map(|(name, _)| *name)
+    }
+
+    /// The addresses to ask the node for logs of.
+    pub fn addresses(&self) -> Vec<Address> {
+        let mut all: Vec<_> = self.contracts.keys().copied().collect();
+        all.sort();
+        all
+    }
+
+    /// Decodes a log of one of our contracts; `None` for any other address.
+    pub fn decode(&self, address: &Address, data: &LogData) -> Result<Option<DecodedLog>> {
+        let Some((contract, events)) = self.contracts.get(address) else {
+            return Ok(None);
+        };
+        let Some(event) = data.topics().first().and_then(|t| events.get(t)) else {
+            return Ok(Some(DecodedLog {
+                contract,
+                event: "unknown".into(),
+                fields: Map::new(),
+                accounts: Vec::new(),
+            }));
+        };
+        let decoded = event.decode_log(data).map_err(|err| Error::Decode {
+            what: format!("{contract}.{} at {address}", event.name),
+            reason: err.to_string(),
+        })?;
+        let (mut indexed, mut body) = (decoded.indexed.into_iter(), decoded.body.into_iter());
+        let mut fields = Map::new();
+        let mut accounts = Vec::new();
+        for input in &event.inputs {
+            let value = if input.indexed {
+                indexed.next()
+            } else {
+                body.next()
+            };
+            let value = value.ok_or_else(|| Error::Decode {
+                what: format!("{contract}.{}", event.name),
+                reason: format!("field {} is missing", input.name),
+            })?;
+            collect_accounts(&value, &mut accounts);
+            fields.insert(input.name.clone(), to_json(&value, &input.components));
+        }
+        Ok(Some(DecodedLog {
+            contract,
+            event: event.name.clone(),
+            fields,
+            accounts,
+        }))
+    }
+}
+
+fn collect_accounts(value: &DynSolValue, out: &mut Vec<Address>) {
+    match value {
+        DynSolValue::Address(a) if !a.is_zero() && !out.contains(a) => out.push(*a),
+        DynSolValue::Tuple(items) | DynSolValue::Array(items) | DynSolValue::FixedArray(items) => {
+            items.iter().for_each(|v| collect_accounts(v, out))
+        }
+        _ => {}
+    }
+}
+
+/// JSON for an ABI value: integers as decimal strings (they exceed JSON's safe range), bytes
+/// and hashes as 0x-hex, tuples as objects when the ABI names their components.
+fn to_json(value: &DynSolValue, components: &[Param]) -> Value {
+    match value {
+        DynSolValue::Bool(b) => Value::Bool(*b),
+        DynSolValue::Int(i, _) => Value::String(i.to_string()),
+        DynSolValue::Uint(u, _) => Value::String(u.to_string()),
+        DynSolValue::FixedBytes(word, size) => {
+            Value::String(alloy::primitives::hex::encode_prefixed(&word[..*size]))
+        }
+        DynSolValue::Address(a) => Value::String(a.to_checksum(None)),
+        DynSolValue::Function(f) => Value::String(f.to_string()),
+        DynSolValue::Bytes(b) => Value::String(alloy::primitives::hex::encode_prefixed(b)),
+        DynSolValue::String(s) => Value::String(s.clone()),
+        DynSolValue::Tuple(items) if components.len() == items.len() => Value::Object(
+            components
+                .iter()
+                .zip(items)
+                .map(|(p, v)| (p.name.clone(), to_json(v, &p.components)))
+                .collect(),
+        ),
+        DynSolValue::Tuple(items) | DynSolValue::Array(items) | DynSolValue::FixedArray(items) => {
+            Value::Array(items.iter().map(|v| to_json(v, components)).collect())
+        }
+    }
+}

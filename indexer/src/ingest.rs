@@ -1,0 +1,354 @@
+//! The loop: backfill in adaptive ranges, follow the head, handle reorgs, retry what fails.
+
+use crate::{
+    Deployment, Error, Result, Settings, Store,
+    decode::Decoder,
+    project::{Batch, LogRef, Mode, Projector, RawLog},
+    telemetry::{self, names},
+};
+use alloy::{
+    eips::BlockNumberOrTag,
+    primitives::B256,
+    providers::{Provider, ProviderBuilder},
+    rpc::types::{Filter, Log},
+};
+use futures::StreamExt;
+use std::{collections::HashMap, future::Future, sync::Arc, time::Duration, time::Instant};
+use tokio::sync::Notify;
+use tracing::{debug, info, warn};
+
+/// Logs replayed per page after a reorg.
+const REPLAY_PAGE: i64 = 20_000;
+/// Stored blocks compared with the chain when looking for a fork point.
+const FORK_SEARCH: i64 = 4_096;
+
+/// Indexes the deployment's contracts from `provider` into `store` until `shutdown` completes
+/// (or, with `stop_at_head`, until the head is reached).
+pub async fn run<P: Provider>(
+    provider: P,
+    store: Store,
+    settings: &Settings,
+    deployment: &Deployment,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+    let chain_id = retry("eth_chainId", || provider.get_chain_id()).await?;
+    if chain_id != deployment.chain_id {
+        return Err(Error::Config(format!(
+            "the node is on chain {chain_id} but the deployment file is for chain {}",
+            deployment.chain_id
+        )));
+    }
+    let wake = Arc::new(Notify::new());
+    let _heads = settings
+        .ws_url
+        .clone()
+        .map(|url| tokio::spawn(watch_heads(url, wake.clone())));
+
+    let mut indexer = Indexer {
+        provider,
+        decoder: Decoder::new(deployment)?,
+        projector: Projector::new(store.balances().await?),
+        store,
+        start: settings.start_block.unwrap_or(deployment.start_block),
+        range: settings.max_range,
+        max_range: settings.max_range,
+        confirmations: settings.confirmations,
+        bar: None,
+    };
+    tokio::pin!(shutdown);
+    loop {
+        let step = tokio::select! {
+            _ = &mut shutdown => {
+                info!("shutting down");
+                return Ok(());
+            }
+            step = indexer.step() => step,
+        };
+        match step {
+            Ok(Step::Advanced) => {}
+            Ok(Step::AtHead) => {
+                if let Some(bar) = indexer.bar.take() {
+                    bar.finish_and_clear();
+                }
+                if settings.stop_at_head {
+                    return Ok(());
+                }
+                tokio::select! {
+                    _ = &mut shutdown => return Ok(()),
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(settings.poll_interval) => {}
+                }
+            }
+            // Mistakes that another try would repeat: stop and say what is wrong. A database
+            // that refuses a statement (a constraint, a full disk) is one; a dropped connection
+            // is not.
+            Err(
+                err @ (Error::Config(_)
+                | Error::Inconsistent(_)
+                | Error::Decode { .. }
+                | Error::Migrate(_)
+                | Error::Database(sqlx::Error::Database(_))),
+            ) => {
+                return Err(err);
+            }
+            Err(err) => {
+                metrics::counter!(names::ERRORS).increment(1);
+                warn!(error = %err, "indexing step failed; retrying");
+                // What this process holds in memory may be ahead of what was committed.
+                indexer.projector = Projector::new(indexer.store.balances().await?);
+                tokio::select! {
+                    _ = &mut shutdown => return Ok(()),
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
+            }
+        }
+    }
+}
+
+enum Step {
+    Advanced,
+    AtHead,
+}
+
+struct Indexer<P> {
+    provider: P,
+    store: Store,
+    decoder: Decoder,
+    projector: Projector,
+    start: u64,
+    range: u64,
+    max_range: u64,
+    confirmations: u64,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl<P: Provider> Indexer<P> {
+    async fn step(&mut self) -> Result<Step> {
+        let head = retry("eth_blockNumber", || self.provider.get_block_number()).await?;
+        let target = head.saturating_sub(self.confirmations);
+        let checkpoint = self.store.checkpoint().await?;
+        if let Some((number, hash)) = checkpoint {
+            let canonical = self.block(number).await?.map(|(h, _)| h);
+            if canonical != Some(hash) {
+                self.reorg(number).await?;
+                return Ok(Step::Advanced);
+            }
+        }
+        let next = checkpoint.map_or(self.start, |(n, _)| n + 1);
+        metrics::gauge!(names::HEAD_LAG_BLOCKS)
+            .set(target.saturating_sub(next.saturating_sub(1)) as f64);
+        if next > target {
+            return Ok(Step::AtHead);
+        }
+        let to = target.min(next.saturating_add(self.range - 1));
+        if self.bar.is_none() && target - next > 10 * self.range.min(1_000) {
+            self.bar = telemetry::backfill_bar(target.saturating_sub(self.start) + 1);
+        }
+
+        let Some((to_hash, to_time)) = self.block(to).await? else {
+            return Ok(Step::AtHead); // the node has not got there yet
+        };
+        let filter = Filter::new()
+            .address(self.decoder.addresses())
+            .from_block(next)
+            .to_block(to);
+        let started = Instant::now();
+        let logs = match self.provider.get_logs(&filter).await {
+            Ok(logs) => logs,
+            Err(err) if self.range > 1 && looks_like_a_limit(&err.to_string()) => {
+                self.range = (self.range / 2).max(1);
+                debug!(
+                    range = self.range,
+                    "the node limits eth_getLogs; narrowing the range"
+                );
+                return Ok(Step::Advanced);
+            }
+            Err(err) => return Err(Error::Rpc(format!("eth_getLogs {next}..={to}: {err}"))),
+        };
+        // A reorg between the two reads would show as a changed hash: start over.
+        if self.block(to).await?.map(|(h, _)| h) != Some(to_hash) {
+            return Ok(Step::Advanced);
+        }
+
+        let batch = self.project(&logs).await?;
+        self.store
+            .write_batch(&batch, (to, to_hash, to_time))
+            .await?;
+
+        let n = batch.log_count();
+        metrics::counter!(names::EVENTS).increment(n as u64);
+        metrics::counter!(names::BATCHES).increment(1);
+        metrics::gauge!(names::CHECKPOINT).set(to as f64);
+        metrics::gauge!(names::HEAD_LAG_BLOCKS).set(target.saturating_sub(to) as f64);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        metrics::gauge!(names::HEAD_LAG_SECONDS).set(now.saturating_sub(to_time) as f64);
+        if let Some(bar) = &self.bar {
+            bar.set_position(to.saturating_sub(self.start) + 1);
+            let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-6);
+            bar.set_message(format!("{rate:.0} events/s"));
+        } else {
+            debug!(from = next, to, events = n, "batch written");
+        }
+        // Grow again after a narrowing, as long as batches stay moderate.
+        if logs.len() < 10_000 && self.range < self.max_range {
+            self.range = (self.range * 2).min(self.max_range);
+        }
+        Ok(Step::Advanced)
+    }
+
+    /// Decodes and projects a range's logs in chain order.
+    async fn project(&mut self, logs: &[Log]) -> Result<Batch> {
+        let mut batch = Batch::default();
+        let mut times: HashMap<u64, u64> = HashMap::new();
+        for log in logs {
+            let (Some(block_number), Some(block_hash), Some(tx_hash), Some(log_index)) = (
+                log.block_number,
+                log.block_hash,
+                log.transaction_hash,
+                log.log_index,
+            ) else {
+                return Err(Error::Rpc("the node returned a pending log".into()));
+            };
+            let block_time = match log.block_timestamp {
+                Some(t) => t,
+                None => match times.get(&block_number) {
+                    Some(t) => *t,
+                    None => {
+                        let t = self
+                            .block(block_number)
+                            .await?
+                            .map(|(_, t)| t)
+                            .unwrap_or_default();
+                        times.insert(block_number, t);
+                        t
+                    }
+                },
+            };
+            let raw = RawLog {
+                at: LogRef {
+                    block_number,
+                    block_hash,
+                    block_time,
+                    tx_hash,
+                    log_index,
+                },
+                address: log.inner.address,
+                data: log.inner.data.clone(),
+            };
+            if let Some(decoded) = self.decoder.decode(&raw.address, &raw.data)? {
+                self.projector
+                    .apply(&raw, &decoded, &mut batch, Mode::Ingest)?;
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Rolls back to the newest stored block still on the canonical chain and replays.
+    async fn reorg(&mut self, checkpoint: u64) -> Result<()> {
+        let mut fork = None;
+        for (number, hash) in self.store.blocks_below(checkpoint, FORK_SEARCH).await? {
+            if self.block(number).await?.map(|(h, _)| h) == Some(hash) {
+                fork = Some((number, hash));
+                break;
+            }
+        }
+        warn!(checkpoint, fork = ?fork.map(|(n, _)| n), "reorg: rolling back to the fork point");
+        metrics::counter!(names::REORGS).increment(1);
+        self.store.rollback(fork).await?;
+        self.projector = Projector::default();
+        let mut after = None;
+        loop {
+            let page = self.store.logs_after(after, REPLAY_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.at.block_number, last.at.log_index));
+            let mut batch = Batch::default();
+            for raw in &page {
+                if let Some(decoded) = self.decoder.decode(&raw.address, &raw.data)? {
+                    self.projector
+                        .apply(raw, &decoded, &mut batch, Mode::Replay)?;
+                }
+            }
+            self.store.write_state(&batch).await?;
+        }
+        Ok(())
+    }
+
+    /// The hash and timestamp of block `number`, if the node has it.
+    async fn block(&self, number: u64) -> Result<Option<(B256, u64)>> {
+        let block = retry("eth_getBlockByNumber", || {
+            self.provider
+                .get_block_by_number(BlockNumberOrTag::Number(number))
+        })
+        .await?;
+        Ok(block.map(|b| (b.header.hash, b.header.timestamp)))
+    }
+}
+
+/// Whether an `eth_getLogs` error means "ask for less" (providers word it differently).
+fn looks_like_a_limit(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "limit",
+        "too many",
+        "range",
+        "exceed",
+        "timeout",
+        "too large",
+        "response size",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
+}
+
+/// Retries an RPC call with exponential backoff (100 ms to 5 s) while the node is down or
+/// restarting; gives up after about two minutes so that the caller's loop logs it.
+async fn retry<T, E, F, Fut>(what: &str, mut call: F) -> Result<T>
+where
+    E: std::fmt::Display,
+    F: FnMut() -> Fut,
+    Fut: std::future::IntoFuture<Output = std::result::Result<T, E>>,
+{
+    let mut delay = Duration::from_millis(100);
+    let mut waited = Duration::ZERO;
+    loop {
+        match call().into_future().await {
+            Ok(v) => return Ok(v),
+            Err(err) if waited < Duration::from_secs(120) => {
+                metrics::counter!(names::ERRORS).increment(1);
+                warn!(call = what, error = %err, retry_in_ms = delay.as_millis() as u64, "node call failed");
+                tokio::time::sleep(delay).await;
+                waited += delay;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(err) => return Err(Error::Rpc(format!("{what}: {err}"))),
+        }
+    }
+}
+
+/// Wakes the loop on every new head announced over WebSocket; reconnects with backoff.
+async fn watch_heads(url: String, wake: Arc<Notify>) {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match ProviderBuilder::new().connect(&url).await {
+            Ok(provider) => match provider.subscribe_blocks().await {
+                Ok(sub) => {
+                    delay = Duration::from_millis(200);
+                    let mut stream = sub.into_stream();
+                    while stream.next().await.is_some() {
+                        wake.notify_one();
+                    }
+                    warn!("new-head subscription ended; reconnecting");
+                }
+                Err(err) => warn!(error = %err, "cannot subscribe to new heads; polling meanwhile"),
+            },
+            Err(err) => {
+                warn!(error = %err, "cannot reach the WebSocket endpoint; polling meanwhile")
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,56 @@
+//! `timebank-indexer`: parse the settings, open the database, follow the chain.
+
+use alloy::providers::ProviderBuilder;
+use eyre::WrapErr;
+use timebank_indexer::{Deployment, Settings, Store, config::redact, telemetry};
+use tracing::info;
+
+#[tokio::main]
+async fn main() -> eyre::Result<()> {
+    let settings = Settings::from_env()?;
+    telemetry::init_logs(settings.log_json);
+    if let Some(addr) = settings.metrics_addr {
+        telemetry::serve_metrics(addr)?;
+    }
+    let deployment = Deployment::load(&settings.deployment)?;
+    let store = Store::connect(&settings.database_url)
+        .await
+        .wrap_err("opening the database")?;
+    let url = settings
+        .rpc_url
+        .parse()
+        .wrap_err_with(|| format!("rpc_url {:?} is not a URL", settings.rpc_url))?;
+    let provider = ProviderBuilder::new().connect_http(url);
+    info!(
+        database = %redact(&settings.database_url),
+        rpc = %settings.rpc_url,
+        chain = deployment.chain_id,
+        "indexing"
+    );
+    timebank_indexer::run(provider, store, &settings, &deployment, shutdown_signal())
+        .await
+        .wrap_err("indexing")?;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

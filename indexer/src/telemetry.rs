@@ -1,0 +1,61 @@
+//! Logs, metrics and the backfill progress bar.
+
+use crate::{Error, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::{io::IsTerminal, net::SocketAddr};
+
+/// Metric names (Prometheus).
+pub mod names {
+    /// Blocks between the chain head and the checkpoint (gauge).
+    pub const HEAD_LAG_BLOCKS: &str = "timebank_indexer_head_lag_blocks";
+    /// Seconds between now and the checkpoint block's timestamp (gauge).
+    pub const HEAD_LAG_SECONDS: &str = "timebank_indexer_head_lag_seconds";
+    /// Logs written (counter); its rate is events per second.
+    pub const EVENTS: &str = "timebank_indexer_events_total";
+    /// Batches committed (counter).
+    pub const BATCHES: &str = "timebank_indexer_batches_total";
+    /// RPC or database errors retried (counter).
+    pub const ERRORS: &str = "timebank_indexer_errors_total";
+    /// Reorgs handled (counter).
+    pub const REORGS: &str = "timebank_indexer_reorgs_total";
+    /// The checkpoint block (gauge).
+    pub const CHECKPOINT: &str = "timebank_indexer_checkpoint_block";
+}
+
+/// Sets up `tracing` (JSON lines or plain text; level from `RUST_LOG`, default info).
+pub fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Serves Prometheus metrics on `addr`.
+pub fn serve_metrics(addr: SocketAddr) -> Result<()> {
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .with_http_listener(addr)
+        .install()
+        .map_err(|err| Error::Config(format!("cannot serve metrics on {addr}: {err}")))
+}
+
+/// A progress bar over the backfill, shown only when stderr is a terminal.
+pub fn backfill_bar(blocks: u64) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(blocks);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} backfill [{bar:40}] {pos}/{len} blocks · {msg} · ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    Some(bar)
+}

@@ -1,0 +1,218 @@
+//! Backfill, state checks against the chain, restarts, reorgs and kill -9, on both databases.
+
+use crate::chain::{Chain, fresh_database, index_to_head};
+use alloy::{
+    primitives::{Address, U256},
+    providers::Provider,
+    rpc::types::Filter,
+};
+use timebank_indexer::Store;
+
+/// Every event kind the scenario emits, by contract and name.
+const EXPECTED_EVENTS: &[(&str, &str)] = &[
+    ("TimebankAccess", "BranchAdded"),
+    ("TimebankAccess", "BranchUpdated"),
+    ("TimebankAccess", "OperatorChanged"),
+    ("TimebankAccess", "RoleGranted"),
+    ("IdentityRegistry", "MemberSubmitted"),
+    ("IdentityRegistry", "ProfileUpdated"),
+    ("IdentityRegistry", "MemberStatusChanged"),
+    ("IdentityRegistry", "MoveRequested"),
+    ("IdentityRegistry", "MemberMoved"),
+    ("IdentityRegistry", "RiskLevelChanged"),
+    ("IdentityRegistry", "RiskAlertRaised"),
+    ("IdentityRegistry", "RiskAlertAssessed"),
+    ("IdentityRegistry", "MemberRecovered"),
+    ("IdentityRegistry", "TimeCoinSet"),
+    ("CredentialRegistry", "CredentialTypeDefined"),
+    ("CredentialRegistry", "CredentialIssued"),
+    ("TimeCoin", "Transfer"),
+    ("TimeCoin", "CoinsMoved"),
+    ("TimeCoin", "RuleHit"),
+    ("TimeCoin", "MovementHeld"),
+    ("TimeCoin", "HoldSettled"),
+    ("TimeCoin", "StandingSynced"),
+    ("TimeCoin", "MonitorRulesChanged"),
+    ("ServiceLedger", "ActivityCreated"),
+    ("ServiceLedger", "ActivityJoined"),
+    ("ServiceLedger", "HoursRecorded"),
+    ("ServiceLedger", "HoursConfirmed"),
+    ("ServiceLedger", "ActivitySettled"),
+    ("ServiceLedger", "MintQuotaSet"),
+    ("ServiceLedger", "ServiceProposed"),
+    ("ServiceLedger", "ServiceCompleted"),
+    ("SupervisionDesk", "CaseOpened"),
+    ("SupervisionDesk", "CaseDecided"),
+];
+
+async fn chain_log_count(chain: &Chain) -> u64 {
+    let d = &chain.deployment;
+    let filter = Filter::new()
+        .address(d.contracts().iter().map(|(_, a)| *a).collect::<Vec<_>>())
+        .from_block(d.start_block)
+        .to_block(chain.provider.get_block_number().await.unwrap());
+    chain.provider.get_logs(&filter).await.unwrap().len() as u64
+}
+
+/// The index agrees with the contracts: balances and member records, log and payment counts.
+async fn assert_matches_chain(chain: &Chain, store: &Store, accounts: &[Address]) {
+    let coin = chain.coin();
+    let identity = chain.identity();
+    for account in accounts {
+        let on_chain = coin.balanceOf(*account).call().await.unwrap();
+        let indexed = store.balance(*account).await.unwrap();
+        assert_eq!(indexed, on_chain.to_string(), "balance of {account}");
+        let block = chain.provider.get_block_number().await.unwrap();
+        assert_eq!(
+            store.balance_at(*account, block).await.unwrap(),
+            on_chain.to_string()
+        );
+        let m = identity.member(*account).call().await.unwrap();
+        match store.member(*account).await.unwrap() {
+            Some(row) => {
+                assert_eq!(
+                    row.member_id,
+                    m.memberId.to::<u64>(),
+                    "member id of {account}"
+                );
+                assert_eq!(
+                    row.home_branch,
+                    u64::from(m.homeBranch),
+                    "home branch of {account}"
+                );
+                assert_eq!(row.status, m.status, "status of {account}");
+                assert_eq!(row.risk, m.risk, "risk of {account}");
+                assert_eq!(row.profile_version, u64::from(m.profileVersion));
+                assert_eq!(row.commitment, m.profileCommitment);
+                assert_eq!(row.pending_move_to, u64::from(m.pendingMoveTo));
+            }
+            None => assert_eq!(m.memberId.to::<u64>(), 0, "{account} is a member on chain"),
+        }
+    }
+    assert_eq!(
+        store.count("event_log").await.unwrap(),
+        chain_log_count(chain).await,
+        "log count"
+    );
+    let transfers = Filter::new()
+        .address(chain.deployment.time_coin)
+        .event_signature(timebank_bindings::TimeCoin::Transfer::SIGNATURE_HASH)
+        .from_block(chain.deployment.start_block);
+    let transfers = chain.provider.get_logs(&transfers).await.unwrap().len() as u64;
+    assert_eq!(
+        store.count("payment").await.unwrap(),
+        transfers,
+        "one payment per Transfer"
+    );
+}
+
+use alloy::sol_types::SolEvent;
+
+async fn every_event_is_projected(postgres: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = fresh_database(postgres, dir.path()).await else {
+        eprintln!("skipped: TIMEBANK_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let chain = Chain::start().await;
+    let fresh = chain.scenario().await;
+    let store = index_to_head(&chain, &url).await;
+
+    let names: Vec<(String, String)> =
+        sqlx::query_as("SELECT DISTINCT contract, event FROM event_log")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    for (contract, event) in EXPECTED_EVENTS {
+        assert!(
+            names.iter().any(|(c, e)| c == contract && e == event),
+            "{contract}.{event} is not in the event log"
+        );
+    }
+    let escrow = chain.deployment.time_coin;
+    assert_matches_chain(
+        &chain,
+        &store,
+        &[chain.alice, fresh, chain.bob, chain.carol, escrow],
+    )
+    .await;
+
+    // Projections beyond members and balances.
+    assert_eq!(store.count("branch").await.unwrap(), 2);
+    assert_eq!(store.count("credential").await.unwrap(), 1);
+    assert_eq!(store.count("profile_version").await.unwrap(), 4);
+    assert_eq!(store.count("activity_settlement").await.unwrap(), 3);
+    assert_eq!(store.count("coin_hold").await.unwrap(), 1);
+    assert_eq!(store.count("rule_hit").await.unwrap(), 1);
+    let service_payments = store.payments(None, Some(2), 100).await.unwrap();
+    assert_eq!(service_payments.len(), 2, "the direct one and the ledger's");
+    let rewards = store.payments(None, Some(0), 100).await.unwrap();
+    assert_eq!(rewards.len(), 3);
+    assert!(rewards.iter().all(|p| p.sender == Address::ZERO));
+    let gifts = store.payments(Some(chain.bob), Some(3), 100).await.unwrap();
+    assert!(
+        gifts
+            .iter()
+            .any(|p| p.sender == chain.alice && p.recipient == chain.bob)
+    );
+    // The held gift's case was cleared: nothing open anywhere.
+    assert!(store.open_cases(1).await.unwrap().is_empty());
+    assert!(store.open_cases(2).await.unwrap().is_empty());
+    // The recovered wallet inherits the history of the member, in order.
+    let history = store.history(fresh, 100).await.unwrap();
+    assert!(history.iter().any(|h| h.event == "MemberRecovered"));
+    let history = store.history(chain.alice, 1000).await.unwrap();
+    assert!(
+        history
+            .windows(2)
+            .all(|w| (w[0].block_number, w[0].log_index) < (w[1].block_number, w[1].log_index))
+    );
+    assert!(history.iter().any(|h| h.event == "MemberSubmitted"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_event_is_projected_sqlite() {
+    every_event_is_projected(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_event_is_projected_postgres() {
+    every_event_is_projected(true).await;
+}
+
+async fn restart_resumes_without_duplicates(postgres: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = fresh_database(postgres, dir.path()).await else {
+        return;
+    };
+    let chain = Chain::start().await;
+    let fresh = chain.scenario().await;
+    let store = index_to_head(&chain, &url).await;
+    let first = store.count("event_log").await.unwrap();
+    drop(store);
+    // More activity while the indexer is down, then a new process picks up.
+    let coin = chain.coin();
+    for _ in 0..5 {
+        crate::send!(
+            coin.transfer(chain.bob, U256::from(crate::chain::HOUR / 10))
+                .from(chain.carol)
+        );
+    }
+    let store = index_to_head(&chain, &url).await;
+    assert!(store.count("event_log").await.unwrap() > first);
+    assert_matches_chain(&chain, &store, &[fresh, chain.bob, chain.carol]).await;
+    // Running again at the head writes nothing new.
+    let before = store.count("payment").await.unwrap();
+    let store = index_to_head(&chain, &url).await;
+    assert_eq!(store.count("payment").await.unwrap(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restart_resumes_without_duplicates_sqlite() {
+    restart_resumes_without_duplicates(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restart_resumes_without_duplicates_postgres() {
+    restart_resumes_without_duplicates(true).await;
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the indexer against real anvil chains and real databases (SQLite
+//! files, and PostgreSQL when `TIMEBANK_TEST_POSTGRES_URL` names a server — `make test` starts
+//! one).
+
+mod chain;
+mod ingest;
