@@ -360,7 +360,10 @@ pub async fn fresh_database(postgres: bool, dir: &Path) -> Option<String> {
     }
     // Unset: a developer's quick run, PostgreSQL tests skip. `make test` always sets it.
     let server = std::env::var("TIMEBANK_TEST_POSTGRES_URL").ok()?;
-    assert!(!server.is_empty(), "TIMEBANK_TEST_POSTGRES_URL is set but empty: no server started");
+    assert!(
+        !server.is_empty(),
+        "TIMEBANK_TEST_POSTGRES_URL is set but empty: no server started"
+    );
     sqlx::any::install_default_drivers();
     let name = format!("tb_{}", rand_suffix());
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&server)

@@ -55,7 +55,7 @@ async fn chain_log_count(chain: &Chain) -> u64 {
 }
 
 /// The index agrees with the contracts: balances and member records, log and payment counts.
-async fn assert_matches_chain(chain: &Chain, store: &Store, accounts: &[Address]) {
+pub async fn assert_matches_chain(chain: &Chain, store: &Store, accounts: &[Address]) {
     let coin = chain.coin();
     let identity = chain.identity();
     for account in accounts {

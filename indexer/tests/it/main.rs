@@ -4,3 +4,4 @@
 
 mod chain;
 mod ingest;
+mod resilience;

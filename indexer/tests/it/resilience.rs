@@ -1,0 +1,249 @@
+//! Reorgs, kill -9 during backfill and while following, and the node going away and coming
+//! back: the index ends up equal to the chain every time, with nothing lost or duplicated.
+
+use crate::{
+    chain::{Chain, HOUR, fresh_database, index_to_head},
+    ingest::assert_matches_chain,
+    send,
+};
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{Address, U256},
+    providers::{Provider, ext::AnvilApi},
+    rpc::types::{
+        TransactionRequest,
+        anvil::{ReorgOptions, TransactionData},
+    },
+    sol_types::SolCall,
+};
+use std::{path::Path, process::Stdio, time::Duration};
+use timebank_bindings::TimeCoin;
+
+async fn reorg_rolls_back_and_replays(postgres: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = fresh_database(postgres, dir.path()).await else {
+        return;
+    };
+    let chain = Chain::start().await;
+    let fresh = chain.scenario().await;
+    let coin = chain.coin();
+    for _ in 0..3 {
+        send!(
+            coin.transfer(chain.bob, U256::from(HOUR / 10))
+                .from(chain.carol)
+        );
+    }
+    let store = index_to_head(&chain, &url).await;
+    assert_matches_chain(&chain, &store, &[fresh, chain.bob, chain.carol]).await;
+
+    // The last three blocks are replaced by a fork where carol paid the recovered wallet
+    // instead of bob.
+    let calldata = TimeCoin::transferCall {
+        to: fresh,
+        value: U256::from(HOUR / 2),
+    }
+    .abi_encode();
+    let tx = TransactionRequest::default()
+        .with_from(chain.carol)
+        .with_to(chain.deployment.time_coin)
+        .with_input(calldata)
+        .with_gas_limit(300_000);
+    let fresh_before = coin.balanceOf(fresh).call().await.unwrap();
+    let before = chain.provider.get_block_number().await.unwrap();
+    chain
+        .provider
+        .anvil_reorg(ReorgOptions {
+            depth: 3,
+            tx_block_pairs: vec![(TransactionData::JSON(tx), 0)],
+        })
+        .await
+        .unwrap();
+    assert_eq!(chain.provider.get_block_number().await.unwrap(), before);
+    assert_eq!(
+        coin.balanceOf(fresh).call().await.unwrap(),
+        fresh_before + U256::from(HOUR / 2),
+        "the fork's payment landed"
+    );
+
+    let store = index_to_head(&chain, &url).await;
+    assert_matches_chain(&chain, &store, &[fresh, chain.bob, chain.carol]).await;
+    let to_fresh = store.payments(Some(fresh), Some(3), 100).await.unwrap();
+    assert!(
+        to_fresh.iter().any(|p| p.sender == chain.carol),
+        "the fork's payment is indexed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reorg_rolls_back_and_replays_sqlite() {
+    reorg_rolls_back_and_replays(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reorg_rolls_back_and_replays_postgres() {
+    reorg_rolls_back_and_replays(true).await;
+}
+
+/// Writes the deployment file the binary reads.
+fn write_deployment(chain: &Chain, path: &Path) {
+    let d = &chain.deployment;
+    let json = serde_json::json!({
+        "chainId": d.chain_id, "startBlock": d.start_block, "admin": d.admin,
+        "forwarder": d.forwarder, "access": d.access, "identityRegistry": d.identity_registry,
+        "credentialRegistry": d.credential_registry, "timeCoin": d.time_coin,
+        "serviceLedger": d.service_ledger, "supervisionDesk": d.supervision_desk,
+    });
+    std::fs::write(path, json.to_string()).unwrap();
+}
+
+fn indexer(chain: &Chain, deployment: &Path, url: &str, extra: &[&str]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_timebank-indexer"));
+    cmd.args([
+        "--rpc-url",
+        &chain.anvil.endpoint(),
+        "--database-url",
+        url,
+        "--poll-ms",
+        "20",
+    ])
+    .arg("--deployment")
+    .arg(deployment)
+    .args(extra)
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .kill_on_drop(true);
+    cmd
+}
+
+/// Many small blocks of payments, rules off (so that nothing is held).
+async fn payments(chain: &Chain, n: usize) {
+    let coin = chain.coin();
+    let members = [chain.bob, chain.carol];
+    for i in 0..n {
+        let (from, to) = (members[i % 2], members[(i + 1) % 2]);
+        let pending = coin
+            .transfer(to, U256::from(HOUR / 1000))
+            .from(from)
+            .send()
+            .await
+            .unwrap();
+        if i % 50 == 49 {
+            pending.get_receipt().await.unwrap();
+        }
+    }
+}
+
+async fn rules_off(chain: &Chain) {
+    let (mut config, _) = crate::chain::default_rules();
+    config.enabled = 0;
+    send!(chain.coin().setMonitorRules(config, 0));
+}
+
+async fn kill_during_backfill(postgres: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = fresh_database(postgres, dir.path()).await else {
+        return;
+    };
+    let chain = Chain::start().await;
+    let fresh = chain.scenario().await;
+    rules_off(&chain).await;
+    payments(&chain, 300).await;
+    let deployment = dir.path().join("deployment.json");
+    write_deployment(&chain, &deployment);
+
+    // Kill it three times at different points of a backfill in tiny ranges.
+    for delay in [150u64, 300, 450] {
+        let mut child = indexer(&chain, &deployment, &url, &["--max-range", "3"])
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        child.start_kill().unwrap(); // SIGKILL
+        let _ = child.wait().await;
+    }
+    let status = indexer(&chain, &deployment, &url, &["--stop-at-head"])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+    let store = timebank_indexer::Store::connect(&url).await.unwrap();
+    assert_matches_chain(&chain, &store, &[fresh, chain.bob, chain.carol]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_during_backfill_sqlite() {
+    kill_during_backfill(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_during_backfill_postgres() {
+    kill_during_backfill(true).await;
+}
+
+async fn kill_while_following(postgres: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = fresh_database(postgres, dir.path()).await else {
+        return;
+    };
+    let chain = Chain::start().await;
+    let fresh = chain.scenario().await;
+    rules_off(&chain).await;
+    let deployment = dir.path().join("deployment.json");
+    write_deployment(&chain, &deployment);
+
+    let mut child = indexer(&chain, &deployment, &url, &[]).spawn().unwrap();
+    payments(&chain, 100).await; // indexed live, block by block
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+    payments(&chain, 100).await; // while it is down
+    let status = indexer(&chain, &deployment, &url, &["--stop-at-head"])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+    let store = timebank_indexer::Store::connect(&url).await.unwrap();
+    assert_matches_chain(&chain, &store, &[fresh, chain.bob, chain.carol]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_while_following_sqlite() {
+    kill_while_following(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_while_following_postgres() {
+    kill_while_following(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_chain_or_database_url_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Chain::start().await;
+    let deployment = dir.path().join("deployment.json");
+    write_deployment(&chain, &deployment);
+    let text = std::fs::read_to_string(&deployment)
+        .unwrap()
+        .replace("\"chainId\":31337", "\"chainId\":5");
+    std::fs::write(&deployment, text).unwrap();
+    let url = format!("sqlite://{}", dir.path().join("x.sqlite").display());
+    let out = indexer(&chain, &deployment, &url, &["--stop-at-head"])
+        .stderr(Stdio::piped())
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("chain 31337 but the deployment file is for chain 5"),
+        "{stderr}"
+    );
+
+    let out = indexer(&chain, &deployment, "mysql://root:hunter2@db/x", &[])
+        .stderr(Stdio::piped())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("database_url must start with"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "the password leaked: {stderr}");
+    let _ = Address::ZERO;
+}
