@@ -81,6 +81,17 @@ gas: tools ## Print `NAME GAS` per operation, measured in one forge run, and che
 		| sed -nE 's/^ +GAS ([a-z0-9_]+) ([0-9]+)$$/\1 \2/p' | tee $(ROOT)/target/gas.txt
 	@$(ROOT)/tools/check-gas $(ROOT)/target/gas.txt
 
+.PHONY: bench-indexer
+bench-indexer: tools ## 100,000 movements on anvil, backfilled into SQLite and PostgreSQL (BENCH lines)
+	$(ROOT)/tools/pg-test-server start $(ROOT)/target/pg-bench >/dev/null
+	TIMEBANK_BENCH_POSTGRES_URL="$$(cat $(ROOT)/target/pg-bench/url)" \
+		cargo bench --locked -p timebank-indexer --bench backfill 2>&1 | tee $(ROOT)/target/bench-indexer.log
+	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg-bench
+	@grep -E '^BENCH ' $(ROOT)/target/bench-indexer.log
+
+.PHONY: bench
+bench: gas bench-indexer ## Every benchmark
+
 # ---- quality --------------------------------------------------------------------------------
 
 .PHONY: lint

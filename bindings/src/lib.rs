@@ -11,8 +11,11 @@
 //! - one module per contract: [`TimebankAccess`], [`IdentityRegistry`], [`CredentialRegistry`],
 //!   [`TimeCoin`], [`ServiceLedger`], [`SupervisionDesk`], [`TimebankForwarder`], [`NoopMonitor`]
 //! - [`roles`]: the AccessControl role ids of `contracts/src/Roles.sol`
+//! - [`deploy`]: deploy and wire everything, as the forge deploy script does
 
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
+
+pub mod deploy;
 
 pub mod roles {
     //! Role ids, as `contracts/src/Roles.sol` derives them.

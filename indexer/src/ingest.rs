@@ -170,10 +170,19 @@ impl<P: Provider> Indexer<P> {
             return Ok(Step::Advanced);
         }
 
+        let fetched = started.elapsed();
         let batch = self.project(&logs).await?;
+        let projected = started.elapsed();
         self.store
             .write_batch(&batch, (to, to_hash, to_time))
             .await?;
+        debug!(
+            logs = logs.len(),
+            fetch_ms = fetched.as_millis() as u64,
+            project_ms = (projected - fetched).as_millis() as u64,
+            write_ms = (started.elapsed() - projected).as_millis() as u64,
+            "batch written"
+        );
 
         let n = batch.log_count();
         metrics::counter!(names::EVENTS).increment(n as u64);

@@ -31,9 +31,9 @@ CREATE TABLE event_log (
     fields       TEXT   NOT NULL, -- JSON object of the decoded fields
     topics       BYTEA  NOT NULL, -- raw topics, 32 bytes each, for replay
     data         BYTEA  NOT NULL,
-    CONSTRAINT event_log_key UNIQUE (block_hash, log_index)
+    -- One index serves chain order and idempotency (a block hash fixes its number).
+    CONSTRAINT event_log_key UNIQUE (block_number, log_index, block_hash)
 );
-CREATE INDEX event_log_order ON event_log (block_number, log_index);
 
 -- append-only: the accounts each non-payment event is about (payments index their own).
 CREATE TABLE event_account (
@@ -61,11 +61,10 @@ CREATE TABLE payment (
     ref               BYTEA  NOT NULL,
     sender_balance    TEXT   NOT NULL,
     recipient_balance TEXT   NOT NULL,
-    CONSTRAINT payment_key UNIQUE (block_hash, log_index)
+    CONSTRAINT payment_key UNIQUE (block_number, log_index, block_hash)
 );
 CREATE INDEX payment_sender ON payment (sender, block_number, log_index);
 CREATE INDEX payment_recipient ON payment (recipient, block_number, log_index);
-CREATE INDEX payment_purpose ON payment (purpose, block_number);
 
 -- append-only: monitoring rule hits (alerts).
 CREATE TABLE rule_hit (

@@ -4,14 +4,14 @@
 use alloy::{
     network::EthereumWallet,
     node_bindings::{Anvil, AnvilInstance},
-    primitives::{Address, B256, U256, aliases::U48, keccak256},
+    primitives::{Address, B256, U256, keccak256},
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
 use std::path::{Path, PathBuf};
 use timebank_bindings::{
-    CredentialRegistry, IdentityRegistry, NoopMonitor, ServiceLedger, SupervisionDesk, TimeCoin,
-    TimebankAccess, TimebankForwarder, roles,
+    CredentialRegistry, IdentityRegistry, ServiceLedger, SupervisionDesk, TimeCoin, TimebankAccess,
+    roles,
 };
 use timebank_indexer::{Deployment, Settings, Store};
 
@@ -86,66 +86,20 @@ impl Chain {
         let admin = a[0];
         let start_block = provider.get_block_number().await.unwrap();
 
-        let forwarder = TimebankForwarder::deploy(&provider).await.unwrap();
-        let access = TimebankAccess::deploy(&provider, U48::ZERO, admin, *forwarder.address())
+        let addresses = timebank_bindings::deploy::deploy_all(&provider, admin)
             .await
             .unwrap();
-        let identity = IdentityRegistry::deploy(&provider, *access.address(), *forwarder.address())
-            .await
-            .unwrap();
-        let credentials = CredentialRegistry::deploy(
-            &provider,
-            *access.address(),
-            *identity.address(),
-            *forwarder.address(),
-        )
-        .await
-        .unwrap();
-        let noop = NoopMonitor::deploy(&provider).await.unwrap();
-        let coin = TimeCoin::deploy(
-            &provider,
-            *access.address(),
-            *identity.address(),
-            *forwarder.address(),
-            *noop.address(),
-        )
-        .await
-        .unwrap();
-        let ledger = ServiceLedger::deploy(
-            &provider,
-            *access.address(),
-            *identity.address(),
-            *credentials.address(),
-            *coin.address(),
-            *forwarder.address(),
-        )
-        .await
-        .unwrap();
-        let desk = SupervisionDesk::deploy(
-            &provider,
-            *access.address(),
-            *identity.address(),
-            *coin.address(),
-            *forwarder.address(),
-        )
-        .await
-        .unwrap();
-        send!(identity.setTimeCoin(*coin.address()));
-        send!(access.grantRole(roles::role("ledger"), *ledger.address()));
-        send!(access.grantRole(roles::role("monitor"), *desk.address()));
-        send!(coin.setMonitor(*desk.address()));
-
         let deployment = Deployment {
             chain_id: provider.get_chain_id().await.unwrap(),
             start_block,
             admin,
-            forwarder: *forwarder.address(),
-            access: *access.address(),
-            identity_registry: *identity.address(),
-            credential_registry: *credentials.address(),
-            time_coin: *coin.address(),
-            service_ledger: *ledger.address(),
-            supervision_desk: *desk.address(),
+            forwarder: addresses.forwarder,
+            access: addresses.access,
+            identity_registry: addresses.identity_registry,
+            credential_registry: addresses.credential_registry,
+            time_coin: addresses.time_coin,
+            service_ledger: addresses.service_ledger,
+            supervision_desk: addresses.supervision_desk,
         };
         Self {
             anvil,
