@@ -98,20 +98,18 @@ fn write_deployment(chain: &Chain, path: &Path) {
 
 fn indexer(chain: &Chain, deployment: &Path, url: &str, extra: &[&str]) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_timebank-indexer"));
-    cmd.args([
-        "--rpc-url",
-        &chain.anvil.endpoint(),
-        "--database-url",
-        url,
-        "--poll-ms",
-        "20",
-    ])
-    .arg("--deployment")
-    .arg(deployment)
-    .args(extra)
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .kill_on_drop(true);
+    cmd.args(["--rpc-url", &chain.anvil.endpoint(), "--database-url", url])
+        .args(if extra.contains(&"--poll-ms") {
+            &[][..]
+        } else {
+            &["--poll-ms", "20"][..]
+        })
+        .arg("--deployment")
+        .arg(deployment)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
     cmd
 }
 
@@ -246,4 +244,62 @@ async fn a_wrong_chain_or_database_url_is_refused_clearly() {
     assert!(stderr.contains("database_url must start with"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "the password leaked: {stderr}");
     let _ = Address::ZERO;
+}
+
+/// Follows the head woken by WebSocket new-head notifications alone (the poll interval is a
+/// minute), and serves its metrics.
+#[tokio::test(flavor = "multi_thread")]
+async fn follows_by_websocket_and_serves_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("ws.sqlite").display());
+    let chain = Chain::start().await;
+    let fresh = chain.scenario().await;
+    rules_off(&chain).await;
+    let deployment = dir.path().join("deployment.json");
+    write_deployment(&chain, &deployment);
+    let metrics = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let ws = chain.anvil.ws_endpoint();
+    let metrics_arg = metrics.to_string();
+    let log = dir.path().join("indexer.log");
+    let mut child = indexer(
+        &chain,
+        &deployment,
+        &url,
+        &["--poll-ms", "60000", "--ws-url", &ws],
+    )
+    .args(["--metrics-addr", &metrics_arg])
+    .stderr(std::fs::File::create(&log).unwrap())
+    .spawn()
+    .unwrap();
+    // Let it backfill and subscribe, then move coins: only a new-head notification can make
+    // it look again within the deadline.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    payments(&chain, 5).await;
+    let store = timebank_indexer::Store::connect(&url).await.unwrap();
+    let head = chain.provider.get_block_number().await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while store.checkpoint().await.unwrap().map(|(n, _)| n) != Some(head) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not caught up by WebSocket within 20 s; its log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_matches_chain(&chain, &store, &[fresh, chain.bob, chain.carol]).await;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(metrics).await.unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut body = String::new();
+    stream.read_to_string(&mut body).await.unwrap();
+    assert!(body.contains("timebank_indexer_events_total"), "{body}");
+    assert!(body.contains("timebank_indexer_head_lag_blocks"), "{body}");
+    child.start_kill().unwrap();
 }
