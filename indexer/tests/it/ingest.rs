@@ -216,3 +216,25 @@ async fn restart_resumes_without_duplicates_sqlite() {
 async fn restart_resumes_without_duplicates_postgres() {
     restart_resumes_without_duplicates(true).await;
 }
+
+/// A revert decodes to the contract's typed error through the bindings.
+#[tokio::test(flavor = "multi_thread")]
+async fn reverts_decode_to_typed_errors() {
+    use timebank_bindings::TimeCoin::{TimeCoinErrors, TimeCoinNotActiveMember};
+    let chain = Chain::start().await;
+    chain.scenario().await;
+    let stranger = Address::repeat_byte(0x42);
+    let err = chain
+        .coin()
+        .transfer(stranger, U256::from(1))
+        .from(chain.carol)
+        .call()
+        .await
+        .expect_err("a transfer to a non-member reverts");
+    match err.as_decoded_interface_error::<TimeCoinErrors>() {
+        Some(TimeCoinErrors::TimeCoinNotActiveMember(TimeCoinNotActiveMember { account })) => {
+            assert_eq!(account, stranger)
+        }
+        other => panic!("expected TimeCoinNotActiveMember, got {other:?}"),
+    }
+}
