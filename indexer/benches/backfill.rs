@@ -237,18 +237,7 @@ async fn main() -> eyre::Result<()> {
         last - start_block
     );
 
-    let deployment = Deployment {
-        chain_id: provider.get_chain_id().await?,
-        start_block,
-        admin,
-        forwarder: a.forwarder,
-        access: a.access,
-        identity_registry: a.identity_registry,
-        credential_registry: a.credential_registry,
-        time_coin: a.time_coin,
-        service_ledger: a.service_ledger,
-        supervision_desk: a.supervision_desk,
-    };
+    let deployment = Deployment::new(provider.get_chain_id().await?, start_block, admin, a);
     let dir = tempfile::tempdir()?;
     let sqlite = format!("sqlite://{}", dir.path().join("bench.sqlite").display());
     backfill(

@@ -32,6 +32,27 @@ pub struct Deployment {
 }
 
 impl Deployment {
+    /// A deployment made through the bindings (`timebank_bindings::deploy::deploy_all`).
+    pub fn new(
+        chain_id: u64,
+        start_block: u64,
+        admin: Address,
+        a: timebank_bindings::deploy::Addresses,
+    ) -> Self {
+        Self {
+            chain_id,
+            start_block,
+            admin,
+            forwarder: a.forwarder,
+            access: a.access,
+            identity_registry: a.identity_registry,
+            credential_registry: a.credential_registry,
+            time_coin: a.time_coin,
+            service_ledger: a.service_ledger,
+            supervision_desk: a.supervision_desk,
+        }
+    }
+
     /// Reads and checks a deployment file.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|err| {

@@ -89,18 +89,8 @@ impl Chain {
         let addresses = timebank_bindings::deploy::deploy_all(&provider, admin)
             .await
             .unwrap();
-        let deployment = Deployment {
-            chain_id: provider.get_chain_id().await.unwrap(),
-            start_block,
-            admin,
-            forwarder: addresses.forwarder,
-            access: addresses.access,
-            identity_registry: addresses.identity_registry,
-            credential_registry: addresses.credential_registry,
-            time_coin: addresses.time_coin,
-            service_ledger: addresses.service_ledger,
-            supervision_desk: addresses.supervision_desk,
-        };
+        let chain_id = provider.get_chain_id().await.unwrap();
+        let deployment = Deployment::new(chain_id, start_block, admin, addresses);
         Self {
             anvil,
             provider,
