@@ -303,3 +303,55 @@ async fn follows_by_websocket_and_serves_metrics() {
     assert!(body.contains("timebank_indexer_head_lag_blocks"), "{body}");
     child.start_kill().unwrap();
 }
+
+/// The node goes away under a following indexer and comes back (same port, state reloaded):
+/// the indexer retries meanwhile and catches up afterwards.
+#[tokio::test(flavor = "multi_thread")]
+async fn survives_the_node_stopping_and_restarting() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("restart.sqlite").display());
+    let state = dir.path().join("anvil-state.json");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let node = |state: &Path| {
+        crate::chain::anvil()
+            .port(port)
+            .arg("--state")
+            .arg(state)
+            .args(["--state-interval", "1"])
+    };
+    let mut chain = Chain::start_with(node(&state)).await;
+    let fresh = chain.scenario().await;
+    rules_off(&chain).await;
+    let deployment = dir.path().join("deployment.json");
+    write_deployment(&chain, &deployment);
+    let mut child = indexer(&chain, &deployment, &url, &[]).spawn().unwrap();
+    payments(&chain, 20).await;
+
+    // Let the state be dumped, then take the node down hard.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    chain.anvil.child_mut().kill().unwrap();
+    let _ = chain.anvil.child_mut().wait();
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the indexer now retries
+    let restarted = node(&state)
+        .try_spawn()
+        .expect("anvil restarts on the same port");
+    drop(std::mem::replace(&mut chain.anvil, restarted));
+    payments(&chain, 20).await;
+
+    let store = timebank_indexer::Store::connect(&url).await.unwrap();
+    let head = chain.provider.get_block_number().await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while store.checkpoint().await.unwrap().map(|(n, _)| n) != Some(head) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no catch-up within 30 s of the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_matches_chain(&chain, &store, &[fresh, chain.bob, chain.carol]).await;
+    child.start_kill().unwrap();
+}
