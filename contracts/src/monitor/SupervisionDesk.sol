@@ -97,7 +97,9 @@ contract SupervisionDesk is ISupervisionDesk, ITimeCoinMonitor, TimebankManaged 
         address supervisor = _requireRole(Roles.SUPERVISOR);
         Case storage c = _openCase(caseId);
         address account = c.account;
-        RiskLevel current = identity.member(account).risk;
+        // `standing` reads the one slot that holds the risk level (`member` reads four).
+        // slither-disable-next-line unused-return
+        (, RiskLevel current,) = identity.standing(account);
         if (
             (outcome != CaseStatus.Cleared && outcome != CaseStatus.Confirmed)
                 || (outcome == CaseStatus.Cleared && riskLevel != current)
@@ -171,7 +173,9 @@ contract SupervisionDesk is ISupervisionDesk, ITimeCoinMonitor, TimebankManaged 
         uint256 open = _openCases[account];
         if (threshold == 0 || open < threshold) return;
         RiskLevel level = autoRiskLevel;
-        if (identity.member(account).risk >= level) return;
+        // slither-disable-next-line unused-return
+        (, RiskLevel risk,) = identity.standing(account);
+        if (risk >= level) return;
         emit RiskRaisedByOpenCases(account, open, level);
         identity.setRiskLevel(account, level, AUTO_RISK_REASON);
     }
