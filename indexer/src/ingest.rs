@@ -21,6 +21,9 @@ use tracing::{debug, info, warn};
 const REPLAY_PAGE: i64 = 20_000;
 /// Stored blocks compared with the chain when looking for a fork point.
 const FORK_SEARCH: i64 = 4_096;
+/// Logs per batch the block range adapts to: large enough for multi-row inserts to pay off,
+/// small enough that fetching and projecting the next batch overlaps writing this one.
+const TARGET_LOGS: usize = 16_384;
 
 /// Indexes the deployment's contracts from `provider` into `store` until `shutdown` completes
 /// (or, with `stop_at_head`, until the head is reached).
@@ -50,7 +53,10 @@ pub async fn run<P: Provider>(
         projector: Projector::new(store.balances().await?),
         store,
         start: settings.start_block.unwrap_or(deployment.start_block),
-        range: settings.max_range,
+        tip: None,
+        writing: None,
+        // Grows by doubling: a dense chain must not start with one huge batch.
+        range: 1,
         max_range: settings.max_range,
         confirmations: settings.confirmations,
         bar: None,
@@ -60,7 +66,7 @@ pub async fn run<P: Provider>(
         let step = tokio::select! {
             _ = &mut shutdown => {
                 info!("shutting down");
-                return Ok(());
+                return indexer.flush().await;
             }
             step = indexer.step() => step,
         };
@@ -74,7 +80,7 @@ pub async fn run<P: Provider>(
                     return Ok(());
                 }
                 tokio::select! {
-                    _ = &mut shutdown => return Ok(()),
+                    _ = &mut shutdown => return indexer.flush().await,
                     _ = wake.notified() => {}
                     _ = tokio::time::sleep(settings.poll_interval) => {}
                 }
@@ -89,12 +95,21 @@ pub async fn run<P: Provider>(
                 | Error::Migrate(_)
                 | Error::Database(sqlx::Error::Database(_))),
             ) => {
+                // A write still in flight commits or fails on its own; either is consistent.
+                if let Err(other) = indexer.flush().await {
+                    debug!(error = %other, "the last write failed too");
+                }
                 return Err(err);
             }
             Err(err) => {
                 metrics::counter!(names::ERRORS).increment(1);
                 warn!(error = %err, "indexing step failed; retrying");
-                // What this process holds in memory may be ahead of what was committed.
+                // What this process holds in memory may be ahead of what was committed: let the
+                // write in flight end, then start again from the database.
+                if let Err(other) = indexer.flush().await {
+                    debug!(error = %other, "the write in flight failed too");
+                }
+                indexer.tip = None;
                 indexer.projector = Projector::new(indexer.store.balances().await?);
                 tokio::select! {
                     _ = &mut shutdown => return Ok(()),
@@ -116,36 +131,57 @@ struct Indexer<P> {
     decoder: Decoder,
     projector: Projector,
     start: u64,
+    /// The last block projected, ahead of the checkpoint while its batch is being written.
+    tip: Option<(u64, B256)>,
+    /// The batch being written while the next one is fetched and projected (at most one).
+    writing: Option<tokio::task::JoinHandle<Result<Written>>>,
     range: u64,
     max_range: u64,
     confirmations: u64,
     bar: Option<indicatif::ProgressBar>,
 }
 
+/// What a finished write reports for metrics and the progress bar.
+struct Written {
+    events: usize,
+    to: u64,
+    to_time: u64,
+    target: u64,
+    started: Instant,
+}
+
 impl<P: Provider> Indexer<P> {
     async fn step(&mut self) -> Result<Step> {
         let head = retry("eth_blockNumber", || self.provider.get_block_number()).await?;
         let target = head.saturating_sub(self.confirmations);
-        let checkpoint = self.store.checkpoint().await?;
-        if let Some((number, hash)) = checkpoint {
+        let tip = match self.tip {
+            Some(tip) => Some(tip),
+            None => self.store.checkpoint().await?,
+        };
+        if let Some((number, hash)) = tip {
             let canonical = self.block(number).await?.map(|(h, _)| h);
             if canonical != Some(hash) {
+                // Roll back from what is committed, with nothing in flight.
+                self.flush().await?;
+                self.tip = None;
                 self.reorg(number).await?;
                 return Ok(Step::Advanced);
             }
         }
-        let next = checkpoint.map_or(self.start, |(n, _)| n + 1);
+        let next = tip.map_or(self.start, |(n, _)| n + 1);
         metrics::gauge!(names::HEAD_LAG_BLOCKS)
             .set(target.saturating_sub(next.saturating_sub(1)) as f64);
         if next > target {
+            self.flush().await?;
             return Ok(Step::AtHead);
         }
         let to = target.min(next.saturating_add(self.range - 1));
-        if self.bar.is_none() && target - next > 10 * self.range.min(1_000) {
+        if self.bar.is_none() && target - next > 10_000 {
             self.bar = telemetry::backfill_bar(target.saturating_sub(self.start) + 1);
         }
 
         let Some((to_hash, to_time)) = self.block(to).await? else {
+            self.flush().await?;
             return Ok(Step::AtHead); // the node has not got there yet
         };
         let filter = Filter::new()
@@ -169,23 +205,67 @@ impl<P: Provider> Indexer<P> {
         if self.block(to).await?.map(|(h, _)| h) != Some(to_hash) {
             return Ok(Step::Advanced);
         }
-
         let fetched = started.elapsed();
         let batch = self.project(&logs).await?;
-        let projected = started.elapsed();
-        self.store
-            .write_batch(&batch, (to, to_hash, to_time))
-            .await?;
         debug!(
+            from = next,
+            to,
             logs = logs.len(),
             fetch_ms = fetched.as_millis() as u64,
-            project_ms = (projected - fetched).as_millis() as u64,
-            write_ms = (started.elapsed() - projected).as_millis() as u64,
-            "batch written"
+            project_ms = (started.elapsed() - fetched).as_millis() as u64,
+            "batch projected"
         );
 
-        let n = batch.log_count();
-        metrics::counter!(names::EVENTS).increment(n as u64);
+        // Batches commit in order: this one starts once the previous one is in.
+        self.flush().await?;
+        let store = self.store.clone();
+        self.writing = Some(tokio::spawn(async move {
+            let began = Instant::now();
+            store
+                .write_batch(&batch, tip, (to, to_hash, to_time))
+                .await?;
+            debug!(
+                to,
+                write_ms = began.elapsed().as_millis() as u64,
+                "batch written"
+            );
+            Ok(Written {
+                events: batch.log_count(),
+                to,
+                to_time,
+                target,
+                started,
+            })
+        }));
+        self.tip = Some((to, to_hash));
+
+        // Aim the next range at TARGET_LOGS; narrow at once, grow by doubling.
+        if logs.len() > TARGET_LOGS {
+            self.range = (self.range * TARGET_LOGS as u64 / logs.len() as u64).max(1);
+        } else if logs.len() < TARGET_LOGS / 2 && self.range < self.max_range {
+            self.range = (self.range * 2).min(self.max_range);
+        }
+        Ok(Step::Advanced)
+    }
+
+    /// Waits for the write in flight, if any, and records its progress.
+    async fn flush(&mut self) -> Result<()> {
+        let Some(handle) = self.writing.as_mut() else {
+            return Ok(());
+        };
+        let joined = handle.await;
+        self.writing = None;
+        let written =
+            joined.map_err(|err| Error::Inconsistent(format!("the writer stopped: {err}")))??;
+
+        let Written {
+            events,
+            to,
+            to_time,
+            target,
+            started,
+        } = written;
+        metrics::counter!(names::EVENTS).increment(events as u64);
         metrics::counter!(names::BATCHES).increment(1);
         metrics::gauge!(names::CHECKPOINT).set(to as f64);
         metrics::gauge!(names::HEAD_LAG_BLOCKS).set(target.saturating_sub(to) as f64);
@@ -196,16 +276,10 @@ impl<P: Provider> Indexer<P> {
         metrics::gauge!(names::HEAD_LAG_SECONDS).set(now.saturating_sub(to_time) as f64);
         if let Some(bar) = &self.bar {
             bar.set_position(to.saturating_sub(self.start) + 1);
-            let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-6);
+            let rate = events as f64 / started.elapsed().as_secs_f64().max(1e-6);
             bar.set_message(format!("{rate:.0} events/s"));
-        } else {
-            debug!(from = next, to, events = n, "batch written");
         }
-        // Grow again after a narrowing, as long as batches stay moderate.
-        if logs.len() < 10_000 && self.range < self.max_range {
-            self.range = (self.range * 2).min(self.max_range);
-        }
-        Ok(Step::Advanced)
+        Ok(())
     }
 
     /// Decodes and projects a range's logs in chain order.

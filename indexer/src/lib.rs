@@ -58,6 +58,10 @@ pub enum Error {
         /// The decoder's reason.
         reason: String,
     },
+    /// The database's checkpoint is not where this writer expected it: another writer, or a
+    /// commit whose answer was lost. The indexer starts again from what the database holds.
+    #[error("checkpoint moved: {0}")]
+    Moved(String),
     /// The data in the database contradicts itself (a bug, never expected).
     #[error("inconsistent index: {0}")]
     Inconsistent(String),

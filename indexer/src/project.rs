@@ -27,6 +27,19 @@ pub enum Value {
     Text(String),
     /// BOOLEAN.
     Bool(bool),
+    /// NULL of a column of this type (PostgreSQL types every parameter).
+    Null(SqlType),
+}
+
+/// A column type, for typed NULLs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlType {
+    /// BIGINT / SMALLINT.
+    Int,
+    /// BYTEA / BLOB.
+    Bytes,
+    /// TEXT.
+    Text,
 }
 
 impl From<u64> for Value {

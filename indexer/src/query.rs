@@ -247,7 +247,8 @@ impl Store {
     pub async fn count(&self, table: &str) -> Result<u64> {
         let known = crate::store::STATE_TABLES
             .iter()
-            .chain(crate::store::APPEND_TABLES);
+            .chain(crate::store::APPEND_TABLES)
+            .chain(crate::store::VIEWS);
         if !known.into_iter().any(|t| *t == table) {
             return Err(crate::Error::Config(format!("unknown table {table}")));
         }

@@ -4,14 +4,10 @@
 use crate::{
     Error, Result,
     config::redact,
-    project::{Batch, Payment, Stmt, Value, micro},
+    project::{Batch, Payment, SqlType, Stmt, Value, micro},
 };
 use alloy::primitives::{Address, B256, U256};
-use sqlx::{
-    AssertSqlSafe, Row,
-    any::{AnyArguments, AnyPoolOptions},
-    query::Query,
-};
+use sqlx::{AssertSqlSafe, Row, any::AnyPoolOptions};
 use std::{collections::HashMap, str::FromStr, time::SystemTime};
 
 /// Which database is behind the pool.
@@ -28,6 +24,15 @@ pub enum Dialect {
 pub struct Store {
     pool: sqlx::AnyPool,
     dialect: Dialect,
+    /// The batch writes go through the concrete driver: `COPY` for PostgreSQL, and no `Any`
+    /// conversion of every value.
+    writer: Writer,
+}
+
+#[derive(Debug, Clone)]
+enum Writer {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
 }
 
 /// Tables rebuilt by replaying the event log after a reorg.
@@ -48,11 +53,13 @@ pub const STATE_TABLES: &[&str] = &[
     "supervision_case",
 ];
 
+/// Views over the tables (`payment`: the coin movements in event_log).
+pub const VIEWS: &[&str] = &["payment"];
+
 /// Append-only tables, rolled back by block number after a reorg.
 pub const APPEND_TABLES: &[&str] = &[
     "event_log",
     "event_account",
-    "payment",
     "rule_hit",
     "profile_version",
     "activity_settlement",
@@ -120,7 +127,42 @@ impl Store {
             .map_err(|err| {
                 Error::Config(format!("cannot open the database {}: {err}", redact(&url)))
             })?;
-        let store = Self { pool, dialect };
+        let cannot_open =
+            |err| Error::Config(format!("cannot open the database {}: {err}", redact(&url)));
+        let writer = match dialect {
+            Dialect::Sqlite => {
+                use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+                let options = SqliteConnectOptions::from_str(&url)
+                    .map_err(cannot_open)?
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(std::time::Duration::from_secs(5))
+                    // The batch writer's own page cache (64 MiB; SQLite's default is 2 MiB) and
+                    // WAL checkpoints every 64 MiB rather than every 4 MiB: a backfill rewrites
+                    // the same index pages, and each checkpoint copies them again.
+                    .pragma("cache_size", "-65536")
+                    .pragma("wal_autocheckpoint", "16384");
+                Writer::Sqlite(
+                    sqlx::sqlite::SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .connect_with(options)
+                        .await
+                        .map_err(cannot_open)?,
+                )
+            }
+            Dialect::Postgres => Writer::Postgres(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(2)
+                    .connect(&url)
+                    .await
+                    .map_err(cannot_open)?,
+            ),
+        };
+        let store = Self {
+            pool,
+            dialect,
+            writer,
+        };
         match dialect {
             Dialect::Sqlite => sqlx::migrate!("migrations/sqlite").run(&store.pool).await?,
             Dialect::Postgres => {
@@ -194,80 +236,42 @@ impl Store {
             .collect()
     }
 
-    /// Writes a batch and moves the checkpoint to `checkpoint`, atomically.
-    pub async fn write_batch(&self, batch: &Batch, checkpoint: (u64, B256, u64)) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        insert_rows(
-            &mut tx,
-            self.dialect,
-            "event_log",
-            EVENT_LOG_COLUMNS,
-            &batch.events,
-            "DO NOTHING",
-        )
-        .await?;
-        insert_rows(
-            &mut tx,
-            self.dialect,
-            "event_account",
-            &["account", "block_number", "block_hash", "log_index"],
-            &batch.event_accounts,
-            "DO NOTHING",
-        )
-        .await?;
-        let payments: Vec<Vec<Value>> = batch.payments.iter().map(payment_row).collect();
-        insert_rows(
-            &mut tx,
-            self.dialect,
-            "payment",
-            PAYMENT_COLUMNS,
-            &payments,
-            "DO NOTHING",
-        )
-        .await?;
-        insert_rows(
-            &mut tx,
-            self.dialect,
-            "rule_hit",
-            RULE_HIT_COLUMNS,
-            &batch.rule_hits,
-            "DO NOTHING",
-        )
-        .await?;
-        insert_rows(
-            &mut tx,
-            self.dialect,
-            "profile_version",
-            PROFILE_COLUMNS,
-            &batch.profile_versions,
-            "DO NOTHING",
-        )
-        .await?;
-        insert_rows(
-            &mut tx,
-            self.dialect,
-            "activity_settlement",
-            SETTLEMENT_COLUMNS,
-            &batch.settlements,
-            "DO NOTHING",
-        )
-        .await?;
-        apply_state(&mut tx, self.dialect, batch).await?;
-        let mut seen = batch.blocks.clone();
-        seen.insert(checkpoint.0, (checkpoint.1, checkpoint.2));
-        let blocks: Vec<Vec<Value>> = seen
-            .iter()
-            .map(|(n, (hash, time))| vec![(*n).into(), (*hash).into(), (*time).into()])
-            .collect();
-        insert_rows(&mut tx, self.dialect,
-            "indexed_block",
-            &["block_number", "block_hash", "block_time"],
-            &blocks,
-            "(block_number) DO UPDATE SET block_hash = excluded.block_hash, block_time = excluded.block_time",
-        )
-        .await?;
-        set_checkpoint(&mut tx, checkpoint.0, checkpoint.1).await?;
-        tx.commit().await?;
+    /// Writes a batch and moves the checkpoint from `after` (where the batch starts: the
+    /// previous checkpoint, `None` for the first) to `checkpoint`, atomically. Fails with
+    /// [`Error::Moved`] when the stored checkpoint is not `after`: the batch was written before
+    /// (a commit whose answer was lost) or another writer shares the database.
+    pub async fn write_batch(
+        &self,
+        batch: &Batch,
+        after: Option<(u64, B256)>,
+        checkpoint: (u64, B256, u64),
+    ) -> Result<()> {
+        let events = event_rows(batch)?;
+        match &self.writer {
+            Writer::Postgres(pg) => {
+                let mut tx = pg.begin().await?;
+                fence::<sqlx::Postgres>(&mut tx, after).await?;
+                copy_event_log(&mut tx, &events).await?;
+                write_rest::<sqlx::Postgres>(&mut tx, self.dialect, batch, checkpoint).await?;
+                tx.commit().await?;
+            }
+            Writer::Sqlite(sqlite) => {
+                // IMMEDIATE: hold SQLite's write lock from the fence to the commit.
+                let mut tx = sqlite.begin_with("BEGIN IMMEDIATE").await?;
+                fence::<sqlx::Sqlite>(&mut tx, after).await?;
+                insert_rows::<sqlx::Sqlite>(
+                    &mut tx,
+                    self.dialect,
+                    "event_log",
+                    EVENT_LOG_COLUMNS,
+                    &events,
+                    None,
+                )
+                .await?;
+                write_rest::<sqlx::Sqlite>(&mut tx, self.dialect, batch, checkpoint).await?;
+                tx.commit().await?;
+            }
+        }
         Ok(())
     }
 
@@ -291,7 +295,7 @@ impl Store {
                 .await?;
         }
         match fork {
-            Some((number, hash)) => set_checkpoint(&mut tx, number, hash).await?,
+            Some((number, hash)) => set_checkpoint::<sqlx::Any>(&mut tx, number, hash).await?,
             None => {
                 sqlx::query("DELETE FROM indexer_checkpoint")
                     .execute(&mut *tx)
@@ -344,7 +348,7 @@ impl Store {
     /// Applies replayed state changes (no append-only rows) without moving the checkpoint.
     pub async fn write_state(&self, batch: &Batch) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        apply_state(&mut tx, self.dialect, batch).await?;
+        apply_state::<sqlx::Any>(&mut tx, self.dialect, batch).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -362,13 +366,6 @@ const EVENT_LOG_COLUMNS: &[&str] = &[
     "fields",
     "topics",
     "data",
-];
-const PAYMENT_COLUMNS: &[&str] = &[
-    "block_number",
-    "block_hash",
-    "block_time",
-    "tx_hash",
-    "log_index",
     "sender",
     "recipient",
     "amount",
@@ -418,13 +415,46 @@ const SETTLEMENT_COLUMNS: &[&str] = &[
     "log_index",
 ];
 
-fn payment_row(p: &Payment) -> Vec<Value> {
-    vec![
-        p.at.block_number.into(),
-        p.at.block_hash.into(),
-        p.at.block_time.into(),
-        p.at.tx_hash.into(),
-        p.at.log_index.into(),
+/// The batch's event_log rows, each Transfer with its payment's columns (NULL elsewhere).
+fn event_rows(batch: &Batch) -> Result<Vec<Vec<Value>>> {
+    let mut payments = batch.payments.iter().peekable();
+    let rows = batch
+        .events
+        .iter()
+        .map(|event| {
+            let mut row = Vec::with_capacity(EVENT_LOG_COLUMNS.len());
+            row.extend_from_slice(event);
+            let at = (&event[0], &event[4]); // block_number, log_index
+            match payments.next_if(|p| at == (&p.at.block_number.into(), &p.at.log_index.into())) {
+                Some(p) => row.extend(payment_columns(p)),
+                None => row.extend(PAYMENT_NULLS.iter().map(|t| Value::Null(*t))),
+            }
+            row
+        })
+        .collect();
+    match payments.next() {
+        Some(p) => Err(Error::Inconsistent(format!(
+            "a payment at block {} log {} has no Transfer log in its batch",
+            p.at.block_number, p.at.log_index
+        ))),
+        None => Ok(rows),
+    }
+}
+
+/// The payment columns' types, in EVENT_LOG_COLUMNS order.
+const PAYMENT_NULLS: [SqlType; 8] = [
+    SqlType::Bytes,
+    SqlType::Bytes,
+    SqlType::Text,
+    SqlType::Int,
+    SqlType::Int,
+    SqlType::Bytes,
+    SqlType::Text,
+    SqlType::Text,
+];
+
+fn payment_columns(p: &Payment) -> [Value; 8] {
+    [
         p.sender.into(),
         p.recipient.into(),
         p.amount.to_string().into(),
@@ -436,13 +466,153 @@ fn payment_row(p: &Payment) -> Vec<Value> {
     ]
 }
 
-async fn apply_state(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+/// Column types of event_log, in EVENT_LOG_COLUMNS order, for PostgreSQL's binary COPY.
+#[derive(Clone, Copy)]
+enum PgCol {
+    Int8,
+    Int2,
+    Bytea,
+    Text,
+}
+const EVENT_LOG_PG: [PgCol; 19] = {
+    use PgCol::*;
+    [
+        Int8, Bytea, Int8, Bytea, Int8, Text, Bytea, Text, Text, Bytea, Bytea, // the log
+        Bytea, Bytea, Text, Int8, Int2, Bytea, Text, Text, // the payment
+    ]
+};
+
+/// A database the write path runs on: sqlx's `Any` (SQLite, and PostgreSQL's reads) or the
+/// concrete PostgreSQL driver (PostgreSQL's writes, for `COPY`).
+trait Backend: sqlx::Database {
+    /// Runs `sql` with `args` bound in order; returns the rows affected.
+    fn run<'c>(
+        conn: &'c mut Self::Connection,
+        sql: String,
+        args: &'c [&'c Value],
+    ) -> impl std::future::Future<Output = sqlx::Result<u64>> + Send + 'c;
+
+    /// The stored checkpoint, locked until the commit where the database can (`FOR UPDATE`).
+    fn locked_checkpoint(
+        conn: &mut Self::Connection,
+    ) -> impl std::future::Future<Output = sqlx::Result<Option<(i64, Vec<u8>)>>> + Send;
+}
+
+macro_rules! backend {
+    ($db:ty, $lock:literal) => {
+        impl Backend for $db {
+            async fn run<'c>(
+                conn: &'c mut Self::Connection,
+                sql: String,
+                args: &'c [&'c Value],
+            ) -> sqlx::Result<u64> {
+                let mut query = sqlx::query::<$db>(AssertSqlSafe(sql));
+                for v in args {
+                    query = match v {
+                        Value::Int(i) => query.bind(*i),
+                        Value::Bytes(b) => query.bind(b.as_slice()),
+                        Value::Text(t) => query.bind(t.as_str()),
+                        Value::Bool(b) => query.bind(*b),
+                        Value::Null(SqlType::Int) => query.bind(None::<i64>),
+                        Value::Null(SqlType::Bytes) => query.bind(None::<Vec<u8>>),
+                        Value::Null(SqlType::Text) => query.bind(None::<String>),
+                    };
+                }
+                Ok(query.execute(&mut *conn).await?.rows_affected())
+            }
+
+            async fn locked_checkpoint(
+                conn: &mut Self::Connection,
+            ) -> sqlx::Result<Option<(i64, Vec<u8>)>> {
+                sqlx::query_as(concat!(
+                    "SELECT block_number, block_hash FROM indexer_checkpoint WHERE id = 1",
+                    $lock
+                ))
+                .fetch_optional(&mut *conn)
+                .await
+            }
+        }
+    };
+}
+// SQLite's batch transaction takes the write lock at its start (`BEGIN IMMEDIATE`); through
+// `Any` run only the rollback and replay, which follow no fence.
+backend!(sqlx::Any, "");
+backend!(sqlx::Sqlite, "");
+backend!(sqlx::Postgres, " FOR UPDATE");
+
+/// Refuses to write unless the stored checkpoint is `after`; on PostgreSQL it also locks the
+/// checkpoint row until the commit, so that two writers cannot both pass.
+async fn fence<DB: Backend>(conn: &mut DB::Connection, after: Option<(u64, B256)>) -> Result<()> {
+    let stored = DB::locked_checkpoint(conn)
+        .await?
+        .map(|(n, h)| Ok::<_, Error>((to_u64(n), to_b256(&h)?)))
+        .transpose()?;
+    if stored != after {
+        return Err(Error::Moved(format!(
+            "the batch follows block {}, but the database's checkpoint is at {}",
+            after.map_or("none".into(), |(n, _)| n.to_string()),
+            stored.map_or("none".into(), |(n, _)| n.to_string()),
+        )));
+    }
+    Ok(())
+}
+
+type Rows = [Vec<Value>];
+
+/// Everything of a batch but its event_log rows, and the checkpoint.
+async fn write_rest<DB: Backend>(
+    conn: &mut DB::Connection,
+    dialect: Dialect,
+    batch: &Batch,
+    checkpoint: (u64, B256, u64),
+) -> Result<()> {
+    let append: [(&str, &[&str], &Rows); 4] = [
+        (
+            "event_account",
+            &["account", "block_number", "block_hash", "log_index"],
+            &batch.event_accounts,
+        ),
+        ("rule_hit", RULE_HIT_COLUMNS, &batch.rule_hits),
+        ("profile_version", PROFILE_COLUMNS, &batch.profile_versions),
+        (
+            "activity_settlement",
+            SETTLEMENT_COLUMNS,
+            &batch.settlements,
+        ),
+    ];
+    for (table, columns, rows) in append {
+        insert_rows::<DB>(conn, dialect, table, columns, rows, None).await?;
+    }
+    apply_state::<DB>(conn, dialect, batch).await?;
+    let mut seen = batch.blocks.clone();
+    seen.insert(checkpoint.0, (checkpoint.1, checkpoint.2));
+    let blocks: Vec<Vec<Value>> = seen
+        .iter()
+        .map(|(n, (hash, time))| vec![(*n).into(), (*hash).into(), (*time).into()])
+        .collect();
+    insert_rows::<DB>(
+        conn,
+        dialect,
+        "indexed_block",
+        &["block_number", "block_hash", "block_time"],
+        &blocks,
+        Some(
+            "(block_number) DO UPDATE SET block_hash = excluded.block_hash, \
+             block_time = excluded.block_time",
+        ),
+    )
+    .await?;
+    set_checkpoint::<DB>(conn, checkpoint.0, checkpoint.1).await
+}
+
+async fn apply_state<DB: Backend>(
+    conn: &mut DB::Connection,
     dialect: Dialect,
     batch: &Batch,
 ) -> Result<()> {
     for Stmt { sql, args } in &batch.ops {
-        bind_all(sqlx::query(*sql), args).execute(&mut **tx).await?;
+        let args: Vec<&Value> = args.iter().collect();
+        DB::run(conn, (*sql).to_string(), &args).await?;
     }
     let balances: Vec<Vec<Value>> = batch
         .balances
@@ -457,8 +627,8 @@ async fn apply_state(
             ]
         })
         .collect();
-    insert_rows(
-        tx,
+    insert_rows::<DB>(
+        conn,
         dialect,
         "balance",
         &[
@@ -469,14 +639,17 @@ async fn apply_state(
             "log_index",
         ],
         &balances,
-        "(account) DO UPDATE SET amount = excluded.amount, amount_micro = excluded.amount_micro, \
-         block_number = excluded.block_number, log_index = excluded.log_index",
+        Some(
+            "(account) DO UPDATE SET amount = excluded.amount, \
+             amount_micro = excluded.amount_micro, block_number = excluded.block_number, \
+             log_index = excluded.log_index",
+        ),
     )
     .await
 }
 
-async fn set_checkpoint(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+async fn set_checkpoint<DB: Backend>(
+    conn: &mut DB::Connection,
     number: u64,
     hash: B256,
 ) -> Result<()> {
@@ -484,28 +657,29 @@ async fn set_checkpoint(
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    sqlx::query(
-        "INSERT INTO indexer_checkpoint (id, block_number, block_hash, updated_at) VALUES (1, $1, $2, $3) \
-         ON CONFLICT (id) DO UPDATE SET block_number = excluded.block_number, \
-         block_hash = excluded.block_hash, updated_at = excluded.updated_at",
+    let args: [Value; 3] = [number.into(), hash.into(), now.into()];
+    DB::run(
+        conn,
+        "INSERT INTO indexer_checkpoint (id, block_number, block_hash, updated_at) \
+         VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET \
+         block_number = excluded.block_number, block_hash = excluded.block_hash, \
+         updated_at = excluded.updated_at"
+            .to_string(),
+        &args.iter().collect::<Vec<_>>(),
     )
-    .bind(to_i64(number))
-    .bind(hash.to_vec())
-    .bind(to_i64(now))
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-/// Multi-row `INSERT ... ON CONFLICT <conflict>` in as few statements as the parameter limit
-/// allows.
-async fn insert_rows(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+/// Multi-row `INSERT` (with `ON CONFLICT <conflict>` if given) in as few statements as the
+/// parameter limit allows.
+async fn insert_rows<DB: Backend>(
+    conn: &mut DB::Connection,
     dialect: Dialect,
     table: &str,
     columns: &[&str],
     rows: &[Vec<Value>],
-    conflict: &str,
+    conflict: Option<&str>,
 ) -> Result<()> {
     let max_params = match dialect {
         Dialect::Sqlite => MAX_PARAMS_SQLITE,
@@ -541,38 +715,77 @@ async fn insert_rows(
             }
             sql.push(')');
         }
-        sql.push_str(" ON CONFLICT ");
-        sql.push_str(conflict);
-        let args: Vec<&Value> = chunk.iter().flatten().collect();
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for v in args {
-            query = bind(query, v);
+        if let Some(conflict) = conflict {
+            sql.push_str(" ON CONFLICT ");
+            sql.push_str(conflict);
         }
-        query.execute(&mut **tx).await?;
+        let args: Vec<&Value> = chunk.iter().flatten().collect();
+        DB::run(conn, sql, &args).await?;
     }
     Ok(())
 }
 
-fn bind_all<'q>(
-    mut query: Query<'q, sqlx::Any, AnyArguments>,
-    args: &[Value],
-) -> Query<'q, sqlx::Any, AnyArguments> {
-    for v in args {
-        query = bind(query, v);
+/// event_log rows through PostgreSQL's binary `COPY`, sent in pieces while they are encoded.
+async fn copy_event_log(conn: &mut sqlx::PgConnection, rows: &[Vec<Value>]) -> Result<()> {
+    const PIECE: usize = 1 << 20;
+    if rows.is_empty() {
+        return Ok(());
     }
-    query
+    let mut copy = conn
+        .copy_in_raw(&format!(
+            "COPY event_log ({}) FROM STDIN (FORMAT binary)",
+            EVENT_LOG_COLUMNS.join(", ")
+        ))
+        .await?;
+    let mut buf = Vec::with_capacity(PIECE + 4096);
+    buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    buf.extend_from_slice(&[0; 8]); // flags, header extension length
+    for row in rows {
+        if row.len() != EVENT_LOG_PG.len() {
+            return Err(Error::Inconsistent(format!(
+                "an event_log row has {} values for {} columns",
+                row.len(),
+                EVENT_LOG_PG.len()
+            )));
+        }
+        buf.extend_from_slice(&(EVENT_LOG_PG.len() as i16).to_be_bytes());
+        for (value, column) in row.iter().zip(EVENT_LOG_PG) {
+            encode_binary(&mut buf, value, column)?;
+        }
+        if buf.len() >= PIECE {
+            copy.send(buf.as_slice()).await?;
+            buf.clear();
+        }
+    }
+    buf.extend_from_slice(&(-1i16).to_be_bytes());
+    copy.send(buf.as_slice()).await?;
+    copy.finish().await?;
+    Ok(())
 }
 
-fn bind<'q>(
-    query: Query<'q, sqlx::Any, AnyArguments>,
-    v: &Value,
-) -> Query<'q, sqlx::Any, AnyArguments> {
-    match v {
-        Value::Int(i) => query.bind(*i),
-        Value::Bytes(b) => query.bind(b.clone()),
-        Value::Text(t) => query.bind(t.clone()),
-        Value::Bool(b) => query.bind(*b),
+/// One field of a binary `COPY` row: its length (-1 for NULL), then its bytes.
+fn encode_binary(buf: &mut Vec<u8>, value: &Value, column: PgCol) -> Result<()> {
+    let field = |buf: &mut Vec<u8>, bytes: &[u8]| {
+        buf.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+        buf.extend_from_slice(bytes);
+    };
+    match (value, column) {
+        (Value::Null(_), _) => buf.extend_from_slice(&(-1i32).to_be_bytes()),
+        (Value::Int(i), PgCol::Int8) => field(buf, &i.to_be_bytes()),
+        (Value::Int(i), PgCol::Int2) => {
+            let small = i16::try_from(*i)
+                .map_err(|_| Error::Inconsistent(format!("{i} does not fit a SMALLINT column")))?;
+            field(buf, &small.to_be_bytes())
+        }
+        (Value::Bytes(b), PgCol::Bytea) => field(buf, b),
+        (Value::Text(t), PgCol::Text) => field(buf, t.as_bytes()),
+        (value, _) => {
+            return Err(Error::Inconsistent(format!(
+                "{value:?} does not match its event_log column's type"
+            )));
+        }
     }
+    Ok(())
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {

@@ -18,7 +18,9 @@ CREATE TABLE indexed_block (
     block_time   BIGINT NOT NULL
 );
 
--- append-only: every log of the timebank contracts, decoded.
+-- append-only: every log of the timebank contracts, decoded. A coin movement (the ERC-20
+-- Transfer of a mint, transfer, burn or escrow) carries its payment in the same row: one row per
+-- movement keeps the bulk of a backfill to one insert and three index entries.
 CREATE TABLE event_log (
     block_number BIGINT NOT NULL,
     block_hash   BLOB   NOT NULL,
@@ -31,9 +33,29 @@ CREATE TABLE event_log (
     fields       TEXT   NOT NULL, -- JSON object of the decoded fields
     topics       BLOB   NOT NULL, -- raw topics, 32 bytes each, for replay
     data         BLOB   NOT NULL,
+    -- The payment, on TimeCoin Transfer rows only (NULL elsewhere), with its purpose and both
+    -- sides' balances after it.
+    sender            BLOB,        -- zero address for a mint
+    recipient         BLOB,        -- zero address for a burn; the coin itself for escrow
+    amount            TEXT,
+    amount_micro      BIGINT,
+    purpose           SMALLINT,
+    ref               BLOB,
+    sender_balance    TEXT,
+    recipient_balance TEXT,
     -- One index serves chain order and idempotency (a block hash fixes its number).
     CONSTRAINT event_log_key UNIQUE (block_number, log_index, block_hash)
 );
+CREATE INDEX payment_sender ON event_log (sender, block_number, log_index)
+    WHERE sender IS NOT NULL;
+CREATE INDEX payment_recipient ON event_log (recipient, block_number, log_index)
+    WHERE recipient IS NOT NULL;
+
+-- Every coin movement, oldest first by (block_number, log_index).
+CREATE VIEW payment AS
+    SELECT block_number, block_hash, block_time, tx_hash, log_index, sender, recipient, amount,
+           amount_micro, purpose, ref, sender_balance, recipient_balance
+    FROM event_log WHERE sender IS NOT NULL;
 
 -- append-only: the accounts each non-payment event is about (payments index their own).
 CREATE TABLE event_account (
@@ -44,27 +66,6 @@ CREATE TABLE event_account (
     CONSTRAINT event_account_key UNIQUE (account, block_hash, log_index)
 );
 CREATE INDEX event_account_history ON event_account (account, block_number, log_index);
-
--- append-only: every coin movement (mint, transfer, burn, escrow) with its purpose and both
--- sides' balances after it.
-CREATE TABLE payment (
-    block_number      BIGINT NOT NULL,
-    block_hash        BLOB   NOT NULL,
-    block_time        BIGINT NOT NULL,
-    tx_hash           BLOB   NOT NULL,
-    log_index         BIGINT NOT NULL, -- the ERC-20 Transfer log
-    sender            BLOB   NOT NULL, -- zero address for a mint
-    recipient         BLOB   NOT NULL, -- zero address for a burn; the coin itself for escrow
-    amount            TEXT   NOT NULL,
-    amount_micro      BIGINT NOT NULL,
-    purpose           SMALLINT NOT NULL,
-    ref               BLOB   NOT NULL,
-    sender_balance    TEXT   NOT NULL,
-    recipient_balance TEXT   NOT NULL,
-    CONSTRAINT payment_key UNIQUE (block_number, log_index, block_hash)
-);
-CREATE INDEX payment_sender ON payment (sender, block_number, log_index);
-CREATE INDEX payment_recipient ON payment (recipient, block_number, log_index);
 
 -- append-only: monitoring rule hits (alerts).
 CREATE TABLE rule_hit (

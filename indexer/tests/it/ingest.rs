@@ -205,6 +205,27 @@ async fn restart_resumes_without_duplicates(postgres: bool) {
     let before = store.count("payment").await.unwrap();
     let store = index_to_head(&chain, &url).await;
     assert_eq!(store.count("payment").await.unwrap(), before);
+
+    // A batch that does not follow the stored checkpoint (a lost commit answer replayed, or a
+    // second writer) is refused whole.
+    let (at, hash) = store.checkpoint().await.unwrap().unwrap();
+    let events = store.count("event_log").await.unwrap();
+    for stale in [None, Some((at - 1, hash))] {
+        let err = store
+            .write_batch(&Default::default(), stale, (at + 1, hash, 0))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, timebank_indexer::Error::Moved(_)),
+            "{stale:?}: {err}"
+        );
+        assert!(
+            err.to_string().contains(&format!("checkpoint is at {at}")),
+            "{err}"
+        );
+    }
+    assert_eq!(store.checkpoint().await.unwrap(), Some((at, hash)));
+    assert_eq!(store.count("event_log").await.unwrap(), events);
 }
 
 #[tokio::test(flavor = "multi_thread")]
