@@ -88,7 +88,252 @@ pub struct HistoryEntry {
     pub fields: serde_json::Value,
 }
 
+/// A branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BranchRow {
+    /// Id (1-based).
+    pub branch_id: u64,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub region: String,
+    /// The branch's public key for member data packages (X25519, 32 bytes).
+    pub public_key: alloy::primitives::Bytes,
+    /// Whether it may act.
+    pub active: bool,
+}
+
+/// A credential as the index knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CredentialRow {
+    /// Credential type id.
+    pub type_id: u64,
+    /// Type name.
+    pub type_name: String,
+    /// `CredentialKind` value.
+    pub kind: u8,
+    /// Who issued it.
+    pub issuer: Address,
+    /// Unix seconds.
+    pub issued_at: u64,
+    /// Unix seconds; 0 for never.
+    pub expires_at: u64,
+    /// Revoked by its issuer.
+    pub revoked: bool,
+}
+
+/// What the chain says an account may do: its roles, the branch it operates for, its membership.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Standing {
+    /// Role ids held (AccessControl), including operator and issuer roles.
+    pub roles: Vec<B256>,
+    /// The branch it is an operator of.
+    pub operator_branch: Option<u64>,
+    /// Credential types it may issue.
+    pub issuer_types: Vec<u64>,
+    /// Its membership, if any.
+    pub member: Option<MemberRow>,
+}
+
+/// A supervision case, open or decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseDetail {
+    /// Case id.
+    pub case_id: u64,
+    /// The member it is about.
+    pub account: Address,
+    /// The member's home branch (0 if not a member).
+    pub home_branch: u64,
+    /// The other side of the movement.
+    pub counterparty: Address,
+    /// Fired rules (MonitorRules bits).
+    pub rules: u64,
+    /// `MonitorAction` value.
+    pub action: u8,
+    /// Amount, decimal.
+    pub amount: String,
+    /// `Purpose` value.
+    pub purpose: u8,
+    /// Hold id, or 0.
+    pub hold_id: u64,
+    /// 1 open, 2 cleared, 3 confirmed.
+    pub status: u8,
+    /// Hash of the supervisor's note (the text stays off chain).
+    pub note_hash: Option<B256>,
+    /// Who decided it.
+    pub decided_by: Option<Address>,
+    /// Risk level set with the decision.
+    pub risk_level: Option<u8>,
+    /// Block it opened in.
+    pub opened_block: u64,
+    /// Block of its last change.
+    pub block_number: u64,
+}
+
 impl Store {
+    /// Every branch, by id.
+    pub async fn branches(&self) -> Result<Vec<BranchRow>> {
+        let rows = sqlx::query(
+            "SELECT branch_id, name, region, public_key, CASE WHEN active THEN 1 ELSE 0 END \
+             FROM branch ORDER BY branch_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(BranchRow {
+                    branch_id: to_u64(r.try_get(0)?),
+                    name: r.try_get(1)?,
+                    region: r.try_get(2)?,
+                    public_key: r.try_get::<Vec<u8>, _>(3)?.into(),
+                    active: r.try_get::<i64, _>(4)? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// What `account` may do, as of the last indexed block.
+    pub async fn standing(&self, account: Address) -> Result<Standing> {
+        let a = account.to_vec();
+        let roles = sqlx::query("SELECT role FROM role_member WHERE account = $1")
+            .bind(a.clone())
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| to_b256(&r.try_get::<Vec<u8>, _>(0)?))
+            .collect::<Result<Vec<_>>>()?;
+        let operator_branch = sqlx::query("SELECT branch_id FROM operator WHERE account = $1")
+            .bind(a)
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| r.try_get::<i64, _>(0).map(to_u64))
+            .transpose()?;
+        let mut issuer_types = Vec::new();
+        if !roles.is_empty() {
+            for r in sqlx::query("SELECT type_id FROM credential_type")
+                .fetch_all(self.pool())
+                .await?
+            {
+                let type_id = to_u64(r.try_get(0)?);
+                let role = timebank_bindings::roles::issuer(u32::try_from(type_id).unwrap_or(0));
+                if roles.contains(&role) {
+                    issuer_types.push(type_id);
+                }
+            }
+        }
+        Ok(Standing {
+            roles,
+            operator_branch,
+            issuer_types,
+            member: self.member(account).await?,
+        })
+    }
+
+    /// `account`'s credentials with their types.
+    pub async fn credentials(&self, account: Address) -> Result<Vec<CredentialRow>> {
+        let rows = sqlx::query(
+            "SELECT c.type_id, t.name, t.kind, c.issuer, c.issued_at, c.expires_at, \
+             CASE WHEN c.revoked THEN 1 ELSE 0 END \
+             FROM credential c JOIN credential_type t ON t.type_id = c.type_id \
+             JOIN member m ON m.member_id = c.member_id WHERE m.account = $1 ORDER BY c.type_id",
+        )
+        .bind(account.to_vec())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CredentialRow {
+                    type_id: to_u64(r.try_get(0)?),
+                    type_name: r.try_get(1)?,
+                    kind: small(r.try_get(2)?),
+                    issuer: to_address(&r.try_get::<Vec<u8>, _>(3)?)?,
+                    issued_at: to_u64(r.try_get(4)?),
+                    expires_at: to_u64(r.try_get(5)?),
+                    // Booleans as integers: sqlx's `Any` can't decode SQLite's BOOLEAN.
+                    revoked: r.try_get::<i64, _>(6)? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Cases, newest first, optionally only about members of `branch` and of one `status`.
+    pub async fn cases(
+        &self,
+        branch: Option<u64>,
+        status: Option<u8>,
+        limit: i64,
+    ) -> Result<Vec<CaseDetail>> {
+        let rows = sqlx::query(
+            "SELECT c.case_id, c.account, COALESCE(m.home_branch, 0), c.counterparty, c.rules, \
+             c.action, c.amount, c.purpose, c.hold_id, c.status, c.note_hash, c.decided_by, \
+             c.risk_level, c.opened_block, c.block_number \
+             FROM supervision_case c LEFT JOIN member m ON m.account = c.account \
+             WHERE ($1 < 0 OR m.home_branch = $2) AND ($3 < 0 OR c.status = $4) \
+             ORDER BY c.case_id DESC LIMIT $5",
+        )
+        .bind(branch.map_or(-1, to_i64))
+        .bind(branch.map_or(-1, to_i64))
+        .bind(status.map_or(-1, i64::from))
+        .bind(status.map_or(-1, i64::from))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let opt_bytes = |i: usize| r.try_get::<Option<Vec<u8>>, _>(i);
+                Ok(CaseDetail {
+                    case_id: to_u64(r.try_get(0)?),
+                    account: to_address(&r.try_get::<Vec<u8>, _>(1)?)?,
+                    home_branch: to_u64(r.try_get(2)?),
+                    counterparty: to_address(&r.try_get::<Vec<u8>, _>(3)?)?,
+                    rules: to_u64(r.try_get(4)?),
+                    action: small(r.try_get(5)?),
+                    amount: r.try_get(6)?,
+                    purpose: small(r.try_get(7)?),
+                    hold_id: to_u64(r.try_get(8)?),
+                    status: small(r.try_get(9)?),
+                    note_hash: opt_bytes(10)?.map(|b| to_b256(&b)).transpose()?,
+                    decided_by: opt_bytes(11)?.map(|b| to_address(&b)).transpose()?,
+                    risk_level: r.try_get::<Option<i64>, _>(12)?.map(small),
+                    opened_block: to_u64(r.try_get(13)?),
+                    block_number: to_u64(r.try_get(14)?),
+                })
+            })
+            .collect()
+    }
+
+    /// Decoded events named in `names` after position `after` (block, log index), in chain
+    /// order: what a live stream sends next.
+    pub async fn events_after(
+        &self,
+        after: (u64, u64),
+        names: &[&str],
+        limit: i64,
+    ) -> Result<Vec<HistoryEntry>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (0..names.len())
+            .map(|i| format!("${}", i + 5))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT block_number, log_index, tx_hash, contract, event, fields FROM event_log \
+             WHERE (block_number > $1 OR (block_number = $2 AND log_index > $3)) \
+             AND event IN ({list}) ORDER BY block_number, log_index LIMIT $4"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_i64(after.0))
+            .bind(to_i64(after.0))
+            .bind(to_i64(after.1))
+            .bind(limit);
+        for name in names {
+            query = query.bind(*name);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter().map(history_entry).collect()
+    }
+
     /// The member at `account`, if any.
     pub async fn member(&self, account: Address) -> Result<Option<MemberRow>> {
         let row = sqlx::query(
@@ -130,19 +375,7 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let fields: String = r.try_get(5)?;
-                Ok(HistoryEntry {
-                    block_number: to_u64(r.try_get(0)?),
-                    log_index: to_u64(r.try_get(1)?),
-                    tx_hash: to_b256(&r.try_get::<Vec<u8>, _>(2)?)?,
-                    contract: r.try_get(3)?,
-                    event: r.try_get(4)?,
-                    fields: serde_json::from_str(&fields).unwrap_or(serde_json::Value::Null),
-                })
-            })
-            .collect()
+        rows.iter().map(history_entry).collect()
     }
 
     /// Payments sent or received by `account`, optionally of one purpose, oldest first.
@@ -257,6 +490,21 @@ impl Store {
             .await?;
         Ok(to_u64(row.try_get(0)?))
     }
+}
+
+/// A history entry from (block_number, log_index, tx_hash, contract, event, fields).
+fn history_entry(r: &sqlx::any::AnyRow) -> Result<HistoryEntry> {
+    let fields: String = r.try_get(5)?;
+    Ok(HistoryEntry {
+        block_number: to_u64(r.try_get(0)?),
+        log_index: to_u64(r.try_get(1)?),
+        tx_hash: to_b256(&r.try_get::<Vec<u8>, _>(2)?)?,
+        contract: r.try_get(3)?,
+        event: r.try_get(4)?,
+        fields: serde_json::from_str(&fields).map_err(|err| {
+            crate::Error::Inconsistent(format!("stored event fields are not JSON: {err}"))
+        })?,
+    })
 }
 
 fn small(v: i64) -> u8 {

@@ -1,12 +1,12 @@
 //! Backfill, state checks against the chain, restarts, reorgs and kill -9, on both databases.
 
-use crate::chain::{Chain, fresh_database, index_to_head};
 use alloy::{
     primitives::{Address, U256},
     providers::Provider,
     rpc::types::Filter,
 };
 use timebank_indexer::Store;
+use timebank_testkit::{Chain, fresh_database, index_to_head};
 
 /// Every event kind the scenario emits, by contract and name.
 const EXPECTED_EVENTS: &[(&str, &str)] = &[
@@ -193,8 +193,8 @@ async fn restart_resumes_without_duplicates(postgres: bool) {
     // More activity while the indexer is down, then a new process picks up.
     let coin = chain.coin();
     for _ in 0..5 {
-        crate::send!(
-            coin.transfer(chain.bob, U256::from(crate::chain::HOUR / 10))
+        timebank_testkit::send!(
+            coin.transfer(chain.bob, U256::from(timebank_testkit::HOUR / 10))
                 .from(chain.carol)
         );
     }

@@ -2,6 +2,5 @@
 //! files, and PostgreSQL when `TIMEBANK_TEST_POSTGRES_URL` names a server — `make test` starts
 //! one).
 
-mod chain;
 mod ingest;
 mod resilience;

@@ -1,11 +1,7 @@
 //! Reorgs, kill -9 during backfill and while following, and the node going away and coming
 //! back: the index ends up equal to the chain every time, with nothing lost or duplicated.
 
-use crate::{
-    chain::{Chain, HOUR, fresh_database, index_to_head},
-    ingest::assert_matches_chain,
-    send,
-};
+use crate::ingest::assert_matches_chain;
 use alloy::{
     network::TransactionBuilder,
     primitives::{Address, U256},
@@ -18,6 +14,8 @@ use alloy::{
 };
 use std::{path::Path, process::Stdio, time::Duration};
 use timebank_bindings::TimeCoin;
+use timebank_testkit::send;
+use timebank_testkit::{Chain, HOUR, fresh_database, index_to_head};
 
 async fn reorg_rolls_back_and_replays(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
@@ -143,7 +141,7 @@ async fn catch_up_and_compare(chain: &Chain, deployment: &Path, url: &str, fresh
 }
 
 async fn rules_off(chain: &Chain) {
-    let (mut config, _) = crate::chain::default_rules();
+    let (mut config, _) = timebank_testkit::default_rules();
     config.enabled = 0;
     send!(chain.coin().setMonitorRules(config, 0));
 }
@@ -315,7 +313,7 @@ async fn survives_the_node_stopping_and_restarting() {
         .unwrap()
         .port();
     let node = |state: &Path| {
-        crate::chain::anvil()
+        timebank_testkit::anvil()
             .port(port)
             .arg("--state")
             .arg(state)

@@ -1,5 +1,7 @@
-//! A real anvil chain with the timebank contracts deployed and wired through the bindings, ten
-//! actors, and helpers to drive a realistic scenario.
+//! Shared by the integration tests (never by the product): a real anvil chain with the timebank
+//! contracts deployed and wired through the bindings, ten actors, a scenario that emits every
+//! kind of event, fresh SQLite and PostgreSQL databases, and indexing to the head.
+#![allow(missing_docs)]
 
 use alloy::{
     network::EthereumWallet,
@@ -17,7 +19,7 @@ use timebank_indexer::{Deployment, Settings, Store};
 
 pub const HOUR: u128 = 1_000_000_000_000_000_000;
 
-/// Repository root (the indexer crate's parent).
+/// Repository root (this crate's parent).
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

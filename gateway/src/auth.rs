@@ -1,0 +1,315 @@
+//! Sign-In with Ethereum (EIP-4361): single-use nonces, signature and domain/chain/time checks,
+//! expiring bearer sessions. The session names an address only; roles are read from chain state
+//! on every request, so a revoked role stops working within a block.
+
+use crate::{
+    AppState,
+    access::Caller,
+    error::{ApiError, ApiResult, Json},
+};
+use alloy::primitives::{Address, B256, keccak256};
+use axum::{
+    extract::{FromRequestParts, State},
+    http::{StatusCode, header::AUTHORIZATION, request::Parts},
+};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use std::{
+    collections::HashMap,
+    str::FromStr,
+    sync::{Arc, Mutex},
+    time::{Duration, SystemTime},
+};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use utoipa::ToSchema;
+
+/// How long an issued nonce stays usable.
+const NONCE_TTL: Duration = Duration::from_secs(300);
+/// Outstanding nonces at most (each sign-in attempt holds one for `NONCE_TTL`).
+const MAX_NONCES: usize = 100_000;
+
+/// Nonces and sessions, in memory: a restarted gateway asks everyone to sign in again.
+#[derive(Debug)]
+pub struct Auth {
+    domain: String,
+    chain_id: u64,
+    ttl: Duration,
+    nonces: Mutex<HashMap<String, SystemTime>>,
+    /// keccak256 of the token → session; the token itself is never stored.
+    sessions: Mutex<HashMap<B256, Session>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    address: Address,
+    expires: SystemTime,
+}
+
+impl Auth {
+    /// Sessions for `domain` on `chain_id`, lasting at most `ttl`.
+    pub fn new(domain: String, chain_id: u64, ttl: Duration) -> Self {
+        Self {
+            domain,
+            chain_id,
+            ttl,
+            nonces: Mutex::default(),
+            sessions: Mutex::default(),
+        }
+    }
+
+    fn issue_nonce(&self) -> ApiResult<(String, SystemTime)> {
+        let now = SystemTime::now();
+        let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
+        nonces.retain(|_, expires| *expires > now);
+        if nonces.len() >= MAX_NONCES {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "too many sign-ins in progress; try again in a few minutes",
+            ));
+        }
+        let mut bytes = [0u8; 16];
+        rand::rng().fill_bytes(&mut bytes);
+        let nonce = alloy::hex::encode(bytes);
+        let expires = now + NONCE_TTL;
+        nonces.insert(nonce.clone(), expires);
+        Ok((nonce, expires))
+    }
+
+    /// Consumes `nonce`: true once for each nonce issued and not yet expired.
+    fn take_nonce(&self, nonce: &str) -> bool {
+        let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
+        matches!(nonces.remove(nonce), Some(expires) if expires > SystemTime::now())
+    }
+
+    fn open(&self, address: Address, until: SystemTime) -> (String, SystemTime) {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let token = format!("tb_{}", alloy::hex::encode(bytes));
+        let expires = until.min(SystemTime::now() + self.ttl);
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let now = SystemTime::now();
+        sessions.retain(|_, s| s.expires > now);
+        sessions.insert(keccak256(&token), Session { address, expires });
+        (token, expires)
+    }
+
+    fn session(&self, token: &str) -> Option<Session> {
+        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions
+            .get(&keccak256(token))
+            .copied()
+            .filter(|s| s.expires > SystemTime::now())
+    }
+
+    fn close(&self, token: &str) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.remove(&keccak256(token));
+    }
+}
+
+/// A fresh nonce and what the message must say.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NonceResponse {
+    /// Put this in the message's `Nonce` field; it works once, for five minutes.
+    pub nonce: String,
+    /// The message's `domain`.
+    pub domain: String,
+    /// The message's `Chain ID`.
+    pub chain_id: u64,
+    /// When the nonce stops working (RFC 3339).
+    pub expires_at: String,
+}
+
+/// A signed EIP-4361 message.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The EIP-4361 message, exactly as signed. It must have an `Expiration Time`.
+    pub message: String,
+    /// The EIP-191 (`personal_sign`) signature, 65 bytes hex.
+    pub signature: String,
+}
+
+/// A session.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// The signed-in wallet.
+    #[schema(value_type = String, example = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8")]
+    pub address: Address,
+    /// When the session ends (RFC 3339): the message's expiry or the gateway's session
+    /// lifetime, whichever comes first.
+    pub expires_at: String,
+}
+
+/// The caller as the chain knows them.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    /// The signed-in wallet.
+    #[schema(value_type = String)]
+    pub address: Address,
+    /// Roles held now.
+    #[schema(value_type = Vec<String>)]
+    pub roles: Vec<serde_json::Value>,
+    /// The branch they operate for.
+    pub operator_branch: Option<u64>,
+    /// Their home branch as a member.
+    pub home_branch: Option<u64>,
+    /// Credential types they may issue.
+    pub issuer_types: Vec<u64>,
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    OffsetDateTime::from(t).format(&Rfc3339).unwrap_or_default()
+}
+
+/// Issue a sign-in nonce.
+#[utoipa::path(post, path = "/v1/auth/nonce", tag = "auth",
+    responses((status = 200, body = NonceResponse), (status = 503, body = crate::error::ErrorBody)))]
+pub async fn nonce(State(state): State<Arc<AppState>>) -> ApiResult<Json<NonceResponse>> {
+    let (nonce, expires) = state.auth.issue_nonce()?;
+    Ok(Json(NonceResponse {
+        nonce,
+        domain: state.auth.domain.clone(),
+        chain_id: state.auth.chain_id,
+        expires_at: rfc3339(expires),
+    }))
+}
+
+/// Sign in with a signed EIP-4361 message.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody)))]
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let auth = &state.auth;
+    let message = siwe::Message::from_str(&req.message).map_err(|err| {
+        ApiError::bad_request(format!("`message` is not an EIP-4361 message: {err}"))
+    })?;
+    let signature = alloy::hex::decode(req.signature.trim())
+        .map_err(|err| ApiError::bad_request(format!("`signature` is not hex: {err}")))?;
+    if signature.len() != 65 {
+        return Err(ApiError::bad_request(format!(
+            "`signature` has {} bytes; an EIP-191 signature has 65",
+            signature.len()
+        )));
+    }
+    if message.domain.as_str() != auth.domain {
+        return Err(ApiError::unauthorized(format!(
+            "the message is for domain {}; this gateway is {}",
+            message.domain, auth.domain
+        )));
+    }
+    if message.chain_id != auth.chain_id {
+        return Err(ApiError::unauthorized(format!(
+            "the message is for chain {}; this gateway serves chain {}",
+            message.chain_id, auth.chain_id
+        )));
+    }
+    let Some(expiry) = &message.expiration_time else {
+        return Err(ApiError::bad_request(
+            "the message needs an Expiration Time",
+        ));
+    };
+    if !message.valid_now() {
+        return Err(ApiError::unauthorized(
+            "the message has expired or is not valid yet",
+        ));
+    }
+    // Signature before the nonce: a forged message must not burn someone's nonce.
+    let signature: [u8; 65] = signature.try_into().unwrap_or([0; 65]);
+    message.verify_eip191(&signature).map_err(|_| {
+        ApiError::unauthorized(format!(
+            "the signature is not {}'s over this message",
+            Address::from(message.address)
+        ))
+    })?;
+    if !auth.take_nonce(&message.nonce) {
+        return Err(ApiError::unauthorized(
+            "the nonce is unknown, used or expired: ask for a new one",
+        ));
+    }
+    let address = Address::from(message.address);
+    let until: SystemTime = expiry.as_ref().to_owned().into();
+    let (token, expires) = auth.open(address, until);
+    tracing::info!(%address, "signed in");
+    Ok(Json(LoginResponse {
+        token,
+        address,
+        expires_at: rfc3339(expires),
+    }))
+}
+
+/// The caller's roles, from chain state.
+#[utoipa::path(get, path = "/v1/auth/me", tag = "auth", security(("session" = [])),
+    responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn me(caller: Caller) -> Json<Me> {
+    Json(Me {
+        address: caller.address,
+        roles: caller
+            .roles
+            .iter()
+            .filter_map(|r| serde_json::to_value(r).ok())
+            .collect(),
+        operator_branch: caller.operator_branch,
+        home_branch: caller.home_branch,
+        issuer_types: caller.issuer_types,
+    })
+}
+
+/// End the session.
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("session" = [])),
+    responses((status = 204), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn logout(State(state): State<Arc<AppState>>, parts: BearerToken) -> StatusCode {
+    state.auth.close(&parts.0);
+    StatusCode::NO_CONTENT
+}
+
+/// The bearer token of a live session.
+pub struct BearerToken(String);
+
+fn bearer(parts: &Parts) -> ApiResult<&str> {
+    let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthorized("sign in first: send `Authorization: Bearer <token>`")
+    })?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header is not `Bearer <token>`"))
+}
+
+impl FromRequestParts<Arc<AppState>> for BearerToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> ApiResult<Self> {
+        let token = bearer(parts)?;
+        state
+            .auth
+            .session(token)
+            .ok_or_else(|| ApiError::unauthorized("the session is unknown or expired: sign in"))?;
+        Ok(Self(token.to_owned()))
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> ApiResult<Self> {
+        let token = bearer(parts)?;
+        let session = state
+            .auth
+            .session(token)
+            .ok_or_else(|| ApiError::unauthorized("the session is unknown or expired: sign in"))?;
+        let standing = state.store.standing(session.address).await?;
+        Ok(Caller::new(session.address, standing))
+    }
+}

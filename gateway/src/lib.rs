@@ -1,0 +1,329 @@
+//! `timebank-gateway`: a branch's HTTP API over the timebank chain and the branch's indexer
+//! database. Wallet sign-in (EIP-4361), roles from chain state, role-scoped reads, a live event
+//! stream, OpenAPI 3.1 at `/openapi.json` and a docs page at `/docs`.
+//!
+//! Layout: [`config`] (flags and environment), [`auth`] (sign-in and sessions), [`access`]
+//! (roles), [`api`] (reads), [`live`] (Server-Sent Events), [`error`] (the error shape).
+
+pub mod access;
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod live;
+
+pub use config::Settings;
+pub use error::{ApiError, ErrorBody};
+
+use alloy::providers::{DynProvider, Provider};
+use axum::{
+    Router,
+    extract::{MatchedPath, Request, State},
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde::{Deserialize, Serialize};
+use std::{sync::Arc, time::Duration, time::Instant};
+use timebank_indexer::{Deployment, Store};
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    sensitive_headers::SetSensitiveRequestHeadersLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+use utoipa::{
+    Modify, OpenApi, ToSchema,
+    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
+};
+use utoipa_scalar::{Scalar, Servable};
+
+/// Largest request body accepted (profiles and signed requests are far smaller).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// The branch's index.
+    pub store: Store,
+    /// Where the contracts are.
+    pub deployment: Deployment,
+    /// The node (with the relayer's wallet when one is configured).
+    pub provider: DynProvider,
+    /// The branch this gateway serves.
+    pub branch_id: u32,
+    /// Sign-in and sessions.
+    pub auth: auth::Auth,
+    /// The live stream's fan-out.
+    pub live: live::Hub,
+    /// Prometheus rendering, if this process owns the metrics recorder.
+    pub metrics: Option<PrometheusHandle>,
+}
+
+impl AppState {
+    /// State for `settings`, checking that the node serves the deployment's chain.
+    pub async fn new(
+        settings: &Settings,
+        store: Store,
+        deployment: Deployment,
+        provider: DynProvider,
+    ) -> eyre::Result<Self> {
+        let chain_id = provider
+            .get_chain_id()
+            .await
+            .map_err(|err| eyre::eyre!("cannot reach the node at {}: {err}", settings.rpc_url))?;
+        eyre::ensure!(
+            chain_id == deployment.chain_id,
+            "the node is on chain {chain_id} but the deployment file is for chain {}",
+            deployment.chain_id
+        );
+        Ok(Self {
+            store,
+            deployment,
+            provider,
+            branch_id: settings.branch_id,
+            auth: auth::Auth::new(settings.domain(), chain_id, settings.session_ttl()),
+            live: live::Hub::default(),
+            metrics: telemetry_handle(),
+        })
+    }
+}
+
+/// Installs the Prometheus recorder once per process; later callers (e.g. a second gateway in
+/// one test process) get the same handle.
+fn telemetry_handle() -> Option<PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .ok()
+        })
+        .clone()
+}
+
+/// The OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "timebank gateway",
+        description = "A branch's API over the timebank chain: wallet sign-in (EIP-4361), \
+            role-scoped reads, live events. Errors are `{code, message, details}`.",
+        license(name = "MIT")
+    ),
+    paths(
+        health, ready, auth::nonce, auth::login, auth::me, auth::logout, api::branches,
+        api::member, api::balance, api::payments, api::history, api::cases, live::stream
+    ),
+    components(schemas(ErrorBody, Health, Ready)),
+    modifiers(&SessionAuth),
+    tags(
+        (name = "auth", description = "Sign-In with Ethereum and sessions"),
+        (name = "branches"), (name = "members"), (name = "payments"), (name = "cases"),
+        (name = "live", description = "Server-Sent Events"),
+        (name = "ops", description = "Health, readiness, metrics")
+    )
+)]
+pub struct ApiDoc;
+
+struct SessionAuth;
+
+impl Modify for SessionAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// Liveness.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// Always `ok` when answered.
+    pub status: String,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/health", tag = "ops", responses((status = 200, body = Health)))]
+pub async fn health() -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// Readiness: the database answers, the node answers, and how far the index is behind.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Ready {
+    /// `ready` or `not_ready`.
+    pub status: String,
+    /// The chain head.
+    pub head_block: Option<u64>,
+    /// The last indexed block.
+    pub indexed_block: Option<u64>,
+    /// What is not ready.
+    pub problems: Vec<String>,
+}
+
+/// Ready to serve: the node and the database answer and the index has started.
+#[utoipa::path(get, path = "/ready", tag = "ops",
+    responses((status = 200, body = Ready), (status = 503, body = Ready)))]
+pub async fn ready(State(state): State<Arc<AppState>>) -> (StatusCode, axum::Json<Ready>) {
+    let mut problems = Vec::new();
+    let head_block =
+        match tokio::time::timeout(Duration::from_secs(2), state.provider.get_block_number()).await
+        {
+            Ok(Ok(n)) => Some(n),
+            _ => {
+                problems.push("the node does not answer".to_owned());
+                None
+            }
+        };
+    let indexed_block = match state.store.checkpoint().await {
+        Ok(Some((n, _))) => Some(n),
+        Ok(None) => {
+            problems.push("the index has not written its first batch yet".to_owned());
+            None
+        }
+        Err(_) => {
+            problems.push("the database does not answer".to_owned());
+            None
+        }
+    };
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(Ready {
+            status: if problems.is_empty() {
+                "ready"
+            } else {
+                "not_ready"
+            }
+            .into(),
+            head_block,
+            indexed_block,
+            problems,
+        }),
+    )
+}
+
+/// Prometheus metrics.
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    match &state.metrics {
+        Some(handle) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            handle.render(),
+        )
+            .into_response(),
+        None => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "metrics are served by another recorder in this process",
+        )
+        .into_response(),
+    }
+}
+
+async fn openapi_json() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        ApiDoc::openapi().to_json().unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// Counts requests and their latency by route and status.
+async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let labels = [
+        ("route", route),
+        ("method", method),
+        ("status", response.status().as_u16().to_string()),
+    ];
+    metrics::counter!("timebank_gateway_requests_total", &labels).increment(1);
+    metrics::histogram!("timebank_gateway_request_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; the API is described at /openapi.json")
+}
+
+/// The whole HTTP surface, with tracing, request ids, timeouts, body limits and CORS.
+pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(
+            settings
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        ))
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST]);
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi_json))
+        .merge(Scalar::with_url("/docs", ApiDoc::openapi()))
+        .route("/v1/auth/nonce", post(auth::nonce))
+        .route("/v1/auth/login", post(auth::login))
+        .route("/v1/auth/me", get(auth::me))
+        .route("/v1/auth/logout", post(auth::logout))
+        .route("/v1/branches", get(api::branches))
+        .route("/v1/members/{address}", get(api::member))
+        .route("/v1/accounts/{address}/balance", get(api::balance))
+        .route("/v1/accounts/{address}/payments", get(api::payments))
+        .route("/v1/accounts/{address}/history", get(api::history))
+        .route("/v1/cases", get(api::cases))
+        .route("/v1/events", get(live::stream))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(middleware::from_fn(track))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            Duration::from_millis(settings.request_timeout_ms),
+        ))
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+        ]))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Serves `state` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    settings: &Settings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let live = state.live.spawn(state.store.clone());
+    let app = router(state, settings);
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    live.abort();
+    served
+}

@@ -1,0 +1,308 @@
+//! Bad input of every kind is answered 4xx with a message that says what was wrong.
+
+use crate::{Stack, assert_error};
+use alloy::signers::local::PrivateKeySigner;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_refuses_what_it_must() {
+    let stack = Stack::start().await;
+    let c = &stack.chain;
+    let chain_id = c.deployment.chain_id;
+    let carol = stack.key(c.carol).clone();
+
+    // The happy path, then the same message again: the nonce is spent.
+    let nonce = stack.nonce().await;
+    let message = stack.siwe_message(c.carol, &nonce, chain_id, &stack.domain);
+    assert_eq!(stack.login(&carol, &message).await.status(), 200);
+    assert_error(stack.login(&carol, &message).await, 401, "nonce").await;
+
+    // A nonce the gateway never issued.
+    let message = stack.siwe_message(c.carol, "abcdefgh12345678", chain_id, &stack.domain);
+    assert_error(stack.login(&carol, &message).await, 401, "nonce").await;
+
+    // Signed by someone else than the message's address.
+    let nonce = stack.nonce().await;
+    let message = stack.siwe_message(c.carol, &nonce, chain_id, &stack.domain);
+    let mallory = PrivateKeySigner::random();
+    assert_error(stack.login(&mallory, &message).await, 401, "signature").await;
+    // ...which did not burn carol's nonce.
+    assert_eq!(stack.login(&carol, &message).await.status(), 200);
+
+    // Another chain, another domain.
+    let nonce = stack.nonce().await;
+    let message = stack.siwe_message(c.carol, &nonce, chain_id + 1, &stack.domain);
+    assert_error(stack.login(&carol, &message).await, 401, "chain").await;
+    let message = stack.siwe_message(c.carol, &nonce, chain_id, "evil.example:443");
+    assert_error(stack.login(&carol, &message).await, 401, "domain").await;
+
+    // Expired.
+    let nonce = stack.nonce().await;
+    let expired = stack
+        .siwe_message(c.carol, &nonce, chain_id, &stack.domain)
+        .replace(
+            "Expiration Time: ",
+            "Expiration Time: 2020-01-01T00:00:00Z\nX: ",
+        )
+        .lines()
+        .filter(|l| !l.starts_with("X: "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_error(stack.login(&carol, &expired).await, 401, "expired").await;
+
+    // Not EIP-4361, not hex, wrong length, missing fields, wrong types, unknown fields.
+    let post = |body: serde_json::Value| {
+        stack
+            .http
+            .post(format!("{}/v1/auth/login", stack.base))
+            .json(&body)
+            .send()
+    };
+    assert_error(
+        post(serde_json::json!({"message": "hello", "signature": "0x00"}))
+            .await
+            .unwrap(),
+        400,
+        "EIP-4361",
+    )
+    .await;
+    let nonce = stack.nonce().await;
+    let message = stack.siwe_message(c.carol, &nonce, chain_id, &stack.domain);
+    assert_error(
+        post(serde_json::json!({"message": message, "signature": "zz"}))
+            .await
+            .unwrap(),
+        400,
+        "hex",
+    )
+    .await;
+    assert_error(
+        post(serde_json::json!({"message": message, "signature": "0x1234"}))
+            .await
+            .unwrap(),
+        400,
+        "65",
+    )
+    .await;
+    assert_error(
+        post(serde_json::json!({"message": message})).await.unwrap(),
+        400,
+        "signature",
+    )
+    .await;
+    assert_error(
+        post(serde_json::json!({"message": 7, "signature": "0x"}))
+            .await
+            .unwrap(),
+        400,
+        "message",
+    )
+    .await;
+    assert_error(
+        post(serde_json::json!({"message": message, "signature": "0x", "admin": true}))
+            .await
+            .unwrap(),
+        400,
+        "admin",
+    )
+    .await;
+    // Not JSON, and too big.
+    let response = stack
+        .http
+        .post(format!("{}/v1/auth/login", stack.base))
+        .body("message=hi")
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 415, "content-type").await;
+    let response = stack
+        .http
+        .post(format!("{}/v1/auth/login", stack.base))
+        .header("content-type", "application/json")
+        .body(format!("{{\"message\": \"{}\"}}", "a".repeat(100_000)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_refuse_bad_input_and_unknown_sessions() {
+    let stack = Stack::start().await;
+    let c = &stack.chain;
+    let token = stack.sign_in(c.supervisor).await;
+    let get = |path: String| {
+        let token = token.clone();
+        let stack = &stack;
+        async move { stack.get(&path, Some(&token)).await }
+    };
+    assert_error(
+        get("/v1/members/0x1234".into()).await,
+        400,
+        "not an address",
+    )
+    .await;
+    assert_error(get("/v1/members/carol".into()).await, 400, "not an address").await;
+    let stranger = PrivateKeySigner::random().address();
+    assert_error(
+        get(format!("/v1/members/{stranger}")).await,
+        404,
+        "not a member",
+    )
+    .await;
+    assert_error(
+        get(format!("/v1/accounts/{}/payments?purpose=bribe", c.carol)).await,
+        400,
+        "purpose",
+    )
+    .await;
+    assert_error(
+        get(format!("/v1/accounts/{}/payments?limit=0", c.carol)).await,
+        400,
+        "limit",
+    )
+    .await;
+    assert_error(
+        get(format!("/v1/accounts/{}/payments?limit=-5", c.carol)).await,
+        400,
+        "limit",
+    )
+    .await;
+    assert_error(
+        get(format!("/v1/accounts/{}/history?sort=desc", c.carol)).await,
+        400,
+        "sort",
+    )
+    .await;
+    assert_error(get("/v1/cases?status=closed".into()).await, 400, "status").await;
+    assert_error(get("/v1/nothing".into()).await, 404, "no such endpoint").await;
+
+    // Sessions: none, malformed, unknown, ended.
+    assert_error(stack.get("/v1/branches", None).await, 401, "sign in").await;
+    let response = stack
+        .http
+        .get(format!("{}/v1/branches", stack.base))
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 401, "Bearer").await;
+    assert_error(
+        stack.get("/v1/branches", Some("tb_00")).await,
+        401,
+        "unknown or expired",
+    )
+    .await;
+    let response = stack
+        .http
+        .post(format!("{}/v1/auth/logout", stack.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_error(
+        stack.get("/v1/branches", Some(&token)).await,
+        401,
+        "unknown or expired",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_match_the_chain() {
+    let stack = Stack::start().await;
+    let c = &stack.chain;
+    let token = stack.sign_in(c.carol).await;
+    let me: serde_json::Value = stack
+        .get("/v1/auth/me", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["roles"], serde_json::json!(["member"]));
+    assert_eq!(me["homeBranch"], 2);
+
+    let balance: serde_json::Value = stack
+        .get(&format!("/v1/accounts/{}/balance", c.carol), Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let on_chain = c.coin().balanceOf(c.carol).call().await.unwrap();
+    assert_eq!(balance["amount"], on_chain.to_string());
+
+    let member: serde_json::Value = stack
+        .get(&format!("/v1/members/{}", c.carol), Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let on_chain = c.identity().member(c.carol).call().await.unwrap();
+    let statuses = ["pending", "active", "suspended", "closed", "rejected"];
+    assert_eq!(member["status"], statuses[usize::from(on_chain.status)]);
+    assert_eq!(member["homeBranch"], on_chain.homeBranch);
+    assert_eq!(member["commitment"], on_chain.profileCommitment.to_string());
+
+    let branches: serde_json::Value = stack
+        .get("/v1/branches", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(branches.as_array().map(Vec::len), Some(2), "{branches}");
+    assert_eq!(branches[0]["region"], "North Region");
+
+    let payments: Vec<serde_json::Value> = stack
+        .get(
+            &format!("/v1/accounts/{}/payments?purpose=service_payment", c.carol),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(payments.len(), 1, "alice's direct service payment");
+    assert_eq!(payments[0]["purpose"], "service_payment");
+
+    // Cases: the supervisor sees the scenario's decided case with its rule names.
+    let supervisor = stack.sign_in(c.supervisor).await;
+    let cases: Vec<serde_json::Value> = stack
+        .get("/v1/cases?status=cleared", Some(&supervisor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    assert!(
+        cases[0]["rules"]
+            .as_array()
+            .unwrap()
+            .contains(&"large_amount".into())
+    );
+
+    // The same answers at the other branch's... operators are scoped: north can't list south.
+    let north = stack.sign_in(c.op1).await;
+    crate::assert_error(
+        stack.get("/v1/cases?branch=2", Some(&north)).await,
+        403,
+        "own branch",
+    )
+    .await;
+
+    // Readiness and the API description.
+    let ready: serde_json::Value = stack.get("/ready", None).await.json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    let openapi: serde_json::Value = stack.get("/openapi.json", None).await.json().await.unwrap();
+    assert!(openapi["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(openapi["paths"]["/v1/accounts/{address}/payments"].is_object());
+    let docs = stack.get("/docs", None).await;
+    assert_eq!(docs.status(), 200);
+    // Every response carries a request id.
+    assert!(
+        stack
+            .get("/health", None)
+            .await
+            .headers()
+            .contains_key("x-request-id")
+    );
+}
