@@ -11,6 +11,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod live;
+pub mod relay;
 
 pub use config::Settings;
 pub use error::{ApiError, ErrorBody};
@@ -54,6 +55,8 @@ pub struct AppState {
     pub deployment: Deployment,
     /// The node (with the relayer's wallet when one is configured).
     pub provider: DynProvider,
+    /// The account that pays for relayed transactions, if this gateway relays.
+    pub relayer: Option<alloy::primitives::Address>,
     /// The branch this gateway serves.
     pub branch_id: u32,
     /// Sign-in and sessions.
@@ -71,6 +74,7 @@ impl AppState {
         store: Store,
         deployment: Deployment,
         provider: DynProvider,
+        relayer: Option<alloy::primitives::Address>,
     ) -> eyre::Result<Self> {
         let chain_id = provider
             .get_chain_id()
@@ -85,6 +89,7 @@ impl AppState {
             store,
             deployment,
             provider,
+            relayer,
             branch_id: settings.branch_id,
             auth: auth::Auth::new(settings.domain(), chain_id, settings.session_ttl()),
             live: live::Hub::default(),
@@ -117,7 +122,8 @@ fn telemetry_handle() -> Option<PrometheusHandle> {
     ),
     paths(
         health, ready, auth::nonce, auth::login, auth::me, auth::logout, api::branches,
-        api::member, api::balance, api::payments, api::history, api::cases, live::stream
+        api::member, api::balance, api::payments, api::history, api::cases, live::stream,
+        relay::nonce, relay::relay
     ),
     components(schemas(ErrorBody, Health, Ready)),
     modifiers(&SessionAuth),
@@ -125,6 +131,7 @@ fn telemetry_handle() -> Option<PrometheusHandle> {
         (name = "auth", description = "Sign-In with Ethereum and sessions"),
         (name = "branches"), (name = "members"), (name = "payments"), (name = "cases"),
         (name = "live", description = "Server-Sent Events"),
+        (name = "relay", description = "Transactions signed by members' and operators' wallets"),
         (name = "ops", description = "Health, readiness, metrics")
     )
 )]
@@ -295,6 +302,8 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .route("/v1/accounts/{address}/history", get(api::history))
         .route("/v1/cases", get(api::cases))
         .route("/v1/events", get(live::stream))
+        .route("/v1/relay/nonce", get(relay::nonce))
+        .route("/v1/relay", post(relay::relay))
         .fallback(not_found)
         .with_state(state)
         .layer(middleware::from_fn(track))

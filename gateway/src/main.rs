@@ -23,7 +23,7 @@ async fn main() -> eyre::Result<()> {
         .rpc_url
         .parse()
         .wrap_err_with(|| format!("--rpc-url {:?} is not a URL", settings.rpc_url))?;
-    let provider = match &settings.relayer_key_file {
+    let (provider, relayer) = match &settings.relayer_key_file {
         Some(path) => {
             let key = std::fs::read_to_string(path)
                 .wrap_err_with(|| format!("reading the relayer key file {}", path.display()))?;
@@ -33,14 +33,16 @@ async fn main() -> eyre::Result<()> {
                     path.display()
                 )
             })?;
-            ProviderBuilder::new()
+            let relayer = signer.address();
+            let provider = ProviderBuilder::new()
                 .wallet(EthereumWallet::from(signer))
                 .connect_http(url)
-                .erased()
+                .erased();
+            (provider, Some(relayer))
         }
-        None => ProviderBuilder::new().connect_http(url).erased(),
+        None => (ProviderBuilder::new().connect_http(url).erased(), None),
     };
-    let state = Arc::new(AppState::new(&settings, store, deployment, provider).await?);
+    let state = Arc::new(AppState::new(&settings, store, deployment, provider, relayer).await?);
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .wrap_err_with(|| format!("cannot listen on {} (is the port taken?)", settings.listen))?;

@@ -4,6 +4,7 @@
 
 mod input;
 mod live;
+mod relay;
 mod roles;
 
 use alloy::{
@@ -41,7 +42,7 @@ impl Drop for Stack {
 
 impl Stack {
     pub async fn start() -> Self {
-        let chain = Chain::start_with(anvil().args(["--accounts", "12"])).await;
+        let chain = Chain::start_with(anvil().args(["--accounts", "13"])).await;
         chain.scenario().await;
         let keys: Vec<PrivateKeySigner> = chain
             .anvil
@@ -88,13 +89,22 @@ impl Stack {
             "--database-url",
             &url,
         ]);
+        // The relayer pays for relayed transactions; it holds no timebank role.
+        let relayer = keys[12].clone();
         let provider = ProviderBuilder::new()
+            .wallet(alloy::network::EthereumWallet::from(relayer.clone()))
             .connect_http(chain.anvil.endpoint_url())
             .erased();
         let state = Arc::new(
-            AppState::new(&settings, store, chain.deployment.clone(), provider)
-                .await
-                .unwrap(),
+            AppState::new(
+                &settings,
+                store,
+                chain.deployment.clone(),
+                provider,
+                Some(relayer.address()),
+            )
+            .await
+            .unwrap(),
         );
         tasks.push(tokio::spawn(async move {
             timebank_gateway::serve(listener, state, &settings, std::future::pending())
@@ -185,6 +195,20 @@ impl Stack {
         assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
         let body: serde_json::Value = response.json().await.unwrap();
         body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Posts `body` as JSON with the session `token`.
+    pub async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &impl serde::Serialize,
+    ) -> reqwest::Response {
+        let mut request = self.http.post(format!("{}{path}", self.base)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {

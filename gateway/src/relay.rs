@@ -1,0 +1,407 @@
+//! Writes signed by the people who make them: an ERC-2771 forward request, signed (EIP-712,
+//! domain `TimebankForwarder` on this chain and forwarder) by the caller's own wallet, is
+//! checked, pre-flighted against the monitor and the target contract, relayed by the gateway's
+//! relayer (which pays the gas) and answered with the transaction and its outcome.
+
+use crate::{
+    AppState,
+    access::Caller,
+    api::rule_names,
+    error::{ApiError, ApiResult, Json},
+};
+use alloy::{
+    primitives::{Address, B256, Bytes, U256, aliases::U48},
+    providers::Provider,
+    rpc::types::TransactionRequest,
+    signers::Signer,
+    sol,
+    sol_types::{Eip712Domain, SolError, SolInterface, SolStruct, eip712_domain},
+};
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use std::{sync::Arc, time::Duration};
+use timebank_bindings::{
+    CredentialRegistry, IdentityRegistry, ServiceLedger, SupervisionDesk, TimeCoin, TimebankAccess,
+    TimebankForwarder,
+};
+use utoipa::ToSchema;
+
+sol! {
+    /// The forwarder's EIP-712 message (OpenZeppelin `ERC2771Forwarder`).
+    #[derive(Debug)]
+    struct ForwardRequest {
+        address from;
+        address to;
+        uint256 value;
+        uint256 gas;
+        uint256 nonce;
+        uint48 deadline;
+        bytes data;
+    }
+}
+
+/// Most gas a relayed call may ask for.
+pub const MAX_GAS: u64 = 5_000_000;
+/// How long the relay waits for the receipt.
+const RECEIPT_WAIT: Duration = Duration::from_secs(20);
+
+/// The forwarder's EIP-712 domain on `chain_id`.
+pub fn forwarder_domain(chain_id: u64, forwarder: Address) -> Eip712Domain {
+    eip712_domain! {
+        name: "TimebankForwarder",
+        version: "1",
+        chain_id: chain_id,
+        verifying_contract: forwarder,
+    }
+}
+
+/// A forward request as clients send it (the nonce is the forwarder's, read at relay time).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignedRequest {
+    /// The signer: must be the signed-in caller.
+    #[schema(value_type = String)]
+    pub from: Address,
+    /// A timebank contract.
+    #[schema(value_type = String)]
+    pub to: Address,
+    /// Gas for the inner call (at most 5,000,000).
+    pub gas: u64,
+    /// The forwarder nonce the signature covers (`GET /v1/relay/nonce/{address}`).
+    pub nonce: u64,
+    /// Unix seconds after which the request is void.
+    pub deadline: u64,
+    /// The call, ABI-encoded.
+    #[schema(value_type = String)]
+    pub data: Bytes,
+    /// EIP-712 signature over `ForwardRequest` with `value` 0, 65 bytes hex.
+    #[schema(value_type = String)]
+    pub signature: Bytes,
+}
+
+impl SignedRequest {
+    fn message(&self) -> ForwardRequest {
+        ForwardRequest {
+            from: self.from,
+            to: self.to,
+            value: U256::ZERO,
+            gas: U256::from(self.gas),
+            nonce: U256::from(self.nonce),
+            deadline: U48::from(self.deadline),
+            data: self.data.clone(),
+        }
+    }
+
+    /// Builds and signs a request (for clients and tests).
+    pub async fn sign(
+        signer: &(impl Signer + Sync),
+        domain: &Eip712Domain,
+        to: Address,
+        data: Bytes,
+        nonce: u64,
+        deadline: u64,
+    ) -> alloy::signers::Result<Self> {
+        let mut request = Self {
+            from: signer.address(),
+            to,
+            gas: 1_000_000,
+            nonce,
+            deadline,
+            data,
+            signature: Bytes::new(),
+        };
+        let hash = request.message().eip712_signing_hash(domain);
+        request.signature = signer.sign_hash(&hash).await?.as_bytes().to_vec().into();
+        Ok(request)
+    }
+}
+
+/// What the monitor says of a payment.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitorVerdict {
+    /// `none`, `flag` (an alert and a case), `hold` (coins to escrow pending a supervisor) or
+    /// `block`.
+    pub action: String,
+    /// The rules that would fire, by name.
+    pub rules: Vec<String>,
+}
+
+/// A relayed transaction's outcome.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Relayed {
+    /// The transaction.
+    #[schema(value_type = String)]
+    pub tx_hash: B256,
+    /// The block it was included in.
+    pub block_number: u64,
+    /// Whether the inner call succeeded.
+    pub success: bool,
+    /// For payments: what the monitor did.
+    pub monitor: Option<MonitorVerdict>,
+}
+
+/// The forwarder nonce a signer's next request must carry.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Nonce {
+    /// Use this in the next request.
+    pub nonce: u64,
+}
+
+/// The caller's next forwarder nonce.
+#[utoipa::path(get, path = "/v1/relay/nonce", tag = "relay", security(("session" = [])),
+    responses((status = 200, body = Nonce), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn nonce(State(state): State<Arc<AppState>>, caller: Caller) -> ApiResult<Json<Nonce>> {
+    let forwarder = TimebankForwarder::new(state.deployment.forwarder, &state.provider);
+    let nonce = forwarder
+        .nonces(caller.address)
+        .call()
+        .await
+        .map_err(|err| ApiError::unavailable("the node", err))?;
+    Ok(Json(Nonce {
+        nonce: nonce.saturating_to(),
+    }))
+}
+
+/// Relay a request signed by the caller's wallet. Refused before anything is sent when the
+/// signature, nonce or deadline is wrong (400/409), when a payment would be blocked by a rule
+/// (422 `refused_by_rule`, with the rule) or when the contract would revert (422 `reverted`,
+/// with its error).
+#[utoipa::path(post, path = "/v1/relay", tag = "relay", security(("session" = [])),
+    request_body = SignedRequest,
+    responses((status = 200, body = Relayed), (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody)))]
+pub async fn relay(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Json(request): Json<SignedRequest>,
+) -> ApiResult<Json<Relayed>> {
+    let Some(relayer) = state.relayer else {
+        return Err(ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "this gateway has no relayer key: submit the transaction yourself",
+        ));
+    };
+    if request.from != caller.address {
+        return Err(ApiError::forbidden(format!(
+            "the request is from {}, but you signed in as {}",
+            request.from, caller.address
+        )));
+    }
+    let d = &state.deployment;
+    let targets = [
+        d.access,
+        d.identity_registry,
+        d.credential_registry,
+        d.time_coin,
+        d.service_ledger,
+        d.supervision_desk,
+    ];
+    if !targets.contains(&request.to) {
+        return Err(ApiError::bad_request(format!(
+            "`to` {} is not a timebank contract",
+            request.to
+        )));
+    }
+    if request.gas == 0 || request.gas > MAX_GAS {
+        return Err(ApiError::bad_request(format!(
+            "`gas` is {}; it must be between 1 and {MAX_GAS}",
+            request.gas
+        )));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    if request.deadline <= now {
+        return Err(ApiError::bad_request(format!(
+            "the request expired at {} (now {now})",
+            request.deadline
+        )));
+    }
+    let signature = alloy::primitives::Signature::try_from(request.signature.as_ref())
+        .map_err(|err| ApiError::bad_request(format!("`signature` is not a signature: {err}")))?;
+    let domain = forwarder_domain(d.chain_id, d.forwarder);
+    let signer = signature
+        .recover_address_from_prehash(&request.message().eip712_signing_hash(&domain))
+        .map_err(|err| ApiError::bad_request(format!("`signature` does not recover: {err}")))?;
+    if signer != request.from {
+        return Err(ApiError::bad_request(format!(
+            "the signature is {signer}'s, not {}'s, over this request (check the nonce, the \
+             deadline and the EIP-712 domain: TimebankForwarder, version 1, chain {}, {})",
+            request.from, d.chain_id, d.forwarder
+        )));
+    }
+    let forwarder = TimebankForwarder::new(d.forwarder, &state.provider);
+    let current: u64 = forwarder
+        .nonces(request.from)
+        .call()
+        .await
+        .map_err(|err| ApiError::unavailable("the node", err))?
+        .saturating_to();
+    if request.nonce < current {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "replayed",
+            format!(
+                "nonce {} was already used; the next request must carry {current}",
+                request.nonce
+            ),
+        ));
+    }
+    if request.nonce > current {
+        return Err(ApiError::bad_request(format!(
+            "nonce {} is ahead of the forwarder's {current}",
+            request.nonce
+        )));
+    }
+
+    let monitor = check_payment(&state, &request).await?;
+    if let Some(verdict) = &monitor
+        && verdict.action == "block"
+    {
+        return Err(ApiError::unprocessable(
+            "refused_by_rule",
+            format!(
+                "the monitor blocks this payment: {}",
+                verdict.rules.join(", ")
+            ),
+        )
+        .with_details(serde_json::to_value(verdict).unwrap_or_default()));
+    }
+
+    // The call as the target will see it (the forwarder appends the signer), so that a revert
+    // comes back with the contract's own error rather than the forwarder's `FailedCall`.
+    let mut inner = request.data.to_vec();
+    inner.extend_from_slice(request.from.as_slice());
+    let simulated = state
+        .provider
+        .call(
+            TransactionRequest::default()
+                .from(d.forwarder)
+                .to(request.to)
+                .input(Bytes::from(inner).into())
+                .gas_limit(request.gas),
+        )
+        .await;
+    if let Err(err) = simulated {
+        let data = err.as_error_resp().and_then(|e| e.as_revert_data());
+        return Err(match data {
+            Some(data) => ApiError::unprocessable(
+                "reverted",
+                format!("the contract would refuse this: {}", describe_revert(&data)),
+            ),
+            None => ApiError::unavailable("the node", err),
+        });
+    }
+
+    let call = timebank_bindings::timebank_forwarder::ERC2771Forwarder::ForwardRequestData {
+        from: request.from,
+        to: request.to,
+        value: U256::ZERO,
+        gas: U256::from(request.gas),
+        deadline: U48::from(request.deadline),
+        data: request.data.clone(),
+        signature: request.signature.clone(),
+    };
+    let pending = forwarder
+        .execute(call)
+        .from(relayer)
+        .gas(request.gas + 200_000)
+        .send()
+        .await
+        .map_err(|err| ApiError::unavailable("sending the transaction", err))?;
+    let tx_hash = *pending.tx_hash();
+    let receipt = pending
+        .with_timeout(Some(RECEIPT_WAIT))
+        .get_receipt()
+        .await
+        .map_err(|err| ApiError::unavailable("waiting for the receipt", err))?;
+    let success = receipt.status()
+        && receipt
+            .decoded_log::<TimebankForwarder::ExecutedForwardRequest>()
+            .is_some_and(|log| log.data.success);
+    tracing::info!(%tx_hash, from = %request.from, to = %request.to, success, "relayed");
+    Ok(Json(Relayed {
+        tx_hash,
+        block_number: receipt.block_number.unwrap_or_default(),
+        success,
+        monitor,
+    }))
+}
+
+/// For a TimeCoin payment, what the monitor's `check` says now.
+async fn check_payment(
+    state: &AppState,
+    request: &SignedRequest,
+) -> ApiResult<Option<MonitorVerdict>> {
+    if request.to != state.deployment.time_coin {
+        return Ok(None);
+    }
+    let (to, amount, purpose) = match TimeCoin::TimeCoinCalls::abi_decode(&request.data) {
+        Ok(TimeCoin::TimeCoinCalls::transfer(c)) => (c.to, c.value, 3u8),
+        Ok(TimeCoin::TimeCoinCalls::pay(c)) => (c.to, c.amount, c.purpose),
+        Ok(_) => return Ok(None),
+        Err(err) => {
+            return Err(ApiError::bad_request(format!(
+                "`data` is not a TimeCoin call: {err}"
+            )));
+        }
+    };
+    let coin = TimeCoin::new(state.deployment.time_coin, &state.provider);
+    let verdict = coin
+        .check(request.from, to, amount, purpose)
+        .call()
+        .await
+        .map_err(|err| ApiError::unavailable("the node", err))?;
+    const ACTIONS: [&str; 4] = ["none", "flag", "hold", "block"];
+    Ok(Some(MonitorVerdict {
+        action: ACTIONS
+            .get(usize::from(verdict.action))
+            .copied()
+            .unwrap_or("unknown")
+            .to_owned(),
+        rules: rule_names(u64::from(verdict.rules)),
+    }))
+}
+
+/// A revert's data, decoded against every timebank contract's errors.
+pub fn describe_revert(data: &[u8]) -> String {
+    macro_rules! try_decode {
+        ($($errors:ty),*) => {
+            $(if let Ok(e) = <$errors>::abi_decode(data) {
+                return format!("{e:?}");
+            })*
+        };
+    }
+    try_decode!(
+        TimeCoin::TimeCoinErrors,
+        IdentityRegistry::IdentityRegistryErrors,
+        CredentialRegistry::CredentialRegistryErrors,
+        ServiceLedger::ServiceLedgerErrors,
+        SupervisionDesk::SupervisionDeskErrors,
+        TimebankAccess::TimebankAccessErrors
+    );
+    if let Ok(reason) = alloy::sol_types::Revert::abi_decode(data) {
+        return reason.reason;
+    }
+    format!("an unknown error 0x{}", alloy::hex::encode(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_typehash_is_openzeppelins() {
+        assert_eq!(
+            ForwardRequest::eip712_encode_type(),
+            "ForwardRequest(address from,address to,uint256 value,uint256 gas,uint256 nonce,\
+             uint48 deadline,bytes data)"
+        );
+    }
+}
