@@ -313,3 +313,17 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         Ok(Caller::new(session.address, standing))
     }
 }
+
+/// A caller who is an operator, checked before the request body is read (so that a caller who
+/// may not call an endpoint learns nothing about what its body should be).
+pub struct OperatorCaller(pub Caller);
+
+impl FromRequestParts<Arc<AppState>> for OperatorCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> ApiResult<Self> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require_any(&[crate::access::Role::Operator], "this endpoint")?;
+        Ok(Self(caller))
+    }
+}

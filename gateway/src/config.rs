@@ -46,6 +46,13 @@ pub struct Settings {
     /// Never a flag's value: keys on command lines end up in shell histories and `ps`.
     #[arg(long, env = "TIMEBANK_RELAYER_KEY_FILE")]
     pub relayer_key_file: Option<PathBuf>,
+    /// A file holding this branch's X25519 secret key (hex), which opens member data packages;
+    /// its public key is the one the branch published on chain.
+    #[arg(long, env = "TIMEBANK_BRANCH_KEY_FILE")]
+    pub branch_key_file: Option<PathBuf>,
+    /// The supervisors' X25519 public key (hex): every package is also sealed to it.
+    #[arg(long, env = "TIMEBANK_SUPERVISORS_PUBLIC_KEY")]
+    pub supervisors_public_key: Option<String>,
     /// The domain sign-in messages must name (EIP-4361 `domain`) [default: the listen address].
     #[arg(long, env = "TIMEBANK_GATEWAY_DOMAIN")]
     pub domain: Option<String>,

@@ -11,6 +11,8 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod live;
+pub mod members;
+pub mod privacy;
 pub mod relay;
 
 pub use config::Settings;
@@ -59,6 +61,10 @@ pub struct AppState {
     pub relayer: Option<alloy::primitives::Address>,
     /// The branch this gateway serves.
     pub branch_id: u32,
+    /// The branch's key for opening member data packages.
+    pub branch_key: Option<privacy::KeyPair>,
+    /// The supervisors' public key, a recipient of every package.
+    pub supervisors_key: Option<[u8; 32]>,
     /// Sign-in and sessions.
     pub auth: auth::Auth,
     /// The live stream's fan-out.
@@ -85,8 +91,33 @@ impl AppState {
             "the node is on chain {chain_id} but the deployment file is for chain {}",
             deployment.chain_id
         );
+        let branch_key =
+            match &settings.branch_key_file {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path).map_err(|err| {
+                        eyre::eyre!("cannot read the branch key file {}: {err}", path.display())
+                    })?;
+                    Some(privacy::KeyPair::from_secret_hex(&text).map_err(|err| {
+                        eyre::eyre!("the branch key file {}: {err}", path.display())
+                    })?)
+                }
+                None => None,
+            };
+        let supervisors_key = match &settings.supervisors_public_key {
+            Some(hex) => Some(
+                alloy::hex::decode(hex.trim())
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| {
+                        eyre::eyre!("--supervisors-public-key is not 32 bytes of hex")
+                    })?,
+            ),
+            None => None,
+        };
         Ok(Self {
             store,
+            branch_key,
+            supervisors_key,
             deployment,
             provider,
             relayer,
@@ -123,7 +154,8 @@ fn telemetry_handle() -> Option<PrometheusHandle> {
     paths(
         health, ready, auth::nonce, auth::login, auth::me, auth::logout, api::branches,
         api::member, api::balance, api::payments, api::history, api::cases, live::stream,
-        relay::nonce, relay::relay
+        relay::nonce, relay::relay, members::package, members::profile, members::verify,
+        members::access_log, members::audit
     ),
     components(schemas(ErrorBody, Health, Ready)),
     modifiers(&SessionAuth),
@@ -304,6 +336,11 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .route("/v1/events", get(live::stream))
         .route("/v1/relay/nonce", get(relay::nonce))
         .route("/v1/relay", post(relay::relay))
+        .route("/v1/members/package", post(members::package))
+        .route("/v1/members/{address}/profile", get(members::profile))
+        .route("/v1/members/{address}/verify", post(members::verify))
+        .route("/v1/access-log", get(members::access_log))
+        .route("/v1/audit", get(members::audit))
         .fallback(not_found)
         .with_state(state)
         .layer(middleware::from_fn(track))

@@ -334,6 +334,44 @@ impl Store {
         rows.iter().map(history_entry).collect()
     }
 
+    /// Member `member_id`'s newest profile version: (version, commitment, encrypted package).
+    pub async fn profile_package(&self, member_id: u64) -> Result<Option<(u64, B256, Vec<u8>)>> {
+        let row = sqlx::query(
+            "SELECT version, commitment, encrypted_data FROM profile_version \
+             WHERE member_id = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(to_i64(member_id))
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok((
+                to_u64(r.try_get(0)?),
+                to_b256(&r.try_get::<Vec<u8>, _>(1)?)?,
+                r.try_get::<Vec<u8>, _>(2)?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Members whose home branch is `branch_id`.
+    pub async fn members_of(&self, branch_id: u64) -> Result<Vec<MemberRow>> {
+        let accounts =
+            sqlx::query("SELECT account FROM member WHERE home_branch = $1 ORDER BY member_id")
+                .bind(to_i64(branch_id))
+                .fetch_all(self.pool())
+                .await?;
+        let mut out = Vec::with_capacity(accounts.len());
+        for r in accounts {
+            if let Some(m) = self
+                .member(to_address(&r.try_get::<Vec<u8>, _>(0)?)?)
+                .await?
+            {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
     /// The member at `account`, if any.
     pub async fn member(&self, account: Address) -> Result<Option<MemberRow>> {
         let row = sqlx::query(

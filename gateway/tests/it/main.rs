@@ -4,6 +4,7 @@
 
 mod input;
 mod live;
+mod privacy;
 mod relay;
 mod roles;
 
@@ -14,7 +15,7 @@ use alloy::{
 };
 use clap::Parser;
 use std::sync::Arc;
-use timebank_gateway::{AppState, Settings};
+use timebank_gateway::{AppState, Settings, privacy::KeyPair};
 use timebank_testkit::{Chain, anvil, fresh_database, index_to_head, send};
 
 /// A chain after `Chain::scenario`, an indexer following it, a gateway serving it.
@@ -54,8 +55,24 @@ impl Stack {
         let access = chain.access();
         send!(access.grantRole(timebank_bindings::roles::role("auditor"), auditor));
         send!(access.grantRole(timebank_bindings::roles::role("partner"), partner));
-
+        // Real data-package keys for both branches; this gateway is north's and holds its key.
         let dir = tempfile::tempdir().unwrap();
+        let (north_key, south_key) = (KeyPair::generate(), KeyPair::generate());
+        send!(access.updateBranch(
+            1,
+            "north".into(),
+            "North Region".into(),
+            north_key.public.to_vec().into()
+        ));
+        send!(access.updateBranch(
+            2,
+            "south".into(),
+            "South".into(),
+            south_key.public.to_vec().into()
+        ));
+        let key_file = dir.path().join("north.key");
+        std::fs::write(&key_file, north_key.secret_hex()).unwrap();
+
         let url = fresh_database(false, dir.path()).await.unwrap();
         let store = index_to_head(&chain, &url).await;
         let mut tasks = Vec::new();
@@ -88,6 +105,8 @@ impl Stack {
             &chain.anvil.endpoint(),
             "--database-url",
             &url,
+            "--branch-key-file",
+            key_file.to_str().unwrap(),
         ]);
         // The relayer pays for relayed transactions; it holds no timebank role.
         let relayer = keys[12].clone();
@@ -217,6 +236,23 @@ impl Stack {
             request = request.bearer_auth(token);
         }
         request.send().await.unwrap()
+    }
+}
+
+impl Stack {
+    /// Waits until the index has every block up to the chain's head.
+    pub async fn caught_up(&self) {
+        let head = self.chain.provider.get_block_number().await.unwrap();
+        let token = self.sign_in(self.chain.supervisor).await;
+        for _ in 0..400 {
+            let ready: serde_json::Value =
+                self.get("/ready", Some(&token)).await.json().await.unwrap();
+            if ready["indexedBlock"].as_u64().is_some_and(|n| n >= head) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the indexer did not reach block {head}");
     }
 }
 

@@ -1,0 +1,517 @@
+//! Member profiles: sealing a profile for the chain, reading it back (only the member, operators
+//! of the member's home branch and supervisors, each read written to the access log), verifying
+//! a presented profile against the commitment, the access log itself, and a branch audit.
+
+use crate::{
+    AppState,
+    access::{Caller, Role},
+    api::parse_address,
+    auth::OperatorCaller,
+    error::{ApiError, ApiResult, Json, Path, Query},
+    privacy::{self, PrivacyError},
+};
+use alloy::{
+    primitives::{Address, B256, Bytes},
+    sol_types::SolCall,
+};
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use std::sync::Arc;
+use timebank_bindings::{IdentityRegistry, TimeCoin};
+use timebank_indexer::store::{to_address, to_i64, to_u64};
+use utoipa::{IntoParams, ToSchema};
+
+impl From<PrivacyError> for ApiError {
+    fn from(err: PrivacyError) -> Self {
+        match err {
+            PrivacyError::Profile(message) => ApiError::bad_request(message),
+            PrivacyError::Package(_) => ApiError::unprocessable("package", err.to_string()),
+        }
+    }
+}
+
+/// This gateway's recipient id in packages.
+fn kid(branch_id: u64) -> String {
+    format!("branch:{branch_id}")
+}
+
+/// What to seal.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PackageRequest {
+    /// The member's wallet.
+    #[schema(value_type = String)]
+    pub account: Address,
+    /// The profile: a JSON object with at least `fullName`, `dateOfBirth` and `contact`.
+    pub profile: serde_json::Value,
+    /// `submit` (a new member, at the caller's branch) or `update` (a new profile version).
+    pub action: String,
+}
+
+/// A sealed profile and the call that publishes it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Sealed {
+    /// The profile as committed to, with its salt: give it to the member, who presents it
+    /// for `verify`.
+    pub profile: serde_json::Value,
+    /// The commitment that goes on chain.
+    #[schema(value_type = String)]
+    pub commitment: B256,
+    /// The encrypted package that goes on chain.
+    #[schema(value_type = String)]
+    pub encrypted_data: Bytes,
+    /// Who can open it (`branch:<id>`, `supervisors`).
+    pub recipients: Vec<String>,
+    /// The contract to call: the identity registry.
+    #[schema(value_type = String)]
+    pub to: Address,
+    /// The call (`submitMember` or `updateProfile`), for the operator to sign as a forward
+    /// request and relay.
+    #[schema(value_type = String)]
+    pub data: Bytes,
+}
+
+/// Seal a profile for the chain (operators). Nothing is sent: the operator signs the returned
+/// call and relays it.
+#[utoipa::path(post, path = "/v1/members/package", tag = "members", security(("session" = [])),
+    request_body = PackageRequest,
+    responses((status = 200, body = Sealed), (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn package(
+    State(state): State<Arc<AppState>>,
+    OperatorCaller(caller): OperatorCaller,
+    Json(req): Json<PackageRequest>,
+) -> ApiResult<Json<Sealed>> {
+    let branch = caller.operator_branch.unwrap_or_default();
+    let (profile, canonical) = privacy::prepare(req.profile)?;
+    let commitment = privacy::commitment(&canonical);
+    let mut recipients: Vec<(String, [u8; 32])> = Vec::new();
+    for b in state.store.branches().await? {
+        match <[u8; 32]>::try_from(b.public_key.as_ref()) {
+            Ok(key) if b.active => recipients.push((kid(b.branch_id), key)),
+            Ok(_) => {}
+            Err(_) => tracing::warn!(branch = b.branch_id, "branch public key is not 32 bytes"),
+        }
+    }
+    if let Some(key) = state.supervisors_key {
+        recipients.push(("supervisors".into(), key));
+    }
+    let encrypted = privacy::seal(&canonical, commitment, &recipients)?;
+    let data = match req.action.as_str() {
+        "submit" => IdentityRegistry::submitMemberCall {
+            account: req.account,
+            branchId: u32::try_from(branch).unwrap_or_default(),
+            commitment,
+            encryptedData: encrypted.clone().into(),
+        }
+        .abi_encode(),
+        "update" => IdentityRegistry::updateProfileCall {
+            account: req.account,
+            commitment,
+            encryptedData: encrypted.clone().into(),
+        }
+        .abi_encode(),
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "`action` is {other:?}; it must be submit or update"
+            )));
+        }
+    };
+    Ok(Json(Sealed {
+        profile,
+        commitment,
+        encrypted_data: encrypted.into(),
+        recipients: recipients.into_iter().map(|(k, _)| k).collect(),
+        to: state.deployment.identity_registry,
+        data: data.into(),
+    }))
+}
+
+/// Why a profile is read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReadReason {
+    /// Why (at least 5 characters; written to the access log). Optional for the member.
+    pub reason: Option<String>,
+}
+
+/// A decrypted profile.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateProfile {
+    /// Wallet.
+    #[schema(value_type = String)]
+    pub account: Address,
+    /// Member id.
+    pub member_id: u64,
+    /// Profile version.
+    pub version: u64,
+    /// The on-chain commitment it matches.
+    #[schema(value_type = String)]
+    pub commitment: B256,
+    /// The profile.
+    pub profile: serde_json::Value,
+}
+
+/// A member's decrypted profile: the member, operators of the member's home branch and
+/// supervisors only; every read is written to the access log.
+#[utoipa::path(get, path = "/v1/members/{address}/profile", tag = "members", security(("session" = [])),
+    params(("address" = String, Path, description = "The member's wallet"), ReadReason),
+    responses((status = 200, body = PrivateProfile), (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)))]
+pub async fn profile(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(address): Path<String>,
+    Query(why): Query<ReadReason>,
+) -> ApiResult<Json<PrivateProfile>> {
+    let account = parse_address(&address)?;
+    let member = state
+        .store
+        .member(account)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("{account} is not a member")))?;
+    let own = caller.address == account;
+    let home_operator = caller.operator_branch == Some(member.home_branch);
+    if !(own || home_operator || caller.is(Role::Supervisor)) {
+        return Err(ApiError::forbidden(
+            "a private profile is for the member, operators of the member's home branch and \
+             supervisors",
+        ));
+    }
+    let reason = why.reason.unwrap_or_default();
+    if !own && reason.trim().len() < 5 {
+        return Err(ApiError::bad_request(
+            "say why you read this profile: `reason` (at least 5 characters) goes to the access log",
+        ));
+    }
+    let key = state.branch_key.as_ref().ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "this gateway has no branch key (--branch-key-file) to open profiles",
+        )
+    })?;
+    let (version, commitment, package) = state
+        .store
+        .profile_package(member.member_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("{account} has no profile yet")))?;
+    let canonical = privacy::open(&package, commitment, &kid(state.branch_id.into()), key)?;
+    let profile: serde_json::Value = serde_json::from_slice(&canonical)
+        .map_err(|err| ApiError::internal("reading a decrypted profile", err))?;
+    let roles = caller
+        .roles
+        .iter()
+        .filter_map(|r| serde_json::to_value(r).ok()?.as_str().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join(",");
+    sqlx::query(
+        "INSERT INTO access_log (at, reader, reader_roles, account, member_id, profile_version, \
+         reason, gateway_branch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(to_i64(now()))
+    .bind(caller.address.to_vec())
+    .bind(if own { format!("self,{roles}") } else { roles })
+    .bind(account.to_vec())
+    .bind(to_i64(member.member_id))
+    .bind(to_i64(version))
+    .bind(if reason.is_empty() {
+        "own profile".to_owned()
+    } else {
+        reason
+    })
+    .bind(i64::from(state.branch_id))
+    .execute(state.store.pool())
+    .await
+    .map_err(|err| ApiError::internal("writing the access log", err))?;
+    Ok(Json(PrivateProfile {
+        account,
+        member_id: member.member_id,
+        version,
+        commitment,
+        profile,
+    }))
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// A profile a member presents.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Presented {
+    /// The profile exactly as sealed (with its salt).
+    pub profile: serde_json::Value,
+}
+
+/// Whether a presented profile is the one on chain.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Verified {
+    /// It matches the member's current commitment.
+    pub matches: bool,
+    /// The member's current profile version.
+    pub version: u64,
+}
+
+/// Check a profile a member presents against the on-chain commitment, revealing nothing else.
+#[utoipa::path(post, path = "/v1/members/{address}/verify", tag = "members", security(("session" = [])),
+    params(("address" = String, Path, description = "The member's wallet")), request_body = Presented,
+    responses((status = 200, body = Verified), (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn verify(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    Path(address): Path<String>,
+    Json(presented): Json<Presented>,
+) -> ApiResult<Json<Verified>> {
+    let account = parse_address(&address)?;
+    let member = state
+        .store
+        .member(account)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("{account} is not a member")))?;
+    let canonical = privacy::canonical(&presented.profile)?;
+    Ok(Json(Verified {
+        matches: privacy::commitment(&canonical) == member.commitment,
+        version: member.profile_version,
+    }))
+}
+
+/// Access log filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AccessFilter {
+    /// Only reads of this member's profile.
+    pub account: Option<String>,
+    /// At most this many, newest first (1–1000, default 100).
+    pub limit: Option<u32>,
+}
+
+/// One read of a private profile.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessEntry {
+    /// Unix seconds.
+    pub at: u64,
+    /// Who read.
+    #[schema(value_type = String)]
+    pub reader: Address,
+    /// Their roles then (`self` when the member read their own).
+    pub reader_roles: String,
+    /// Whose profile.
+    #[schema(value_type = String)]
+    pub account: Address,
+    /// Member id.
+    pub member_id: u64,
+    /// Which version.
+    pub profile_version: u64,
+    /// The stated reason.
+    pub reason: String,
+    /// Through which branch's gateway.
+    pub gateway_branch: u64,
+}
+
+/// The access log of private profile reads at this branch's gateway (auditors and the admin).
+#[utoipa::path(get, path = "/v1/access-log", tag = "members", security(("session" = [])),
+    params(AccessFilter),
+    responses((status = 200, body = Vec<AccessEntry>), (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn access_log(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(filter): Query<AccessFilter>,
+) -> ApiResult<Json<Vec<AccessEntry>>> {
+    caller.require_any(&[Role::Auditor, Role::Admin], "reading the access log")?;
+    let account = filter.account.as_deref().map(parse_address).transpose()?;
+    let limit = match filter.limit.unwrap_or(100) {
+        n @ 1..=1000 => i64::from(n),
+        n => {
+            return Err(ApiError::bad_request(format!(
+                "`limit` is {n}; it must be between 1 and 1000"
+            )));
+        }
+    };
+    let rows = sqlx::query(
+        "SELECT at, reader, reader_roles, account, member_id, profile_version, reason, \
+         gateway_branch FROM access_log WHERE ($1 = 0 OR account = $2) ORDER BY id DESC LIMIT $3",
+    )
+    .bind(i64::from(account.is_some()))
+    .bind(account.map(|a| a.to_vec()).unwrap_or_default())
+    .bind(limit)
+    .fetch_all(state.store.pool())
+    .await
+    .map_err(|err| ApiError::internal("reading the access log", err))?;
+    rows.iter()
+        .map(|r| {
+            let decode = |err: timebank_indexer::Error| ApiError::internal("the access log", err);
+            let get_address = |i: usize| -> ApiResult<Address> {
+                let bytes: Vec<u8> = r
+                    .try_get(i)
+                    .map_err(|e| ApiError::internal("the access log", e))?;
+                to_address(&bytes).map_err(decode)
+            };
+            let int = |i: usize| -> ApiResult<u64> {
+                r.try_get::<i64, _>(i)
+                    .map(to_u64)
+                    .map_err(|e| ApiError::internal("the access log", e))
+            };
+            let text = |i: usize| -> ApiResult<String> {
+                r.try_get(i)
+                    .map_err(|e| ApiError::internal("the access log", e))
+            };
+            Ok(AccessEntry {
+                at: int(0)?,
+                reader: get_address(1)?,
+                reader_roles: text(2)?,
+                account: get_address(3)?,
+                member_id: int(4)?,
+                profile_version: int(5)?,
+                reason: text(6)?,
+                gateway_branch: int(7)?,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()
+        .map(Json)
+}
+
+/// Audit scope.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditScope {
+    /// The branch whose members to check [default: this gateway's].
+    pub branch: Option<u64>,
+}
+
+/// An audit's findings.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditReport {
+    /// The branch audited.
+    pub branch: u64,
+    /// The block the database and the chain were compared at (the index's checkpoint).
+    pub block_number: u64,
+    /// Members checked.
+    pub members: u64,
+    /// Members whose package opened, matched its commitment and had every required field.
+    pub packages_ok: u64,
+    /// Members whose record and balance in the database equal the contracts' at the block.
+    pub records_ok: u64,
+    /// What is wrong, one line each.
+    pub problems: Vec<String>,
+}
+
+/// Audit a branch: every member's package opens with this gateway's key, matches its
+/// commitment and has the required fields; the database's member records and balances equal
+/// the contracts' at the index's checkpoint block.
+#[utoipa::path(get, path = "/v1/audit", tag = "members", security(("session" = [])), params(AuditScope),
+    responses((status = 200, body = AuditReport), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody)))]
+pub async fn audit(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(scope): Query<AuditScope>,
+) -> ApiResult<Json<AuditReport>> {
+    caller.require_any(&[Role::Auditor, Role::Supervisor, Role::Admin], "an audit")?;
+    let branch = scope.branch.unwrap_or(state.branch_id.into());
+    let block = state
+        .store
+        .checkpoint()
+        .await?
+        .map(|(n, _)| n)
+        .ok_or_else(|| ApiError::unavailable("the index", "no checkpoint yet"))?;
+    let identity = IdentityRegistry::new(state.deployment.identity_registry, &state.provider);
+    let coin = TimeCoin::new(state.deployment.time_coin, &state.provider);
+    let mut report = AuditReport {
+        branch,
+        block_number: block,
+        members: 0,
+        packages_ok: 0,
+        records_ok: 0,
+        problems: Vec::new(),
+    };
+    for m in state.store.members_of(branch).await? {
+        report.members += 1;
+        let who = m.account;
+        // The package.
+        let package = match (
+            &state.branch_key,
+            state.store.profile_package(m.member_id).await?,
+        ) {
+            (None, _) => Err("this gateway has no branch key".to_owned()),
+            (_, None) => Err("no profile published".to_owned()),
+            (Some(key), Some((_, commitment, package))) => {
+                privacy::open(&package, commitment, &kid(state.branch_id.into()), key)
+                    .map_err(|e| e.to_string())
+                    .and_then(|canonical| {
+                        let profile: serde_json::Value =
+                            serde_json::from_slice(&canonical).map_err(|e| e.to_string())?;
+                        match privacy::REQUIRED_FIELDS.iter().find(|f| {
+                            profile
+                                .get(**f)
+                                .and_then(|v| v.as_str())
+                                .is_none_or(str::is_empty)
+                        }) {
+                            Some(missing) => Err(format!("the profile lacks `{missing}`")),
+                            None => Ok(()),
+                        }
+                    })
+            }
+        };
+        match package {
+            Ok(()) => report.packages_ok += 1,
+            Err(problem) => report.problems.push(format!("{who}: {problem}")),
+        }
+        // The record and balance against the contracts at the checkpoint block.
+        let at = alloy::eips::BlockId::number(block);
+        let chain = identity
+            .member(who)
+            .block(at)
+            .call()
+            .await
+            .map_err(|err| ApiError::unavailable("the node", err))?;
+        let balance = coin
+            .balanceOf(who)
+            .block(at)
+            .call()
+            .await
+            .map_err(|err| ApiError::unavailable("the node", err))?;
+        let indexed_balance = state.store.balance_at(who, block).await?;
+        let mut differences = Vec::new();
+        if u64::from(chain.homeBranch) != m.home_branch {
+            differences.push("home branch");
+        }
+        if chain.status != m.status {
+            differences.push("status");
+        }
+        if chain.risk != m.risk {
+            differences.push("risk");
+        }
+        if chain.profileCommitment != m.commitment {
+            differences.push("commitment");
+        }
+        if balance.to_string() != indexed_balance {
+            differences.push("balance");
+        }
+        if differences.is_empty() {
+            report.records_ok += 1;
+        } else {
+            report.problems.push(format!(
+                "{who}: the database differs from the chain at block {block} in {}",
+                differences.join(", ")
+            ));
+        }
+    }
+    Ok(Json(report))
+}
