@@ -209,8 +209,18 @@ async fn reads_refuse_bad_input_and_unknown_sessions() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn reads_match_the_chain() {
-    let stack = Stack::start().await;
+async fn reads_match_the_chain_sqlite() {
+    reads_match_the_chain(Stack::start().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_match_the_chain_postgres() {
+    if let Some(stack) = Stack::start_on(true).await {
+        reads_match_the_chain(stack).await;
+    }
+}
+
+async fn reads_match_the_chain(stack: Stack) {
     let c = &stack.chain;
     let token = stack.sign_in(c.carol).await;
     let me: serde_json::Value = stack

@@ -42,7 +42,13 @@ impl Drop for Stack {
 }
 
 impl Stack {
+    /// On SQLite.
     pub async fn start() -> Self {
+        Self::start_on(false).await.expect("SQLite is always there")
+    }
+
+    /// On SQLite, or on PostgreSQL when the test server is configured (`None` otherwise).
+    pub async fn start_on(postgres: bool) -> Option<Self> {
         let chain = Chain::start_with(anvil().args(["--accounts", "13"])).await;
         chain.scenario().await;
         let keys: Vec<PrivateKeySigner> = chain
@@ -73,7 +79,7 @@ impl Stack {
         let key_file = dir.path().join("north.key");
         std::fs::write(&key_file, north_key.secret_hex()).unwrap();
 
-        let url = fresh_database(false, dir.path()).await.unwrap();
+        let url = fresh_database(postgres, dir.path()).await?;
         let store = index_to_head(&chain, &url).await;
         let mut tasks = Vec::new();
         // The indexer keeps following, as it does next to a real gateway.
@@ -130,7 +136,7 @@ impl Stack {
                 .await
                 .unwrap();
         }));
-        Self {
+        Some(Self {
             chain,
             base: format!("http://{addr}"),
             domain: addr.to_string(),
@@ -140,7 +146,7 @@ impl Stack {
             partner,
             _dir: dir,
             tasks,
-        }
+        })
     }
 
     /// The anvil key of `address`.

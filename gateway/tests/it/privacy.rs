@@ -39,8 +39,18 @@ async fn relay(stack: &Stack, who: Address, to: Address, data: Bytes) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_profile_is_sealed_published_read_by_the_allowed_and_logged() {
-    let stack = Stack::start().await;
+async fn a_profile_is_sealed_published_read_by_the_allowed_and_logged_sqlite() {
+    profile_lifecycle(Stack::start().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_is_sealed_published_read_by_the_allowed_and_logged_postgres() {
+    if let Some(stack) = Stack::start_on(true).await {
+        profile_lifecycle(stack).await;
+    }
+}
+
+async fn profile_lifecycle(stack: Stack) {
     let c = &stack.chain;
     let newcomer = PrivateKeySigner::random();
     let who = newcomer.address();
