@@ -449,6 +449,8 @@ pub struct Case {
     /// Hash of the decision's note.
     #[schema(value_type = Option<String>)]
     pub note_hash: Option<B256>,
+    /// The note's text, when it was written through this branch's gateway (it stays off chain).
+    pub note: Option<String>,
     /// Who decided.
     #[schema(value_type = Option<String>)]
     pub decided_by: Option<Address>,
@@ -496,6 +498,7 @@ impl From<CaseDetail> for Case {
             hold_id: c.hold_id,
             status: label(&CASE_STATUSES, c.status),
             note_hash: c.note_hash,
+            note: None,
             decided_by: c.decided_by,
             risk_level: c.risk_level.map(|r| label(&RISKS, r)),
             opened_block: c.opened_block,
@@ -549,5 +552,15 @@ pub async fn cases(
         .store
         .cases(branch, status, limit(filter.limit)?)
         .await?;
-    Ok(Json(rows.into_iter().map(Case::from).collect()))
+    let mut cases: Vec<Case> = rows.into_iter().map(Case::from).collect();
+    for case in &mut cases {
+        if let Some(hash) = case.note_hash {
+            case.note = sqlx::query_scalar::<_, String>("SELECT text FROM note WHERE hash = $1")
+                .bind(hash.to_vec())
+                .fetch_optional(state.store.pool())
+                .await
+                .map_err(|err| ApiError::internal("reading notes", err))?;
+        }
+    }
+    Ok(Json(cases))
 }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod live;
 pub mod members;
+pub mod prepare;
 pub mod privacy;
 pub mod relay;
 
@@ -155,7 +156,7 @@ fn telemetry_handle() -> Option<PrometheusHandle> {
         health, ready, auth::nonce, auth::login, auth::me, auth::logout, api::branches,
         api::member, api::balance, api::payments, api::history, api::cases, live::stream,
         relay::nonce, relay::relay, members::package, members::profile, members::verify,
-        members::access_log, members::audit
+        members::access_log, members::audit, prepare::prepare
     ),
     components(schemas(ErrorBody, Health, Ready)),
     modifiers(&SessionAuth),
@@ -336,6 +337,7 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .route("/v1/events", get(live::stream))
         .route("/v1/relay/nonce", get(relay::nonce))
         .route("/v1/relay", post(relay::relay))
+        .route("/v1/prepare", post(prepare::prepare))
         .route("/v1/members/package", post(members::package))
         .route("/v1/members/{address}/profile", get(members::profile))
         .route("/v1/members/{address}/verify", post(members::verify))

@@ -274,30 +274,7 @@ pub async fn relay(
         .with_details(serde_json::to_value(verdict).unwrap_or_default()));
     }
 
-    // The call as the target will see it (the forwarder appends the signer), so that a revert
-    // comes back with the contract's own error rather than the forwarder's `FailedCall`.
-    let mut inner = request.data.to_vec();
-    inner.extend_from_slice(request.from.as_slice());
-    let simulated = state
-        .provider
-        .call(
-            TransactionRequest::default()
-                .from(d.forwarder)
-                .to(request.to)
-                .input(Bytes::from(inner).into())
-                .gas_limit(request.gas),
-        )
-        .await;
-    if let Err(err) = simulated {
-        let data = err.as_error_resp().and_then(|e| e.as_revert_data());
-        return Err(match data {
-            Some(data) => ApiError::unprocessable(
-                "reverted",
-                format!("the contract would refuse this: {}", describe_revert(&data)),
-            ),
-            None => ApiError::unavailable("the node", err),
-        });
-    }
+    simulate(&state, request.from, request.to, &request.data, request.gas).await?;
 
     let call = timebank_bindings::timebank_forwarder::ERC2771Forwarder::ForwardRequestData {
         from: request.from,
@@ -332,6 +309,40 @@ pub async fn relay(
         success,
         monitor,
     }))
+}
+
+/// Runs the call as the target will see it when relayed (from the forwarder, with the signer
+/// appended), so that a revert comes back with the contract's own error rather than the
+/// forwarder's `FailedCall`: 422 `reverted` with the error decoded.
+pub async fn simulate(
+    state: &AppState,
+    from: Address,
+    to: Address,
+    data: &Bytes,
+    gas: u64,
+) -> ApiResult<()> {
+    let mut inner = data.to_vec();
+    inner.extend_from_slice(from.as_slice());
+    let simulated = state
+        .provider
+        .call(
+            TransactionRequest::default()
+                .from(state.deployment.forwarder)
+                .to(to)
+                .input(Bytes::from(inner).into())
+                .gas_limit(gas),
+        )
+        .await;
+    match simulated {
+        Ok(_) => Ok(()),
+        Err(err) => Err(match err.as_error_resp().and_then(|e| e.as_revert_data()) {
+            Some(data) => ApiError::unprocessable(
+                "reverted",
+                format!("the contract would refuse this: {}", describe_revert(&data)),
+            ),
+            None => ApiError::unavailable("the node", err),
+        }),
+    }
 }
 
 /// For a TimeCoin payment, what the monitor's `check` says now.

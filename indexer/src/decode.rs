@@ -141,5 +141,15 @@ fn to_json(value: &DynSolValue, components: &[Param]) -> Value {
         DynSolValue::Tuple(items) | DynSolValue::Array(items) | DynSolValue::FixedArray(items) => {
             Value::Array(items.iter().map(|v| to_json(v, components)).collect())
         }
+        // Only built from EIP-712 type strings, never by decoding a log.
+        DynSolValue::CustomStruct {
+            prop_names, tuple, ..
+        } => Value::Object(
+            prop_names
+                .iter()
+                .zip(tuple)
+                .map(|(name, v)| (name.clone(), to_json(v, &[])))
+                .collect(),
+        ),
     }
 }

@@ -4,6 +4,7 @@
 
 mod input;
 mod live;
+mod prepare;
 mod privacy;
 mod relay;
 mod roles;
