@@ -1,7 +1,7 @@
 # timebank — the project's verbs. `make help` lists them.
 #
 # Everything is installed from the project's own pinned files (package-lock.json,
-# requirements-lint.txt, Cargo.lock): a fresh machine needs only node/npm, python3, cargo, gcc.
+# requirements-lint.txt, requirements-test.txt, Cargo.lock): a fresh machine needs only node/npm, python3, cargo, gcc.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -20,6 +20,7 @@ export FOUNDRY_OFFLINE := true
 
 TOOLS_STAMP := node_modules/.timebank-tools
 LINT_STAMP  := .venv/.timebank-lint
+TEST_STAMP  := .venv/.timebank-test
 
 .PHONY: help
 help: ## List the verbs
@@ -44,6 +45,12 @@ $(LINT_STAMP): requirements-lint.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-lint.txt
 	@touch $@
 
+$(TEST_STAMP): requirements-test.txt
+	@command -v python3 >/dev/null || { echo "make test-api: python3 is missing" >&2; exit 1; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	@touch $@
+
 # ---- build and test -------------------------------------------------------------------------
 
 .PHONY: build
@@ -51,7 +58,7 @@ build: tools ## Compile the contracts
 	cd $(CONTRACTS) && $(FORGE) build
 
 .PHONY: test
-test: test-contracts test-anvil-scripts gas test-rust ## Run every test the project has
+test: test-contracts test-anvil-scripts gas test-rust test-api ## Run every test the project has
 	@echo "make test: all suites passed"
 
 .PHONY: test-contracts
@@ -68,6 +75,10 @@ test-rust: tools ## Rust unit and integration tests (real anvil, SQLite and a Po
 	TIMEBANK_TEST_POSTGRES_URL="$$(cat $(ROOT)/target/pg/url)" \
 		cargo test --workspace --locked 2>&1 | tee $(ROOT)/target/cargo-test.log
 	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg
+
+.PHONY: test-api
+test-api: tools $(TEST_STAMP) ## Schemathesis against the gateway's /openapi.json: no 5xx, answers as documented
+	VENV=$(VENV) $(ROOT)/tests/api-fuzz.sh
 
 .PHONY: test-anvil-scripts
 test-anvil-scripts: tools ## Deploy on real anvil chains and check the wiring with cast

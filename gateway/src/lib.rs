@@ -159,7 +159,7 @@ fn telemetry_handle() -> Option<PrometheusHandle> {
         members::access_log, members::audit, prepare::prepare
     ),
     components(schemas(ErrorBody, Health, Ready)),
-    modifiers(&SessionAuth),
+    modifiers(&SessionAuth, &CommonErrors),
     tags(
         (name = "auth", description = "Sign-In with Ethereum and sessions"),
         (name = "branches"), (name = "members"), (name = "payments"), (name = "cases"),
@@ -179,6 +179,69 @@ impl Modify for SessionAuth {
             "session",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+    }
+}
+
+/// Answers every operation can give besides its own: 400 for bad parameters or bodies, 413 and
+/// 415 for bodies, 500, 503 and 504 from the server and its dependencies.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            RefOr,
+            response::{Response, ResponseBuilder},
+        };
+        let error = |description: &str| -> RefOr<Response> {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        utoipa::openapi::ContentBuilder::new()
+                            .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let has_body = op.request_body.is_some();
+                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let responses = &mut op.responses.responses;
+                let mut add = |code: &str, description: &str| {
+                    responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| error(description));
+                };
+                if has_body || has_params {
+                    add(
+                        "400",
+                        "The request is malformed; the message says what is wrong",
+                    );
+                }
+                if has_body {
+                    add("413", "The body is larger than 64 KiB");
+                    add(
+                        "415",
+                        "The body is not JSON (`Content-Type: application/json`)",
+                    );
+                }
+                add("500", "An internal error (logged with the request id)");
+                add("503", "The node or the database is not answering");
+                add("504", "The request took longer than the timeout");
+            }
+        }
     }
 }
 

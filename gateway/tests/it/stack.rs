@@ -1,0 +1,271 @@
+//! The stack the gateway tests (and `examples/api_target.rs`) run against: a chain after
+//! `Chain::scenario`, an indexer following it, a gateway serving it over TCP.
+#![allow(dead_code)]
+
+use alloy::{
+    primitives::Address,
+    providers::{Provider, ProviderBuilder},
+    signers::{Signer, local::PrivateKeySigner},
+};
+use clap::Parser;
+use std::sync::Arc;
+use timebank_gateway::{AppState, Settings, privacy::KeyPair};
+use timebank_testkit::{Chain, anvil, fresh_database, index_to_head, send};
+
+/// A chain after `Chain::scenario`, an indexer following it, a gateway serving it.
+pub struct Stack {
+    pub chain: Chain,
+    pub base: String,
+    pub domain: String,
+    pub http: reqwest::Client,
+    pub keys: Vec<PrivateKeySigner>,
+    /// Holds the auditor role only.
+    pub auditor: Address,
+    /// Holds the partner role only (the scenario's partner is also an operator).
+    pub partner: Address,
+    _dir: tempfile::TempDir,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Stack {
+    /// On SQLite.
+    pub async fn start() -> Self {
+        Self::start_on(false).await.expect("SQLite is always there")
+    }
+
+    /// On SQLite, or on PostgreSQL when the test server is configured (`None` otherwise).
+    pub async fn start_on(postgres: bool) -> Option<Self> {
+        let chain = Chain::start_with(anvil().args(["--accounts", "13"])).await;
+        chain.scenario().await;
+        let keys: Vec<PrivateKeySigner> = chain
+            .anvil
+            .keys()
+            .iter()
+            .map(|k| PrivateKeySigner::from(k.clone()))
+            .collect();
+        let (auditor, partner) = (keys[10].address(), keys[11].address());
+        let access = chain.access();
+        send!(access.grantRole(timebank_bindings::roles::role("auditor"), auditor));
+        send!(access.grantRole(timebank_bindings::roles::role("partner"), partner));
+        // Real data-package keys for both branches; this gateway is north's and holds its key.
+        let dir = tempfile::tempdir().unwrap();
+        let (north_key, south_key) = (KeyPair::generate(), KeyPair::generate());
+        send!(access.updateBranch(
+            1,
+            "north".into(),
+            "North Region".into(),
+            north_key.public.to_vec().into()
+        ));
+        send!(access.updateBranch(
+            2,
+            "south".into(),
+            "South".into(),
+            south_key.public.to_vec().into()
+        ));
+        let key_file = dir.path().join("north.key");
+        std::fs::write(&key_file, north_key.secret_hex()).unwrap();
+
+        let url = fresh_database(postgres, dir.path()).await?;
+        let store = index_to_head(&chain, &url).await;
+        let mut tasks = Vec::new();
+        // The indexer keeps following, as it does next to a real gateway.
+        let mut follow = timebank_testkit::settings(&chain, url.clone());
+        follow.stop_at_head = false;
+        let (follow_store, deployment) = (store.clone(), chain.deployment.clone());
+        let provider = ProviderBuilder::new().connect_http(chain.anvil.endpoint_url());
+        tasks.push(tokio::spawn(async move {
+            timebank_indexer::run(
+                provider,
+                follow_store,
+                &follow,
+                &deployment,
+                std::future::pending(),
+            )
+            .await
+            .unwrap();
+        }));
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let settings = Settings::parse_from([
+            "timebank-gateway",
+            "--listen",
+            &addr.to_string(),
+            "--branch-id",
+            "1",
+            "--rpc-url",
+            &chain.anvil.endpoint(),
+            "--database-url",
+            &url,
+            "--branch-key-file",
+            key_file.to_str().unwrap(),
+        ]);
+        // The relayer pays for relayed transactions; it holds no timebank role.
+        let relayer = keys[12].clone();
+        let provider = ProviderBuilder::new()
+            .wallet(alloy::network::EthereumWallet::from(relayer.clone()))
+            .connect_http(chain.anvil.endpoint_url())
+            .erased();
+        let state = Arc::new(
+            AppState::new(
+                &settings,
+                store,
+                chain.deployment.clone(),
+                provider,
+                Some(relayer.address()),
+            )
+            .await
+            .unwrap(),
+        );
+        tasks.push(tokio::spawn(async move {
+            timebank_gateway::serve(listener, state, &settings, std::future::pending())
+                .await
+                .unwrap();
+        }));
+        Some(Self {
+            chain,
+            base: format!("http://{addr}"),
+            domain: addr.to_string(),
+            http: reqwest::Client::new(),
+            keys,
+            auditor,
+            partner,
+            _dir: dir,
+            tasks,
+        })
+    }
+
+    /// The anvil key of `address`.
+    pub fn key(&self, address: Address) -> &PrivateKeySigner {
+        self.keys
+            .iter()
+            .find(|k| k.address() == address)
+            .expect("an anvil account")
+    }
+
+    /// An EIP-4361 message for `address` with `nonce`, valid for `valid_secs` from now.
+    pub fn siwe_message(
+        &self,
+        address: Address,
+        nonce: &str,
+        chain_id: u64,
+        domain: &str,
+    ) -> String {
+        let now = time::OffsetDateTime::now_utc();
+        let fmt = |t: time::OffsetDateTime| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+        };
+        format!(
+            "{domain} wants you to sign in with your Ethereum account:\n{}\n\nSign in to timebank.\n\n\
+             URI: http://{domain}\nVersion: 1\nChain ID: {chain_id}\nNonce: {nonce}\n\
+             Issued At: {}\nExpiration Time: {}",
+            address.to_checksum(None),
+            fmt(now),
+            fmt(now + time::Duration::minutes(10)),
+        )
+    }
+
+    pub async fn nonce(&self) -> String {
+        let r: serde_json::Value = self
+            .http
+            .post(format!("{}/v1/auth/nonce", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["nonce"].as_str().unwrap().to_owned()
+    }
+
+    /// Signs `message` with `key` and posts it to the login endpoint.
+    pub async fn login(&self, key: &PrivateKeySigner, message: &str) -> reqwest::Response {
+        let signature = key.sign_message(message.as_bytes()).await.unwrap();
+        self.http
+            .post(format!("{}/v1/auth/login", self.base))
+            .json(&serde_json::json!({
+                "message": message,
+                "signature": alloy::hex::encode_prefixed(signature.as_bytes()),
+            }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in as `address` and returns the session token.
+    pub async fn sign_in(&self, address: Address) -> String {
+        let nonce = self.nonce().await;
+        let message = self.siwe_message(
+            address,
+            &nonce,
+            self.chain.deployment.chain_id,
+            &self.domain,
+        );
+        let response = self.login(self.key(address), &message).await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Posts `body` as JSON with the session `token`.
+    pub async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &impl serde::Serialize,
+    ) -> reqwest::Response {
+        let mut request = self.http.post(format!("{}{path}", self.base)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+}
+
+impl Stack {
+    /// Waits until the index has every block up to the chain's head.
+    pub async fn caught_up(&self) {
+        let head = self.chain.provider.get_block_number().await.unwrap();
+        let token = self.sign_in(self.chain.supervisor).await;
+        for _ in 0..400 {
+            let ready: serde_json::Value =
+                self.get("/ready", Some(&token)).await.json().await.unwrap();
+            if ready["indexedBlock"].as_u64().is_some_and(|n| n >= head) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the indexer did not reach block {head}");
+    }
+}
+
+/// Asserts an error answer's status and shape, and that its message mentions `needle`.
+pub async fn assert_error(response: reqwest::Response, status: u16, needle: &str) {
+    let got = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    assert_eq!(got, status, "{text}");
+    let body: timebank_gateway::ErrorBody =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not the error shape ({e}): {text}"));
+    assert!(
+        body.message.to_lowercase().contains(&needle.to_lowercase()),
+        "{needle:?} not in {:?}",
+        body.message
+    );
+}
