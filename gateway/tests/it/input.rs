@@ -49,6 +49,36 @@ async fn sign_in_refuses_what_it_must() {
         .join("\n");
     assert_error(stack.login(&carol, &expired).await, 401, "expired").await;
 
+    // A session ends with its message's expiry.
+    let nonce = stack.nonce().await;
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    let short = stack
+        .siwe_message(c.carol, &nonce, chain_id, &stack.domain)
+        .lines()
+        .map(|l| {
+            if l.starts_with("Expiration Time: ") {
+                format!(
+                    "Expiration Time: {}",
+                    soon.format(&time::format_description::well_known::Rfc3339)
+                        .unwrap()
+                )
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let session: serde_json::Value = stack.login(&carol, &short).await.json().await.unwrap();
+    let token = session["token"].as_str().unwrap().to_owned();
+    assert_eq!(stack.get("/v1/auth/me", Some(&token)).await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    assert_error(
+        stack.get("/v1/auth/me", Some(&token)).await,
+        401,
+        "unknown or expired",
+    )
+    .await;
+
     // Not EIP-4361, not hex, wrong length, missing fields, wrong types, unknown fields.
     let post = |body: serde_json::Value| {
         stack

@@ -2,6 +2,7 @@
 //! it into a real database, the gateway serving over TCP, wallets signing in with real
 //! signatures.
 
+mod branches;
 mod input;
 mod live;
 mod prepare;

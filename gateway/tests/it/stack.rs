@@ -73,67 +73,14 @@ impl Stack {
         let key_file = dir.path().join("north.key");
         std::fs::write(&key_file, north_key.secret_hex()).unwrap();
 
+        std::fs::write(dir.path().join("south.key"), south_key.secret_hex()).unwrap();
         let url = fresh_database(postgres, dir.path()).await?;
-        let store = index_to_head(&chain, &url).await;
         let mut tasks = Vec::new();
-        // The indexer keeps following, as it does next to a real gateway.
-        let mut follow = timebank_testkit::settings(&chain, url.clone());
-        follow.stop_at_head = false;
-        let (follow_store, deployment) = (store.clone(), chain.deployment.clone());
-        let provider = ProviderBuilder::new().connect_http(chain.anvil.endpoint_url());
-        tasks.push(tokio::spawn(async move {
-            timebank_indexer::run(
-                provider,
-                follow_store,
-                &follow,
-                &deployment,
-                std::future::pending(),
-            )
-            .await
-            .unwrap();
-        }));
-
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let settings = Settings::parse_from([
-            "timebank-gateway",
-            "--listen",
-            &addr.to_string(),
-            "--branch-id",
-            "1",
-            "--rpc-url",
-            &chain.anvil.endpoint(),
-            "--database-url",
-            &url,
-            "--branch-key-file",
-            key_file.to_str().unwrap(),
-        ]);
-        // The relayer pays for relayed transactions; it holds no timebank role.
-        let relayer = keys[12].clone();
-        let provider = ProviderBuilder::new()
-            .wallet(alloy::network::EthereumWallet::from(relayer.clone()))
-            .connect_http(chain.anvil.endpoint_url())
-            .erased();
-        let state = Arc::new(
-            AppState::new(
-                &settings,
-                store,
-                chain.deployment.clone(),
-                provider,
-                Some(relayer.address()),
-            )
-            .await
-            .unwrap(),
-        );
-        tasks.push(tokio::spawn(async move {
-            timebank_gateway::serve(listener, state, &settings, std::future::pending())
-                .await
-                .unwrap();
-        }));
+        let north = spawn_branch(&chain, &keys[12], 1, &key_file, &url, &mut tasks).await;
         Some(Self {
             chain,
-            base: format!("http://{addr}"),
-            domain: addr.to_string(),
+            base: north.base,
+            domain: north.domain,
             http: reqwest::Client::new(),
             keys,
             auditor,
@@ -141,6 +88,53 @@ impl Stack {
             _dir: dir,
             tasks,
         })
+    }
+
+    /// South's gateway, with its own indexer and database (PostgreSQL when `postgres` and the
+    /// test server is configured), on the same chain.
+    pub async fn south_gateway(&mut self, postgres: bool) -> Option<Gateway> {
+        let url = fresh_database(postgres, self._dir.path()).await?;
+        let key_file = self._dir.path().join("south.key");
+        let relayer = self.keys[12].clone();
+        Some(spawn_branch(&self.chain, &relayer, 2, &key_file, &url, &mut self.tasks).await)
+    }
+
+    /// Signs in as `address` at `gateway`.
+    pub async fn sign_in_to(&self, gateway: &Gateway, address: Address) -> String {
+        let nonce: serde_json::Value = self
+            .http
+            .post(format!("{}/v1/auth/nonce", gateway.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let message = self.siwe_message(
+            address,
+            nonce["nonce"].as_str().unwrap(),
+            self.chain.deployment.chain_id,
+            &gateway.domain,
+        );
+        let signature = self
+            .key(address)
+            .sign_message(message.as_bytes())
+            .await
+            .unwrap();
+        let response: serde_json::Value = self
+            .http
+            .post(format!("{}/v1/auth/login", gateway.base))
+            .json(&serde_json::json!({
+                "message": message,
+                "signature": alloy::hex::encode_prefixed(signature.as_bytes()),
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        response["token"].as_str().unwrap().to_owned()
     }
 
     /// The anvil key of `address`.
@@ -253,6 +247,84 @@ impl Stack {
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
         panic!("the indexer did not reach block {head}");
+    }
+}
+
+/// A branch's gateway.
+pub struct Gateway {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// What sign-in messages must name.
+    pub domain: String,
+}
+
+/// Indexes `chain` into `url` (to the head, then following) and serves branch `branch_id`'s
+/// gateway over it, with `relayer` paying for relayed transactions.
+async fn spawn_branch(
+    chain: &Chain,
+    relayer: &PrivateKeySigner,
+    branch_id: u32,
+    key_file: &std::path::Path,
+    url: &str,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> Gateway {
+    let store = index_to_head(chain, url).await;
+    // The indexer keeps following, as it does next to a real gateway.
+    let mut follow = timebank_testkit::settings(chain, url.to_owned());
+    follow.stop_at_head = false;
+    let (follow_store, deployment) = (store.clone(), chain.deployment.clone());
+    let provider = ProviderBuilder::new().connect_http(chain.anvil.endpoint_url());
+    tasks.push(tokio::spawn(async move {
+        timebank_indexer::run(
+            provider,
+            follow_store,
+            &follow,
+            &deployment,
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+    }));
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let settings = Settings::parse_from([
+        "timebank-gateway",
+        "--listen",
+        &addr.to_string(),
+        "--branch-id",
+        &branch_id.to_string(),
+        "--rpc-url",
+        &chain.anvil.endpoint(),
+        "--database-url",
+        url,
+        "--branch-key-file",
+        key_file.to_str().unwrap(),
+    ]);
+    // The relayer pays for relayed transactions; it holds no timebank role.
+    let provider = ProviderBuilder::new()
+        .wallet(alloy::network::EthereumWallet::from(relayer.clone()))
+        .connect_http(chain.anvil.endpoint_url())
+        .erased();
+    let state = Arc::new(
+        AppState::new(
+            &settings,
+            store,
+            chain.deployment.clone(),
+            provider,
+            Some(relayer.address()),
+        )
+        .await
+        .unwrap(),
+    );
+    tasks.push(tokio::spawn(async move {
+        timebank_gateway::serve(listener, state, &settings, std::future::pending())
+            .await
+            .unwrap();
+    }));
+    Gateway {
+        base: format!("http://{addr}"),
+        domain: addr.to_string(),
     }
 }
 

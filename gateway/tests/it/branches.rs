@@ -1,0 +1,85 @@
+//! Two branches' gateways, each with its own indexer and database (SQLite and PostgreSQL), on
+//! one chain: the same answers, and a change made through one is seen at the other.
+
+use crate::{Stack, stack::Gateway};
+use alloy::{primitives::U256, providers::Provider};
+use timebank_testkit::{HOUR, send};
+
+async fn indexed_block(stack: &Stack, gateway: &Gateway) -> u64 {
+    let ready: serde_json::Value = stack
+        .http
+        .get(format!("{}/ready", gateway.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    ready["indexedBlock"].as_u64().unwrap_or_default()
+}
+
+async fn both_at_head(stack: &Stack, gateways: &[&Gateway]) {
+    let head = stack.chain.provider.get_block_number().await.unwrap();
+    for gateway in gateways {
+        for attempt in 0.. {
+            if indexed_block(stack, gateway).await >= head {
+                break;
+            }
+            assert!(attempt < 400, "{} did not reach block {head}", gateway.base);
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_branches_answer_alike_and_see_each_others_changes() {
+    let mut stack = Stack::start().await;
+    let south = match stack.south_gateway(true).await {
+        Some(g) => g,
+        None => stack.south_gateway(false).await.unwrap(),
+    };
+    let north = Gateway {
+        base: stack.base.clone(),
+        domain: stack.domain.clone(),
+    };
+    let c = &stack.chain;
+    // A change after both started: a large gift, held, opening a case.
+    send!(
+        c.coin()
+            .transfer(c.bob, U256::from(10 * HOUR))
+            .from(c.carol)
+    );
+    both_at_head(&stack, &[&north, &south]).await;
+
+    let (at_north, at_south) = (
+        stack.sign_in_to(&north, c.supervisor).await,
+        stack.sign_in_to(&south, c.supervisor).await,
+    );
+    for path in [
+        "/v1/branches".to_owned(),
+        format!("/v1/members/{}", c.carol),
+        format!("/v1/accounts/{}/balance", c.carol),
+        format!("/v1/accounts/{}/payments", c.carol),
+        format!("/v1/accounts/{}/history", c.bob),
+        "/v1/cases".to_owned(),
+    ] {
+        let get = |base: &str, token: &str| {
+            let request = stack.http.get(format!("{base}{path}")).bearer_auth(token);
+            async move {
+                request
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        let (n, s) = (
+            get(&north.base, &at_north).await,
+            get(&south.base, &at_south).await,
+        );
+        assert_eq!(n, s, "{path}: north and south differ");
+        assert!(!n.is_null() && n != serde_json::json!([]), "{path}: {n}");
+    }
+}
