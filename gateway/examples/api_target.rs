@@ -3,7 +3,6 @@
 //! supervisor's session) and serves until Ctrl-C or SIGTERM. `make test-api` runs Schemathesis
 //! against it.
 
-#[allow(dead_code, unused_imports)]
 #[path = "../tests/it/stack.rs"]
 mod stack;
 
