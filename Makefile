@@ -92,6 +92,17 @@ gas: tools ## Print `NAME GAS` per operation, measured in one forge run, and che
 		| sed -nE 's/^ +GAS ([a-z0-9_]+) ([0-9]+)$$/\1 \2/p' | tee $(ROOT)/target/gas.txt
 	@$(ROOT)/tools/check-gas $(ROOT)/target/gas.txt
 
+# ---- the platform locally ----------------------------------------------------------------------
+
+.PHONY: up
+up: tools ## The platform locally: anvil (state in data/), the contracts, three branches' indexers and gateways
+	@command -v cargo >/dev/null || { echo "make up: cargo is missing (install Rust: https://rustup.rs)" >&2; exit 1; }
+	cargo run --quiet --locked -p timebank-devnet -- up
+
+.PHONY: demo
+demo: ## Fill the running platform with members, credentials, activities, payments and alerts
+	cargo run --quiet --locked -p timebank-devnet -- demo
+
 .PHONY: bench-indexer
 bench-indexer: tools ## 100,000 movements on anvil, backfilled into SQLite and PostgreSQL (BENCH lines)
 	$(ROOT)/tools/pg-test-server start $(ROOT)/target/pg-bench >/dev/null

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use std::path::Path;
 
 /// Where the timebank contracts live on one chain.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployment {
     /// The chain the contracts were deployed on.

@@ -42,10 +42,11 @@ pub async fn run<P: Provider>(
         )));
     }
     let wake = Arc::new(Notify::new());
+    // Stopped with this function, whichever way it returns.
     let _heads = settings
         .ws_url
         .clone()
-        .map(|url| tokio::spawn(watch_heads(url, wake.clone())));
+        .map(|url| AbortOnDrop(tokio::spawn(watch_heads(url, wake.clone()))));
 
     let mut indexer = Indexer {
         provider,
@@ -117,6 +118,15 @@ pub async fn run<P: Provider>(
                 }
             }
         }
+    }
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -266,33 +266,7 @@ impl Chain {
     }
 }
 
-/// `MonitorRules.defaults()`, as the deploy script sets them.
-pub fn default_rules() -> (timebank_bindings::time_coin::MonitorRules::Config, u32) {
-    let config = timebank_bindings::time_coin::MonitorRules::Config {
-        enabled: 0xff,
-        largeActivityReward: 40,
-        largeTrainingReward: 40,
-        largeServicePayment: 24,
-        largeGift: 10,
-        window: alloy::primitives::aliases::U24::from(86_400),
-        velocityCount: 20,
-        volumeOut: 60,
-        volumeIn: 60,
-        structuringCount: 3,
-        structuringBand: 20,
-        roundTripWindow: alloy::primitives::aliases::U24::from(2 * 86_400),
-        newAccountAge: alloy::primitives::aliases::U24::from(30 * 86_400),
-        newAccountAmount: 20,
-        riskyLevel: 3,
-        dormantDays: 180,
-        dormantAmount: 10,
-    };
-    let mut actions = 2u32;
-    for id in 2..=8u32 {
-        actions |= 1 << (2 * (id - 1));
-    }
-    (config, actions)
-}
+pub use timebank_bindings::deploy::default_rules;
 
 /// A fresh database: a SQLite file in `dir`, or a new PostgreSQL database on the test server.
 pub async fn fresh_database(postgres: bool, dir: &Path) -> Option<String> {
