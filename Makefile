@@ -58,7 +58,7 @@ build: tools ## Compile the contracts
 	cd $(CONTRACTS) && $(FORGE) build
 
 .PHONY: test
-test: test-contracts test-anvil-scripts gas test-rust test-api ## Run every test the project has
+test: test-contracts test-anvil-scripts gas test-rust test-e2e test-api ## Run every test the project has
 	@echo "make test: all suites passed"
 
 .PHONY: test-contracts
@@ -73,8 +73,16 @@ test-rust: tools ## Rust unit and integration tests (real anvil, SQLite and a Po
 	@command -v cargo >/dev/null || { echo "make test-rust: cargo is missing" >&2; exit 1; }
 	$(ROOT)/tools/pg-test-server start $(ROOT)/target/pg >/dev/null
 	TIMEBANK_TEST_POSTGRES_URL="$$(cat $(ROOT)/target/pg/url)" \
-		cargo test --workspace --locked 2>&1 | tee $(ROOT)/target/cargo-test.log
+		cargo test --workspace --exclude timebank-e2e --locked 2>&1 | tee $(ROOT)/target/cargo-test.log
 	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg
+
+.PHONY: test-e2e
+test-e2e: tools ## Two branches (SQLite and PostgreSQL) on one anvil, driven through their gateways by signing wallets
+	$(ROOT)/tools/pg-test-server start $(ROOT)/target/pg-e2e >/dev/null
+	TIMEBANK_TEST_POSTGRES_URL="$$(cat $(ROOT)/target/pg-e2e/url)" \
+		cargo test --locked -p timebank-e2e -- --nocapture 2>&1 | tee $(ROOT)/target/e2e.log
+	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg-e2e
+	@grep -E '^BENCH ' $(ROOT)/target/e2e.log
 
 .PHONY: test-api
 test-api: tools $(TEST_STAMP) ## Schemathesis against the gateway's /openapi.json: no 5xx, answers as documented

@@ -92,7 +92,7 @@ pub async fn run(demo: Demo) -> eyre::Result<()> {
         send!(
             format!("submitting {}", names[n]),
             identity
-                .submitMember(*member, *branch, commitment, package.into())
+                .submitMember(*member, *branch, commitment, package.clone().into())
                 .from(a[first])
         );
         send!(

@@ -1,14 +1,8 @@
-//! `timebank-devnet`: the whole platform on one machine. `up` starts (or resumes) anvil with its
-//! state on disk, deploys and wires the contracts on the first start, sets up three demo
-//! branches, and runs an indexer and a gateway per branch; `demo` fills a running platform with
-//! members, credentials, activities, payments and a few suspicious patterns.
+//! `timebank-devnet up|demo`: see the library.
 
-mod demo;
-mod setup;
-
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use eyre::WrapErr;
-use std::path::PathBuf;
+use timebank_devnet::{Demo, Up};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,53 +23,16 @@ enum Command {
     Demo(Demo),
 }
 
-/// Where things run.
-#[derive(Debug, Clone, Args)]
-pub struct Up {
-    /// Chain state, databases, keys and the deployment file live here.
-    #[arg(long, env = "TIMEBANK_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
-    /// Anvil's address.
-    #[arg(long, env = "ANVIL_HOST", default_value = "127.0.0.1")]
-    pub host: String,
-    /// Anvil's port.
-    #[arg(long, env = "ANVIL_PORT", default_value_t = 8545)]
-    pub anvil_port: u16,
-    /// The three gateways' ports (north, south, east).
-    #[arg(
-        long,
-        env = "TIMEBANK_GATEWAY_PORTS",
-        value_delimiter = ',',
-        default_value = "8081,8082,8083"
-    )]
-    pub gateway_ports: Vec<u16>,
-    /// A PostgreSQL server (`postgres://user:pass@host:port/db`) for the branches' databases
-    /// (one database per branch, created if missing) instead of SQLite files.
-    #[arg(long, env = "TIMEBANK_POSTGRES_URL")]
-    pub postgres_url: Option<String>,
-}
-
-/// Where the platform runs.
-#[derive(Debug, Clone, Args)]
-pub struct Demo {
-    /// The data directory `up` uses.
-    #[arg(long, env = "TIMEBANK_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
-    /// Anvil's JSON-RPC endpoint.
-    #[arg(
-        long,
-        env = "TIMEBANK_RPC_URL",
-        default_value = "http://127.0.0.1:8545"
-    )]
-    pub rpc_url: String,
-}
-
 #[tokio::main]
 async fn main() -> eyre::Result<()> {
     let cli = Cli::parse();
     timebank_indexer::telemetry::init_logs(false);
     match cli.command {
-        Command::Up(up) => setup::up(up).await.wrap_err("make up"),
-        Command::Demo(demo) => demo::run(demo).await.wrap_err("make demo"),
+        Command::Up(up) => {
+            let platform = timebank_devnet::start(up).await.wrap_err("make up")?;
+            println!("{}", platform.summary());
+            platform.run_until_stopped().await.wrap_err("make up")
+        }
+        Command::Demo(demo) => timebank_devnet::demo::run(demo).await.wrap_err("make demo"),
     }
 }

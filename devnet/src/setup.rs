@@ -4,7 +4,7 @@
 use crate::Up;
 use alloy::{
     network::EthereumWallet,
-    primitives::{Address, U256},
+    primitives::Address,
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
@@ -26,12 +26,15 @@ pub const ACCOUNTS: usize = 20;
 const ADMIN: usize = 0;
 /// Two operators per branch: the second approves what the first submits.
 pub const OPERATORS: [(usize, usize); 3] = [(1, 2), (3, 4), (5, 6)];
+/// The supervisor.
 pub const SUPERVISOR: usize = 7;
 /// Issues identity checks.
 pub const ID_ISSUER: usize = 8;
 /// Issues the nursing licence and first-aid training certificates.
 pub const SKILLS_ISSUER: usize = 9;
+/// The partner institution.
 pub const PARTNER: usize = 10;
+/// The auditor.
 pub const AUDITOR: usize = 11;
 /// Demo members: two north, two south, one east.
 pub const MEMBERS: [(usize, u32); 5] = [(12, 1), (13, 1), (14, 2), (15, 2), (16, 3)];
@@ -57,26 +60,34 @@ pub struct Accounts {
 }
 
 /// The data directory's layout.
+#[derive(Debug, Clone)]
 pub struct Paths {
+    /// The data directory.
     pub root: PathBuf,
 }
 
 impl Paths {
+    /// Anvil's saved state.
     pub fn state(&self) -> PathBuf {
         self.root.join("anvil/state.json")
     }
+    /// What anvil says of its accounts.
     pub fn anvil_config(&self) -> PathBuf {
         self.root.join("anvil/accounts.json")
     }
+    /// The contracts' addresses.
     pub fn deployment(&self) -> PathBuf {
         self.root.join("deployment.json")
     }
+    /// The demo accounts.
     pub fn accounts(&self) -> PathBuf {
         self.root.join("accounts.json")
     }
+    /// A branch's data-package key.
     pub fn branch_key(&self, branch: u32) -> PathBuf {
         self.root.join(format!("keys/branch-{branch}.key"))
     }
+    /// A branch gateway's relayer key.
     pub fn relayer_key(&self, branch: u32) -> PathBuf {
         self.root.join(format!("keys/relayer-{branch}.key"))
     }
@@ -122,16 +133,22 @@ pub fn provider(rpc: &str, keys: &[String]) -> eyre::Result<(DynProvider, Vec<Ad
 /// Sends a call and waits for it; a refusal names the contract's error.
 macro_rules! send {
     ($what:expr, $call:expr) => {{
-        let pending = match $call.send().await {
-            Ok(pending) => pending,
-            Err(err) => {
-                let reason = err
-                    .as_revert_data()
-                    .map(|data| timebank_gateway::relay::describe_revert(&data))
-                    .unwrap_or_else(|| err.to_string());
-                eyre::bail!("{} was refused: {reason}", $what);
-            }
+        let refused = |err: alloy::contract::Error| {
+            let reason = err
+                .as_revert_data()
+                .map(|data| timebank_gateway::relay::describe_revert(&data))
+                .unwrap_or_else(|| err.to_string());
+            eyre::eyre!("{} was refused: {reason}", $what)
         };
+        // The estimate plus a margin: an estimate made in the same second as the previous
+        // write can be short by the SSTORE of a timestamp that changes when the block is one
+        // second later.
+        let gas = $call.estimate_gas().await.map_err(refused)?;
+        let pending = $call
+            .gas(gas + gas / 5 + 20_000)
+            .send()
+            .await
+            .map_err(refused)?;
         let receipt = pending.get_receipt().await?;
         eyre::ensure!(receipt.status(), "{} reverted", $what);
     }};
@@ -158,7 +175,7 @@ async fn first_start(paths: &Paths, rpc: &str, keys: Vec<String>) -> eyre::Resul
     let (config, actions) = timebank_bindings::deploy::default_rules();
     send!(
         "setting the monitoring rules",
-        coin.setMonitorRules(config, actions)
+        coin.setMonitorRules(config.clone(), actions)
     );
 
     for (i, (name, region)) in BRANCHES.iter().enumerate() {
@@ -260,6 +277,9 @@ fn check_port(host: &str, port: u16, what: &str, variable: &str) -> eyre::Result
 /// The database URL of `branch`: a SQLite file, or a database on the PostgreSQL server
 /// (created if missing).
 async fn database(up: &Up, branch: u32) -> eyre::Result<String> {
+    if let Some(url) = up.branch_databases.get(branch as usize - 1) {
+        return Ok(url.clone());
+    }
     match &up.postgres_url {
         None => Ok(format!(
             "sqlite://{}",
@@ -289,8 +309,70 @@ async fn database(up: &Up, branch: u32) -> eyre::Result<String> {
     }
 }
 
-/// Runs the platform until Ctrl-C or SIGTERM.
-pub async fn up(up: Up) -> eyre::Result<()> {
+/// A running platform.
+pub struct Platform {
+    anvil: tokio::process::Child,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Anvil's JSON-RPC endpoint.
+    pub rpc: String,
+    /// The branches' gateways, by branch id - 1.
+    pub gateways: Vec<String>,
+    /// The deployment.
+    pub deployment: Deployment,
+    /// The data directory.
+    pub paths: Paths,
+    summary: String,
+}
+
+impl Platform {
+    /// What runs where, for people.
+    pub fn summary(&self) -> &str {
+        &self.summary
+    }
+
+    /// The demo accounts.
+    pub fn accounts(&self) -> eyre::Result<Accounts> {
+        Ok(serde_json::from_slice(&std::fs::read(
+            self.paths.accounts(),
+        )?)?)
+    }
+
+    /// Serves until Ctrl-C or SIGTERM (or anvil stops), then stops everything.
+    pub async fn run_until_stopped(mut self) -> eyre::Result<()> {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+            status = self.anvil.wait() => {
+                bail!("anvil stopped ({status:?}); its state is in {}", self.paths.state().display())
+            }
+        }
+        eprintln!("devnet: stopping");
+        self.stop().await;
+        eprintln!("devnet: stopped; `make up` resumes the same chain and databases");
+        Ok(())
+    }
+
+    /// Stops the gateways and indexers, then anvil (which saves its state).
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks.drain(..) {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+        // SIGTERM: anvil writes its state before it exits.
+        if let Some(pid) = self.anvil.id() {
+            let _ = tokio::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .await;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.anvil.wait()).await;
+    }
+}
+
+/// Starts (or resumes) the platform.
+pub async fn start(up: Up) -> eyre::Result<Platform> {
     ensure!(
         up.gateway_ports.len() == BRANCHES.len(),
         "TIMEBANK_GATEWAY_PORTS names {} ports; the demo has {} branches",
@@ -319,7 +401,7 @@ pub async fn up(up: Up) -> eyre::Result<()> {
     let resuming = paths.state().exists();
 
     // anvil, saving its state every second and on exit.
-    let mut anvil = tokio::process::Command::new(&anvil_bin)
+    let anvil = tokio::process::Command::new(&anvil_bin)
         .args(["--host", &up.host, "--port", &up.anvil_port.to_string()])
         .args(["--chain-id", "31337", "--accounts", &ACCOUNTS.to_string()])
         .arg("--state")
@@ -453,11 +535,7 @@ pub async fn up(up: Up) -> eyre::Result<()> {
             timebank_indexer::config::redact(&url)
         ));
     }
-    let funded = probe
-        .get_balance(deployment.admin)
-        .await
-        .unwrap_or(U256::ZERO);
-    println!(
+    let summary = format!(
         "\ntimebank is up ({}).\n  chain  {rpc} (chain id {}, state in {})\n{}\n  demo accounts and keys: {} (anvil's public development keys)\n  `make demo` fills it with members, payments and alerts; Ctrl-C stops everything.\n",
         if resuming { "resumed" } else { "new chain" },
         deployment.chain_id,
@@ -465,27 +543,19 @@ pub async fn up(up: Up) -> eyre::Result<()> {
         lines.join("\n"),
         paths.accounts().display(),
     );
-    tracing::debug!(%funded, "admin balance");
-
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-        status = anvil.wait() => bail!("anvil stopped ({status:?}); its state is in {}", paths.state().display()),
-    }
-    eprintln!("devnet: stopping");
-    let _ = stop_tx.send(true);
-    for task in tasks {
-        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
-    }
-    // SIGTERM: anvil writes its state before it exits.
-    if let Some(pid) = anvil.id() {
-        let _ = tokio::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .await;
-    }
-    let _ = tokio::time::timeout(Duration::from_secs(10), anvil.wait()).await;
-    eprintln!("devnet: stopped; `make up` resumes the same chain and databases");
-    Ok(())
+    let gateways = up
+        .gateway_ports
+        .iter()
+        .map(|port| format!("http://{}:{port}", up.host))
+        .collect();
+    Ok(Platform {
+        anvil,
+        stop: stop_tx,
+        tasks,
+        rpc,
+        gateways,
+        deployment,
+        paths,
+        summary,
+    })
 }

@@ -105,17 +105,17 @@ pub struct Credential {
     pub issuer: Address,
     /// Unix seconds.
     pub issued_at: u64,
-    /// Unix seconds, 0 for never.
+    /// Unix seconds.
     pub expires_at: u64,
     /// Revoked by its issuer.
     pub revoked: bool,
-    /// Not revoked and not expired, now.
+    /// Not revoked and not expired at the last indexed block's time.
     pub valid: bool,
 }
 
 fn credential(c: CredentialRow, now: u64) -> Credential {
     Credential {
-        valid: !c.revoked && (c.expires_at == 0 || c.expires_at > now),
+        valid: !c.revoked && c.expires_at > now,
         type_id: c.type_id,
         type_name: c.type_name,
         kind: label(&KINDS, c.kind),
@@ -180,7 +180,8 @@ pub async fn member(
         .member(account)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("{account} is not a member")))?;
-    let now = now();
+    // Validity as of the chain's time (the last indexed block), which is what contracts check.
+    let now = state.store.checkpoint_time().await?.unwrap_or_else(now);
     let credentials = state
         .store
         .credentials(account)

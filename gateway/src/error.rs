@@ -97,6 +97,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.body.message
+    }
 }
 
 impl IntoResponse for ApiError {

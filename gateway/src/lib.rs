@@ -8,6 +8,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod live;
@@ -156,7 +157,7 @@ fn telemetry_handle() -> Option<PrometheusHandle> {
         health, ready, auth::nonce, auth::login, auth::me, auth::logout, api::branches,
         api::member, api::balance, api::payments, api::history, api::cases, live::stream,
         relay::nonce, relay::relay, members::package, members::profile, members::verify,
-        members::access_log, members::audit, prepare::prepare
+        members::access_log, members::audit, prepare::prepare, prepare::prepare_call
     ),
     components(schemas(ErrorBody, Health, Ready)),
     modifiers(&SessionAuth, &CommonErrors),
@@ -401,6 +402,7 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .route("/v1/relay/nonce", get(relay::nonce))
         .route("/v1/relay", post(relay::relay))
         .route("/v1/prepare", post(prepare::prepare))
+        .route("/v1/prepare/call", post(prepare::prepare_call))
         .route("/v1/members/package", post(members::package))
         .route("/v1/members/{address}/profile", get(members::profile))
         .route("/v1/members/{address}/verify", post(members::verify))

@@ -135,7 +135,7 @@ pub enum Action {
         level: Risk,
         reason: String,
     },
-    /// An issuer issues a credential (`expires_at` unix seconds, 0 for never).
+    /// An issuer issues a credential (`expires_at`: unix seconds, in the future).
     IssueCredential {
         #[schema(value_type = String)]
         account: Address,
@@ -226,7 +226,7 @@ pub struct Prepared {
     pub gas: u64,
     /// The caller's forwarder nonce.
     pub nonce: u64,
-    /// Unix seconds; ten minutes from now.
+    /// Unix seconds; ten minutes after the latest block.
     pub deadline: u64,
     /// The call.
     #[schema(value_type = String)]
@@ -525,9 +525,7 @@ pub async fn prepare(
         ),
     };
     let data = Bytes::from(data);
-    let gas = 1_000_000u64.min(MAX_GAS);
-    relay::simulate(&state, caller.address, to, &data, gas).await?;
-
+    let prepared = prepared(&state, &caller, to, data).await?;
     // The texts behind the hashes, kept at this branch (idempotent: the hash is the key).
     for note in notes {
         sqlx::query(
@@ -542,7 +540,59 @@ pub async fn prepare(
         .await
         .map_err(|err| ApiError::internal("keeping a note", err))?;
     }
+    Ok(Json(prepared))
+}
 
+/// A call already encoded (e.g. the one `POST /v1/members/package` returns).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCall {
+    /// A timebank contract.
+    #[schema(value_type = String)]
+    pub to: Address,
+    /// The call, ABI-encoded.
+    #[schema(value_type = String)]
+    pub data: Bytes,
+}
+
+/// Prepare an already encoded call for the caller's wallet to sign (checked like `/v1/prepare`).
+#[utoipa::path(post, path = "/v1/prepare/call", tag = "relay", security(("session" = [])),
+    request_body = RawCall,
+    responses((status = 200, body = Prepared), (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn prepare_call(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Json(call): Json<RawCall>,
+) -> ApiResult<Json<Prepared>> {
+    let d = &state.deployment;
+    let targets = [
+        d.access,
+        d.identity_registry,
+        d.credential_registry,
+        d.time_coin,
+        d.service_ledger,
+        d.supervision_desk,
+    ];
+    if !targets.contains(&call.to) {
+        return Err(ApiError::bad_request(format!(
+            "`to` {} is not a timebank contract",
+            call.to
+        )));
+    }
+    Ok(Json(prepared(&state, &caller, call.to, call.data).await?))
+}
+
+/// Checks the call as the caller and wraps it in a forward request with its typed data.
+async fn prepared(
+    state: &AppState,
+    caller: &Caller,
+    to: Address,
+    data: Bytes,
+) -> ApiResult<Prepared> {
+    let d = &state.deployment;
+    let gas = 1_000_000u64.min(MAX_GAS);
+    relay::simulate(state, caller.address, to, &data, gas).await?;
     let forwarder = TimebankForwarder::new(d.forwarder, &state.provider);
     let nonce: u64 = forwarder
         .nonces(caller.address)
@@ -550,7 +600,8 @@ pub async fn prepare(
         .await
         .map_err(|err| ApiError::unavailable("the node", err))?
         .saturating_to();
-    let deadline = now() + 600;
+    // The forwarder checks the deadline against the chain's clock.
+    let deadline = relay::chain_time(state).await? + 600;
     let typed_data = serde_json::json!({
         "types": {
             "EIP712Domain": [
@@ -586,7 +637,7 @@ pub async fn prepare(
             "data": data
         }
     });
-    Ok(Json(Prepared {
+    Ok(Prepared {
         from: caller.address,
         to,
         gas,
@@ -594,7 +645,7 @@ pub async fn prepare(
         deadline,
         data,
         typed_data,
-    }))
+    })
 }
 
 fn now() -> u64 {

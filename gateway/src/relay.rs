@@ -138,6 +138,8 @@ pub struct Relayed {
     pub block_number: u64,
     /// Whether the inner call succeeded.
     pub success: bool,
+    /// Why it failed, when it did.
+    pub failure: Option<String>,
     /// For payments: what the monitor did.
     pub monitor: Option<MonitorVerdict>,
 }
@@ -213,10 +215,8 @@ pub async fn relay(
             request.gas
         )));
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
+    // The forwarder compares the deadline with the chain's clock, not this machine's.
+    let now = chain_time(&state).await?;
     if request.deadline <= now {
         return Err(ApiError::bad_request(format!(
             "the request expired at {} (now {now})",
@@ -302,11 +302,35 @@ pub async fn relay(
         && receipt
             .decoded_log::<TimebankForwarder::ExecutedForwardRequest>()
             .is_some_and(|log| log.data.success);
-    tracing::info!(%tx_hash, from = %request.from, to = %request.to, success, "relayed");
+    let block_number = receipt.block_number.unwrap_or_default();
+    // Something changed between the check and the inclusion: say what the contract said, from
+    // the state the transaction ran on.
+    let failure = if success {
+        None
+    } else if !receipt.status() {
+        Some("the forwarder refused the request when it was included".to_owned())
+    } else {
+        let parent = alloy::eips::BlockId::number(block_number.saturating_sub(1));
+        match simulate_at(
+            &state,
+            request.from,
+            request.to,
+            &request.data,
+            request.gas,
+            parent,
+        )
+        .await
+        {
+            Err(err) => Some(err.message().to_owned()),
+            Ok(()) => Some("the call failed when included (out of gas?)".to_owned()),
+        }
+    };
+    tracing::info!(%tx_hash, from = %request.from, to = %request.to, success, ?failure, "relayed");
     Ok(Json(Relayed {
         tx_hash,
-        block_number: receipt.block_number.unwrap_or_default(),
+        block_number,
         success,
+        failure,
         monitor,
     }))
 }
@@ -321,6 +345,18 @@ pub async fn simulate(
     data: &Bytes,
     gas: u64,
 ) -> ApiResult<()> {
+    simulate_at(state, from, to, data, gas, alloy::eips::BlockId::latest()).await
+}
+
+/// [`simulate`] on the state at `block`.
+async fn simulate_at(
+    state: &AppState,
+    from: Address,
+    to: Address,
+    data: &Bytes,
+    gas: u64,
+    block: alloy::eips::BlockId,
+) -> ApiResult<()> {
     let mut inner = data.to_vec();
     inner.extend_from_slice(from.as_slice());
     let simulated = state
@@ -332,6 +368,7 @@ pub async fn simulate(
                 .input(Bytes::from(inner).into())
                 .gas_limit(gas),
         )
+        .block(block)
         .await;
     match simulated {
         Ok(_) => Ok(()),
@@ -343,6 +380,17 @@ pub async fn simulate(
             None => ApiError::unavailable("the node", err),
         }),
     }
+}
+
+/// The latest block's timestamp: the time contracts see.
+pub async fn chain_time(state: &AppState) -> ApiResult<u64> {
+    state
+        .provider
+        .get_block(alloy::eips::BlockId::latest())
+        .await
+        .map_err(|err| ApiError::unavailable("the node", err))?
+        .map(|b| b.header.timestamp)
+        .ok_or_else(|| ApiError::unavailable("the node", "no latest block"))
 }
 
 /// For a TimeCoin payment, what the monitor's `check` says now.
@@ -395,7 +443,8 @@ pub fn describe_revert(data: &[u8]) -> String {
         CredentialRegistry::CredentialRegistryErrors,
         ServiceLedger::ServiceLedgerErrors,
         SupervisionDesk::SupervisionDeskErrors,
-        TimebankAccess::TimebankAccessErrors
+        TimebankAccess::TimebankAccessErrors,
+        TimebankForwarder::TimebankForwarderErrors
     );
     if let Ok(reason) = alloy::sol_types::Revert::abi_decode(data) {
         return reason.reason;

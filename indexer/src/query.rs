@@ -116,7 +116,7 @@ pub struct CredentialRow {
     pub issuer: Address,
     /// Unix seconds.
     pub issued_at: u64,
-    /// Unix seconds; 0 for never.
+    /// Unix seconds.
     pub expires_at: u64,
     /// Revoked by its issuer.
     pub revoked: bool,
@@ -171,6 +171,17 @@ pub struct CaseDetail {
 }
 
 impl Store {
+    /// The timestamp of the last indexed block: "now" as the index knows the chain.
+    pub async fn checkpoint_time(&self) -> Result<Option<u64>> {
+        let row = sqlx::query(
+            "SELECT b.block_time FROM indexed_block b \
+             JOIN indexer_checkpoint c ON c.block_number = b.block_number",
+        )
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| Ok(to_u64(r.try_get(0)?))).transpose()
+    }
+
     /// Every branch, by id.
     pub async fn branches(&self) -> Result<Vec<BranchRow>> {
         let rows = sqlx::query(

@@ -190,7 +190,10 @@ async fn a_blocked_payment_is_refused_with_its_rule_before_sending() {
     let c = &stack.chain;
     // The admin makes the large-amount rule block instead of hold.
     let (config, actions) = default_rules();
-    send!(c.coin().setMonitorRules(config, (actions & !0b11) | 0b11));
+    send!(
+        c.coin()
+            .setMonitorRules(config.clone(), (actions & !0b11) | 0b11)
+    );
     let token = stack.sign_in(c.carol).await;
     let nonce = next_nonce(&stack, &token).await;
     // 12 hours as a gift: over the 10-hour gift threshold.

@@ -143,7 +143,7 @@ async fn catch_up_and_compare(chain: &Chain, deployment: &Path, url: &str, fresh
 async fn rules_off(chain: &Chain) {
     let (mut config, _) = timebank_testkit::default_rules();
     config.enabled = 0;
-    send!(chain.coin().setMonitorRules(config, 0));
+    send!(chain.coin().setMonitorRules(config.clone(), 0));
 }
 
 async fn kill_during_backfill(postgres: bool) {
