@@ -73,7 +73,7 @@ pub struct PublicMember {
     pub member_id: u64,
     /// Home branch.
     pub home_branch: u64,
-    /// `pending`, `active`, `suspended`, `closed` or `rejected`.
+    /// `pending`, `active`, `suspended` or `closed` (rejected members are closed).
     pub status: String,
     /// `none`, `low`, `medium`, `high` or `blocked`.
     pub risk: String,
@@ -127,7 +127,7 @@ fn credential(c: CredentialRow, now: u64) -> Credential {
 }
 
 /// `Types.sol` enums as words (index = the contracts' value).
-const STATUSES: [&str; 5] = ["pending", "active", "suspended", "closed", "rejected"];
+const STATUSES: [&str; 5] = ["none", "pending", "active", "suspended", "closed"];
 const RISKS: [&str; 5] = ["none", "low", "medium", "high", "blocked"];
 const KINDS: [&str; 4] = ["identity_check", "licence", "training", "self_declared"];
 /// Payment purposes, in `Purpose` order.

@@ -142,6 +142,11 @@ impl Gateway {
 }
 
 impl Session {
+    /// The bearer token (for requests this client does not make, like the event stream).
+    pub fn token(&self) -> Option<&str> {
+        (!self.token.is_empty()).then_some(self.token.as_str())
+    }
+
     /// `GET path` as this session.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> ClientResult<T> {
         let g = &self.gateway;

@@ -278,8 +278,12 @@ async fn reads_match_the_chain(stack: Stack) {
         .await
         .unwrap();
     let on_chain = c.identity().member(c.carol).call().await.unwrap();
-    let statuses = ["pending", "active", "suspended", "closed", "rejected"];
+    let statuses = ["none", "pending", "active", "suspended", "closed"];
     assert_eq!(member["status"], statuses[usize::from(on_chain.status)]);
+    assert_eq!(
+        member["status"], "active",
+        "carol was approved in the scenario"
+    );
     assert_eq!(member["homeBranch"], on_chain.homeBranch);
     assert_eq!(member["commitment"], on_chain.profileCommitment.to_string());
 

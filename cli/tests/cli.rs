@@ -1,0 +1,141 @@
+//! The `timebank` command against the platform of `make up`: keystores, sign-in, a member
+//! submitted by one operator and approved by another, tables and JSON.
+
+use serde_json::Value;
+use std::{path::Path, process::Command, time::Duration};
+
+fn timebank(
+    gateway: &str,
+    keystore: &Path,
+    password: &Path,
+    args: &[&str],
+) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_timebank"))
+        .args(["--gateway", gateway, "--keystore"])
+        .arg(keystore)
+        .arg("--password-file")
+        .arg(password)
+        .args(args)
+        .output()
+        .expect("timebank runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operators_register_and_approve_a_member_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let platform = timebank_e2e::platform(dir.path()).await.unwrap();
+    let keys = platform.accounts().unwrap().keys;
+    let north = platform.gateways[0].clone();
+    let password = dir.path().join("password");
+    std::fs::write(&password, "correct horse battery\n").unwrap();
+
+    // Keystores from the two north operators' keys; never a key on the command line.
+    let mut stores = Vec::new();
+    for (i, name) in [(1, "op1.json"), (2, "op2.json")] {
+        let key_file = dir.path().join(format!("key{i}"));
+        std::fs::write(&key_file, &keys[i]).unwrap();
+        let store = dir.path().join(name);
+        let (ok, _, err) = timebank(
+            &north,
+            &store,
+            &password,
+            &[
+                "keystore",
+                "import",
+                key_file.to_str().unwrap(),
+                store.to_str().unwrap(),
+            ],
+        );
+        assert!(ok, "{err}");
+        stores.push(store);
+    }
+    let (ok, out, err) = timebank(&north, &stores[0], &password, &["whoami", "--json"]);
+    assert!(ok, "{err}");
+    let me: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(me["operatorBranch"], 1, "{me}");
+
+    // A member, submitted by one operator and approved by the other.
+    let member = "0x00000000000000000000000000000000000000aa";
+    let profile = dir.path().join("profile.json");
+    std::fs::write(
+        &profile,
+        r#"{"fullName": "Rosa", "dateOfBirth": "1970-02-03", "contact": "rosa@example.org"}"#,
+    )
+    .unwrap();
+    let (ok, out, err) = timebank(
+        &north,
+        &stores[0],
+        &password,
+        &[
+            "member",
+            "submit",
+            member,
+            "--profile",
+            profile.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(ok, "{err}");
+    let submitted: Value = serde_json::from_str(&out).unwrap();
+    assert!(submitted["profile"]["salt"].is_string(), "{submitted}");
+    let (ok, out, err) = timebank(
+        &north,
+        &stores[1],
+        &password,
+        &["member", "approve", member],
+    );
+    assert!(ok, "{err}");
+    assert!(out.starts_with("done: transaction 0x"), "{out}");
+    // The table shows it once the branch's index has the block.
+    let mut shown = String::new();
+    for _ in 0..100 {
+        let (ok, out, err) = timebank(&north, &stores[0], &password, &["member", "show", member]);
+        shown = format!("{out}{err}");
+        if ok && out.contains("active") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        shown.contains("homeBranch") && shown.contains("active"),
+        "{shown}"
+    );
+
+    // What people get wrong is said plainly.
+    let wrong = dir.path().join("wrong");
+    std::fs::write(&wrong, "not it").unwrap();
+    let (ok, _, err) = timebank(&north, &stores[0], &wrong, &["whoami"]);
+    assert!(!ok && err.contains("cannot open the keystore"), "{err}");
+    let (ok, _, err) = timebank(
+        &north,
+        &stores[1],
+        &password,
+        &["member", "approve", member],
+    );
+    assert!(
+        !ok && err.contains("IdentityRegistry"),
+        "approving twice: {err}"
+    );
+    let (ok, _, err) = timebank(
+        &north,
+        &stores[0],
+        &password,
+        &["keystore", "new", stores[1].to_str().unwrap()],
+    );
+    assert!(!ok && err.contains("exists"), "{err}");
+    let fresh = dir.path().join("fresh.json");
+    let (ok, out, err) = timebank(
+        &north,
+        &stores[0],
+        &password,
+        &["keystore", "new", fresh.to_str().unwrap(), "--json"],
+    );
+    assert!(ok && fresh.exists(), "{err}");
+    assert!(out.contains("address"));
+    platform.stop().await;
+}
