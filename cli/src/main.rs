@@ -651,14 +651,17 @@ fn session_token(session: &Session) -> eyre::Result<String> {
         .ok_or_else(|| eyre!("not signed in"))
 }
 
-/// Exact base units (18 decimals) as hours.
+/// Exact base units (18 decimals) as hours, without trailing zeros.
 fn hours(amount: &Value) -> String {
     let text = amount.as_str().unwrap_or("0");
-    alloy::primitives::utils::format_units(
+    match alloy::primitives::utils::format_units(
         text.parse::<alloy::primitives::U256>().unwrap_or_default(),
         18,
-    )
-    .unwrap_or_else(|_| text.to_owned())
+    ) {
+        Ok(h) if h.contains('.') => h.trim_end_matches('0').trim_end_matches('.').to_owned(),
+        Ok(h) => h,
+        Err(_) => text.to_owned(),
+    }
 }
 
 struct Output {
