@@ -160,7 +160,7 @@ fn telemetry_handle() -> Option<PrometheusHandle> {
         members::access_log, members::audit, prepare::prepare, prepare::prepare_call
     ),
     components(schemas(ErrorBody, Health, Ready)),
-    modifiers(&SessionAuth, &CommonErrors),
+    modifiers(&SessionAuth, &CommonErrors, &WhoMayCall),
     tags(
         (name = "auth", description = "Sign-In with Ethereum and sessions"),
         (name = "branches"), (name = "members"), (name = "payments"), (name = "cases"),
@@ -180,6 +180,58 @@ impl Modify for SessionAuth {
             "session",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+    }
+}
+
+/// Adds "Who may call it" to every operation's description, from the role table in
+/// `docs/api.md` (the table `tests/it/roles.rs` proves), so the two can't drift apart.
+struct WhoMayCall;
+
+impl Modify for WhoMayCall {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        const DOC: &str = include_str!("../../docs/api.md");
+        let mut lines = DOC
+            .lines()
+            .skip_while(|l| !l.starts_with("| endpoint | anonymous"));
+        let Some(header) = lines.next() else { return };
+        let roles: Vec<&str> = header
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .skip(1)
+            .collect();
+        for line in lines.skip(1).take_while(|l| l.starts_with('|')) {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            let Some((method, path)) = cells[0].trim_matches('`').split_once(' ') else {
+                continue;
+            };
+            let path = path.replace("{account}", "{address}");
+            let allowed: Vec<&str> = roles
+                .iter()
+                .zip(&cells[1..])
+                .filter(|(_, cell)| **cell == "✓")
+                .map(|(role, _)| *role)
+                .collect();
+            let text = if allowed.len() == roles.len() {
+                "Who may call it: anyone.".to_owned()
+            } else {
+                format!("Who may call it: {}.", allowed.join(", "))
+            };
+            let Some(item) = openapi.paths.paths.get_mut(&path) else {
+                continue;
+            };
+            let op = match method {
+                "GET" => item.get.as_mut(),
+                "POST" => item.post.as_mut(),
+                _ => None,
+            };
+            if let Some(op) = op {
+                op.description = Some(match op.description.take() {
+                    Some(d) => format!("{d}\n\n{text}"),
+                    None => text,
+                });
+            }
+        }
     }
 }
 
@@ -439,4 +491,31 @@ pub async fn serve(
         .await;
     live.abort();
     served
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_says_who_may_call_it() {
+        let doc = ApiDoc::openapi();
+        let mut missing = Vec::new();
+        for (path, item) in &doc.paths.paths {
+            for (method, op) in [("GET", &item.get), ("POST", &item.post)] {
+                if let Some(op) = op
+                    && !op
+                        .description
+                        .as_deref()
+                        .is_some_and(|d| d.contains("Who may call it"))
+                {
+                    missing.push(format!("{method} {path}"));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "not in docs/api.md's role table: {missing:?}"
+        );
+    }
 }
