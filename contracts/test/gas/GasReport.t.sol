@@ -5,6 +5,7 @@ import {ActivityKind, Purpose} from "../../src/Types.sol";
 import {Fixture} from "../utils/Fixture.sol";
 import {Vm, vm} from "../utils/Vm.sol";
 import {PlainERC20} from "./PlainERC20.sol";
+import {PlainSolady} from "./PlainSolady.sol";
 import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
 
 /// @notice `make gas`: the gas of each operation as a whole transaction, intrinsic cost
@@ -13,12 +14,69 @@ import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.
 /// the transaction's total. Prints `GAS name value` lines that the Makefile collects.
 contract GasReportTest is Fixture {
     PlainERC20 internal plain;
+    PlainSolady internal solady;
+
+    bytes32 internal constant PERMIT_TYPEHASH = keccak256(
+        "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
+    );
 
     function setUp() public override {
         super.setUp();
         plain = new PlainERC20();
         plain.mint(alice, START_BALANCE);
         plain.mint(bob, START_BALANCE);
+        solady = new PlainSolady();
+        solady.mint(alice, START_BALANCE);
+        solady.mint(bob, START_BALANCE);
+    }
+
+    /// An EIP-2612 permit by `key`'s owner for `spender`, signed over `domainSeparator`.
+    function _permit(uint256 key, address spender, uint256 nonce, bytes32 domainSeparator)
+        internal
+        pure
+        returns (uint8 v, bytes32 r, bytes32 s)
+    {
+        bytes32 digest = keccak256(
+            abi.encodePacked(
+                "\x19\x01",
+                domainSeparator,
+                keccak256(
+                    abi.encode(
+                        PERMIT_TYPEHASH, vm.addr(key), spender, HOUR, nonce, type(uint256).max
+                    )
+                )
+            )
+        );
+        return vm.sign(key, digest);
+    }
+
+    /// Transfer, mint and permit of the two baselines and TimeCoin, the same cases side by side
+    /// (an existing holder pays or receives; the permit is the owner's first).
+    function test_Gas_Baselines() public {
+        vm.prank(alice);
+        solady.transfer(bob, HOUR);
+        _report("solady_erc20_transfer");
+
+        plain.mint(bob, HOUR);
+        _report("oz_erc20_mint");
+        solady.mint(bob, HOUR);
+        _report("solady_erc20_mint");
+        vm.prank(address(ledger));
+        coin.mint(bob, HOUR, Purpose.ActivityReward, bytes32(0));
+        _report("timecoin_mint");
+
+        (uint8 v, bytes32 r, bytes32 s) = _permit(aliceKey, stranger, 0, plain.DOMAIN_SEPARATOR());
+        vm.prank(stranger);
+        plain.permit(alice, stranger, HOUR, type(uint256).max, v, r, s);
+        _report("oz_erc20_permit");
+        (v, r, s) = _permit(aliceKey, stranger, 0, solady.DOMAIN_SEPARATOR());
+        vm.prank(stranger);
+        solady.permit(alice, stranger, HOUR, type(uint256).max, v, r, s);
+        _report("solady_erc20_permit");
+        (v, r, s) = _permit(aliceKey, stranger, 0, coin.DOMAIN_SEPARATOR());
+        vm.prank(stranger);
+        coin.permit(alice, stranger, HOUR, type(uint256).max, v, r, s);
+        _report("timecoin_permit");
     }
 
     function _report(string memory name) internal view {
