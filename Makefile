@@ -119,8 +119,13 @@ bench-indexer: tools ## 100,000 movements on anvil, backfilled into SQLite and P
 	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg-bench
 	@grep -E '^BENCH ' $(ROOT)/target/bench-indexer.log
 
+.PHONY: bench-platform
+bench-platform: tools ## Gateway reads under load vs a bare axum handler, from a separate process; peak memory (release build)
+	cargo build --release --locked -p timebank-indexer -p timebank-gateway -p timebank-bench
+	$(ROOT)/target/release/timebank-bench --out $(ROOT)/target/bench-platform.json
+
 .PHONY: bench
-bench: gas bench-indexer ## Every benchmark
+bench: gas bench-indexer bench-platform ## Every benchmark
 
 # ---- quality --------------------------------------------------------------------------------
 

@@ -30,7 +30,10 @@ fn main() {
     let contracts = root.join("contracts");
     let solc_path = root.join("tools/solc");
     let openzeppelin = root.join("node_modules/@openzeppelin/contracts");
-    if !openzeppelin.is_dir() || !root.join("node_modules/solc").is_dir() {
+    if !openzeppelin.is_dir()
+        || !root.join("node_modules/solc").is_dir()
+        || !root.join("node_modules/solady").is_dir()
+    {
         panic!(
             "timebank-bindings: the Solidity toolchain is not installed (missing {}); run `make tools` in {}",
             openzeppelin.display(),
@@ -54,6 +57,13 @@ fn main() {
             context: None,
             name: "@openzeppelin/contracts/".into(),
             path: format!("{}/", openzeppelin.display()),
+        })
+        // The same remappings as contracts/foundry.toml: the project's tests (compiled with
+        // the sources) use Solady as a gas baseline.
+        .remapping(Remapping {
+            context: None,
+            name: "solady/".into(),
+            path: format!("{}/", root.join("node_modules/solady/src").display()),
         })
         .build_with_root::<foundry_compilers::solc::SolcLanguage>(&contracts);
     // Same compiler settings as contracts/foundry.toml, so the bytecode matches `forge build`.

@@ -27,6 +27,7 @@ pub async fn platform(dir: &std::path::Path) -> eyre::Result<Platform> {
         anvil_port: free_port(),
         gateway_ports: vec![free_port(), free_port(), free_port()],
         postgres_url: None,
+        chain_only: false,
         branch_databases: vec![
             format!("sqlite://{}", dir.join("north.sqlite").display()),
             south,

@@ -38,6 +38,10 @@ pub struct Up {
     /// Each branch's database URL, overriding the above (tests).
     #[arg(skip)]
     pub branch_databases: Vec<String>,
+    /// Only the chain (anvil, the contracts, the branches' keys): the indexers and gateways are
+    /// run elsewhere, e.g. as separate processes by the benchmarks.
+    #[arg(skip)]
+    pub chain_only: bool,
 }
 
 /// Where the platform runs.

@@ -449,7 +449,12 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
     };
     let mut tasks = Vec::new();
     let mut lines = Vec::new();
-    for (i, port) in up.gateway_ports.iter().enumerate() {
+    let services = if up.chain_only {
+        0
+    } else {
+        up.gateway_ports.len()
+    };
+    for (i, port) in up.gateway_ports.iter().enumerate().take(services) {
         let branch = u32::try_from(i + 1)?;
         let url = database(&up, branch).await?;
         let store = Store::connect(&url)

@@ -1,0 +1,229 @@
+//! `timebank-bench`: the platform's figures under load. Starts the chain of `make up` (anvil, the
+//! contracts, the demo data), runs one branch's indexer and gateway as separate processes, loads
+//! the gateway's reads (a member lookup, a history page) and a bare axum JSON handler (the
+//! ceiling) from a separate load-generator process, and reads the indexer's and gateway's peak
+//! resident memory. Prints `BENCH name value unit` lines and writes them as JSON to `--out`.
+
+use alloy::signers::local::PrivateKeySigner;
+use clap::Parser;
+use eyre::{WrapErr, bail, ensure};
+use serde_json::{Value, json};
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+use timebank_gateway::client::Gateway;
+
+#[derive(Debug, Parser)]
+#[command(name = "timebank-bench", about = "The platform's figures under load")]
+struct Args {
+    /// Concurrent connections of the load generator.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Seconds per measured load.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Where to write the figures as JSON.
+    #[arg(long, default_value = "target/bench-platform.json")]
+    out: PathBuf,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+/// A child process killed when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Peak resident memory of `pid` in MiB (`VmHWM`).
+fn peak_rss_mib(pid: u32) -> eyre::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| eyre::eyre!("no VmHWM for process {pid}"))?;
+    Ok(kib / 1024.0)
+}
+
+fn loadgen(bin: &Path, url: &str, header: Option<&str>, args: &Args) -> eyre::Result<Value> {
+    let mut command = Command::new(bin.join("loadgen"));
+    command
+        .arg(url)
+        .args(["--connections", &args.connections.to_string()])
+        .args(["--seconds", &args.seconds.to_string()]);
+    if let Some(h) = header {
+        command.args(["--header", h]);
+    }
+    let out = command.output().wrap_err("running loadgen")?;
+    ensure!(
+        out.status.success(),
+        "loadgen failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout)?;
+    ensure!(
+        result["errors"] == 0,
+        "{url}: {} requests failed under load",
+        result["errors"]
+    );
+    Ok(result)
+}
+
+async fn wait_ready(url: &str) -> eyre::Result<()> {
+    let http = reqwest::Client::new();
+    for _ in 0..600 {
+        if let Ok(r) = http.get(url).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("{url} did not become ready")
+}
+
+#[tokio::main]
+async fn main() -> eyre::Result<()> {
+    let args = Args::parse();
+    let bin = std::env::current_exe()?
+        .parent()
+        .ok_or_else(|| eyre::eyre!("where am I?"))?
+        .to_path_buf();
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let up = timebank_devnet::Up {
+        data_dir: data.clone(),
+        host: "127.0.0.1".into(),
+        anvil_port: free_port(),
+        gateway_ports: vec![free_port(), free_port(), free_port()],
+        postgres_url: None,
+        branch_databases: Vec::new(),
+        chain_only: true,
+    };
+    let platform = timebank_devnet::start(up).await?;
+    timebank_devnet::demo::run(timebank_devnet::Demo {
+        data_dir: data.clone(),
+        rpc_url: platform.rpc.clone(),
+    })
+    .await?;
+    let accounts = platform.accounts()?;
+
+    // North's indexer and gateway, each its own process.
+    let database = format!("sqlite://{}", dir.path().join("north.sqlite").display());
+    let ws = platform.rpc.replace("http://", "ws://");
+    let deployment = data.join("deployment.json");
+    let indexer = Proc(
+        Command::new(bin.join("timebank-indexer"))
+            .env("TIMEBANK_RPC_URL", &platform.rpc)
+            .env("TIMEBANK_WS_URL", &ws)
+            .env("TIMEBANK_DEPLOYMENT", &deployment)
+            .env("TIMEBANK_DATABASE_URL", &database)
+            .stderr(Stdio::null())
+            .spawn()
+            .wrap_err("starting timebank-indexer (cargo build --release first)")?,
+    );
+    let port = free_port();
+    let gateway = Proc(
+        Command::new(bin.join("timebank-gateway"))
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--branch-id", "1"])
+            .args(["--rpc-url", &platform.rpc])
+            .arg("--deployment")
+            .arg(&deployment)
+            .args(["--database-url", &database])
+            .arg("--branch-key-file")
+            .arg(data.join("keys/branch-1.key"))
+            .arg("--relayer-key-file")
+            .arg(data.join("keys/relayer-1.key"))
+            .env("RUST_LOG", "warn")
+            .stderr(Stdio::null())
+            .spawn()
+            .wrap_err("starting timebank-gateway")?,
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&format!("{base}/ready")).await?;
+
+    // A supervisor reads a north member's record and history.
+    let supervisor: PrivateKeySigner = accounts.keys[7].parse()?;
+    let session = Gateway::new(&base).sign_in(&supervisor).await?;
+    let member: PrivateKeySigner = accounts.keys[12].parse()?;
+    let member = member.address();
+    let auth = format!(
+        "Authorization: Bearer {}",
+        session.token().unwrap_or_default()
+    );
+
+    let ceiling_port = free_port();
+    let _ceiling = Proc(
+        Command::new(bin.join("bench-ceiling"))
+            .arg(ceiling_port.to_string())
+            .spawn()?,
+    );
+    let ceiling_url = format!("http://127.0.0.1:{ceiling_port}/json");
+    wait_ready(&ceiling_url).await?;
+    let ceiling = loadgen(&bin, &ceiling_url, None, &args)?;
+    let lookup = loadgen(
+        &bin,
+        &format!("{base}/v1/members/{member}"),
+        Some(&auth),
+        &args,
+    )?;
+    let history = loadgen(
+        &bin,
+        &format!("{base}/v1/accounts/{member}/history?limit=50"),
+        Some(&auth),
+        &args,
+    )?;
+    let figures = json!({
+        "axum_ceiling_rps": ceiling["rps"],
+        "axum_ceiling_p99_ms": ceiling["p99_ms"],
+        "gateway_member_lookup_rps": lookup["rps"],
+        "gateway_member_lookup_p50_ms": lookup["p50_ms"],
+        "gateway_member_lookup_p99_ms": lookup["p99_ms"],
+        "gateway_member_lookup_vs_ceiling": lookup["rps"].as_f64().unwrap_or(0.0)
+            / ceiling["rps"].as_f64().unwrap_or(1.0).max(1.0),
+        "gateway_history_rps": history["rps"],
+        "gateway_history_p50_ms": history["p50_ms"],
+        "gateway_history_p99_ms": history["p99_ms"],
+        "gateway_peak_rss_mib": peak_rss_mib(gateway.0.id())?,
+        "indexer_peak_rss_mib": peak_rss_mib(indexer.0.id())?,
+    });
+    let units = |name: &str| {
+        if name.ends_with("_rps") {
+            "req/s"
+        } else if name.ends_with("_ms") {
+            "ms"
+        } else if name.ends_with("_mib") {
+            "MiB"
+        } else {
+            "x"
+        }
+    };
+    for (name, value) in figures.as_object().into_iter().flatten() {
+        let value = value.as_f64().unwrap_or(0.0);
+        if name.contains("_vs_") {
+            println!("BENCH {name} {value:.3} {}", units(name));
+        } else {
+            println!("BENCH {name} {value:.1} {}", units(name));
+        }
+    }
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.out, serde_json::to_string_pretty(&figures)?)?;
+    drop((gateway, indexer));
+    platform.stop().await;
+    Ok(())
+}
