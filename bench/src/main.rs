@@ -82,6 +82,17 @@ fn loadgen(bin: &Path, url: &str, header: Option<&str>, args: &Args) -> eyre::Re
     Ok(result)
 }
 
+/// Where a child's log goes: next to `--out`.
+fn log_file(out: &Path, name: &str) -> eyre::Result<Stdio> {
+    let path = out.with_file_name(format!("bench-platform-{name}.log"));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    Ok(std::fs::File::create(&path)
+        .wrap_err_with(|| format!("creating {}", path.display()))?
+        .into())
+}
+
 async fn wait_ready(url: &str) -> eyre::Result<()> {
     let http = reqwest::Client::new();
     for _ in 0..600 {
@@ -92,7 +103,7 @@ async fn wait_ready(url: &str) -> eyre::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    bail!("{url} did not become ready")
+    bail!("{url} did not become ready (see target/bench-platform-*.log)")
 }
 
 #[tokio::main]
@@ -131,7 +142,7 @@ async fn main() -> eyre::Result<()> {
             .env("TIMEBANK_WS_URL", &ws)
             .env("TIMEBANK_DEPLOYMENT", &deployment)
             .env("TIMEBANK_DATABASE_URL", &database)
-            .stderr(Stdio::null())
+            .stderr(log_file(&args.out, "indexer")?)
             .spawn()
             .wrap_err("starting timebank-indexer (cargo build --release first)")?,
     );
@@ -148,7 +159,7 @@ async fn main() -> eyre::Result<()> {
             .arg("--relayer-key-file")
             .arg(data.join("keys/relayer-1.key"))
             .env("RUST_LOG", "warn")
-            .stderr(Stdio::null())
+            .stderr(log_file(&args.out, "gateway")?)
             .spawn()
             .wrap_err("starting timebank-gateway")?,
     );
