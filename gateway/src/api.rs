@@ -139,10 +139,11 @@ pub const PURPOSES: [&str; 6] = [
     "recovery",
     "redemption",
 ];
-const ACTIONS: [&str; 4] = ["none", "flag", "hold", "block"];
+pub(crate) const ACTIONS: [&str; 4] = ["none", "flag", "hold", "block"];
 const CASE_STATUSES: [&str; 4] = ["none", "open", "cleared", "confirmed"];
 
-fn label(names: &[&str], value: u8) -> String {
+/// `names[value]`, or `unknown(value)`.
+pub(crate) fn label(names: &[&str], value: u8) -> String {
     names
         .get(usize::from(value))
         .map_or_else(|| format!("unknown({value})"), |s| (*s).to_owned())
@@ -157,7 +158,8 @@ pub fn parse_address(text: &str) -> ApiResult<Address> {
     })
 }
 
-fn now() -> u64 {
+/// Seconds since the Unix epoch, by this machine's clock.
+pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -175,13 +177,13 @@ pub async fn member(
     Path(address): Path<String>,
 ) -> ApiResult<Json<PublicMember>> {
     let account = parse_address(&address)?;
-    let m = state
-        .store
-        .member(account)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("{account} is not a member")))?;
+    let m = member_or_404(&state, account).await?;
     // Validity as of the chain's time (the last indexed block), which is what contracts check.
-    let now = state.store.checkpoint_time().await?.unwrap_or_else(now);
+    let now = state
+        .store
+        .checkpoint_time()
+        .await?
+        .unwrap_or_else(unix_now);
     let credentials = state
         .store
         .credentials(account)
@@ -201,6 +203,18 @@ pub async fn member(
         credentials,
         block_number: m.block_number,
     }))
+}
+
+/// The member at `account`, or 404.
+pub(crate) async fn member_or_404(
+    state: &AppState,
+    account: Address,
+) -> ApiResult<timebank_indexer::query::MemberRow> {
+    state
+        .store
+        .member(account)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("{account} is not a member")))
 }
 
 /// Checks that `caller` may read `account`'s coins and history.
@@ -266,7 +280,8 @@ pub struct PaymentFilter {
     pub limit: Option<u32>,
 }
 
-fn limit(limit: Option<u32>) -> ApiResult<i64> {
+/// A list's `limit`: 1 to 1000, 100 by default.
+pub(crate) fn limit(limit: Option<u32>) -> ApiResult<i64> {
     match limit.unwrap_or(100) {
         n @ 1..=MAX_LIMIT => Ok(i64::from(n)),
         n => Err(ApiError::bad_request(format!(

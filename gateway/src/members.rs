@@ -5,7 +5,7 @@
 use crate::{
     AppState,
     access::{Caller, Role},
-    api::parse_address,
+    api::{limit, member_or_404, parse_address, unix_now},
     auth::OperatorCaller,
     error::{ApiError, ApiResult, Json, Path, Query},
     privacy::{self, PrivacyError},
@@ -170,11 +170,7 @@ pub async fn profile(
     Query(why): Query<ReadReason>,
 ) -> ApiResult<Json<PrivateProfile>> {
     let account = parse_address(&address)?;
-    let member = state
-        .store
-        .member(account)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("{account} is not a member")))?;
+    let member = member_or_404(&state, account).await?;
     let own = caller.address == account;
     let home_operator = caller.operator_branch == Some(member.home_branch);
     if !(own || home_operator || caller.is(Role::Supervisor)) {
@@ -214,7 +210,7 @@ pub async fn profile(
         "INSERT INTO access_log (at, reader, reader_roles, account, member_id, profile_version, \
          reason, gateway_branch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(to_i64(now()))
+    .bind(to_i64(unix_now()))
     .bind(caller.address.to_vec())
     .bind(if own { format!("self,{roles}") } else { roles })
     .bind(account.to_vec())
@@ -236,13 +232,6 @@ pub async fn profile(
         commitment,
         profile,
     }))
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
 }
 
 /// A profile a member presents.
@@ -275,11 +264,7 @@ pub async fn verify(
     Json(presented): Json<Presented>,
 ) -> ApiResult<Json<Verified>> {
     let account = parse_address(&address)?;
-    let member = state
-        .store
-        .member(account)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("{account} is not a member")))?;
+    let member = member_or_404(&state, account).await?;
     let canonical = privacy::canonical(&presented.profile)?;
     Ok(Json(Verified {
         matches: privacy::commitment(&canonical) == member.commitment,
@@ -334,14 +319,7 @@ pub async fn access_log(
 ) -> ApiResult<Json<Vec<AccessEntry>>> {
     caller.require_any(&[Role::Auditor, Role::Admin], "reading the access log")?;
     let account = filter.account.as_deref().map(parse_address).transpose()?;
-    let limit = match filter.limit.unwrap_or(100) {
-        n @ 1..=1000 => i64::from(n),
-        n => {
-            return Err(ApiError::bad_request(format!(
-                "`limit` is {n}; it must be between 1 and 1000"
-            )));
-        }
-    };
+    let limit = limit(filter.limit)?;
     let rows = sqlx::query(
         "SELECT at, reader, reader_roles, account, member_id, profile_version, reason, \
          gateway_branch FROM access_log WHERE ($1 = 0 OR account = $2) ORDER BY id DESC LIMIT $3",

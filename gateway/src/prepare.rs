@@ -6,6 +6,7 @@
 use crate::{
     AppState,
     access::Caller,
+    api::unix_now,
     error::{ApiError, ApiResult, Json},
     relay::{self, MAX_GAS},
 };
@@ -535,7 +536,7 @@ pub async fn prepare(
         .bind(keccak256(note.as_bytes()).to_vec())
         .bind(note)
         .bind(caller.address.to_vec())
-        .bind(i64::try_from(now()).unwrap_or(i64::MAX))
+        .bind(i64::try_from(unix_now()).unwrap_or(i64::MAX))
         .execute(state.store.pool())
         .await
         .map_err(|err| ApiError::internal("keeping a note", err))?;
@@ -565,21 +566,7 @@ pub async fn prepare_call(
     caller: Caller,
     Json(call): Json<RawCall>,
 ) -> ApiResult<Json<Prepared>> {
-    let d = &state.deployment;
-    let targets = [
-        d.access,
-        d.identity_registry,
-        d.credential_registry,
-        d.time_coin,
-        d.service_ledger,
-        d.supervision_desk,
-    ];
-    if !targets.contains(&call.to) {
-        return Err(ApiError::bad_request(format!(
-            "`to` {} is not a timebank contract",
-            call.to
-        )));
-    }
+    relay::require_target(&state.deployment, call.to)?;
     Ok(Json(prepared(&state, &caller, call.to, call.data).await?))
 }
 
@@ -646,11 +633,4 @@ async fn prepared(
         data,
         typed_data,
     })
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
 }

@@ -6,7 +6,7 @@
 use crate::{
     AppState,
     access::Caller,
-    api::rule_names,
+    api::{ACTIONS, label, rule_names},
     error::{ApiError, ApiResult, Json},
 };
 use alloy::{
@@ -195,20 +195,7 @@ pub async fn relay(
         )));
     }
     let d = &state.deployment;
-    let targets = [
-        d.access,
-        d.identity_registry,
-        d.credential_registry,
-        d.time_coin,
-        d.service_ledger,
-        d.supervision_desk,
-    ];
-    if !targets.contains(&request.to) {
-        return Err(ApiError::bad_request(format!(
-            "`to` {} is not a timebank contract",
-            request.to
-        )));
-    }
+    require_target(d, request.to)?;
     if request.gas == 0 || request.gas > MAX_GAS {
         return Err(ApiError::bad_request(format!(
             "`gas` is {}; it must be between 1 and {MAX_GAS}",
@@ -382,6 +369,25 @@ async fn simulate_at(
     }
 }
 
+/// 400 unless `to` is one of the deployment's contracts a person's request may call.
+pub fn require_target(d: &timebank_indexer::Deployment, to: Address) -> ApiResult<()> {
+    let targets = [
+        d.access,
+        d.identity_registry,
+        d.credential_registry,
+        d.time_coin,
+        d.service_ledger,
+        d.supervision_desk,
+    ];
+    if targets.contains(&to) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "`to` {to} is not a timebank contract"
+        )))
+    }
+}
+
 /// The latest block's timestamp: the time contracts see.
 pub async fn chain_time(state: &AppState) -> ApiResult<u64> {
     state
@@ -417,13 +423,8 @@ async fn check_payment(
         .call()
         .await
         .map_err(|err| ApiError::unavailable("the node", err))?;
-    const ACTIONS: [&str; 4] = ["none", "flag", "hold", "block"];
     Ok(Some(MonitorVerdict {
-        action: ACTIONS
-            .get(usize::from(verdict.action))
-            .copied()
-            .unwrap_or("unknown")
-            .to_owned(),
+        action: label(&ACTIONS, verdict.action),
         rules: rule_names(u64::from(verdict.rules)),
     }))
 }

@@ -2,34 +2,8 @@
 //! one chain: the same answers, and a change made through one is seen at the other.
 
 use crate::{Stack, stack::Gateway};
-use alloy::{primitives::U256, providers::Provider};
+use alloy::primitives::U256;
 use timebank_testkit::{HOUR, send};
-
-async fn indexed_block(stack: &Stack, gateway: &Gateway) -> u64 {
-    let ready: serde_json::Value = stack
-        .http
-        .get(format!("{}/ready", gateway.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    ready["indexedBlock"].as_u64().unwrap_or_default()
-}
-
-async fn both_at_head(stack: &Stack, gateways: &[&Gateway]) {
-    let head = stack.chain.provider.get_block_number().await.unwrap();
-    for gateway in gateways {
-        for attempt in 0.. {
-            if indexed_block(stack, gateway).await >= head {
-                break;
-            }
-            assert!(attempt < 400, "{} did not reach block {head}", gateway.base);
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_branches_answer_alike_and_see_each_others_changes() {
@@ -49,7 +23,8 @@ async fn two_branches_answer_alike_and_see_each_others_changes() {
             .transfer(c.bob, U256::from(10 * HOUR))
             .from(c.carol)
     );
-    both_at_head(&stack, &[&north, &south]).await;
+    stack.caught_up_at(&north).await;
+    stack.caught_up_at(&south).await;
 
     let (at_north, at_south) = (
         stack.sign_in_to(&north, c.supervisor).await,

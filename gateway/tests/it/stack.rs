@@ -99,42 +99,15 @@ impl Stack {
         Some(spawn_branch(&self.chain, &relayer, 2, &key_file, &url, &mut self.tasks).await)
     }
 
-    /// Signs in as `address` at `gateway`.
+    /// Signs in as `address` at `gateway`, with the gateway's client library.
     pub async fn sign_in_to(&self, gateway: &Gateway, address: Address) -> String {
-        let nonce: serde_json::Value = self
-            .http
-            .post(format!("{}/v1/auth/nonce", gateway.base))
-            .send()
+        timebank_gateway::client::Gateway::new(&gateway.base)
+            .sign_in(self.key(address))
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let message = self.siwe_message(
-            address,
-            nonce["nonce"].as_str().unwrap(),
-            self.chain.deployment.chain_id,
-            &gateway.domain,
-        );
-        let signature = self
-            .key(address)
-            .sign_message(message.as_bytes())
-            .await
-            .unwrap();
-        let response: serde_json::Value = self
-            .http
-            .post(format!("{}/v1/auth/login", gateway.base))
-            .json(&serde_json::json!({
-                "message": message,
-                "signature": alloy::hex::encode_prefixed(signature.as_bytes()),
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        response["token"].as_str().unwrap().to_owned()
+            .unwrap_or_else(|err| panic!("signing in as {address}: {err}"))
+            .token()
+            .expect("a session token")
+            .to_owned()
     }
 
     /// The anvil key of `address`.
@@ -236,17 +209,33 @@ impl Stack {
 impl Stack {
     /// Waits until the index has every block up to the chain's head.
     pub async fn caught_up(&self) {
+        let primary = Gateway {
+            base: self.base.clone(),
+            domain: self.domain.clone(),
+        };
+        self.caught_up_at(&primary).await;
+    }
+
+    /// Waits until `gateway`'s index has every block up to the chain's head (`/ready` is open to
+    /// anyone).
+    pub async fn caught_up_at(&self, gateway: &Gateway) {
         let head = self.chain.provider.get_block_number().await.unwrap();
-        let token = self.sign_in(self.chain.supervisor).await;
         for _ in 0..400 {
-            let ready: serde_json::Value =
-                self.get("/ready", Some(&token)).await.json().await.unwrap();
+            let ready: serde_json::Value = self
+                .http
+                .get(format!("{}/ready", gateway.base))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             if ready["indexedBlock"].as_u64().is_some_and(|n| n >= head) {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
-        panic!("the indexer did not reach block {head}");
+        panic!("{} did not reach block {head}", gateway.base);
     }
 }
 
