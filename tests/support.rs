@@ -25,7 +25,7 @@ pub async fn platform(dir: &std::path::Path) -> eyre::Result<Platform> {
         data_dir: dir.join("data"),
         host: "127.0.0.1".into(),
         anvil_port: free_port(),
-        gateway_ports: vec![free_port(), free_port(), free_port()],
+        gateway_ports: vec![0, 0, 0],
         postgres_url: None,
         chain_only: false,
         branch_databases: vec![

@@ -23,7 +23,7 @@ pub struct Up {
     /// Anvil's port.
     #[arg(long, env = "ANVIL_PORT", default_value_t = 8545)]
     pub anvil_port: u16,
-    /// The three gateways' ports (north, south, east).
+    /// The three gateways' ports (north, south, east); 0 picks a free port.
     #[arg(
         long,
         env = "TIMEBANK_GATEWAY_PORTS",

@@ -386,13 +386,24 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
         );
     }
     check_port(&up.host, up.anvil_port, "anvil", "ANVIL_PORT")?;
+    // The gateways' sockets are bound now and held, so nothing started meanwhile (an outgoing
+    // connection's ephemeral port, say) can take them; port 0 picks a free one.
+    let mut listeners = Vec::new();
     for (port, (name, _)) in up.gateway_ports.iter().zip(BRANCHES) {
-        check_port(
-            &up.host,
-            *port,
-            &format!("{name}'s gateway"),
-            "TIMEBANK_GATEWAY_PORTS",
-        )?;
+        let listener = TcpListener::bind((up.host.as_str(), *port)).map_err(|err| {
+            eyre!(
+                "{name}'s gateway can't listen on {}:{port} ({err}): stop what runs there or set TIMEBANK_GATEWAY_PORTS",
+                up.host
+            )
+        })?;
+        listeners.push(listener);
+    }
+    let gateway_addrs = listeners
+        .iter()
+        .map(TcpListener::local_addr)
+        .collect::<Result<Vec<_>, _>>()?;
+    if up.chain_only {
+        listeners.clear();
     }
     let paths = Paths {
         root: up.data_dir.clone(),
@@ -449,12 +460,7 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
     };
     let mut tasks = Vec::new();
     let mut lines = Vec::new();
-    let services = if up.chain_only {
-        0
-    } else {
-        up.gateway_ports.len()
-    };
-    for (i, port) in up.gateway_ports.iter().enumerate().take(services) {
+    for (i, listener) in listeners.into_iter().enumerate() {
         let branch = u32::try_from(i + 1)?;
         let url = database(&up, branch).await?;
         let store = Store::connect(&url)
@@ -491,7 +497,7 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
             }
         }));
         // The gateway.
-        let listen = format!("{}:{port}", up.host);
+        let listen = gateway_addrs[i].to_string();
         let settings = <timebank_gateway::Settings as clap::Parser>::try_parse_from([
             "timebank-gateway",
             "--listen",
@@ -524,9 +530,8 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
             )
             .await?,
         );
-        let listener = tokio::net::TcpListener::bind(&listen)
-            .await
-            .wrap_err_with(|| format!("{listen} is taken: set TIMEBANK_GATEWAY_PORTS"))?;
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
         let rx = stop_rx.clone();
         tasks.push(tokio::spawn(async move {
             if let Err(err) = timebank_gateway::serve(listener, state, &settings, stopped(rx)).await
@@ -548,10 +553,9 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
         lines.join("\n"),
         paths.accounts().display(),
     );
-    let gateways = up
-        .gateway_ports
+    let gateways = gateway_addrs
         .iter()
-        .map(|port| format!("http://{}:{port}", up.host))
+        .map(|addr| format!("http://{addr}"))
         .collect();
     Ok(Platform {
         anvil,
