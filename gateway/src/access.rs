@@ -6,7 +6,7 @@ use alloy::primitives::Address;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use timebank_bindings::roles;
-use timebank_indexer::query::Standing;
+use timebank_indexer::query::{Head, Standing};
 use utoipa::ToSchema;
 
 /// A role the gateway recognises. One account may hold several.
@@ -42,11 +42,13 @@ pub struct Caller {
     pub home_branch: Option<u64>,
     /// Credential types they may issue.
     pub issuer_types: Vec<u64>,
+    /// The index's head this was read at (none before the first block is indexed).
+    pub head: Option<Head>,
 }
 
 impl Caller {
-    /// Derives the roles from `standing`.
-    pub fn new(address: Address, standing: Standing) -> Self {
+    /// Derives the roles from `standing`, read at `head`.
+    pub fn new(address: Address, standing: Standing, head: Option<Head>) -> Self {
         let mut held = BTreeSet::new();
         let has = |role: alloy::primitives::B256| standing.roles.contains(&role);
         if standing.member.is_some() {
@@ -76,6 +78,7 @@ impl Caller {
             operator_branch: standing.operator_branch,
             home_branch: standing.member.map(|m| m.home_branch),
             issuer_types: standing.issuer_types,
+            head,
         }
     }
 

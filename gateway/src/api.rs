@@ -63,7 +63,7 @@ pub async fn branches(
 }
 
 /// A member's public record: what every branch may see.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicMember {
     /// Wallet.
@@ -91,7 +91,7 @@ pub struct PublicMember {
 }
 
 /// A credential's public part.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Credential {
     /// Type id.
@@ -173,17 +173,18 @@ pub(crate) fn unix_now() -> u64 {
         (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn member(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Caller,
     Path(address): Path<String>,
 ) -> ApiResult<Json<PublicMember>> {
     let account = parse_address(&address)?;
+    if let Some(head) = &caller.head
+        && let Some(record) = state.members.get(head, &account)
+    {
+        return Ok(Json(record));
+    }
     let m = member_or_404(&state, account).await?;
     // Validity as of the chain's time (the last indexed block), which is what contracts check.
-    let now = state
-        .store
-        .checkpoint_time()
-        .await?
-        .unwrap_or_else(unix_now);
+    let now = caller.head.map_or_else(unix_now, |h| h.time);
     let credentials = state
         .store
         .credentials(account)
@@ -191,7 +192,7 @@ pub async fn member(
         .into_iter()
         .map(|c| credential(c, now))
         .collect();
-    Ok(Json(PublicMember {
+    let record = PublicMember {
         account: m.account,
         member_id: m.member_id,
         home_branch: m.home_branch,
@@ -202,7 +203,11 @@ pub async fn member(
         pending_move_to: m.pending_move_to,
         credentials,
         block_number: m.block_number,
-    }))
+    };
+    if let Some(head) = &caller.head {
+        state.members.insert(head, account, record.clone());
+    }
+    Ok(Json(record))
 }
 
 /// The member at `account`, or 404.

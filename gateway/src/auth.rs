@@ -309,8 +309,19 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .auth
             .session(token)
             .ok_or_else(|| ApiError::unauthorized("the session is unknown or expired: sign in"))?;
+        // The head first: whatever is read after it is at least as new.
+        let head = state.store.head().await?;
+        if let Some(head) = &head
+            && let Some(caller) = state.callers.get(head, &session.address)
+        {
+            return Ok(caller);
+        }
         let standing = state.store.standing(session.address).await?;
-        Ok(Caller::new(session.address, standing))
+        let caller = Caller::new(session.address, standing, head);
+        if let Some(head) = &head {
+            state.callers.insert(head, session.address, caller.clone());
+        }
+        Ok(caller)
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod client;
 pub mod config;
 pub mod error;
@@ -73,6 +74,10 @@ pub struct AppState {
     pub live: live::Hub,
     /// Prometheus rendering, if this process owns the metrics recorder.
     pub metrics: Option<PrometheusHandle>,
+    /// Callers' standing at the index's head.
+    pub callers: cache::AtHead<alloy::primitives::Address, access::Caller>,
+    /// Members' public records at the index's head.
+    pub members: cache::AtHead<alloy::primitives::Address, api::PublicMember>,
 }
 
 impl AppState {
@@ -127,6 +132,8 @@ impl AppState {
             auth: auth::Auth::new(settings.domain(), chain_id, settings.session_ttl()),
             live: live::Hub::default(),
             metrics: telemetry_handle(),
+            callers: cache::AtHead::default(),
+            members: cache::AtHead::default(),
         })
     }
 }

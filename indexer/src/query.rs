@@ -170,16 +170,34 @@ pub struct CaseDetail {
     pub block_number: u64,
 }
 
+/// The last indexed block: what the index knows of the chain, and its clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    /// Its number.
+    pub number: u64,
+    /// Its hash (a reorg changes it at the same number).
+    pub hash: B256,
+    /// Its timestamp: "now" as the index knows the chain.
+    pub time: u64,
+}
+
 impl Store {
-    /// The timestamp of the last indexed block: "now" as the index knows the chain.
-    pub async fn checkpoint_time(&self) -> Result<Option<u64>> {
+    /// The last indexed block, if any.
+    pub async fn head(&self) -> Result<Option<Head>> {
         let row = sqlx::query(
-            "SELECT b.block_time FROM indexed_block b \
-             JOIN indexer_checkpoint c ON c.block_number = b.block_number",
+            "SELECT c.block_number, c.block_hash, b.block_time FROM indexer_checkpoint c \
+             JOIN indexed_block b ON b.block_number = c.block_number WHERE c.id = 1",
         )
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| Ok(to_u64(r.try_get(0)?))).transpose()
+        row.map(|r| {
+            Ok(Head {
+                number: to_u64(r.try_get(0)?),
+                hash: to_b256(&r.try_get::<Vec<u8>, _>(1)?)?,
+                time: to_u64(r.try_get(2)?),
+            })
+        })
+        .transpose()
     }
 
     /// Every branch, by id.
