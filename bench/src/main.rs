@@ -1,8 +1,12 @@
 //! `timebank-bench`: the platform's figures under load. Starts the chain of `make up` (anvil, the
 //! contracts, the demo data), runs one branch's indexer and gateway as separate processes, loads
 //! the gateway's reads (a member lookup, a history page) and a bare axum JSON handler (the
-//! ceiling) from a separate load-generator process, and reads the indexer's and gateway's peak
-//! resident memory. Prints `BENCH name value unit` lines and writes them as JSON to `--out`.
+//! ceiling) from a separate load-generator process, then has many members' wallets pay through
+//! the gateway (signed, checked, relayed, mined, indexed) while the indexer's lag is sampled, and
+//! reads the indexer's and gateway's peak resident memory. Prints `BENCH name value unit` lines
+//! and writes them as JSON to `--out`.
+
+mod payments;
 
 use alloy::signers::local::PrivateKeySigner;
 use clap::Parser;
@@ -24,6 +28,12 @@ struct Args {
     /// Seconds per measured load.
     #[arg(long, default_value_t = 5.0)]
     seconds: f64,
+    /// Members paying at once in the end-to-end payment load.
+    #[arg(long, default_value_t = 400)]
+    payers: usize,
+    /// Payments each of them makes, one after another.
+    #[arg(long, default_value_t = 10)]
+    payments_per_payer: usize,
     /// Where to write the figures as JSON.
     #[arg(long, default_value = "target/bench-platform.json")]
     out: PathBuf,
@@ -197,6 +207,33 @@ async fn main() -> eyre::Result<()> {
         Some(&auth),
         &args,
     )?;
+
+    // End-to-end monitored payments.
+    let deployment_file = timebank_indexer::Deployment::load(&deployment)?;
+    let setup = std::time::Instant::now();
+    let payers = payments::members(&platform.rpc, &deployment_file, &accounts.keys, args.payers)
+        .await
+        .wrap_err("setting up the payers")?;
+    eprintln!(
+        "bench: {} payers registered and funded in {:.1}s; paying",
+        args.payers,
+        setup.elapsed().as_secs_f64()
+    );
+    let index = timebank_indexer::Store::connect(&database).await?;
+    let paid = payments::run(
+        &base,
+        &platform.rpc,
+        &deployment_file,
+        &index,
+        payers,
+        args.payments_per_payer,
+    )
+    .await?;
+    let quantile = |v: &[f64], q: f64| {
+        v.get(((v.len().max(1) - 1) as f64 * q).round() as usize)
+            .copied()
+            .unwrap_or_default()
+    };
     let figures = json!({
         "axum_ceiling_rps": ceiling["rps"],
         "axum_ceiling_p99_ms": ceiling["p99_ms"],
@@ -208,12 +245,22 @@ async fn main() -> eyre::Result<()> {
         "gateway_history_rps": history["rps"],
         "gateway_history_p50_ms": history["p50_ms"],
         "gateway_history_p99_ms": history["p99_ms"],
+        "e2e_monitored_payments_per_s": paid.payments as f64 / paid.seconds,
+        "e2e_relay_p50_ms": quantile(&paid.relay_ms, 0.5),
+        "e2e_relay_p99_ms": quantile(&paid.relay_ms, 0.99),
+        "indexer_live_lag_p50_ms": quantile(&paid.lag_ms, 0.5),
+        "indexer_live_lag_p99_ms": quantile(&paid.lag_ms, 0.99),
+        "indexer_live_lag_max_blocks": paid.max_lag_blocks,
         "gateway_peak_rss_mib": peak_rss_mib(gateway.0.id())?,
         "indexer_peak_rss_mib": peak_rss_mib(indexer.0.id())?,
     });
     let units = |name: &str| {
         if name.ends_with("_rps") {
             "req/s"
+        } else if name.ends_with("_per_s") {
+            "payments/s"
+        } else if name.ends_with("_blocks") {
+            "blocks"
         } else if name.ends_with("_ms") {
             "ms"
         } else if name.ends_with("_mib") {

@@ -86,13 +86,21 @@ mod tests {
         let cache = AtHead::<u8, &str>::default();
         cache.insert(&head(5, 1), 1, "at 5");
         assert_eq!(cache.get(&head(5, 1), &1), Some("at 5"));
-        assert_eq!(cache.get(&head(5, 2), &1), None, "a reorg at the same height");
+        assert_eq!(
+            cache.get(&head(5, 2), &1),
+            None,
+            "a reorg at the same height"
+        );
         assert_eq!(cache.get(&head(6, 3), &1), None, "a newer block");
 
         cache.insert(&head(6, 3), 1, "at 6");
         cache.insert(&head(5, 1), 2, "late answer from 5");
         assert_eq!(cache.get(&head(6, 3), &1), Some("at 6"));
-        assert_eq!(cache.get(&head(6, 3), &2), None, "an older head's value is dropped");
+        assert_eq!(
+            cache.get(&head(6, 3), &2),
+            None,
+            "an older head's value is dropped"
+        );
         assert_eq!(cache.get(&head(5, 1), &1), None);
 
         // A reorg at the same height replaces the block's values.

@@ -164,7 +164,20 @@ impl Store {
             writer,
         };
         match dialect {
-            Dialect::Sqlite => sqlx::migrate!("migrations/sqlite").run(&store.pool).await?,
+            // SQLite has no migration lock: when two processes (an indexer and its gateway)
+            // open a new database together, the one that loses the race fails on a table the
+            // other just made, and finds the migration applied when it tries again.
+            Dialect::Sqlite => {
+                let migrator = sqlx::migrate!("migrations/sqlite");
+                let mut attempt = 0;
+                while let Err(err) = migrator.run(&store.pool).await {
+                    attempt += 1;
+                    if attempt == 10 {
+                        return Err(err.into());
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
             Dialect::Postgres => {
                 sqlx::migrate!("migrations/postgres")
                     .run(&store.pool)

@@ -14,6 +14,7 @@ use alloy::{
 };
 use std::{path::Path, process::Stdio, time::Duration};
 use timebank_bindings::TimeCoin;
+use timebank_indexer::Store;
 use timebank_testkit::send;
 use timebank_testkit::{Chain, HOUR, fresh_database, index_to_head};
 
@@ -350,4 +351,20 @@ async fn survives_the_node_stopping_and_restarting() {
     }
     assert_matches_chain(&chain, &store, &[fresh, chain.bob, chain.carol]).await;
     child.start_kill().unwrap();
+}
+
+/// An indexer and its gateway opening a new SQLite database at the same moment both get it
+/// migrated (SQLite has no migration lock; the loser of the race retries).
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_opening_a_new_sqlite_database_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..10 {
+        let url = format!(
+            "sqlite://{}",
+            dir.path().join(format!("{i}.sqlite")).display()
+        );
+        let (a, b) = tokio::join!(Store::connect(&url), Store::connect(&url));
+        a.unwrap();
+        b.unwrap();
+    }
 }

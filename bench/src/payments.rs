@@ -1,0 +1,310 @@
+//! End-to-end monitored payments: fresh member wallets, each signing TimeCoin payments
+//! (ERC-2771 forward requests, EIP-712) that the branch gateway checks against the monitor,
+//! simulates, relays and answers once mined; counted when the branch's indexer has the block.
+//! While they run, the indexer's lag behind the chain's head is sampled.
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, B256, U256, keccak256},
+    providers::{Provider, ProviderBuilder, ext::AnvilApi},
+    signers::{Signer, local::PrivateKeySigner},
+    sol_types::SolCall,
+};
+use eyre::{WrapErr, ensure};
+use futures::{StreamExt, stream};
+use std::{
+    collections::BTreeMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use timebank_bindings::{IdentityRegistry, ServiceLedger, TimeCoin};
+use timebank_gateway::{
+    client::{Gateway, Session},
+    relay::{SignedRequest, forwarder_domain},
+};
+use timebank_indexer::{Deployment, Store};
+
+const HOUR: u128 = 1_000_000_000_000_000_000;
+/// Coins each member starts with, and what one payment moves (far below every rule's threshold:
+/// the rules run on every payment, and none of them fires).
+const FUNDS: u128 = 5 * HOUR;
+const PAYMENT: u128 = HOUR / 100;
+const GIFT: u8 = 3;
+
+/// What the payment load measured.
+#[derive(Debug)]
+pub struct Figures {
+    /// Payments relayed, mined and indexed.
+    pub payments: usize,
+    /// From the first request sent to the last payment's block in the indexer.
+    pub seconds: f64,
+    /// Relay answers (request to mined receipt), sorted.
+    pub relay_ms: Vec<f64>,
+    /// Per block: from the chain having it to the indexer having it, sorted.
+    pub lag_ms: Vec<f64>,
+    /// The largest gap seen between the chain's head and the indexer's, in blocks.
+    pub max_lag_blocks: u64,
+}
+
+/// The payers: `count` fresh wallets registered at branch 1 by its two operators (one submits,
+/// the other approves) and rewarded `FUNDS` through an activity. Set up directly on the chain,
+/// many transactions a block; not part of any figure.
+pub async fn members(
+    rpc: &str,
+    deployment: &Deployment,
+    keys: &[String],
+    count: usize,
+) -> eyre::Result<Vec<PrivateKeySigner>> {
+    let (admin, op1, op2): (PrivateKeySigner, PrivateKeySigner, PrivateKeySigner) =
+        (keys[0].parse()?, keys[1].parse()?, keys[2].parse()?);
+    let payers: Vec<PrivateKeySigner> = (0..count).map(|_| PrivateKeySigner::random()).collect();
+    let mut wallet = EthereumWallet::from(admin.clone());
+    for signer in [&op1, &op2].into_iter().chain(&payers) {
+        wallet.register_signer(signer.clone());
+    }
+    let provider = ProviderBuilder::new()
+        .wallet(wallet)
+        .connect_http(rpc.parse()?);
+    let identity = IdentityRegistry::new(deployment.identity_registry, &provider);
+    let ledger = ServiceLedger::new(deployment.service_ledger, &provider);
+    let (admin, op1, op2) = (admin.address(), op1.address(), op2.address());
+
+    ledger
+        .setMintQuota(1, u128::MAX / 2)
+        .from(admin)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    let receipt = ledger
+        .createActivity(1, 0, FUNDS, 0, keccak256("bench payments"))
+        .from(op1)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    let activity = receipt
+        .decoded_log::<ServiceLedger::ActivityCreated>()
+        .map(|log| log.data.activityId)
+        .ok_or_else(|| eyre::eyre!("creating the bench's activity failed"))?;
+    for p in &payers {
+        provider
+            .anvil_set_balance(p.address(), U256::from(10u128.pow(18)))
+            .await?;
+    }
+
+    // Each step for every payer in one block.
+    provider.anvil_set_auto_mine(false).await?;
+    let result = async {
+        let gas = 500_000;
+        let steps: [&dyn Fn(Address) -> (Address, Address, alloy::primitives::Bytes); 6] = [
+            &|p| {
+                let call = IdentityRegistry::submitMemberCall {
+                    account: p,
+                    branchId: 1,
+                    commitment: keccak256(p),
+                    encryptedData: vec![1u8; 64].into(),
+                };
+                (op1, *identity.address(), call.abi_encode().into())
+            },
+            &|p| {
+                let call = IdentityRegistry::approveMemberCall { account: p };
+                (op2, *identity.address(), call.abi_encode().into())
+            },
+            &|p| {
+                let call = ServiceLedger::joinActivityCall {
+                    activityId: activity,
+                };
+                (p, *ledger.address(), call.abi_encode().into())
+            },
+            &|p| {
+                let call = ServiceLedger::recordHoursCall {
+                    activityId: activity,
+                    volunteer: p,
+                    amount: FUNDS,
+                };
+                (op1, *ledger.address(), call.abi_encode().into())
+            },
+            &|p| {
+                let call = ServiceLedger::confirmHoursCall {
+                    activityId: activity,
+                };
+                (p, *ledger.address(), call.abi_encode().into())
+            },
+            &|p| {
+                let call = ServiceLedger::settleCall {
+                    activityId: activity,
+                    volunteer: p,
+                };
+                (op1, *ledger.address(), call.abi_encode().into())
+            },
+        ];
+        for (i, step) in steps.iter().enumerate() {
+            let mut pending = Vec::new();
+            for p in &payers {
+                let (from, to, input) = step(p.address());
+                let tx = alloy::rpc::types::TransactionRequest::default()
+                    .from(from)
+                    .to(to)
+                    .input(input.into())
+                    .gas_limit(gas);
+                pending.push(*provider.send_transaction(tx).await?.tx_hash());
+            }
+            // As many blocks as the pool needs.
+            while !pending.is_empty() {
+                provider.evm_mine(None).await?;
+                let mut left = Vec::new();
+                for hash in pending {
+                    match provider.get_transaction_receipt(hash).await? {
+                        Some(receipt) => ensure!(
+                            receipt.status(),
+                            "setting up the payers, step {i}: {hash} reverted"
+                        ),
+                        None => left.push(hash),
+                    }
+                }
+                pending = left;
+            }
+        }
+        Ok::<_, eyre::Report>(())
+    }
+    .await;
+    provider.anvil_set_auto_mine(true).await?;
+    result?;
+    Ok(payers)
+}
+
+/// Each payer signs in at `gateway` and pays the next payer `per_payer` times in a row (a
+/// member's forward requests carry consecutive nonces, so one member has one payment in flight);
+/// all payers at once. Returns when the indexer at `index` has every payment's block.
+pub async fn run(
+    gateway: &str,
+    rpc: &str,
+    deployment: &Deployment,
+    index: &Store,
+    payers: Vec<PrivateKeySigner>,
+    per_payer: usize,
+) -> eyre::Result<Figures> {
+    let gateway = Gateway::new(gateway);
+    let sessions: Vec<Session> = stream::iter(&payers)
+        .map(|p| gateway.sign_in(p))
+        .buffered(16)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .wrap_err("signing the payers in")?;
+    let provider = ProviderBuilder::new().connect_http(rpc.parse()?);
+    let deadline = provider
+        .get_block(alloy::eips::BlockId::latest())
+        .await?
+        .map(|b| b.header.timestamp)
+        .unwrap_or_default()
+        + 3_600;
+    let domain = Arc::new(forwarder_domain(deployment.chain_id, deployment.forwarder));
+    let coin = deployment.time_coin;
+
+    // The lag sampler: when each block is first seen on the chain and in the index.
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let sampler = {
+        let (provider, index) = (provider.clone(), index.clone());
+        tokio::spawn(async move {
+            let mut seen_chain = BTreeMap::<u64, Instant>::new();
+            let mut seen_index = BTreeMap::<u64, Instant>::new();
+            let mut max_gap = 0u64;
+            loop {
+                let chain = provider.get_block_number().await.unwrap_or_default();
+                let indexed = index.head().await.ok().flatten().map_or(0, |h| h.number);
+                let now = Instant::now();
+                let from = seen_chain.last_key_value().map_or(chain, |(n, _)| n + 1);
+                for n in from..=chain {
+                    seen_chain.insert(n, now);
+                }
+                let from = seen_index.last_key_value().map_or(indexed, |(n, _)| n + 1);
+                for n in from..=indexed {
+                    seen_index.insert(n, now);
+                }
+                max_gap = max_gap.max(chain.saturating_sub(indexed));
+                tokio::select! {
+                    _ = stop_rx.changed() => break,
+                    () = tokio::time::sleep(Duration::from_millis(5)) => {}
+                }
+            }
+            let first = seen_chain.keys().next().copied().unwrap_or_default();
+            let mut lag: Vec<f64> = seen_chain
+                .iter()
+                .filter(|(n, _)| **n > first)
+                .filter_map(|(n, at)| {
+                    seen_index
+                        .get(n)
+                        .map(|got| got.saturating_duration_since(*at).as_secs_f64() * 1000.0)
+                })
+                .collect();
+            lag.sort_by(f64::total_cmp);
+            (lag, max_gap)
+        })
+    };
+
+    // Payer i gifts payer i + 1: a chain, never straight back (no round trip).
+    let addresses: Vec<Address> = payers.iter().map(Signer::address).collect();
+    let started = Instant::now();
+    let lanes = payers
+        .into_iter()
+        .zip(sessions)
+        .enumerate()
+        .map(|(i, (payer, session))| {
+            let domain = domain.clone();
+            let to = addresses[(i + 1) % addresses.len()];
+            async move {
+                let mut answers = Vec::with_capacity(per_payer);
+                for nonce in 0..per_payer as u64 {
+                    let data = TimeCoin::payCall {
+                        to,
+                        amount: U256::from(PAYMENT),
+                        purpose: GIFT,
+                        r#ref: B256::ZERO,
+                    }
+                    .abi_encode()
+                    .into();
+                    let request =
+                        SignedRequest::sign(&payer, &domain, coin, data, nonce, deadline).await?;
+                    let sent = Instant::now();
+                    let relayed: serde_json::Value = session
+                        .post("/v1/relay", &request)
+                        .await
+                        .wrap_err_with(|| format!("{}'s payment {nonce}", payer.address()))?;
+                    ensure!(
+                        relayed["success"] == true,
+                        "{}'s payment {nonce} failed: {relayed}",
+                        payer.address()
+                    );
+                    let block = relayed["blockNumber"].as_u64().unwrap_or_default();
+                    answers.push((sent.elapsed().as_secs_f64() * 1000.0, block));
+                }
+                Ok::<_, eyre::Report>(answers)
+            }
+        });
+    let mut relay_ms = Vec::new();
+    let mut last_block = 0;
+    for lane in futures::future::join_all(lanes).await {
+        for (ms, block) in lane? {
+            relay_ms.push(ms);
+            last_block = last_block.max(block);
+        }
+    }
+    // Visible in the indexer.
+    while index.head().await?.map_or(0, |h| h.number) < last_block {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    relay_ms.sort_by(f64::total_cmp);
+    let _ = stop_tx.send(true);
+    let (lag_ms, max_lag_blocks) = sampler.await?;
+    Ok(Figures {
+        payments: relay_ms.len(),
+        seconds,
+        relay_ms,
+        lag_ms,
+        max_lag_blocks,
+    })
+}
