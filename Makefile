@@ -1,7 +1,7 @@
 # timebank — the project's verbs. `make help` lists them.
 #
 # Everything is installed from the project's own pinned files (package-lock.json,
-# requirements-lint.txt, requirements-test.txt, Cargo.lock): a fresh machine needs only node/npm, python3, cargo, gcc.
+# requirements-lint.txt, requirements-test.txt, requirements-bench.txt, Cargo.lock): a fresh machine needs only node/npm, python3, cargo, gcc.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -21,6 +21,7 @@ export FOUNDRY_OFFLINE := true
 TOOLS_STAMP := node_modules/.timebank-tools
 LINT_STAMP  := .venv/.timebank-lint
 TEST_STAMP  := .venv/.timebank-test
+BENCH_STAMP := .venv/.timebank-bench
 
 .PHONY: help
 help: ## List the verbs
@@ -49,6 +50,12 @@ $(TEST_STAMP): requirements-test.txt
 	@command -v python3 >/dev/null || { echo "make test-api: python3 is missing" >&2; exit 1; }
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	@touch $@
+
+$(BENCH_STAMP): requirements-bench.txt
+	@command -v python3 >/dev/null || { echo "make bench: python3 is missing" >&2; exit 1; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	@touch $@
 
 # ---- build and test -------------------------------------------------------------------------
@@ -120,12 +127,32 @@ bench-indexer: tools ## 100,000 movements on anvil, backfilled into SQLite and P
 	@grep -E '^BENCH ' $(ROOT)/target/bench-indexer.log
 
 .PHONY: bench-platform
-bench-platform: tools ## Gateway reads under load vs a bare axum handler, from a separate process; peak memory (release build)
+bench-platform: tools ## Gateway reads vs a bare axum handler; end-to-end payments; indexer lag; memory (release build)
 	cargo build --release --locked -p timebank-indexer -p timebank-gateway -p timebank-bench
-	$(ROOT)/target/release/timebank-bench --out $(ROOT)/target/bench-platform.json
+	$(ROOT)/target/release/timebank-bench --out $(ROOT)/target/bench-platform.json \
+		| tee $(ROOT)/target/bench-platform.log
+
+.PHONY: bench-visibility
+bench-visibility: tools ## Cross-branch visibility (p50, p99): the end-to-end test, release build, instant mining
+	$(ROOT)/tools/pg-test-server start $(ROOT)/target/pg-bench-e2e >/dev/null
+	TIMEBANK_TEST_POSTGRES_URL="$$(cat $(ROOT)/target/pg-bench-e2e/url)" \
+		cargo test --release --locked -p timebank-e2e -- --nocapture 2>&1 | tee $(ROOT)/target/bench-visibility.log
+	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg-bench-e2e
+	@grep -E '^BENCH ' $(ROOT)/target/bench-visibility.log
 
 .PHONY: bench
-bench: gas bench-indexer bench-platform ## Every benchmark
+bench: tools $(BENCH_STAMP) ## Every benchmark, one BENCH line per figure; writes bench/RESULTS.md and its plots
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory gas | tee $(ROOT)/target/bench-gas.log; \
+	$(MAKE) --no-print-directory bench-indexer; \
+	$(MAKE) --no-print-directory bench-platform; \
+	$(MAKE) --no-print-directory bench-visibility; \
+	$(VENV)/bin/python $(ROOT)/tools/bench-report --seconds $$(( $$(date +%s) - start )) \
+		--gas $(ROOT)/target/gas.txt --platform $(ROOT)/target/bench-platform.json --out $(ROOT)/bench \
+		$(ROOT)/target/bench-gas.log $(ROOT)/target/bench-indexer.log \
+		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log; \
+	echo; grep -hE '^BENCH ' $(ROOT)/target/bench-gas.log $(ROOT)/target/bench-indexer.log \
+		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log
 
 # ---- quality --------------------------------------------------------------------------------
 

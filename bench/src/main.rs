@@ -34,6 +34,9 @@ struct Args {
     /// Payments each of them makes, one after another.
     #[arg(long, default_value_t = 10)]
     payments_per_payer: usize,
+    /// Block period during the payment load in milliseconds (0: a block per transaction).
+    #[arg(long, default_value_t = 100)]
+    block_ms: u64,
     /// Where to write the figures as JSON.
     #[arg(long, default_value = "target/bench-platform.json")]
     out: PathBuf,
@@ -90,6 +93,23 @@ fn loadgen(bin: &Path, url: &str, header: Option<&str>, args: &Args) -> eyre::Re
         result["errors"]
     );
     Ok(result)
+}
+
+/// CPU time `pid` has used, in seconds (user + system, from `/proc/PID/stat`).
+fn cpu_seconds(pid: u32) -> eyre::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command (which may hold spaces), which ends at the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the command.
+    match (ticks(11), ticks(12)) {
+        // The kernel's USER_HZ is 100 on every Linux this runs on.
+        (Some(user), Some(system)) => Ok((user + system) / 100.0),
+        _ => eyre::bail!("no CPU times for process {pid}"),
+    }
 }
 
 /// Where a child's log goes: next to `--out`.
@@ -220,6 +240,19 @@ async fn main() -> eyre::Result<()> {
         setup.elapsed().as_secs_f64()
     );
     let index = timebank_indexer::Store::connect(&database).await?;
+    let anvil_pid = platform
+        .anvil_pid()
+        .ok_or_else(|| eyre::eyre!("anvil is not running"))?;
+    let pids = [
+        ("gateway", gateway.0.id()),
+        ("indexer", indexer.0.id()),
+        ("anvil", anvil_pid),
+        ("load", std::process::id()),
+    ];
+    let cpu_before = pids
+        .iter()
+        .map(|(_, pid)| cpu_seconds(*pid))
+        .collect::<eyre::Result<Vec<_>>>()?;
     let paid = payments::run(
         &base,
         &platform.rpc,
@@ -227,8 +260,18 @@ async fn main() -> eyre::Result<()> {
         &index,
         payers,
         args.payments_per_payer,
+        (args.block_ms > 0).then(|| Duration::from_millis(args.block_ms)),
     )
     .await?;
+    // CPU per payment, by process: where the time goes on this machine.
+    let mut cpu = serde_json::Map::new();
+    for ((name, pid), before) in pids.iter().zip(cpu_before) {
+        let used = cpu_seconds(*pid)? - before;
+        cpu.insert(
+            format!("e2e_cpu_{name}_ms_per_payment"),
+            json!(used * 1000.0 / paid.payments.max(1) as f64),
+        );
+    }
     let quantile = |v: &[f64], q: f64| {
         v.get(((v.len().max(1) - 1) as f64 * q).round() as usize)
             .copied()
@@ -254,6 +297,10 @@ async fn main() -> eyre::Result<()> {
         "gateway_peak_rss_mib": peak_rss_mib(gateway.0.id())?,
         "indexer_peak_rss_mib": peak_rss_mib(indexer.0.id())?,
     });
+    let mut figures = figures;
+    if let Some(f) = figures.as_object_mut() {
+        f.extend(cpu);
+    }
     let units = |name: &str| {
         if name.ends_with("_rps") {
             "req/s"
@@ -261,7 +308,7 @@ async fn main() -> eyre::Result<()> {
             "payments/s"
         } else if name.ends_with("_blocks") {
             "blocks"
-        } else if name.ends_with("_ms") {
+        } else if name.ends_with("_ms") || name.ends_with("_ms_per_payment") {
             "ms"
         } else if name.ends_with("_mib") {
             "MiB"
@@ -271,16 +318,28 @@ async fn main() -> eyre::Result<()> {
     };
     for (name, value) in figures.as_object().into_iter().flatten() {
         let value = value.as_f64().unwrap_or(0.0);
-        if name.contains("_vs_") {
-            println!("BENCH {name} {value:.3} {}", units(name));
-        } else {
-            println!("BENCH {name} {value:.1} {}", units(name));
-        }
+        let digits = if value.abs() < 10.0 { 3 } else { 1 };
+        println!("BENCH {name} {value:.digits$} {}", units(name));
     }
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(&args.out, serde_json::to_string_pretty(&figures)?)?;
+    let report = json!({
+        "figures": figures,
+        "settings": {
+            "connections": args.connections,
+            "seconds": args.seconds,
+            "payers": args.payers,
+            "payments_per_payer": args.payments_per_payer,
+            "block_ms": args.block_ms,
+        },
+        // For the plots of `make bench`.
+        "samples": {
+            "e2e_relay_ms": paid.relay_ms,
+            "indexer_live_lag_ms": paid.lag_ms,
+        },
+    });
+    std::fs::write(&args.out, serde_json::to_string(&report)?)?;
     drop((gateway, indexer));
     platform.stop().await;
     Ok(())

@@ -184,6 +184,7 @@ pub async fn run(
     index: &Store,
     payers: Vec<PrivateKeySigner>,
     per_payer: usize,
+    block_time: Option<Duration>,
 ) -> eyre::Result<Figures> {
     let gateway = Gateway::new(gateway);
     let sessions: Vec<Session> = stream::iter(&payers)
@@ -205,9 +206,9 @@ pub async fn run(
     let coin = deployment.time_coin;
 
     // The lag sampler: when each block is first seen on the chain and in the index.
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let sampler = {
-        let (provider, index) = (provider.clone(), index.clone());
+        let (provider, index, mut stop_rx) = (provider.clone(), index.clone(), stop_rx.clone());
         tokio::spawn(async move {
             let mut seen_chain = BTreeMap::<u64, Instant>::new();
             let mut seen_index = BTreeMap::<u64, Instant>::new();
@@ -244,6 +245,22 @@ pub async fn run(
             (lag, max_gap)
         })
     };
+
+    // Blocks every `block_time` (as a QBFT chain makes them), or one per transaction.
+    let miner = block_time.map(|period| {
+        let (provider, mut stop) = (provider.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            provider.anvil_set_auto_mine(false).await?;
+            let mut ticks = tokio::time::interval(period);
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    _ = ticks.tick() => provider.evm_mine(None).await.map(drop)?,
+                }
+            }
+            provider.anvil_set_auto_mine(true).await
+        })
+    });
 
     // Payer i gifts payer i + 1: a chain, never straight back (no round trip).
     let addresses: Vec<Address> = payers.iter().map(Signer::address).collect();
@@ -300,6 +317,9 @@ pub async fn run(
     relay_ms.sort_by(f64::total_cmp);
     let _ = stop_tx.send(true);
     let (lag_ms, max_lag_blocks) = sampler.await?;
+    if let Some(miner) = miner {
+        miner.await??;
+    }
     Ok(Figures {
         payments: relay_ms.len(),
         seconds,

@@ -326,6 +326,11 @@ pub struct Platform {
 }
 
 impl Platform {
+    /// Anvil's process id (for the benchmarks' CPU and memory figures).
+    pub fn anvil_pid(&self) -> Option<u32> {
+        self.anvil.id()
+    }
+
     /// What runs where, for people.
     pub fn summary(&self) -> &str {
         &self.summary

@@ -310,7 +310,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .session(token)
             .ok_or_else(|| ApiError::unauthorized("the session is unknown or expired: sign in"))?;
         // The head first: whatever is read after it is at least as new.
-        let head = state.store.head().await?;
+        let head = state.heads.read(&state.store).await?;
         if let Some(head) = &head
             && let Some(caller) = state.callers.get(head, &session.address)
         {

@@ -1,17 +1,45 @@
 //! Answers that depend only on the indexed chain state, kept until the index moves on.
 //!
-//! A request reads the index's head (one query) and reuses what earlier requests computed at
-//! the same head: who a caller is, a member's public record. A new block (or a reorg, which
-//! changes the hash) empties the cache, so an answer is never older than the head the request
-//! saw.
+//! A request reads the index's head and reuses what earlier requests computed at the same head:
+//! who a caller is, a member's public record. A new block (or a reorg, which changes the hash)
+//! empties the cache, so an answer is never older than the head the request saw. Concurrent
+//! requests share head reads, but only reads that started after they arrived: nothing a request
+//! sees is older than the index was when it came in.
 
 use alloy::primitives::B256;
 use std::{
     collections::HashMap,
     hash::Hash,
     sync::{Mutex, PoisonError},
+    time::Instant,
 };
-use timebank_indexer::query::Head;
+use timebank_indexer::{Store, query::Head};
+
+/// The index's head, read once for all the requests waiting when the read starts.
+#[derive(Debug, Default)]
+pub struct HeadReads {
+    /// One read at a time; waiters queue in order.
+    turn: tokio::sync::Mutex<()>,
+    /// The last read: when it started, what it found.
+    last: Mutex<Option<(Instant, Option<Head>)>>,
+}
+
+impl HeadReads {
+    /// The head as of a read that started after this call did.
+    pub async fn read(&self, store: &Store) -> timebank_indexer::Result<Option<Head>> {
+        let arrived = Instant::now();
+        let _turn = self.turn.lock().await;
+        if let Some((started, head)) = *self.last.lock().unwrap_or_else(PoisonError::into_inner)
+            && started >= arrived
+        {
+            return Ok(head);
+        }
+        let started = Instant::now();
+        let head = store.head().await?;
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some((started, head));
+        Ok(head)
+    }
+}
 
 /// Entries kept per head; past this the cache starts over (a bound on memory, not a target).
 const MAX_ENTRIES: usize = 65_536;

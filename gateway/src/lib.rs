@@ -12,6 +12,7 @@ pub mod cache;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod inclusion;
 pub mod live;
 pub mod members;
 pub mod prepare;
@@ -74,6 +75,12 @@ pub struct AppState {
     pub live: live::Hub,
     /// Prometheus rendering, if this process owns the metrics recorder.
     pub metrics: Option<PrometheusHandle>,
+    /// Receipts of relayed transactions.
+    pub inclusions: std::sync::Arc<inclusion::Inclusions>,
+    /// The relayer's fee estimate.
+    pub fees: relay::Fees,
+    /// Reads of the index's head, shared by concurrent requests.
+    pub heads: cache::HeadReads,
     /// Callers' standing at the index's head.
     pub callers: cache::AtHead<alloy::primitives::Address, access::Caller>,
     /// Members' public records at the index's head.
@@ -121,6 +128,7 @@ impl AppState {
             ),
             None => None,
         };
+        let inclusions = inclusion::Inclusions::start(provider.clone());
         Ok(Self {
             store,
             branch_key,
@@ -132,6 +140,9 @@ impl AppState {
             auth: auth::Auth::new(settings.domain(), chain_id, settings.session_ttl()),
             live: live::Hub::default(),
             metrics: telemetry_handle(),
+            inclusions,
+            fees: relay::Fees::default(),
+            heads: cache::HeadReads::default(),
             callers: cache::AtHead::default(),
             members: cache::AtHead::default(),
         })

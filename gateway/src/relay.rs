@@ -202,8 +202,12 @@ pub async fn relay(
             request.gas
         )));
     }
-    // The forwarder compares the deadline with the chain's clock, not this machine's.
-    let now = chain_time(&state).await?;
+    // The forwarder compares the deadline with the chain's clock, not this machine's: the
+    // index's last block is a lower bound of it (the forwarder has the last word).
+    let now = match caller.head {
+        Some(head) => head.time,
+        None => chain_time(&state).await?,
+    };
     if request.deadline <= now {
         return Err(ApiError::bad_request(format!(
             "the request expired at {} (now {now})",
@@ -223,11 +227,16 @@ pub async fn relay(
             request.from, d.chain_id, d.forwarder
         )));
     }
+    // The nonce, the monitor and the target contract asked side by side; answered in this
+    // order.
     let forwarder = TimebankForwarder::new(d.forwarder, &state.provider);
-    let current: u64 = forwarder
-        .nonces(request.from)
-        .call()
-        .await
+    let nonce_call = forwarder.nonces(request.from);
+    let (current, monitor, simulated) = tokio::join!(
+        nonce_call.call(),
+        check_payment(&state, &request),
+        simulate(&state, request.from, request.to, &request.data, request.gas),
+    );
+    let current: u64 = current
         .map_err(|err| ApiError::unavailable("the node", err))?
         .saturating_to();
     if request.nonce < current {
@@ -246,8 +255,7 @@ pub async fn relay(
             request.nonce
         )));
     }
-
-    let monitor = check_payment(&state, &request).await?;
+    let monitor = monitor?;
     if let Some(verdict) = &monitor
         && verdict.action == "block"
     {
@@ -260,8 +268,7 @@ pub async fn relay(
         )
         .with_details(serde_json::to_value(verdict).unwrap_or_default()));
     }
-
-    simulate(&state, request.from, request.to, &request.data, request.gas).await?;
+    simulated?;
 
     let call = timebank_bindings::timebank_forwarder::ERC2771Forwarder::ForwardRequestData {
         from: request.from,
@@ -272,19 +279,22 @@ pub async fn relay(
         data: request.data.clone(),
         signature: request.signature.clone(),
     };
+    let fees = state.fees.current(&state.provider).await?;
+    let ticket = state.inclusions.ticket();
     let pending = forwarder
         .execute(call)
         .from(relayer)
         .gas(request.gas + 200_000)
+        .max_fee_per_gas(fees.max_fee_per_gas)
+        .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
         .send()
         .await
         .map_err(|err| ApiError::unavailable("sending the transaction", err))?;
     let tx_hash = *pending.tx_hash();
-    let receipt = pending
-        .with_timeout(Some(RECEIPT_WAIT))
-        .get_receipt()
-        .await
-        .map_err(|err| ApiError::unavailable("waiting for the receipt", err))?;
+    let receipt = state
+        .inclusions
+        .receipt(&state.provider, tx_hash, ticket, RECEIPT_WAIT)
+        .await?;
     let success = receipt.status()
         && receipt
             .decoded_log::<TimebankForwarder::ExecutedForwardRequest>()
@@ -320,6 +330,38 @@ pub async fn relay(
         failure,
         monitor,
     }))
+}
+
+/// How long a fee estimate is used: a base fee rises by at most 12.5% a block, and the estimate
+/// allows for it doubling, so even 100 ms blocks leave a wide margin.
+const FEES_FOR: Duration = Duration::from_millis(250);
+
+/// The relayer's EIP-1559 fees, estimated once per [`FEES_FOR`] rather than for every relayed
+/// request.
+#[derive(Debug, Default)]
+pub struct Fees {
+    last: tokio::sync::Mutex<Option<(std::time::Instant, alloy::eips::eip1559::Eip1559Estimation)>>,
+}
+
+impl Fees {
+    /// A recent estimate.
+    pub async fn current(
+        &self,
+        provider: &impl Provider,
+    ) -> ApiResult<alloy::eips::eip1559::Eip1559Estimation> {
+        let mut last = self.last.lock().await;
+        if let Some((at, fees)) = *last
+            && at.elapsed() < FEES_FOR
+        {
+            return Ok(fees);
+        }
+        let fees = provider
+            .estimate_eip1559_fees()
+            .await
+            .map_err(|err| ApiError::unavailable("the node's fee estimate", err))?;
+        *last = Some((std::time::Instant::now(), fees));
+        Ok(fees)
+    }
 }
 
 /// Runs the call as the target will see it when relayed (from the forwarder, with the signer
