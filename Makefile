@@ -120,7 +120,10 @@ demo: ## Fill the running platform with members, credentials, activities, paymen
 
 .PHONY: bench-indexer
 bench-indexer: tools ## 100,000 movements on anvil, backfilled into SQLite and PostgreSQL (BENCH lines)
+	cargo bench --locked -p timebank-indexer --bench backfill --no-run
 	$(ROOT)/tools/pg-test-server start $(ROOT)/target/pg-bench >/dev/null
+	@# The build's writes reach the disk before the timing starts, not during it.
+	sync
 	TIMEBANK_BENCH_POSTGRES_URL="$$(cat $(ROOT)/target/pg-bench/url)" \
 		cargo bench --locked -p timebank-indexer --bench backfill 2>&1 | tee $(ROOT)/target/bench-indexer.log
 	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg-bench
@@ -129,6 +132,7 @@ bench-indexer: tools ## 100,000 movements on anvil, backfilled into SQLite and P
 .PHONY: bench-platform
 bench-platform: tools ## Gateway reads vs a bare axum handler; end-to-end payments; indexer lag; memory (release build)
 	cargo build --release --locked -p timebank-indexer -p timebank-gateway -p timebank-bench
+	sync
 	$(ROOT)/target/release/timebank-bench --out $(ROOT)/target/bench-platform.json \
 		| tee $(ROOT)/target/bench-platform.log
 

@@ -79,6 +79,8 @@ pub struct AppState {
     pub inclusions: std::sync::Arc<inclusion::Inclusions>,
     /// The relayer's fee estimate.
     pub fees: relay::Fees,
+    /// The relayer's transaction nonces.
+    pub relayer_nonces: relay::RelayerNonces,
     /// Reads of the index's head, shared by concurrent requests.
     pub heads: cache::HeadReads,
     /// Callers' standing at the index's head.
@@ -142,6 +144,7 @@ impl AppState {
             metrics: telemetry_handle(),
             inclusions,
             fees: relay::Fees::default(),
+            relayer_nonces: relay::RelayerNonces::default(),
             heads: cache::HeadReads::default(),
             callers: cache::AtHead::default(),
             members: cache::AtHead::default(),

@@ -280,16 +280,24 @@ pub async fn relay(
         signature: request.signature.clone(),
     };
     let fees = state.fees.current(&state.provider).await?;
+    let nonce = state.relayer_nonces.take(&state.provider, relayer).await?;
     let ticket = state.inclusions.ticket();
-    let pending = forwarder
+    let sent = forwarder
         .execute(call)
         .from(relayer)
+        .nonce(nonce)
         .gas(request.gas + 200_000)
         .max_fee_per_gas(fees.max_fee_per_gas)
         .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
         .send()
-        .await
-        .map_err(|err| ApiError::unavailable("sending the transaction", err))?;
+        .await;
+    let pending = match sent {
+        Ok(pending) => pending,
+        Err(err) => {
+            state.relayer_nonces.refused().await;
+            return Err(ApiError::unavailable("sending the transaction", err));
+        }
+    };
     let tx_hash = *pending.tx_hash();
     let receipt = state
         .inclusions
@@ -330,6 +338,36 @@ pub async fn relay(
         failure,
         monitor,
     }))
+}
+
+/// The relayer's transaction nonces, handed out here so that concurrent relays never collide.
+/// After a transaction the node refused, the next nonce is asked of the node again: a refused
+/// nonce would otherwise leave a gap that holds every later transaction back.
+#[derive(Debug, Default)]
+pub struct RelayerNonces {
+    next: tokio::sync::Mutex<Option<u64>>,
+}
+
+impl RelayerNonces {
+    /// The nonce for the relayer's next transaction.
+    pub async fn take(&self, provider: &impl Provider, relayer: Address) -> ApiResult<u64> {
+        let mut next = self.next.lock().await;
+        let nonce = match *next {
+            Some(nonce) => nonce,
+            None => provider
+                .get_transaction_count(relayer)
+                .pending()
+                .await
+                .map_err(|err| ApiError::unavailable("the node", err))?,
+        };
+        *next = Some(nonce + 1);
+        Ok(nonce)
+    }
+
+    /// The node refused a transaction: start again from what it says.
+    pub async fn refused(&self) {
+        *self.next.lock().await = None;
+    }
 }
 
 /// How long a fee estimate is used: a base fee rises by at most 12.5% a block, and the estimate

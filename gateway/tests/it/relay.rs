@@ -221,3 +221,44 @@ async fn a_blocked_payment_is_refused_with_its_rule_before_sending() {
     );
     assert_eq!(next_nonce(&stack, &token).await, nonce, "nothing was sent");
 }
+
+/// The node refusing the relayer's transaction (here: no coins for gas) is a 503 that costs
+/// nothing, and the relayer's next transaction does not wait behind the refused one's nonce.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_send_leaves_no_nonce_gap() {
+    use alloy::providers::{Provider, ext::AnvilApi};
+    let stack = Stack::start().await;
+    let c = &stack.chain;
+    let relayer = stack.keys[12].address();
+    let carol = stack.key(c.carol).clone();
+    let token = stack.sign_in(c.carol).await;
+    let coin = c.deployment.time_coin;
+
+    let funds = c.provider.get_balance(relayer).await.unwrap();
+    c.provider
+        .anvil_set_balance(relayer, U256::ZERO)
+        .await
+        .unwrap();
+    let nonce = next_nonce(&stack, &token).await;
+    let request = signed(&stack, &carol, coin, pay(c.bob, 1, 2), nonce, in_an_hour()).await;
+    assert_error(
+        stack.post("/v1/relay", Some(&token), &request).await,
+        503,
+        "sending the transaction",
+    )
+    .await;
+    assert_eq!(
+        next_nonce(&stack, &token).await,
+        nonce,
+        "nothing was relayed"
+    );
+
+    // Coins again: the same request goes through (behind a nonce gap it would never be mined,
+    // and the relay would give up waiting for its receipt).
+    c.provider.anvil_set_balance(relayer, funds).await.unwrap();
+    let response = stack.post("/v1/relay", Some(&token), &request).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let relayed: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(relayed["success"], true, "{relayed}");
+    assert_eq!(next_nonce(&stack, &token).await, nonce + 1);
+}
