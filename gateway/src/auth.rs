@@ -325,6 +325,32 @@ impl FromRequestParts<Arc<AppState>> for Caller {
     }
 }
 
+/// A signed-in caller on an endpoint open to every role, whose contracts check the roles
+/// themselves (the relay): the wallet and the index's head, without reading the caller's
+/// standing.
+pub struct SignedIn {
+    /// The wallet that signed in.
+    pub address: Address,
+    /// The index's head, read after the request arrived.
+    pub head: Option<timebank_indexer::query::Head>,
+}
+
+impl FromRequestParts<Arc<AppState>> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> ApiResult<Self> {
+        let token = bearer(parts)?;
+        let session = state
+            .auth
+            .session(token)
+            .ok_or_else(|| ApiError::unauthorized("the session is unknown or expired: sign in"))?;
+        Ok(Self {
+            address: session.address,
+            head: state.heads.read(&state.store).await?,
+        })
+    }
+}
+
 /// A caller who is an operator, checked before the request body is read (so that a caller who
 /// may not call an endpoint learns nothing about what its body should be).
 pub struct OperatorCaller(pub Caller);

@@ -7,6 +7,7 @@ use crate::{
     AppState,
     access::Caller,
     api::{ACTIONS, label, rule_names},
+    auth::SignedIn,
     error::{ApiError, ApiResult, Json},
 };
 use alloy::{
@@ -15,7 +16,7 @@ use alloy::{
     rpc::types::TransactionRequest,
     signers::Signer,
     sol,
-    sol_types::{Eip712Domain, SolError, SolInterface, SolStruct, eip712_domain},
+    sol_types::{Eip712Domain, SolCall, SolError, SolInterface, SolStruct, eip712_domain},
 };
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -178,7 +179,7 @@ pub async fn nonce(State(state): State<Arc<AppState>>, caller: Caller) -> ApiRes
         (status = 503, body = crate::error::ErrorBody)))]
 pub async fn relay(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
+    caller: SignedIn,
     Json(request): Json<SignedRequest>,
 ) -> ApiResult<Json<Relayed>> {
     let Some(relayer) = state.relayer else {
@@ -227,18 +228,12 @@ pub async fn relay(
             request.from, d.chain_id, d.forwarder
         )));
     }
-    // The nonce, the monitor and the target contract asked side by side; answered in this
-    // order.
-    let forwarder = TimebankForwarder::new(d.forwarder, &state.provider);
-    let nonce_call = forwarder.nonces(request.from);
-    let (current, monitor, simulated) = tokio::join!(
-        nonce_call.call(),
-        check_payment(&state, &request),
-        simulate(&state, request.from, request.to, &request.data, request.gas),
-    );
-    let current: u64 = current
-        .map_err(|err| ApiError::unavailable("the node", err))?
-        .saturating_to();
+    // The nonce, the monitor and the target contract asked in one batch; answered in this order.
+    let Preflight {
+        nonce: current,
+        monitor,
+        simulated,
+    } = preflight(&state, &request).await?;
     if request.nonce < current {
         return Err(ApiError::new(
             axum::http::StatusCode::CONFLICT,
@@ -255,7 +250,6 @@ pub async fn relay(
             request.nonce
         )));
     }
-    let monitor = monitor?;
     if let Some(verdict) = &monitor
         && verdict.action == "block"
     {
@@ -282,7 +276,7 @@ pub async fn relay(
     let fees = state.fees.current(&state.provider).await?;
     let nonce = state.relayer_nonces.take(&state.provider, relayer).await?;
     let ticket = state.inclusions.ticket();
-    let sent = forwarder
+    let sent = TimebankForwarder::new(d.forwarder, &state.provider)
         .execute(call)
         .from(relayer)
         .nonce(nonce)
@@ -424,29 +418,138 @@ async fn simulate_at(
     gas: u64,
     block: alloy::eips::BlockId,
 ) -> ApiResult<()> {
-    let mut inner = data.to_vec();
-    inner.extend_from_slice(from.as_slice());
     let simulated = state
         .provider
-        .call(
-            TransactionRequest::default()
-                .from(state.deployment.forwarder)
-                .to(to)
-                .input(Bytes::from(inner).into())
-                .gas_limit(gas),
-        )
+        .call(forwarded(state, from, to, data, gas))
         .block(block)
         .await;
-    match simulated {
-        Ok(_) => Ok(()),
-        Err(err) => Err(match err.as_error_resp().and_then(|e| e.as_revert_data()) {
-            Some(data) => ApiError::unprocessable(
-                "reverted",
-                format!("the contract would refuse this: {}", describe_revert(&data)),
-            ),
-            None => ApiError::unavailable("the node", err),
-        }),
+    simulated.map(drop).map_err(refusal)
+}
+
+/// The call the forwarder will make for `from`: to `to`, from the forwarder, with `from`
+/// appended (ERC-2771).
+fn forwarded(
+    state: &AppState,
+    from: Address,
+    to: Address,
+    data: &Bytes,
+    gas: u64,
+) -> TransactionRequest {
+    let mut inner = data.to_vec();
+    inner.extend_from_slice(from.as_slice());
+    TransactionRequest::default()
+        .from(state.deployment.forwarder)
+        .to(to)
+        .input(Bytes::from(inner).into())
+        .gas_limit(gas)
+}
+
+/// A failed simulation: 422 `reverted` with the contract's error decoded, or 503 when the node
+/// did not answer.
+fn refusal(err: alloy::transports::RpcError<alloy::transports::TransportErrorKind>) -> ApiError {
+    match err.as_error_resp().and_then(|e| e.as_revert_data()) {
+        Some(data) => ApiError::unprocessable(
+            "reverted",
+            format!("the contract would refuse this: {}", describe_revert(&data)),
+        ),
+        None => ApiError::unavailable("the node", err),
     }
+}
+
+/// What the node says about a request before it is sent.
+struct Preflight {
+    /// The forwarder's next nonce for the signer.
+    nonce: u64,
+    /// For a TimeCoin payment, the monitor's verdict.
+    monitor: Option<MonitorVerdict>,
+    /// The call as the target will see it.
+    simulated: ApiResult<()>,
+}
+
+/// Asks for the signer's forwarder nonce, the monitor's `check` of a payment and the call's
+/// simulation in one JSON-RPC batch (one round trip to the node).
+async fn preflight(state: &AppState, request: &SignedRequest) -> ApiResult<Preflight> {
+    let d = &state.deployment;
+    let payment = payment_of(d, request)?;
+    let latest = alloy::eips::BlockId::latest();
+    let view = |to: Address, input: Vec<u8>| {
+        (
+            TransactionRequest::default()
+                .to(to)
+                .input(Bytes::from(input).into()),
+            latest,
+        )
+    };
+    let batch_error = |err| ApiError::unavailable("the node", err);
+    let mut batch = alloy::rpc::client::BatchRequest::new(state.provider.client());
+    let nonce = batch
+        .add_call::<_, Bytes>(
+            "eth_call",
+            &view(
+                d.forwarder,
+                TimebankForwarder::noncesCall {
+                    owner: request.from,
+                }
+                .abi_encode(),
+            ),
+        )
+        .map_err(batch_error)?;
+    let check = match payment {
+        Some((to, amount, purpose)) => Some(
+            batch
+                .add_call::<_, Bytes>(
+                    "eth_call",
+                    &view(
+                        d.time_coin,
+                        TimeCoin::checkCall {
+                            from: request.from,
+                            to,
+                            amount,
+                            purpose,
+                        }
+                        .abi_encode(),
+                    ),
+                )
+                .map_err(batch_error)?,
+        ),
+        None => None,
+    };
+    let simulation = batch
+        .add_call::<_, Bytes>(
+            "eth_call",
+            &(
+                forwarded(state, request.from, request.to, &request.data, request.gas),
+                latest,
+            ),
+        )
+        .map_err(batch_error)?;
+    batch.send().await.map_err(batch_error)?;
+
+    let undecodable = |what: &str, err: alloy::sol_types::Error| {
+        ApiError::unavailable("the node", format!("{what}: {err}"))
+    };
+    let nonce = nonce.await.map_err(batch_error)?;
+    let nonce = TimebankForwarder::noncesCall::abi_decode_returns(&nonce)
+        .map_err(|err| undecodable("the forwarder's nonce", err))?
+        .saturating_to();
+    let monitor = match check {
+        Some(check) => {
+            let verdict = check.await.map_err(batch_error)?;
+            let verdict = TimeCoin::checkCall::abi_decode_returns(&verdict)
+                .map_err(|err| undecodable("the monitor's verdict", err))?;
+            Some(MonitorVerdict {
+                action: label(&ACTIONS, verdict.action),
+                rules: rule_names(u64::from(verdict.rules)),
+            })
+        }
+        None => None,
+    };
+    let simulated = simulation.await.map(drop).map_err(refusal);
+    Ok(Preflight {
+        nonce,
+        monitor,
+        simulated,
+    })
 }
 
 /// 400 unless `to` is one of the deployment's contracts a person's request may call.
@@ -479,34 +582,22 @@ pub async fn chain_time(state: &AppState) -> ApiResult<u64> {
         .ok_or_else(|| ApiError::unavailable("the node", "no latest block"))
 }
 
-/// For a TimeCoin payment, what the monitor's `check` says now.
-async fn check_payment(
-    state: &AppState,
+/// For a TimeCoin payment (`transfer`, `pay`): the recipient, the amount and the purpose.
+fn payment_of(
+    d: &timebank_indexer::Deployment,
     request: &SignedRequest,
-) -> ApiResult<Option<MonitorVerdict>> {
-    if request.to != state.deployment.time_coin {
+) -> ApiResult<Option<(Address, U256, u8)>> {
+    if request.to != d.time_coin {
         return Ok(None);
     }
-    let (to, amount, purpose) = match TimeCoin::TimeCoinCalls::abi_decode(&request.data) {
-        Ok(TimeCoin::TimeCoinCalls::transfer(c)) => (c.to, c.value, 3u8),
-        Ok(TimeCoin::TimeCoinCalls::pay(c)) => (c.to, c.amount, c.purpose),
-        Ok(_) => return Ok(None),
-        Err(err) => {
-            return Err(ApiError::bad_request(format!(
-                "`data` is not a TimeCoin call: {err}"
-            )));
-        }
-    };
-    let coin = TimeCoin::new(state.deployment.time_coin, &state.provider);
-    let verdict = coin
-        .check(request.from, to, amount, purpose)
-        .call()
-        .await
-        .map_err(|err| ApiError::unavailable("the node", err))?;
-    Ok(Some(MonitorVerdict {
-        action: label(&ACTIONS, verdict.action),
-        rules: rule_names(u64::from(verdict.rules)),
-    }))
+    match TimeCoin::TimeCoinCalls::abi_decode(&request.data) {
+        Ok(TimeCoin::TimeCoinCalls::transfer(c)) => Ok(Some((c.to, c.value, 3u8))),
+        Ok(TimeCoin::TimeCoinCalls::pay(c)) => Ok(Some((c.to, c.amount, c.purpose))),
+        Ok(_) => Ok(None),
+        Err(err) => Err(ApiError::bad_request(format!(
+            "`data` is not a TimeCoin call: {err}"
+        ))),
+    }
 }
 
 /// A revert's data, decoded against every timebank contract's errors.
