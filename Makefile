@@ -105,7 +105,7 @@ $(shell mkdir -p target)
 gas: tools ## Print `NAME GAS` per operation, measured in one forge run, and check the monitor's budget
 	@cd $(CONTRACTS) && $(FORGE) test --match-contract GasReport --isolate -vv \
 		| sed -nE 's/^ +GAS ([a-z0-9_]+) ([0-9]+)$$/\1 \2/p' | tee $(ROOT)/target/gas.txt
-	@$(ROOT)/tools/check-gas $(ROOT)/target/gas.txt
+	@$(ROOT)/tools/check-gas $(ROOT)/target/gas.txt | tee $(ROOT)/target/bench-gas.log
 
 # ---- the platform locally ----------------------------------------------------------------------
 
@@ -144,18 +144,18 @@ bench-visibility: tools ## Cross-branch visibility (p50, p99): the end-to-end te
 	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg-bench-e2e
 	@grep -E '^BENCH ' $(ROOT)/target/bench-visibility.log
 
-.PHONY: bench
-bench: tools $(BENCH_STAMP) ## Every benchmark, one BENCH line per figure; writes bench/RESULTS.md and its plots
-	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory gas | tee $(ROOT)/target/bench-gas.log; \
-	$(MAKE) --no-print-directory bench-indexer; \
-	$(MAKE) --no-print-directory bench-platform; \
-	$(MAKE) --no-print-directory bench-visibility; \
-	$(VENV)/bin/python $(ROOT)/tools/bench-report --seconds $$(( $$(date +%s) - start )) \
+.PHONY: bench bench-start
+bench-start:
+	@mkdir -p $(ROOT)/target && date +%s > $(ROOT)/target/bench-start
+
+# The parts run one after another (make runs prerequisites in order without -j).
+bench: bench-start tools $(BENCH_STAMP) gas bench-indexer bench-platform bench-visibility ## Every benchmark, one BENCH line per figure; writes bench/RESULTS.md and its plots
+	$(VENV)/bin/python $(ROOT)/tools/bench-report \
+		--seconds $$(( $$(date +%s) - $$(cat $(ROOT)/target/bench-start) )) \
 		--gas $(ROOT)/target/gas.txt --platform $(ROOT)/target/bench-platform.json --out $(ROOT)/bench \
 		$(ROOT)/target/bench-gas.log $(ROOT)/target/bench-indexer.log \
-		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log; \
-	echo; grep -hE '^BENCH ' $(ROOT)/target/bench-gas.log $(ROOT)/target/bench-indexer.log \
+		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log
+	@echo; grep -hE '^BENCH ' $(ROOT)/target/bench-gas.log $(ROOT)/target/bench-indexer.log \
 		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log
 
 # ---- quality --------------------------------------------------------------------------------

@@ -4,6 +4,9 @@ use clap::{Parser, Subcommand};
 use eyre::WrapErr;
 use timebank_devnet::{Demo, Up};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "timebank-devnet",

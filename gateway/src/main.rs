@@ -11,6 +11,9 @@ use std::sync::Arc;
 use timebank_gateway::{AppState, Settings};
 use timebank_indexer::{Deployment, Store, config::redact, telemetry};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> eyre::Result<()> {
     let settings = Settings::parse();

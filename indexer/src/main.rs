@@ -5,6 +5,9 @@ use eyre::WrapErr;
 use timebank_indexer::{Deployment, Settings, Store, config::redact, telemetry};
 use tracing::info;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> eyre::Result<()> {
     let settings = Settings::from_env()?;
