@@ -287,15 +287,21 @@ fn bearer(parts: &Parts) -> ApiResult<&str> {
         .ok_or_else(|| ApiError::unauthorized("the Authorization header is not `Bearer <token>`"))
 }
 
+/// The request's bearer token and its session: 401 without one, or when it is unknown or expired.
+fn live_session<'a>(parts: &'a Parts, state: &AppState) -> ApiResult<(&'a str, Session)> {
+    let token = bearer(parts)?;
+    let session = state
+        .auth
+        .session(token)
+        .ok_or_else(|| ApiError::unauthorized("the session is unknown or expired: sign in"))?;
+    Ok((token, session))
+}
+
 impl FromRequestParts<Arc<AppState>> for BearerToken {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> ApiResult<Self> {
-        let token = bearer(parts)?;
-        state
-            .auth
-            .session(token)
-            .ok_or_else(|| ApiError::unauthorized("the session is unknown or expired: sign in"))?;
+        let (token, _) = live_session(parts, state)?;
         Ok(Self(token.to_owned()))
     }
 }
@@ -304,22 +310,17 @@ impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> ApiResult<Self> {
-        let token = bearer(parts)?;
-        let session = state
-            .auth
-            .session(token)
-            .ok_or_else(|| ApiError::unauthorized("the session is unknown or expired: sign in"))?;
         // The head first: whatever is read after it is at least as new.
-        let head = state.heads.read(&state.store).await?;
+        let SignedIn { address, head } = SignedIn::from_request_parts(parts, state).await?;
         if let Some(head) = &head
-            && let Some(caller) = state.callers.get(head, &session.address)
+            && let Some(caller) = state.callers.get(head, &address)
         {
             return Ok(caller);
         }
-        let standing = state.store.standing(session.address).await?;
-        let caller = Caller::new(session.address, standing, head);
+        let standing = state.store.standing(address).await?;
+        let caller = Caller::new(address, standing, head);
         if let Some(head) = &head {
-            state.callers.insert(head, session.address, caller.clone());
+            state.callers.insert(head, address, caller.clone());
         }
         Ok(caller)
     }
@@ -339,11 +340,7 @@ impl FromRequestParts<Arc<AppState>> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> ApiResult<Self> {
-        let token = bearer(parts)?;
-        let session = state
-            .auth
-            .session(token)
-            .ok_or_else(|| ApiError::unauthorized("the session is unknown or expired: sign in"))?;
+        let (_, session) = live_session(parts, state)?;
         Ok(Self {
             address: session.address,
             head: state.heads.read(&state.store).await?,
