@@ -18,25 +18,23 @@ use timebank_indexer::{Store, query::Head};
 /// The index's head, read once for all the requests waiting when the read starts.
 #[derive(Debug, Default)]
 pub struct HeadReads {
-    /// One read at a time; waiters queue in order.
-    turn: tokio::sync::Mutex<()>,
-    /// The last read: when it started, what it found.
-    last: Mutex<Option<(Instant, Option<Head>)>>,
+    /// One read at a time, waiters in order; the last read: when it started, what it found.
+    last: tokio::sync::Mutex<Option<(Instant, Option<Head>)>>,
 }
 
 impl HeadReads {
     /// The head as of a read that started after this call did.
     pub async fn read(&self, store: &Store) -> timebank_indexer::Result<Option<Head>> {
         let arrived = Instant::now();
-        let _turn = self.turn.lock().await;
-        if let Some((started, head)) = *self.last.lock().unwrap_or_else(PoisonError::into_inner)
+        let mut last = self.last.lock().await;
+        if let Some((started, head)) = *last
             && started >= arrived
         {
             return Ok(head);
         }
         let started = Instant::now();
         let head = store.head().await?;
-        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some((started, head));
+        *last = Some((started, head));
         Ok(head)
     }
 }

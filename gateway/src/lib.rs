@@ -130,7 +130,11 @@ impl AppState {
             ),
             None => None,
         };
-        let inclusions = inclusion::Inclusions::start(provider.clone());
+        // Only a relaying gateway waits for receipts.
+        let inclusions = match relayer {
+            Some(_) => inclusion::Inclusions::start(provider.clone()),
+            None => Default::default(),
+        };
         Ok(Self {
             store,
             branch_key,

@@ -5,7 +5,6 @@
 
 use crate::{
     AppState,
-    access::Caller,
     api::{ACTIONS, label, rule_names},
     auth::SignedIn,
     error::{ApiError, ApiResult, Json},
@@ -155,7 +154,7 @@ pub struct Nonce {
 /// The caller's next forwarder nonce.
 #[utoipa::path(get, path = "/v1/relay/nonce", tag = "relay", security(("session" = [])),
     responses((status = 200, body = Nonce), (status = 401, body = crate::error::ErrorBody)))]
-pub async fn nonce(State(state): State<Arc<AppState>>, caller: Caller) -> ApiResult<Json<Nonce>> {
+pub async fn nonce(State(state): State<Arc<AppState>>, caller: SignedIn) -> ApiResult<Json<Nonce>> {
     let forwarder = TimebankForwarder::new(state.deployment.forwarder, &state.provider);
     let nonce = forwarder
         .nonces(caller.address)
