@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Deploys and wires the timebank contracts on the chain at RPC_URL and writes their addresses
 # to contracts/deployments/<chain id>.json (or TIMEBANK_DEPLOYMENTS, a path relative to
-# contracts/ or absolute). See contracts/script/Deploy.s.sol for TIMEBANK_ADMIN and
-# TIMEBANK_ADMIN_DELAY.
+# contracts/ or absolute). See contracts/script/Deploy.s.sol for TIMEBANK_ADMIN,
+# TIMEBANK_GUARDIAN and the delays (TIMEBANK_ADMIN_DELAY, TIMEBANK_GOVERNANCE_DELAY,
+# TIMEBANK_BRANCH_KEY_DELAY), which must be set above 0 on any chain but a local anvil chain.
 #
 #   DEPLOYER_KEY  the deploying account's key; defaults to anvil's public dev key, which is
 #                 accepted only on chain id 31337
@@ -22,9 +23,11 @@ dest="${TIMEBANK_DEPLOYMENTS:-deployments/$chain_id.json}"
 staging="deployments/.staging-$$.json"
 trap 'rm -f "$staging"' EXIT
 # The key reaches the script through the environment, never on a command line others can read.
-DEPLOYER_KEY="$DEPLOYER_KEY" TIMEBANK_DEPLOYMENTS="$staging" "$BIN/forge" script script/Deploy.s.sol:Deploy \
-  --rpc-url "$RPC_URL" --broadcast --slow -q >/dev/null \
-  || die "deployment failed (rerun: cd contracts && forge script script/Deploy.s.sol --rpc-url $RPC_URL -vvv)"
+if ! log="$(DEPLOYER_KEY="$DEPLOYER_KEY" TIMEBANK_DEPLOYMENTS="$staging" "$BIN/forge" script \
+  script/Deploy.s.sol:Deploy --rpc-url "$RPC_URL" --broadcast --slow -q 2>&1)"; then
+  reason="$(printf '%s\n' "$log" | grep -oE 'TIMEBANK_[A-Z_]+ must be set[^"]*' | head -1)"
+  die "deployment failed${reason:+: $reason} (rerun: cd contracts && forge script script/Deploy.s.sol --rpc-url $RPC_URL -vvv)"
+fi
 mkdir -p "$(dirname "$dest")"
 mv "$staging" "$dest"
 echo "deployed timebank on chain $chain_id; addresses in $(realpath "$dest")" >&2

@@ -2,7 +2,8 @@
 # End-to-end test of the anvil scripts on real anvil chains on free ports:
 #   1. deploy.sh deploys and wires everything (checked on chain with cast),
 #   2. TIMEBANK_ADMIN starts a two-step transfer to another platform admin,
-#   3. the dev key is refused on a chain that is not a local anvil chain,
+#   3. the dev key is refused on a chain that is not a local anvil chain, and so are zero
+#      delays; with them set, the governor is the timelock with its delay,
 #   4. anvil.sh refuses a port that is taken, with a clear message.
 # Prints "anvil-scripts: N passed, 0 failed" or exits non-zero at the first failure.
 set -euo pipefail
@@ -47,6 +48,11 @@ same "$(call "$coin" "monitor()(address)")" "$(field "$out" supervisionDesk)" ||
 monitor_role="$("$BIN/cast" keccak "timebank.role.monitor")"
 [ "$(call "$access" "hasRole(bytes32,address)(bool)" "$monitor_role" "$(field "$out" supervisionDesk)")" = "true" ] || fail "the desk does not hold the monitor role"
 same "$(call "$access" 'defaultAdmin()(address)')" "$(field "$out" admin)" || fail "wrong admin"
+governor_role="$("$BIN/cast" keccak 'timebank.role.governor')"
+[ "$(call "$access" 'hasRole(bytes32,address)(bool)' "$governor_role" "$(field "$out" timelock)")" = "true" ] \
+  || fail "the timelock is not the governor"
+[ "$(call "$access" 'hasRole(bytes32,address)(bool)' "$governor_role" "$(field "$out" admin)")" = "false" ] \
+  || fail "the deployer kept the governor role"
 same "$(call "$coin" 'trustedForwarder()(address)')" "$(field "$out" forwarder)" \
   || fail "TimeCoin does not trust the forwarder"
 [ "$(field "$out" chainId)" = "31337" ] || fail "wrong chain id in deployment file"
@@ -68,6 +74,25 @@ if RPC_URL="http://127.0.0.1:$port2" "$ROOT/anvil-scripts/deploy.sh" >/dev/null 
 fi
 grep -q "set DEPLOYER_KEY" "$work/deploy3.err" || fail "unclear refusal: $(cat "$work/deploy3.err")"
 pass "the dev key is refused on a non-local chain"
+# A real key (here one anvil funds on chain 7) with no delays: refused, saying which.
+if RPC_URL="http://127.0.0.1:$port2" DEPLOYER_KEY="$ANVIL_DEV_KEY" TIMEBANK_DEPLOYMENTS="$work/seven.json" \
+  "$ROOT/anvil-scripts/deploy.sh" >/dev/null 2>"$work/deploy4.err"; then
+  fail "deploy.sh deployed with zero delays on chain 7"
+fi
+grep -q "TIMEBANK_ADMIN_DELAY must be set above 0" "$work/deploy4.err" \
+  || fail "unclear refusal of zero delays: $(cat "$work/deploy4.err")"
+RPC_URL="http://127.0.0.1:$port2" DEPLOYER_KEY="$ANVIL_DEV_KEY" TIMEBANK_DEPLOYMENTS="$work/seven.json" \
+  TIMEBANK_ADMIN_DELAY=259200 TIMEBANK_GOVERNANCE_DELAY=172800 TIMEBANK_BRANCH_KEY_DELAY=86400 \
+  "$ROOT/anvil-scripts/deploy.sh" >/dev/null 2>"$work/deploy5.err" \
+  || fail "deploy with delays failed: $(cat "$work/deploy5.err")"
+rpc="http://127.0.0.1:$port2"
+[ "$(call "$(field "$work/seven.json" timelock)" 'getMinDelay()(uint256)' | cut -d" " -f1)" = "172800" ] \
+  || fail "the timelock's delay is not TIMEBANK_GOVERNANCE_DELAY"
+[ "$(call "$(field "$work/seven.json" access)" 'branchKeyDelay()(uint48)' | cut -d" " -f1)" = "86400" ] \
+  || fail "the branch key delay is not TIMEBANK_BRANCH_KEY_DELAY"
+[ "$(call "$(field "$work/seven.json" access)" 'defaultAdminDelay()(uint48)' | cut -d" " -f1)" = "259200" ] \
+  || fail "the admin delay is not TIMEBANK_ADMIN_DELAY"
+pass "zero delays are refused on a non-local chain; set delays are in force"
 
 # 4. a taken port is reported clearly
 if ANVIL_PORT="$port" "$ROOT/anvil-scripts/anvil.sh" >/dev/null 2>"$work/busy.err"; then

@@ -18,6 +18,7 @@ const CONTRACTS: &[&str] = &[
     "ServiceLedger",
     "SupervisionDesk",
     "TimebankForwarder",
+    "TimebankTimelock",
     "NoopMonitor",
 ];
 
@@ -131,6 +132,7 @@ fn main() {
         writeln!(generated, "    ({name:?}, include_str!({abi:?})),").unwrap();
     }
     generated.push_str("];\n");
+    generated.push_str(&roles(&contracts.join("src/Roles.sol")));
     fs::write(out.join("bindings.rs"), generated).expect("write bindings.rs");
 
     println!("cargo:rerun-if-changed={}", contracts.join("src").display());
@@ -140,6 +142,54 @@ fn main() {
     );
     println!("cargo:rerun-if-changed={}", solc_path.display());
     project.rerun_if_sources_changed();
+}
+
+/// The flat roles of `Roles.sol` (`bytes32 internal constant NAME = keccak256("...")`) as Rust
+/// constants, each computed from the contract's own string, and a list of them by name.
+fn roles(path: &std::path::Path) -> String {
+    let source = fs::read_to_string(path).expect("read Roles.sol");
+    let mut consts = String::from(
+        "/// Role ids, computed at build time from `contracts/src/Roles.sol`.\npub mod roles {\n    \
+         use alloy::primitives::{B256, b256};\n    pub use super::derived_roles::*;\n",
+    );
+    let mut names = Vec::new();
+    for line in source.lines() {
+        let line = line.trim();
+        let Some(rest) = line.strip_prefix("bytes32 internal constant ") else {
+            continue;
+        };
+        let Some((name, value)) = rest.split_once(" = ") else {
+            continue;
+        };
+        let hash = if let Some(text) = value
+            .strip_prefix("keccak256(\"")
+            .and_then(|v| v.strip_suffix("\");"))
+        {
+            alloy_primitives::keccak256(text.as_bytes())
+        } else if value == "0x00;" {
+            alloy_primitives::B256::ZERO
+        } else {
+            panic!("timebank-bindings: Roles.sol: cannot read `{line}`");
+        };
+        writeln!(
+            consts,
+            "    /// `Roles.{name}` in `contracts/src/Roles.sol`.\n    pub const {name}: B256 = b256!(\"{hash:x}\");"
+        )
+        .unwrap();
+        if !name.ends_with("_PREFIX") {
+            names.push(name.to_string());
+        }
+    }
+    assert!(
+        names.len() >= 8,
+        "timebank-bindings: found only {names:?} in Roles.sol"
+    );
+    consts.push_str("    /// The flat roles by their name in `Roles.sol`.\n    pub const ALL: &[(&str, B256)] = &[\n");
+    for name in &names {
+        writeln!(consts, "        ({name:?}, {name}),").unwrap();
+    }
+    consts.push_str("    ];\n}\n");
+    consts
 }
 
 /// solc names a file-level enum (`Types.sol`'s `MemberStatus`) with no contract in its

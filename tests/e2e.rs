@@ -55,7 +55,7 @@ async fn two_branches_end_to_end() {
         Gateway::new(&platform.gateways[1]),
     );
     let (a1, a2, b1, b2) = (key(&keys, 1), key(&keys, 2), key(&keys, 3), key(&keys, 4));
-    let (supervisor, skills_issuer, admin) = (key(&keys, 7), key(&keys, 9), key(&keys, 0));
+    let (supervisor, skills_issuer) = (key(&keys, 7), key(&keys, 9));
     let member = PrivateKeySigner::random();
     let friend = PrivateKeySigner::random();
     let chain = ProviderBuilder::new().connect_http(platform.rpc.parse().unwrap());
@@ -174,7 +174,7 @@ async fn two_branches_end_to_end() {
         act(
             &me_at_a,
             &member,
-            json!({"action": "confirm_hours", "activity_id": activity}),
+            json!({"action": "confirm_hours", "activity_id": activity, "hours": "30"}),
         )
         .await;
     }
@@ -253,7 +253,7 @@ async fn two_branches_end_to_end() {
         act(
             who.0,
             who.1,
-            json!({"action": "confirm_hours", "activity_id": 3}),
+            json!({"action": "confirm_hours", "activity_id": 3, "hours": "16"}),
         )
         .await;
         act(
@@ -366,14 +366,33 @@ async fn two_branches_end_to_end() {
     .await;
     seen(&at_a1, &m, |v| v["risk"] == "medium").await;
 
-    // 6. A lost wallet: the admin moves the membership to a new address.
+    // 6. A lost wallet: south's operator asks to move the membership to a new address, and a
+    // supervisor approves the recovery case that opens.
     let renewed = PrivateKeySigner::random();
-    let admin_at_a = north.sign_in(&admin).await.unwrap();
     act(
-        &admin_at_a,
-        &admin,
-        json!({"action": "recover_member", "previous_account": member.address(),
+        &at_b1,
+        &b1,
+        json!({"action": "request_recovery", "previous_account": member.address(),
             "new_account": renewed.address(), "reason": "phone lost, identity re-checked in person"}),
+    )
+    .await;
+    let (recovery, _) = eventually("the recovery case", WAIT, || async {
+        let cases: Vec<Value> = sup_at_b.get("/v1/cases?status=open").await.ok()?;
+        cases.into_iter().find(|c| {
+            c["account"]
+                .as_str()
+                .and_then(|a| a.parse::<Address>().ok())
+                == Some(member.address())
+                && c["purpose"] == "recovery"
+        })
+    })
+    .await;
+    act(
+        &sup_at_b,
+        &supervisor,
+        json!({"action": "decide_case", "case_id": recovery["caseId"],
+            "outcome": "cleared", "note": "met the member with their identity card",
+            "risk_level": "medium"}),
     )
     .await;
     let moved_to = format!("/v1/members/{}", renewed.address());

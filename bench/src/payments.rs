@@ -65,8 +65,8 @@ pub async fn members(
     let provider = ProviderBuilder::new()
         .wallet(wallet)
         .connect_http(rpc.parse()?);
-    let identity = IdentityRegistry::new(deployment.identity_registry, &provider);
-    let ledger = ServiceLedger::new(deployment.service_ledger, &provider);
+    let identity = IdentityRegistry::new(deployment.contracts.identity_registry, &provider);
+    let ledger = ServiceLedger::new(deployment.contracts.service_ledger, &provider);
     let (admin, op1, op2) = (admin.address(), op1.address(), op2.address());
 
     ledger
@@ -128,6 +128,7 @@ pub async fn members(
             &|p| {
                 let call = ServiceLedger::confirmHoursCall {
                     activityId: activity,
+                    amount: FUNDS,
                 };
                 (p, *ledger.address(), call.abi_encode().into())
             },
@@ -202,8 +203,11 @@ pub async fn run(
         .map(|b| b.header.timestamp)
         .unwrap_or_default()
         + 3_600;
-    let domain = Arc::new(forwarder_domain(deployment.chain_id, deployment.forwarder));
-    let coin = deployment.time_coin;
+    let domain = Arc::new(forwarder_domain(
+        deployment.chain_id,
+        deployment.contracts.forwarder,
+    ));
+    let coin = deployment.contracts.time_coin;
 
     // The lag sampler: when each block is first seen on the chain and in the index.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

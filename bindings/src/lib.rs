@@ -9,34 +9,28 @@
 //!
 //! # Layout
 //! - one module per contract: [`TimebankAccess`], [`IdentityRegistry`], [`CredentialRegistry`],
-//!   [`TimeCoin`], [`ServiceLedger`], [`SupervisionDesk`], [`TimebankForwarder`], [`NoopMonitor`]
-//! - [`roles`]: the AccessControl role ids of `contracts/src/Roles.sol`
-//! - [`deploy`]: deploy and wire everything, as the forge deploy script does
+//!   [`TimeCoin`], [`ServiceLedger`], [`SupervisionDesk`], [`TimebankForwarder`],
+//!   [`TimebankTimelock`], [`NoopMonitor`]
+//! - [`roles`]: the AccessControl role ids of `contracts/src/Roles.sol`, generated from it
+//! - [`deploy`]: deploy and wire everything, as the forge deploy script does, and carry out
+//!   the governor's changes through the timelock
 
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 
 pub mod deploy;
 
-pub mod roles {
-    //! Role ids, as `contracts/src/Roles.sol` derives them.
+mod derived_roles {
+    //! The per-branch and per-type roles, derived as `Roles.operator` and `Roles.issuer` do.
     use alloy::primitives::{B256, keccak256};
     use alloy::sol_types::SolValue;
 
-    /// The platform admin (`DEFAULT_ADMIN_ROLE`).
-    pub const ADMIN: B256 = B256::ZERO;
-
-    /// `keccak256("timebank.role.<name>")`, e.g. `role("supervisor")`.
-    pub fn role(name: &str) -> B256 {
-        keccak256(format!("timebank.role.{name}"))
-    }
-
     /// The operator role of `branch_id`.
     pub fn operator(branch_id: u32) -> B256 {
-        keccak256((role("operator"), branch_id).abi_encode())
+        keccak256((super::roles::OPERATOR_PREFIX, branch_id).abi_encode())
     }
 
     /// The issuer role of credential type `type_id`.
     pub fn issuer(type_id: u32) -> B256 {
-        keccak256((role("issuer"), type_id).abi_encode())
+        keccak256((super::roles::ISSUER_PREFIX, type_id).abi_encode())
     }
 }

@@ -13,7 +13,8 @@ import {ITimebankAccess} from "./interfaces/ITimebankAccess.sol";
 /// Documents members upload themselves are recorded under SelfDeclared types: visible, but
 /// never issued by a trusted party, so no activity can require them.
 /// @dev Invariant: only an issuer of the type (or, for SelfDeclared types, the member) ever
-/// writes a credential of that type; validity is decided at the current block.
+/// writes a credential of that type; validity is decided at the current block, from the
+/// credential, its type's activity and its issuer's role.
 contract CredentialRegistry is ICredentialRegistry, TimebankManaged {
     IIdentityRegistry public immutable identity;
 
@@ -102,9 +103,14 @@ contract CredentialRegistry is ICredentialRegistry, TimebankManaged {
     /// @inheritdoc ICredentialRegistry
     function hasValidCredential(address account, uint32 typeId) external view returns (bool) {
         uint48 memberId = identity.memberIdOf(account);
-        if (memberId == 0) return false;
+        if (memberId == 0 || typeId == 0 || typeId > _types.length) return false;
         Credential storage c = _credentials[memberId][typeId];
-        return c.issuedAt != 0 && !c.revoked && block.timestamp < c.expiresAt;
+        if (c.issuedAt == 0 || c.revoked || block.timestamp >= c.expiresAt) return false;
+        // Recognition ends with the type's, and with the trust in its issuer: a credential is
+        // only as good as the issuer that still holds the role for its type.
+        CredentialType storage t = _types[typeId - 1];
+        return
+            t.active && (t.kind == CredentialKind.SelfDeclared || access.isIssuer(c.issuer, typeId));
     }
 
     /// @inheritdoc ICredentialRegistry

@@ -8,16 +8,21 @@ import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 import {ITimeCoin} from "./interfaces/ITimeCoin.sol";
 import {ITimebankAccess} from "./interfaces/ITimebankAccess.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 /// @title IdentityRegistry: members registered once, after review, valid at every branch
 /// @notice A member is submitted by an operator of the home branch and goes live only when a
 /// different operator of that branch approves. Every change emits an event naming the branch
 /// and the acting operator, supervisor or admin.
 /// @dev Invariants: a record's `memberId` is non-zero exactly when it exists; an address that
-/// was recovered away from is retired and can never be registered again; `Closed` is final.
+/// was recovered away from is retired, names its successor and can never be registered again;
+/// `Closed` is final and a Closed member holds no coins; every change of status or risk reaches
+/// TimeCoin's copy of the standing in the same transaction (`_setStatus`, `_setRisk`); staff
+/// never act on their own record.
 contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
     mapping(address account => Member) private _members;
-    mapping(address account => bool) private _retired;
+    /// @dev A retired address's successor (non-zero exactly for retired addresses).
+    mapping(address account => address successor) private _successors;
     RiskAlert[] private _alerts;
     uint48 private _lastMemberId;
 
@@ -26,9 +31,13 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
 
     constructor(ITimebankAccess access_, address forwarder) TimebankManaged(access_, forwarder) {}
 
-    /// @notice Sets the TimeCoin contract moved on recovery. Platform admin only.
+    /// @notice Sets the TimeCoin contract that follows members' standing, once. Platform admin
+    /// only.
     function setTimeCoin(ITimeCoin timeCoin_) external {
         address admin = _requireRole(Roles.ADMIN);
+        if (address(timeCoin) != address(0)) {
+            revert IdentityRegistryTimeCoinAlreadySet(address(timeCoin));
+        }
         timeCoin = timeCoin_;
         emit TimeCoinSet(address(timeCoin_), admin);
     }
@@ -42,9 +51,8 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
     ) external returns (uint48 memberId) {
         address operator = _requireOperator(branchId);
         if (account == address(0)) revert IdentityRegistryZeroAddress();
-        if (_members[account].memberId != 0 || _retired[account]) {
-            revert IdentityRegistryAlreadyRegistered(account);
-        }
+        if (operator == account) revert IdentityRegistrySelfAction(operator);
+        _requireUnregistered(account);
         _checkProfile(commitment, encryptedData);
 
         memberId = ++_lastMemberId;
@@ -65,18 +73,17 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
     /// @inheritdoc IIdentityRegistry
     function approveMember(address account) external {
         Member storage m = _member(account);
-        address operator = _requireOperator(m.homeBranch);
+        address operator = _requireStaff(account, _requireOperator(m.homeBranch));
         if (operator == m.submittedBy) revert IdentityRegistrySelfApproval(operator);
         _requireStatus(account, m, MemberStatus.Pending);
         m.activatedAt = uint40(block.timestamp);
         _setStatus(account, m, MemberStatus.Active, operator, bytes32(0));
-        _syncCoin(account);
     }
 
     /// @inheritdoc IIdentityRegistry
     function rejectMember(address account, bytes32 reasonHash) external {
         Member storage m = _member(account);
-        address operator = _requireOperator(m.homeBranch);
+        address operator = _requireStaff(account, _requireOperator(m.homeBranch));
         _requireStatus(account, m, MemberStatus.Pending);
         _setStatus(account, m, MemberStatus.Closed, operator, reasonHash);
     }
@@ -84,31 +91,36 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
     /// @inheritdoc IIdentityRegistry
     function suspendMember(address account, bytes32 reasonHash) external {
         Member storage m = _member(account);
-        address actor = _requireOperatorOrSupervisor(m.homeBranch);
+        address actor = _requireStaff(account, _requireOperatorOrSupervisor(m.homeBranch));
         _requireStatus(account, m, MemberStatus.Active);
         _setStatus(account, m, MemberStatus.Suspended, actor, reasonHash);
-        _syncCoin(account);
     }
 
     /// @inheritdoc IIdentityRegistry
     function reinstateMember(address account, bytes32 reasonHash) external {
         Member storage m = _member(account);
-        address actor = _requireOperatorOrSupervisor(m.homeBranch);
+        address actor = _requireStaff(account, _requireOperatorOrSupervisor(m.homeBranch));
         _requireStatus(account, m, MemberStatus.Suspended);
         _setStatus(account, m, MemberStatus.Active, actor, reasonHash);
-        _syncCoin(account);
     }
 
     /// @inheritdoc IIdentityRegistry
     function closeMember(address account, bytes32 reasonHash) external {
         Member storage m = _member(account);
-        address operator = _requireOperator(m.homeBranch);
+        address actor = _requireStaff(account, _requireOperatorOrSupervisor(m.homeBranch));
         if (m.status == MemberStatus.Closed) {
             revert IdentityRegistryInvalidStatus(account, m.status);
         }
+        ITimeCoin coin = timeCoin;
+        uint256 balance = address(coin) == address(0) ? 0 : IERC20(address(coin)).balanceOf(account);
+        if (balance != 0 && !_isSupervisor(actor)) {
+            revert IdentityRegistryBalanceNeedsSupervisor(account, balance);
+        }
         m.pendingMoveTo = 0;
-        _setStatus(account, m, MemberStatus.Closed, operator, reasonHash);
-        _syncCoin(account);
+        _setStatus(account, m, MemberStatus.Closed, actor, reasonHash);
+        // The coins go back to the bank rather than stay frozen forever. State is final
+        // before the call; the coin is a trusted platform contract.
+        if (balance != 0) coin.redeemClosed(account, reasonHash);
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -116,7 +128,7 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         external
     {
         Member storage m = _member(account);
-        address operator = _requireOperator(m.homeBranch);
+        address operator = _requireStaff(account, _requireOperator(m.homeBranch));
         if (m.status == MemberStatus.Closed) {
             revert IdentityRegistryInvalidStatus(account, m.status);
         }
@@ -148,7 +160,7 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         Member storage m = _member(account);
         uint32 toBranch = m.pendingMoveTo;
         if (toBranch == 0) revert IdentityRegistryNoPendingMove(account);
-        address operator = _requireOperator(toBranch);
+        address operator = _requireStaff(account, _requireOperator(toBranch));
         _requireStatus(account, m, MemberStatus.Active);
         uint32 fromBranch = m.homeBranch;
         m.homeBranch = toBranch;
@@ -179,9 +191,12 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         Member storage m = _member(account);
         address actor = _msgSender();
         // Supervisors and the supervision monitor may set any level; the home branch's
-        // operators anything below Blocked, and never lift a Blocked member.
+        // operators anything below Blocked, never lift a Blocked member, and never go below
+        // the level supervision set.
         bool supervising = _isSupervisor(actor) || access.hasRole(Roles.MONITOR, actor);
-        if (!supervising) {
+        if (supervising) {
+            m.supervisedRisk = level;
+        } else {
             if (!access.isOperator(actor, m.homeBranch)) {
                 revert IAccessControl.AccessControlUnauthorizedAccount(
                     actor, Roles.operator(m.homeBranch)
@@ -190,9 +205,12 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
             if (level == RiskLevel.Blocked || m.risk == RiskLevel.Blocked) {
                 revert IdentityRegistryBlockedNeedsSupervisor(actor);
             }
+            if (level < m.supervisedRisk) {
+                revert IdentityRegistryRiskSetBySupervision(account, m.supervisedRisk);
+            }
         }
+        _requireStaff(account, actor);
         _setRisk(account, m, level, actor, reasonHash);
-        _syncCoin(account);
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -216,36 +234,32 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
             revert IdentityRegistryInvalidAlert(alertId);
         }
         RiskAlert storage alert = _alerts[alertId - 1];
+        // The member may have been recovered to a new wallet since the alert was raised.
+        address account = currentAccount(alert.account);
+        _requireStaff(account, supervisor);
         alert.assessed = true;
-        address account = alert.account;
         Member storage m = _members[account];
-        // The member may have been recovered to a new wallet since the alert; the old address
-        // then has no record and the assessment is recorded without a level change.
-        if (m.memberId != 0 && m.risk != level) {
-            _setRisk(account, m, level, supervisor, reasonHash);
-        }
+        m.supervisedRisk = level;
         emit RiskAlertAssessed(alertId, account, supervisor, level, reasonHash);
+        if (m.risk != level) _setRisk(account, m, level, supervisor, reasonHash);
     }
 
     /// @inheritdoc IIdentityRegistry
     function recoverMember(address previousAccount, address newAccount, bytes32 reasonHash)
         external
     {
-        address admin = _requireRole(Roles.ADMIN);
+        address desk = _requireRole(Roles.MONITOR);
         Member memory m = _member(previousAccount);
         if (m.status == MemberStatus.Closed) {
             revert IdentityRegistryInvalidStatus(previousAccount, m.status);
         }
-        if (newAccount == address(0)) revert IdentityRegistryZeroAddress();
-        if (_members[newAccount].memberId != 0 || _retired[newAccount]) {
-            revert IdentityRegistryAlreadyRegistered(newAccount);
-        }
+        _requireUnregistered(newAccount);
         m.updatedAt = uint40(block.timestamp);
         _members[newAccount] = m;
         delete _members[previousAccount];
-        _retired[previousAccount] = true;
+        _successors[previousAccount] = newAccount;
         emit MemberRecovered(
-            previousAccount, newAccount, m.memberId, m.homeBranch, admin, reasonHash
+            previousAccount, newAccount, m.memberId, m.homeBranch, desk, reasonHash
         );
 
         // State is final before the call; the coin is a trusted platform contract.
@@ -292,11 +306,41 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         return _alerts[alertId - 1];
     }
 
+    /// @inheritdoc IIdentityRegistry
+    function currentAccount(address account) public view returns (address) {
+        // Each recovery adds one link and needs an operator's request and a supervisor's
+        // approval, so the chain stays as short as a member's history of lost wallets.
+        address next = _successors[account];
+        while (next != address(0)) {
+            account = next;
+            next = _successors[account];
+        }
+        return account;
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function retired(address account) external view returns (bool) {
+        return _successors[account] != address(0);
+    }
+
     /// @dev Tells the coin that `account`'s standing changed; it reads the new standing back
-    /// from this registry. Called after all state changes and events.
+    /// from this registry. Called after the state change and its event.
     function _syncCoin(address account) private {
         ITimeCoin coin = timeCoin;
         if (address(coin) != address(0)) coin.syncMember(account);
+    }
+
+    /// @dev Returns `actor` after checking it is not the member `account` itself.
+    function _requireStaff(address account, address actor) private pure returns (address) {
+        if (actor == account) revert IdentityRegistrySelfAction(actor);
+        return actor;
+    }
+
+    function _requireUnregistered(address account) private view {
+        if (account == address(0)) revert IdentityRegistryZeroAddress();
+        if (_members[account].memberId != 0 || _successors[account] != address(0)) {
+            revert IdentityRegistryAlreadyRegistered(account);
+        }
     }
 
     function _member(address account) private view returns (Member storage m) {
@@ -328,6 +372,7 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         emit MemberStatusChanged(
             account, m.memberId, m.homeBranch, previous, status, actor, reasonHash
         );
+        _syncCoin(account);
     }
 
     function _setRisk(
@@ -342,6 +387,7 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         m.risk = level;
         m.updatedAt = uint40(block.timestamp);
         emit RiskLevelChanged(account, m.memberId, m.homeBranch, previous, level, actor, reasonHash);
+        _syncCoin(account);
     }
 
     function _checkProfile(bytes32 commitment, bytes calldata encryptedData) private pure {

@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {Roles} from "./Roles.sol";
 import {TimebankManaged} from "./TimebankManaged.sol";
-import {ActivityKind, Purpose} from "./Types.sol";
+import {ActivityKind, CredentialKind, Purpose} from "./Types.sol";
 import {ICredentialRegistry} from "./interfaces/ICredentialRegistry.sol";
 import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 import {IServiceLedger} from "./interfaces/IServiceLedger.sol";
@@ -15,8 +15,10 @@ import {ITimebankAccess} from "./interfaces/ITimebankAccess.sol";
 /// hours, each volunteer confirms, and settlement mints TIME within the branch's quota.
 /// Member-to-member services: the provider records hours, the requester confirms, and that
 /// confirmation pays the provider. Both parties' own signatures are needed either way.
-/// @dev Invariant: for every branch, `quota.minted <= quota.limit`, and `minted` is the sum of
-/// all rewards settled by that branch. Coin movements happen last in each function.
+/// @dev Invariants: for every branch, `quota.minted <= quota.limit`, and `minted` is the sum of
+/// all rewards settled by that branch; every settled amount is the one its volunteer
+/// confirmed, recorded and settled by operators other than the volunteer (two of them above
+/// the branch's second-approval amount). Coin movements happen last in each function.
 contract ServiceLedger is IServiceLedger, TimebankManaged {
     IIdentityRegistry public immutable identity;
     ICredentialRegistry public immutable credentials;
@@ -27,6 +29,7 @@ contract ServiceLedger is IServiceLedger, TimebankManaged {
     mapping(uint256 activityId => mapping(address volunteer => Participation)) private
         _participations;
     mapping(uint32 branchId => Quota) private _quotas;
+    mapping(uint32 branchId => uint128 amount) private _secondApprovalAbove;
 
     constructor(
         ITimebankAccess access_,
@@ -50,11 +53,14 @@ contract ServiceLedger is IServiceLedger, TimebankManaged {
     ) external returns (uint256 activityId) {
         address operator = _requireOperator(branchId);
         if (hoursCap == 0) revert ServiceLedgerInvalidHours(hoursCap, hoursCap);
-        if (
-            requiredCredentialType != 0
-                && requiredCredentialType > credentials.credentialTypeCount()
-        ) {
-            revert ServiceLedgerUnknownCredentialType(requiredCredentialType);
+        if (requiredCredentialType != 0) {
+            if (requiredCredentialType > credentials.credentialTypeCount()) {
+                revert ServiceLedgerUnknownCredentialType(requiredCredentialType);
+            }
+            if (
+                credentials.credentialType(requiredCredentialType).kind
+                    == CredentialKind.SelfDeclared
+            ) revert ServiceLedgerUntrustedCredentialType(requiredCredentialType);
         }
         _activities.push(
             Activity({
@@ -98,28 +104,36 @@ contract ServiceLedger is IServiceLedger, TimebankManaged {
     function recordHours(uint256 activityId, address volunteer, uint128 amount) external {
         Activity storage a = _openActivity(activityId);
         address operator = _requireOperator(a.branchId);
+        if (operator == volunteer) revert ServiceLedgerSelfDealing(operator);
         if (amount == 0 || amount > a.hoursCap) {
             revert ServiceLedgerInvalidHours(amount, a.hoursCap);
         }
         Participation storage p = _participations[activityId][volunteer];
-        if (p.status != ParticipationStatus.Joined && p.status != ParticipationStatus.Recorded) {
-            revert ServiceLedgerInvalidParticipation(activityId, volunteer, p.status);
-        }
+        ParticipationStatus status = p.status;
+        if (
+            status != ParticipationStatus.Joined && status != ParticipationStatus.Recorded
+                && status != ParticipationStatus.Confirmed
+        ) revert ServiceLedgerInvalidParticipation(activityId, volunteer, status);
+        // A correction, even after confirmation, waits for the volunteer's confirmation again.
         p.status = ParticipationStatus.Recorded;
         p.amount = amount;
+        if (p.approvedBy != address(0)) p.approvedBy = address(0);
         emit HoursRecorded(activityId, volunteer, amount, operator);
     }
 
     /// @inheritdoc IServiceLedger
-    function confirmHours(uint256 activityId) external {
+    function confirmHours(uint256 activityId, uint128 amount) external {
         _activity(activityId);
         address volunteer = _msgSender();
         Participation storage p = _participations[activityId][volunteer];
         if (p.status != ParticipationStatus.Recorded) {
             revert ServiceLedgerInvalidParticipation(activityId, volunteer, p.status);
         }
+        if (p.amount != amount) {
+            revert ServiceLedgerHoursChanged(activityId, volunteer, p.amount, amount);
+        }
         p.status = ParticipationStatus.Confirmed;
-        emit HoursConfirmed(activityId, volunteer, p.amount);
+        emit HoursConfirmed(activityId, volunteer, amount);
     }
 
     /// @inheritdoc IServiceLedger
@@ -127,6 +141,7 @@ contract ServiceLedger is IServiceLedger, TimebankManaged {
         Activity storage a = _activity(activityId);
         uint32 branchId = a.branchId;
         address operator = _requireOperator(branchId);
+        if (operator == volunteer) revert ServiceLedgerSelfDealing(operator);
         Participation storage p = _participations[activityId][volunteer];
         if (p.status != ParticipationStatus.Confirmed) {
             revert ServiceLedgerInvalidParticipation(activityId, volunteer, p.status);
@@ -136,6 +151,7 @@ contract ServiceLedger is IServiceLedger, TimebankManaged {
             revert ServiceLedgerMissingCredential(volunteer, required);
         }
         uint128 amount = p.amount;
+        if (_awaitsSecondOperator(activityId, volunteer, branchId, operator, p)) return;
         Quota storage q = _quotas[branchId];
         // Cannot underflow: minted <= limit is the contract's invariant.
         uint128 remaining = q.limit - q.minted;
@@ -157,6 +173,22 @@ contract ServiceLedger is IServiceLedger, TimebankManaged {
         if (limit < q.minted) revert ServiceLedgerQuotaBelowMinted(branchId, limit, q.minted);
         q.limit = limit;
         emit MintQuotaSet(branchId, limit, admin);
+    }
+
+    /// @inheritdoc IServiceLedger
+    function setSecondApproval(uint32 branchId, uint128 amount) external {
+        address actor = _msgSender();
+        if (!access.hasRole(Roles.ADMIN, actor)) {
+            _requireOperator(branchId);
+            uint128 current = _secondApprovalAbove[branchId];
+            // Lowering (or switching on) only tightens the rule.
+            if (amount == 0 || (current != 0 && amount >= current)) {
+                revert ServiceLedgerSecondApprovalRaise(branchId, current, amount);
+            }
+        }
+        if (!access.isActiveBranch(branchId)) revert ServiceLedgerInactiveBranch(branchId);
+        _secondApprovalAbove[branchId] = amount;
+        emit SecondApprovalSet(branchId, amount, actor);
     }
 
     /// @inheritdoc IServiceLedger
@@ -229,6 +261,31 @@ contract ServiceLedger is IServiceLedger, TimebankManaged {
     /// @inheritdoc IServiceLedger
     function quota(uint32 branchId) external view returns (Quota memory) {
         return _quotas[branchId];
+    }
+
+    /// @inheritdoc IServiceLedger
+    function secondApprovalAbove(uint32 branchId) external view returns (uint128) {
+        return _secondApprovalAbove[branchId];
+    }
+
+    /// @dev Above the branch's second-approval amount, records the first operator's approval
+    /// and returns true; refuses the same operator twice.
+    function _awaitsSecondOperator(
+        uint256 activityId,
+        address volunteer,
+        uint32 branchId,
+        address operator,
+        Participation storage p
+    ) private returns (bool) {
+        uint128 amount = p.amount;
+        uint128 secondAbove = _secondApprovalAbove[branchId];
+        if (secondAbove == 0 || amount <= secondAbove) return false;
+        address first = p.approvedBy;
+        if (first == operator) revert ServiceLedgerSecondOperatorNeeded(operator);
+        if (first != address(0)) return false;
+        p.approvedBy = operator;
+        emit SettlementApproved(activityId, volunteer, amount, operator);
+        return true;
     }
 
     function _activity(uint256 activityId) private view returns (Activity storage) {

@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {Roles} from "./Roles.sol";
 import {TimebankManaged} from "./TimebankManaged.sol";
-import {MonitorAction, Purpose, RiskLevel} from "./Types.sol";
+import {MemberStatus, MonitorAction, Purpose, RiskLevel} from "./Types.sol";
 import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 import {ITimeCoin} from "./interfaces/ITimeCoin.sol";
 import {ITimeCoinMonitor} from "./interfaces/ITimeCoinMonitor.sol";
@@ -24,7 +24,8 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 /// blocked, and the supervision monitor opens a case.
 /// @dev Invariant kept by every override: each balance change goes through OpenZeppelin's
 /// `ERC20._update` inside this contract's `_update`, which, unless the movement carries a
-/// supervisor's or admin's decision (recovery, hold settlement):
+/// supervisor's decision (recovery, hold settlement, closure):
+///  0. refuses a movement of zero coins;
 ///  1. refuses a sender or recipient that is not an Active member below Blocked risk, as
 ///     recorded in `_accounts`, the coin's copy of the registry's standing;
 ///  2. evaluates every rule and updates both sides' window state, in constant gas;
@@ -34,7 +35,9 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///     `RuleHit` and only then calls the monitor: state changes come before the external call.
 /// Entry points pass the purpose to `_update` through transient storage, cleared on read; a
 /// movement that sets none (plain `transfer`/`transferFrom`) is a Gift. Coins in escrow are
-/// exactly the holds in status Held: `balanceOf(address(this))` is their sum.
+/// exactly the holds in status Held: `balanceOf(address(this))` is their sum. A hold is settled
+/// only by the monitor that opened its case, and coins never go to an address that can't use
+/// them: to a recovered wallet's successor, and burned rather than returned to a Closed member.
 contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
     using TransientSlot for bytes32;
     using TransientSlot for TransientSlot.Uint256Slot;
@@ -52,8 +55,8 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
     bytes32 private constant _REF_SLOT =
         0xca4cd6e9c22a3fec66659a13b032781e4ad4e62cc546b2aeeef44feb9fe6d000;
 
-    /// @dev Context flag: the movement is a supervisor's or admin's decision (recovery, hold
-    /// settlement) and skips membership checks and rules.
+    /// @dev Context flag: the movement is a supervisor's decision (recovery, hold settlement,
+    /// closure) and skips membership checks and rules.
     uint256 private constant _DECIDED = 1 << 8;
     /// @dev Low byte of an `_accounts` word (MonitorRules.Account.standing): bit 0 may transact,
     /// bits 1-3 the RiskLevel.
@@ -71,9 +74,11 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
     /// @dev 2 bits per rule id: its MonitorAction. Shares the monitor's slot: read on hits only.
     uint32 private _ruleActions;
     uint256 private _holdCount;
-    /// @dev Every monitor ever set: each keeps settling the holds of the cases it opened after it
-    /// is replaced, so that replacing the monitor strands no coins.
-    mapping(address monitor => bool) private _monitors;
+    uint32 private _monitorCount;
+    /// @dev Every monitor ever set, numbered from 1: each keeps settling the holds of the cases
+    /// it opened after it is replaced (`Hold.monitorId`), so that replacing the monitor strands
+    /// no coins and no monitor settles another's holds.
+    mapping(address monitor => uint32 monitorId) private _monitorIds;
     mapping(uint256 holdId => Hold) private _holds;
     /// @dev Per account, one word (MonitorRules.Account): the standing copied from the registry
     /// by `syncMember` and the monitoring rules' window state, so that a movement reads and
@@ -163,6 +168,15 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
     }
 
     /// @inheritdoc ITimeCoin
+    function redeemClosed(address account, bytes32 ref) external {
+        if (msg.sender != address(identity)) revert TimeCoinOnlyIdentityRegistry(msg.sender);
+        uint256 balance = balanceOf(account);
+        if (balance == 0) return;
+        _setContext(Purpose.Redemption, ref, _DECIDED);
+        _burn(account, balance);
+    }
+
+    /// @inheritdoc ITimeCoin
     function recoverMember(address previousAccount, address newAccount) external {
         if (msg.sender != address(identity)) revert TimeCoinOnlyIdentityRegistry(msg.sender);
         // The rules' window state follows the member, so a recovery can't reset its counters;
@@ -202,33 +216,52 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
 
     /// @inheritdoc ITimeCoin
     function settleHold(uint256 holdId, bool release) external {
-        if (!_monitors[msg.sender]) revert TimeCoinOnlyMonitor(msg.sender);
         Hold storage h = _holds[holdId];
         if (h.status != HoldStatus.Held) revert TimeCoinInvalidHold(holdId);
-        address recipient = release ? h.to : h.from;
+        uint32 monitorId = _monitorIds[msg.sender];
+        if (monitorId == 0 || monitorId != h.monitorId) revert TimeCoinOnlyMonitor(msg.sender);
+        // The member may have recovered their wallet since; the coins follow them.
+        address recipient = identity.currentAccount(release ? h.to : h.from);
         // A release pays a member, who must still be allowed to receive; a return needs no
-        // check, the coins were the sender's.
+        // check, the coins were the sender's, unless the sender's membership is closed: then
+        // they go back to the bank.
         // slither-disable-next-line incorrect-equality
         if (release && _accounts[recipient] & 1 == 0) revert TimeCoinNotActiveMember(recipient);
+        bool burn = !release && identity.member(recipient).status == MemberStatus.Closed;
+        if (burn) recipient = address(0);
         h.status = release ? HoldStatus.Released : HoldStatus.Returned;
         uint256 amount = h.amount;
         emit HoldSettled(holdId, release, recipient, amount);
-        _setContext(h.purpose, h.ref, _DECIDED);
-        _transfer(address(this), recipient, amount);
+        if (burn) {
+            _setContext(Purpose.Redemption, h.ref, _DECIDED);
+            _burn(address(this), amount);
+        } else {
+            _setContext(h.purpose, h.ref, _DECIDED);
+            _transfer(address(this), recipient, amount);
+        }
+    }
+
+    /// @inheritdoc ITimeCoin
+    function adoptHold(uint256 holdId) external {
+        if (msg.sender != address(monitor)) revert TimeCoinOnlyMonitor(msg.sender);
+        Hold storage h = _holds[holdId];
+        if (h.status != HoldStatus.Held || h.monitorId != 0) revert TimeCoinInvalidHold(holdId);
+        h.monitorId = _monitorIds[msg.sender];
+        emit HoldAdopted(holdId, msg.sender);
     }
 
     /// @inheritdoc ITimeCoin
     function setMonitorRules(MonitorRules.Config calldata config, uint32 actions) external {
-        address admin = _requireRole(Roles.ADMIN);
+        address governor = _requireRole(Roles.GOVERNOR);
         _validateRules(config, actions);
         _rules = MonitorRules.packConfig(config);
         _ruleActions = actions;
-        emit MonitorRulesChanged(config, actions, admin);
+        emit MonitorRulesChanged(config, actions, governor);
     }
 
     /// @inheritdoc ITimeCoin
     function setRuleEnabled(uint8 ruleId, bool enabled) external {
-        address admin = _requireRole(Roles.ADMIN);
+        address governor = _requireRole(Roles.GOVERNOR);
         if (ruleId == 0 || ruleId > MonitorRules.RULE_COUNT) revert TimeCoinInvalidRule(ruleId);
         MonitorRules.Config memory config = MonitorRules.unpackConfig(_rules);
         uint8 bit = uint8(1 << (ruleId - 1));
@@ -236,7 +269,7 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
         uint32 actions = _ruleActions;
         _validateRules(config, actions);
         _rules = MonitorRules.packConfig(config);
-        emit MonitorRulesChanged(config, actions, admin);
+        emit MonitorRulesChanged(config, actions, governor);
     }
 
     /// @inheritdoc ITimeCoin
@@ -268,8 +301,8 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
     }
 
     /// @inheritdoc ITimeCoin
-    function setMonitor(ITimeCoinMonitor monitor_) external {
-        _setMonitor(monitor_, _requireRole(Roles.ADMIN));
+    function setMonitor(ITimeCoinMonitor newMonitor) external {
+        _setMonitor(newMonitor, _requireRole(Roles.GOVERNOR));
     }
 
     /// @dev The one place balances change; see the contract's invariant.
@@ -280,6 +313,9 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
             emit CoinsMoved(from, to, value, purpose, ref);
             return;
         }
+        // Nothing moves, but a zero movement would still advance the rules' memory of the
+        // sender (last payee, last outgoing time) and open cases about the recipient.
+        if (value == 0) revert TimeCoinZeroAmount();
         if (from == to) revert TimeCoinSelfTransfer(from);
 
         uint16 fired = _applyRules(from, to, value, purpose);
@@ -298,9 +334,9 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
         if (fired != 0) {
             if (holdId != 0) emit MovementHeld(holdId, from, to, value, purpose, ref);
             emit RuleHit(from, to, value, purpose, ref, fired, action, holdId);
-            // The case id is the monitor's to announce (CaseOpened); the coin has no use for it.
-            // slither-disable-next-line unused-return
-            monitor.onRuleHit(
+            // The case id is the monitor's to announce (CaseOpened); the coin only needs to know
+            // whether there is one.
+            uint256 caseId = monitor.onRuleHit(
                 ITimeCoinMonitor.RuleHit({
                     from: from,
                     to: to,
@@ -312,6 +348,10 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
                     holdId: holdId
                 })
             );
+            // A monitor that opened no case (NoopMonitor) can't decide the hold: it is left for
+            // the next desk to adopt. The monitor is trusted platform code set by the governor.
+            // slither-disable-next-line reentrancy-benign,reentrancy-no-eth,incorrect-equality
+            if (holdId != 0 && caseId == 0) _holds[holdId].monitorId = 0;
         }
     }
 
@@ -353,6 +393,7 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
             from: from,
             purpose: purpose,
             status: HoldStatus.Held,
+            monitorId: _monitorIds[address(monitor)],
             to: to,
             amount: SafeCast.toUint96(value),
             ref: ref
@@ -391,7 +432,7 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
                 && c.structuringBand < 100 && c.window != 0;
         }
         if (id == MonitorRules.ROUND_TRIP) return c.roundTripWindow != 0;
-        if (id == MonitorRules.NEW_ACCOUNT) return c.newAccountAge != 0;
+        if (id == MonitorRules.NEW_ACCOUNT) return c.newAccountDays != 0;
         if (id == MonitorRules.RISKY_COUNTERPARTY) {
             return c.riskyLevel != 0 && c.riskyLevel <= uint8(RiskLevel.Blocked);
         }
@@ -418,11 +459,11 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
         }
     }
 
-    function _setMonitor(ITimeCoinMonitor monitor_, address admin) private {
+    function _setMonitor(ITimeCoinMonitor monitor_, address governor) private {
         if (address(monitor_).code.length == 0) revert TimeCoinInvalidMonitor(address(monitor_));
-        emit MonitorChanged(address(monitor), address(monitor_), admin);
+        emit MonitorChanged(address(monitor), address(monitor_), governor);
         monitor = monitor_;
-        _monitors[address(monitor_)] = true;
+        if (_monitorIds[address(monitor_)] == 0) _monitorIds[address(monitor_)] = ++_monitorCount;
     }
 
     /// @dev Stores purpose + 1 (so that an unset slot, 0, reads as "no purpose given") and the

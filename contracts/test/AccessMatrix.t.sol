@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Roles} from "../src/Roles.sol";
 import {ActivityKind, CredentialKind, MonitorAction, Purpose, RiskLevel} from "../src/Types.sol";
 import {ICredentialRegistry} from "../src/interfaces/ICredentialRegistry.sol";
+import {IIdentityRegistry} from "../src/interfaces/IIdentityRegistry.sol";
 import {IServiceLedger} from "../src/interfaces/IServiceLedger.sol";
 import {ISupervisionDesk} from "../src/interfaces/ISupervisionDesk.sol";
 import {ITimeCoin} from "../src/interfaces/ITimeCoin.sol";
@@ -30,7 +31,8 @@ contract AccessMatrixTest is Fixture {
     uint256 internal constant LEDGER_CONTRACT = 1 << 9;
     uint256 internal constant AGENT = 1 << 10; // monitoring agent
     uint256 internal constant DESK_CONTRACT = 1 << 11; // the SupervisionDesk (MONITOR role)
-    uint256 internal constant ACTOR_COUNT = 12;
+    uint256 internal constant GOVERNOR = 1 << 12; // the timelock (GOVERNOR role)
+    uint256 internal constant ACTOR_COUNT = 13;
 
     struct Call {
         string name;
@@ -55,6 +57,7 @@ contract AccessMatrixTest is Fixture {
     uint256 internal recordedActivity; // alice's hours recorded
     uint256 internal confirmedActivity; // alice confirmed
     uint256 internal serviceForAlice; // bob provided, alice requested
+    uint256 internal orphanHoldId; // held while the NoopMonitor was in force
 
     bytes4 internal constant UNAUTHORIZED =
         bytes4(keccak256("AccessControlUnauthorizedAccount(address,bytes32)"));
@@ -89,7 +92,7 @@ contract AccessMatrixTest is Fixture {
         ledger.recordHours(confirmedActivity, alice, 1e18);
         vm.stopPrank();
         vm.prank(alice);
-        ledger.confirmHours(confirmedActivity);
+        ledger.confirmHours(confirmedActivity, 1e18);
         vm.prank(bob);
         serviceForAlice = ledger.proposeService(alice, 1e18, bytes32(0));
 
@@ -101,6 +104,20 @@ contract AccessMatrixTest is Fixture {
         coin.transfer(bob, 10e18);
         openCaseId = desk.caseCount();
         holdId = desk.supervisionCase(openCaseId).holdId;
+
+        // A hold no desk has a case for.
+        vm.prank(governor);
+        coin.setMonitor(monitor);
+        vm.prank(bob);
+        coin.transfer(carol, 10e18);
+        orphanHoldId = holdId + 1;
+        vm.prank(governor);
+        coin.setMonitor(desk);
+
+        // A key change proposed by the other north operator, past its delay.
+        vm.prank(op1b);
+        access.proposeBranchKey(NORTH, keccak256("next north key"));
+        vm.warp(block.timestamp + KEY_DELAY);
     }
 
     function _actors() internal view returns (address[ACTOR_COUNT] memory) {
@@ -116,7 +133,8 @@ contract AccessMatrixTest is Fixture {
             stranger,
             address(ledger),
             agent,
-            address(desk)
+            address(desk),
+            governor
         ];
     }
 
@@ -133,12 +151,13 @@ contract AccessMatrixTest is Fixture {
             "stranger",
             "ledger-contract",
             "monitoring-agent",
-            "desk-contract"
+            "desk-contract",
+            "governor"
         ][i];
     }
 
     function _calls() internal view returns (Call[] memory calls) {
-        calls = new Call[](48);
+        calls = new Call[](64);
         uint256 n;
         bytes4 notMember = ITimeCoin.TimeCoinNotActiveMember.selector;
         bytes4 notLedgerMember = IServiceLedger.ServiceLedgerNotActiveMember.selector;
@@ -149,7 +168,7 @@ contract AccessMatrixTest is Fixture {
         calls[n++] = Call(
             "addBranch",
             address(access),
-            abi.encodeCall(access.addBranch, ("east", "East", hex"03")),
+            abi.encodeCall(access.addBranch, ("east", "East", keccak256("east key"))),
             ADMIN,
             UNAUTHORIZED,
             UNAUTHORIZED
@@ -157,7 +176,31 @@ contract AccessMatrixTest is Fixture {
         calls[n++] = Call(
             "updateBranch",
             address(access),
-            abi.encodeCall(access.updateBranch, (NORTH, "north", "North", hex"09")),
+            abi.encodeCall(access.updateBranch, (NORTH, "north", "North")),
+            ADMIN | HOME_OPERATOR,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "proposeBranchKey",
+            address(access),
+            abi.encodeCall(access.proposeBranchKey, (NORTH, keccak256("another key"))),
+            ADMIN | HOME_OPERATOR,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "confirmBranchKey",
+            address(access),
+            abi.encodeCall(access.confirmBranchKey, (NORTH)),
+            ADMIN | HOME_OPERATOR,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "cancelBranchKey",
+            address(access),
+            abi.encodeCall(access.cancelBranchKey, (NORTH)),
             ADMIN | HOME_OPERATOR,
             UNAUTHORIZED,
             UNAUTHORIZED
@@ -171,9 +214,33 @@ contract AccessMatrixTest is Fixture {
             UNAUTHORIZED
         );
         calls[n++] = Call(
-            "grantRole",
+            "grantRole(supervisor)",
             address(access),
             abi.encodeCall(access.grantRole, (Roles.SUPERVISOR, stranger)),
+            GOVERNOR,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "grantRole(ledger)",
+            address(access),
+            abi.encodeCall(access.grantRole, (Roles.LEDGER, stranger)),
+            GOVERNOR,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "revokeRole(supervisor)",
+            address(access),
+            abi.encodeCall(access.revokeRole, (Roles.SUPERVISOR, supervisor)),
+            ADMIN | GOVERNOR,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "grantRole(partner)",
+            address(access),
+            abi.encodeCall(access.grantRole, (Roles.PARTNER, stranger)),
             ADMIN,
             UNAUTHORIZED,
             UNAUTHORIZED
@@ -229,12 +296,20 @@ contract AccessMatrixTest is Fixture {
             UNAUTHORIZED
         );
         calls[n++] = Call(
-            "closeMember",
+            "closeMember(no coins)",
             address(identity),
-            abi.encodeCall(identity.closeMember, (alice, bytes32(0))),
-            HOME_OPERATOR,
+            abi.encodeCall(identity.closeMember, (dave, bytes32(0))),
+            HOME_OPERATOR | SUPERVISOR,
             UNAUTHORIZED,
             UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "closeMember(coins)",
+            address(identity),
+            abi.encodeCall(identity.closeMember, (alice, bytes32(0))),
+            SUPERVISOR,
+            UNAUTHORIZED,
+            IIdentityRegistry.IdentityRegistryBalanceNeedsSupervisor.selector
         );
         calls[n++] = Call(
             "updateProfile",
@@ -304,7 +379,7 @@ contract AccessMatrixTest is Fixture {
             "recoverMember",
             address(identity),
             abi.encodeCall(identity.recoverMember, (alice, fresh, bytes32(0))),
-            ADMIN,
+            DESK_CONTRACT,
             UNAUTHORIZED,
             UNAUTHORIZED
         );
@@ -312,9 +387,9 @@ contract AccessMatrixTest is Fixture {
             "setTimeCoin",
             address(identity),
             abi.encodeCall(identity.setTimeCoin, (coin)),
-            ADMIN,
+            0, // set once, at deployment
             UNAUTHORIZED,
-            UNAUTHORIZED
+            IIdentityRegistry.IdentityRegistryTimeCoinAlreadySet.selector
         );
 
         // ---- CredentialRegistry ----
@@ -404,12 +479,28 @@ contract AccessMatrixTest is Fixture {
             ITimeCoin.TimeCoinOnlyIdentityRegistry.selector
         );
         calls[n++] = Call(
+            "redeemClosed",
+            address(coin),
+            abi.encodeCall(coin.redeemClosed, (alice, bytes32(0))),
+            0, // the identity registry only, which is no actor here
+            ITimeCoin.TimeCoinOnlyIdentityRegistry.selector,
+            ITimeCoin.TimeCoinOnlyIdentityRegistry.selector
+        );
+        calls[n++] = Call(
             "setMonitor",
             address(coin),
             abi.encodeCall(coin.setMonitor, (monitor)),
-            ADMIN,
+            GOVERNOR,
             UNAUTHORIZED,
             UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "adoptHold(coin)",
+            address(coin),
+            abi.encodeCall(coin.adoptHold, (orphanHoldId)),
+            DESK_CONTRACT,
+            ITimeCoin.TimeCoinOnlyMonitor.selector,
+            ITimeCoin.TimeCoinOnlyMonitor.selector
         );
         calls[n++] = Call(
             "pay",
@@ -450,7 +541,7 @@ contract AccessMatrixTest is Fixture {
         calls[n++] = Call(
             "confirmHours",
             address(ledger),
-            abi.encodeCall(ledger.confirmHours, (recordedActivity)),
+            abi.encodeCall(ledger.confirmHours, (recordedActivity, 1e18)),
             MEMBER,
             badParticipation,
             badParticipation
@@ -468,6 +559,14 @@ contract AccessMatrixTest is Fixture {
             address(ledger),
             abi.encodeCall(ledger.setMintQuota, (NORTH, 5000e18)),
             ADMIN,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "setSecondApproval",
+            address(ledger),
+            abi.encodeCall(ledger.setSecondApproval, (NORTH, 5e18)),
+            ADMIN | HOME_OPERATOR,
             UNAUTHORIZED,
             UNAUTHORIZED
         );
@@ -493,7 +592,7 @@ contract AccessMatrixTest is Fixture {
             "setMonitorRules",
             address(coin),
             abi.encodeCall(coin.setMonitorRules, (rules, actions)),
-            ADMIN,
+            GOVERNOR,
             UNAUTHORIZED,
             UNAUTHORIZED
         );
@@ -501,7 +600,7 @@ contract AccessMatrixTest is Fixture {
             "setRuleEnabled",
             address(coin),
             abi.encodeCall(coin.setRuleEnabled, (MonitorRules.VELOCITY, false)),
-            ADMIN,
+            GOVERNOR,
             UNAUTHORIZED,
             UNAUTHORIZED
         );
@@ -533,10 +632,26 @@ contract AccessMatrixTest is Fixture {
             UNAUTHORIZED
         );
         calls[n++] = Call(
+            "requestRecovery",
+            address(desk),
+            abi.encodeCall(desk.requestRecovery, (bob, fresh, bytes32(0))),
+            HOME_OPERATOR,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "adoptHold(desk)",
+            address(desk),
+            abi.encodeCall(desk.adoptHold, (orphanHoldId)),
+            SUPERVISOR,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
             "setAutoRisk",
             address(desk),
             abi.encodeCall(desk.setAutoRisk, (3, RiskLevel.High)),
-            ADMIN,
+            GOVERNOR,
             UNAUTHORIZED,
             UNAUTHORIZED
         );
@@ -572,7 +687,7 @@ contract AccessMatrixTest is Fixture {
             }
         }
         vm.assertEq(checked, calls.length * ACTOR_COUNT);
-        vm.assertEq(calls.length, 48, "every restricted function is in the table");
+        vm.assertEq(calls.length, 60, "every restricted function is in the table");
     }
 
     function _hit() internal view returns (ITimeCoinMonitor.RuleHit memory hit) {

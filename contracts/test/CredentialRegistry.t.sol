@@ -136,12 +136,12 @@ contract CredentialRegistryTest is Fixture {
         vm.assertTrue(credentials.hasValidCredential(dave, idCheckType));
     }
 
-    function test_InactiveTypeStopsIssuanceButKeepsValidity() public {
+    function test_InactiveTypeStopsIssuanceAndRecognition() public {
         vm.prank(issuer);
         credentials.issueCredential(alice, licenceType, DOC, _expiry(1 days));
         vm.prank(admin);
         credentials.setCredentialTypeActive(licenceType, false);
-        vm.assertTrue(credentials.hasValidCredential(alice, licenceType));
+        vm.assertFalse(credentials.hasValidCredential(alice, licenceType));
         vm.expectRevert(
             abi.encodeWithSelector(
                 ICredentialRegistry.CredentialRegistryTypeNotIssuable.selector, licenceType

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Roles} from "../src/Roles.sol";
 import {MemberStatus, RiskLevel} from "../src/Types.sol";
 import {IIdentityRegistry} from "../src/interfaces/IIdentityRegistry.sol";
+import {ISupervisionDesk} from "../src/interfaces/ISupervisionDesk.sol";
 import {Fixture} from "./utils/Fixture.sol";
 import {vm} from "./utils/Vm.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
@@ -132,6 +133,8 @@ contract IdentityRegistryTest is Fixture {
     }
 
     function test_CloseIsFinal() public {
+        vm.prank(alice);
+        coin.redeem(START_BALANCE, bytes32(0));
         vm.startPrank(op1);
         identity.closeMember(alice, REASON);
         vm.expectRevert(
@@ -291,10 +294,13 @@ contract IdentityRegistryTest is Fixture {
         );
         address fresh = makeAddr("alice-new-wallet");
 
+        vm.prank(op1);
+        uint256 caseId = desk.requestRecovery(alice, fresh, REASON);
+        vm.assertTrue(identity.canTransact(alice), "nothing moves before the decision");
         vm.expectEmit(address(identity));
-        emit IIdentityRegistry.MemberRecovered(alice, fresh, 1, NORTH, admin, REASON);
-        vm.prank(admin);
-        identity.recoverMember(alice, fresh, REASON);
+        emit IIdentityRegistry.MemberRecovered(alice, fresh, 1, NORTH, address(desk), REASON);
+        vm.prank(supervisor);
+        desk.decideCase(caseId, ISupervisionDesk.CaseStatus.Cleared, REASON, RiskLevel.None);
 
         vm.assertEq(uint256(identity.memberIdOf(fresh)), 1);
         vm.assertEq(uint256(identity.memberIdOf(alice)), 0);
@@ -316,7 +322,14 @@ contract IdentityRegistryTest is Fixture {
     }
 
     function test_RevertWhen_RecoveryTargetTakenOrZero() public {
-        vm.startPrank(admin);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ISupervisionDesk.SupervisionDeskInvalidRecovery.selector, alice, bob
+            )
+        );
+        vm.prank(op1);
+        desk.requestRecovery(alice, bob, REASON);
+        vm.startPrank(address(desk));
         vm.expectRevert(
             abi.encodeWithSelector(
                 IIdentityRegistry.IdentityRegistryAlreadyRegistered.selector, bob

@@ -22,7 +22,7 @@ contract ServiceLedgerTest is Fixture {
         vm.prank(op1);
         ledger.recordHours(id, alice, amount);
         vm.prank(alice);
-        ledger.confirmHours(id);
+        ledger.confirmHours(id, amount);
     }
 
     function _status(uint256 id, address volunteer)
@@ -52,7 +52,7 @@ contract ServiceLedgerTest is Fixture {
         vm.expectEmit(address(ledger));
         emit IServiceLedger.HoursConfirmed(id, alice, 3 * HOUR);
         vm.prank(alice);
-        ledger.confirmHours(id);
+        ledger.confirmHours(id, 3 * HOUR);
 
         uint128 mintedBefore = ledger.quota(NORTH).minted;
         vm.expectEmit(address(ledger));
@@ -178,7 +178,7 @@ contract ServiceLedgerTest is Fixture {
         vm.stopPrank();
     }
 
-    function test_RecordedHoursCanBeCorrectedBeforeConfirmation() public {
+    function test_RecordedHoursCanBeCorrectedAndEachCorrectionIsConfirmedAgain() public {
         uint256 id = _activity(ActivityKind.Activity, 0);
         vm.prank(alice);
         ledger.joinActivity(id);
@@ -188,17 +188,27 @@ contract ServiceLedgerTest is Fixture {
         vm.stopPrank();
         vm.assertEq(ledger.participation(id, alice).amount, 2 * HOUR);
         vm.prank(alice);
-        ledger.confirmHours(id);
+        ledger.confirmHours(id, 2 * HOUR);
+
+        // A correction after the confirmation takes the participation back to Recorded.
+        vm.prank(op1);
+        ledger.recordHours(id, alice, 4 * HOUR);
+        vm.assertTrue(_status(id, alice) == IServiceLedger.ParticipationStatus.Recorded);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IServiceLedger.ServiceLedgerInvalidParticipation.selector,
                 id,
                 alice,
-                IServiceLedger.ParticipationStatus.Confirmed
+                IServiceLedger.ParticipationStatus.Recorded
             )
         );
-        vm.prank(op1);
-        ledger.recordHours(id, alice, 4 * HOUR);
+        vm.prank(op1b);
+        ledger.settle(id, alice);
+        vm.prank(alice);
+        ledger.confirmHours(id, 4 * HOUR);
+        vm.prank(op1b);
+        ledger.settle(id, alice);
+        vm.assertEq(coin.balanceOf(alice), START_BALANCE + 4 * HOUR);
     }
 
     function test_RevertWhen_JoinTwiceOrNotMemberOrClosed() public {

@@ -8,17 +8,20 @@ import {vm} from "./utils/Vm.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 contract TimebankAccessTest is Fixture {
+    bytes32 internal constant EAST_KEY = keccak256("east branch key");
+    bytes32 internal constant NEW_KEY = keccak256("north's next key");
+
     function test_AddBranch() public {
         vm.expectEmit(address(access));
-        emit ITimebankAccess.BranchAdded(3, "east", "East", hex"0303", admin);
+        emit ITimebankAccess.BranchAdded(3, "east", "East", EAST_KEY, admin);
         vm.prank(admin);
-        uint32 id = access.addBranch("east", "East", hex"0303");
+        uint32 id = access.addBranch("east", "East", EAST_KEY);
         vm.assertEq(uint256(id), 3);
         vm.assertEq(uint256(access.branchCount()), 3);
         ITimebankAccess.Branch memory b = access.branch(id);
         vm.assertEq(b.name, "east");
         vm.assertEq(b.region, "East");
-        vm.assertEq(b.publicKey, hex"0303");
+        vm.assertEq(b.publicKey, EAST_KEY);
         vm.assertTrue(b.active);
         vm.assertTrue(access.isActiveBranch(id));
     }
@@ -26,10 +29,33 @@ contract TimebankAccessTest is Fixture {
     function test_RevertWhen_AddBranchWithoutNameOrKey() public {
         vm.startPrank(admin);
         vm.expectRevert(ITimebankAccess.TimebankAccessInvalidBranch.selector);
-        access.addBranch("", "East", hex"03");
-        vm.expectRevert(ITimebankAccess.TimebankAccessInvalidBranch.selector);
-        access.addBranch("east", "East", "");
+        access.addBranch("", "East", EAST_KEY);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimebankAccess.TimebankAccessInvalidKey.selector, bytes32(0))
+        );
+        access.addBranch("east", "East", bytes32(0));
         vm.stopPrank();
+    }
+
+    /// The seven X25519 u-coordinates of small order (libsodium's list), each also with the
+    /// top bit set, which X25519 ignores.
+    function test_SmallOrderKeysAreRefused() public view {
+        bytes32[7] memory small = [
+            bytes32(0),
+            bytes32(0x0100000000000000000000000000000000000000000000000000000000000000),
+            bytes32(0xe0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800),
+            bytes32(0x5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157),
+            bytes32(0xecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f),
+            bytes32(0xedffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f),
+            bytes32(0xeeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f)
+        ];
+        for (uint256 i; i < small.length; ++i) {
+            vm.assertFalse(access.isValidBranchKey(small[i]));
+            vm.assertFalse(access.isValidBranchKey(small[i] | bytes32(uint256(0x80))));
+        }
+        vm.assertTrue(access.isValidBranchKey(NORTH_KEY));
+        // 9, the base point: a valid public key.
+        vm.assertTrue(access.isValidBranchKey(bytes32(uint256(9) << 248)));
     }
 
     function test_RevertWhen_UnknownBranch() public {
@@ -46,12 +72,60 @@ contract TimebankAccessTest is Fixture {
         vm.assertFalse(access.isActiveBranch(0));
     }
 
-    function test_OperatorRotatesOwnBranchKey() public {
+    function test_OperatorRenamesOwnBranch() public {
         vm.expectEmit(address(access));
-        emit ITimebankAccess.BranchUpdated(NORTH, "north", "North", hex"aa", op1);
+        emit ITimebankAccess.BranchUpdated(NORTH, "north", "North", op1);
         vm.prank(op1);
-        access.updateBranch(NORTH, "north", "North", hex"aa");
-        vm.assertEq(access.branch(NORTH).publicKey, hex"aa");
+        access.updateBranch(NORTH, "north", "North");
+        vm.assertEq(access.branch(NORTH).region, "North");
+        vm.assertEq(access.branch(NORTH).publicKey, NORTH_KEY);
+    }
+
+    function test_KeyRotationTakesDelayAndSecondParty() public {
+        uint48 effectiveAt = uint48(block.timestamp) + KEY_DELAY;
+        vm.expectEmit(address(access));
+        emit ITimebankAccess.BranchKeyProposed(NORTH, NORTH_KEY, NEW_KEY, op1, effectiveAt);
+        vm.prank(op1);
+        access.proposeBranchKey(NORTH, NEW_KEY);
+        vm.assertEq(access.branch(NORTH).publicKey, NORTH_KEY);
+
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimebankAccess.TimebankAccessKeyNotReady.selector, NORTH, effectiveAt
+            )
+        );
+        vm.prank(op1b);
+        access.confirmBranchKey(NORTH);
+
+        vm.warp(effectiveAt);
+        vm.expectEmit(address(access));
+        emit ITimebankAccess.BranchKeyChanged(NORTH, NORTH_KEY, NEW_KEY, op1, op1b);
+        vm.prank(op1b);
+        access.confirmBranchKey(NORTH);
+        vm.assertEq(access.branch(NORTH).publicKey, NEW_KEY);
+        vm.assertEq(access.keyProposal(NORTH).proposer, address(0));
+    }
+
+    function test_AdminConfirmsAnOperatorsKeyAndAnOperatorCancels() public {
+        vm.prank(op1);
+        access.proposeBranchKey(NORTH, NEW_KEY);
+        vm.warp(block.timestamp + KEY_DELAY);
+        vm.prank(admin);
+        access.confirmBranchKey(NORTH);
+        vm.assertEq(access.branch(NORTH).publicKey, NEW_KEY);
+
+        vm.prank(admin);
+        access.proposeBranchKey(NORTH, NORTH_KEY);
+        vm.expectEmit(address(access));
+        emit ITimebankAccess.BranchKeyProposalCancelled(NORTH, NORTH_KEY, op1b);
+        vm.prank(op1b);
+        access.cancelBranchKey(NORTH);
+        vm.warp(block.timestamp + KEY_DELAY);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimebankAccess.TimebankAccessNoKeyProposal.selector, NORTH)
+        );
+        vm.prank(op1);
+        access.confirmBranchKey(NORTH);
     }
 
     function test_RevertWhen_OperatorUpdatesOtherBranch() public {
@@ -61,7 +135,14 @@ contract TimebankAccessTest is Fixture {
             )
         );
         vm.prank(op2);
-        access.updateBranch(NORTH, "north", "North", hex"aa");
+        access.updateBranch(NORTH, "north", "North");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, op2, Roles.operator(NORTH)
+            )
+        );
+        vm.prank(op2);
+        access.proposeBranchKey(NORTH, NEW_KEY);
     }
 
     function test_OperatorIsScopedToOneBranch() public {
@@ -128,6 +209,31 @@ contract TimebankAccessTest is Fixture {
             )
         );
         vm.prank(caller);
-        access.addBranch("x", "y", hex"01");
+        access.addBranch("x", "y", EAST_KEY);
+    }
+
+    function test_GovernedRolesAreGrantedByTheGovernorAndRevokedByTheAdmin() public {
+        address desk2 = makeAddr("desk2");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, admin, Roles.GOVERNOR
+            )
+        );
+        vm.prank(admin);
+        access.grantRole(Roles.SUPERVISOR, desk2);
+        vm.prank(governor);
+        access.grantRole(Roles.SUPERVISOR, desk2);
+        // Taking power away is never delayed.
+        vm.prank(admin);
+        access.revokeRole(Roles.SUPERVISOR, desk2);
+        vm.assertFalse(access.hasRole(Roles.SUPERVISOR, desk2));
+        // But the admin can't remove the governor.
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, admin, Roles.GOVERNOR
+            )
+        );
+        vm.prank(admin);
+        access.revokeRole(Roles.GOVERNOR, governor);
     }
 }

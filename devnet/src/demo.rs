@@ -34,11 +34,11 @@ pub async fn run(demo: Demo) -> eyre::Result<()> {
         &std::fs::read(paths.accounts()).wrap_err("reading the demo accounts")?,
     )?;
     let (provider, a) = provider(&demo.rpc_url, &accounts.keys)?;
-    let access = TimebankAccess::new(deployment.access, &provider);
-    let identity = IdentityRegistry::new(deployment.identity_registry, &provider);
-    let credentials = CredentialRegistry::new(deployment.credential_registry, &provider);
-    let ledger = ServiceLedger::new(deployment.service_ledger, &provider);
-    let coin = TimeCoin::new(deployment.time_coin, &provider);
+    let access = TimebankAccess::new(deployment.contracts.access, &provider);
+    let identity = IdentityRegistry::new(deployment.contracts.identity_registry, &provider);
+    let credentials = CredentialRegistry::new(deployment.contracts.credential_registry, &provider);
+    let ledger = ServiceLedger::new(deployment.contracts.service_ledger, &provider);
+    let coin = TimeCoin::new(deployment.contracts.time_coin, &provider);
     let members: Vec<(Address, u32)> = MEMBERS.iter().map(|(i, b)| (a[*i], *b)).collect();
     let done = demo.data_dir.join("demo-done");
     if done.exists() {
@@ -153,7 +153,10 @@ pub async fn run(demo: Demo) -> eyre::Result<()> {
                 "hours",
                 ledger.recordHours(activity, *member, 30 * HOUR).from(op)
             );
-            send!("confirming", ledger.confirmHours(activity).from(*member));
+            send!(
+                "confirming",
+                ledger.confirmHours(activity, 30 * HOUR).from(*member)
+            );
             send!("settling", ledger.settle(activity, *member).from(op));
         }
     }

@@ -7,6 +7,7 @@ use alloy::{
     primitives::Address,
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
+    sol_types::SolCall,
 };
 use eyre::{WrapErr, bail, ensure, eyre};
 use serde::{Deserialize, Serialize};
@@ -168,15 +169,34 @@ async fn first_start(paths: &Paths, rpc: &str, keys: Vec<String>) -> eyre::Resul
         admin,
         addresses,
     );
-    let access = TimebankAccess::new(deployment.access, &provider);
-    let credentials = CredentialRegistry::new(deployment.credential_registry, &provider);
-    let ledger = ServiceLedger::new(deployment.service_ledger, &provider);
-    let coin = TimeCoin::new(deployment.time_coin, &provider);
+    let access = TimebankAccess::new(deployment.contracts.access, &provider);
+    let credentials = CredentialRegistry::new(deployment.contracts.credential_registry, &provider);
+    let ledger = ServiceLedger::new(deployment.contracts.service_ledger, &provider);
     let (config, actions) = timebank_bindings::deploy::default_rules();
-    send!(
-        "setting the monitoring rules",
-        coin.setMonitorRules(config.clone(), actions)
-    );
+    eprintln!("devnet: the governor (timelock) sets the monitoring rules and the supervisor");
+    timebank_bindings::deploy::govern(
+        &provider,
+        deployment.contracts.timelock,
+        admin,
+        &[
+            (
+                deployment.contracts.time_coin,
+                TimeCoin::setMonitorRulesCall { config, actions }
+                    .abi_encode()
+                    .into(),
+            ),
+            (
+                deployment.contracts.access,
+                TimebankAccess::grantRoleCall {
+                    role: roles::SUPERVISOR,
+                    account: a[SUPERVISOR],
+                }
+                .abi_encode()
+                .into(),
+            ),
+        ],
+    )
+    .await?;
 
     for (i, (name, region)) in BRANCHES.iter().enumerate() {
         let branch = u32::try_from(i + 1)?;
@@ -184,7 +204,7 @@ async fn first_start(paths: &Paths, rpc: &str, keys: Vec<String>) -> eyre::Resul
         write_secret(&paths.branch_key(branch), &key.secret_hex())?;
         send!(
             format!("adding branch {name}"),
-            access.addBranch((*name).into(), (*region).into(), key.public.to_vec().into())
+            access.addBranch((*name).into(), (*region).into(), key.public.into())
         );
         let (first, second) = OPERATORS[i];
         for op in [first, second] {
@@ -199,15 +219,11 @@ async fn first_start(paths: &Paths, rpc: &str, keys: Vec<String>) -> eyre::Resul
         );
         write_secret(&paths.relayer_key(branch), &keys[RELAYERS[i]])?;
     }
-    for (role, who) in [
-        ("supervisor", SUPERVISOR),
-        ("partner", PARTNER),
-        ("auditor", AUDITOR),
+    for (name, role, who) in [
+        ("partner", roles::PARTNER, PARTNER),
+        ("auditor", roles::AUDITOR, AUDITOR),
     ] {
-        send!(
-            format!("granting {role}"),
-            access.grantRole(roles::role(role), a[who])
-        );
+        send!(format!("granting {name}"), access.grantRole(role, a[who]));
     }
     for (type_id, (kind, name, issuer)) in [
         (0u8, "government identity check", ID_ISSUER),
@@ -443,7 +459,7 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
 
     let deployment = if paths.deployment().exists() {
         let deployment = Deployment::load(&paths.deployment())?;
-        let code = probe.get_code_at(deployment.time_coin).await?;
+        let code = probe.get_code_at(deployment.contracts.time_coin).await?;
         ensure!(
             !code.is_empty(),
             "{} names contracts this chain does not have (was {} removed?): remove {} to start over",

@@ -57,19 +57,19 @@ impl Caller {
         if standing.operator_branch.is_some() {
             held.insert(Role::Operator);
         }
-        if has(roles::role("supervisor")) {
+        if has(roles::SUPERVISOR) {
             held.insert(Role::Supervisor);
         }
         if !standing.issuer_types.is_empty() {
             held.insert(Role::Issuer);
         }
-        if has(roles::role("partner")) {
+        if has(roles::PARTNER) {
             held.insert(Role::Partner);
         }
         if has(roles::ADMIN) {
             held.insert(Role::Admin);
         }
-        if has(roles::role("auditor")) {
+        if has(roles::AUDITOR) {
             held.insert(Role::Auditor);
         }
         Self {

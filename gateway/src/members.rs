@@ -124,7 +124,7 @@ pub async fn package(
         commitment,
         encrypted_data: encrypted.into(),
         recipients: recipients.into_iter().map(|(k, _)| k).collect(),
-        to: state.deployment.identity_registry,
+        to: state.deployment.contracts.identity_registry,
         data: data.into(),
     }))
 }
@@ -409,8 +409,11 @@ pub async fn audit(
         .await?
         .map(|(n, _)| n)
         .ok_or_else(|| ApiError::unavailable("the index", "no checkpoint yet"))?;
-    let identity = IdentityRegistry::new(state.deployment.identity_registry, &state.provider);
-    let coin = TimeCoin::new(state.deployment.time_coin, &state.provider);
+    let identity = IdentityRegistry::new(
+        state.deployment.contracts.identity_registry,
+        &state.provider,
+    );
+    let coin = TimeCoin::new(state.deployment.contracts.time_coin, &state.provider);
     let mut report = AuditReport {
         branch,
         block_number: block,

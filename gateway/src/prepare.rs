@@ -109,8 +109,9 @@ pub enum Action {
         #[schema(value_type = String)]
         account: Address,
     },
-    /// The platform admin moves a lost wallet's membership to a new one.
-    RecoverMember {
+    /// An operator of the home branch asks to move a lost wallet's membership to a new one; a
+    /// supervisor decides the case that opens.
+    RequestRecovery {
         #[schema(value_type = String)]
         previous_account: Address,
         #[schema(value_type = String)]
@@ -178,8 +179,8 @@ pub enum Action {
         volunteer: Address,
         hours: String,
     },
-    /// The volunteer confirms the recorded hours.
-    ConfirmHours { activity_id: u64 },
+    /// The volunteer confirms the recorded hours, as they saw them.
+    ConfirmHours { activity_id: u64, hours: String },
     /// An operator settles: the volunteer is rewarded.
     Settle {
         activity_id: u64,
@@ -281,11 +282,11 @@ pub async fn prepare(
     };
     let (to, data): (Address, Vec<u8>) = match action {
         Action::ApproveMember { account } => (
-            d.identity_registry,
+            d.contracts.identity_registry,
             IR::approveMemberCall { account }.abi_encode(),
         ),
         Action::RejectMember { account, reason } => (
-            d.identity_registry,
+            d.contracts.identity_registry,
             IR::rejectMemberCall {
                 account,
                 reasonHash: text(reason, "reason")?,
@@ -293,7 +294,7 @@ pub async fn prepare(
             .abi_encode(),
         ),
         Action::SuspendMember { account, reason } => (
-            d.identity_registry,
+            d.contracts.identity_registry,
             IR::suspendMemberCall {
                 account,
                 reasonHash: text(reason, "reason")?,
@@ -301,7 +302,7 @@ pub async fn prepare(
             .abi_encode(),
         ),
         Action::ReinstateMember { account, reason } => (
-            d.identity_registry,
+            d.contracts.identity_registry,
             IR::reinstateMemberCall {
                 account,
                 reasonHash: text(reason, "reason")?,
@@ -309,7 +310,7 @@ pub async fn prepare(
             .abi_encode(),
         ),
         Action::RequestMove { account, to_branch } => (
-            d.identity_registry,
+            d.contracts.identity_registry,
             IR::requestMoveCall {
                 account,
                 toBranch: to_branch,
@@ -317,16 +318,16 @@ pub async fn prepare(
             .abi_encode(),
         ),
         Action::AcceptMove { account } => (
-            d.identity_registry,
+            d.contracts.identity_registry,
             IR::acceptMoveCall { account }.abi_encode(),
         ),
-        Action::RecoverMember {
+        Action::RequestRecovery {
             previous_account,
             new_account,
             reason,
         } => (
-            d.identity_registry,
-            IR::recoverMemberCall {
+            d.contracts.supervision_desk,
+            SD::requestRecoveryCall {
                 previousAccount: previous_account,
                 newAccount: new_account,
                 reasonHash: text(reason, "reason")?,
@@ -338,7 +339,7 @@ pub async fn prepare(
             level,
             reason,
         } => (
-            d.identity_registry,
+            d.contracts.identity_registry,
             IR::setRiskLevelCall {
                 account,
                 level: level as u8,
@@ -347,7 +348,7 @@ pub async fn prepare(
             .abi_encode(),
         ),
         Action::RaiseRiskAlert { account, reason } => (
-            d.identity_registry,
+            d.contracts.identity_registry,
             IR::raiseRiskAlertCall {
                 account,
                 reasonHash: text(reason, "reason")?,
@@ -359,7 +360,7 @@ pub async fn prepare(
             level,
             reason,
         } => (
-            d.identity_registry,
+            d.contracts.identity_registry,
             IR::assessRiskAlertCall {
                 alertId: U256::from(alert_id),
                 level: level as u8,
@@ -373,7 +374,7 @@ pub async fn prepare(
             document_hash,
             expires_at,
         } => (
-            d.credential_registry,
+            d.contracts.credential_registry,
             CR::issueCredentialCall {
                 account,
                 typeId: type_id,
@@ -388,7 +389,7 @@ pub async fn prepare(
             document_hash,
             expires_at,
         } => (
-            d.credential_registry,
+            d.contracts.credential_registry,
             CR::renewCredentialCall {
                 account,
                 typeId: type_id,
@@ -402,7 +403,7 @@ pub async fn prepare(
             type_id,
             reason,
         } => (
-            d.credential_registry,
+            d.contracts.credential_registry,
             CR::revokeCredentialCall {
                 account,
                 typeId: type_id,
@@ -417,7 +418,7 @@ pub async fn prepare(
             required_credential_type,
             details,
         } => (
-            d.service_ledger,
+            d.contracts.service_ledger,
             SL::createActivityCall {
                 branchId: branch_id,
                 kind: kind as u8,
@@ -428,7 +429,7 @@ pub async fn prepare(
             .abi_encode(),
         ),
         Action::JoinActivity { activity_id } => (
-            d.service_ledger,
+            d.contracts.service_ledger,
             SL::joinActivityCall {
                 activityId: U256::from(activity_id),
             }
@@ -439,7 +440,7 @@ pub async fn prepare(
             volunteer,
             hours: h,
         } => (
-            d.service_ledger,
+            d.contracts.service_ledger,
             SL::recordHoursCall {
                 activityId: U256::from(activity_id),
                 volunteer,
@@ -447,10 +448,14 @@ pub async fn prepare(
             }
             .abi_encode(),
         ),
-        Action::ConfirmHours { activity_id } => (
-            d.service_ledger,
+        Action::ConfirmHours {
+            activity_id,
+            hours: h,
+        } => (
+            d.contracts.service_ledger,
             SL::confirmHoursCall {
                 activityId: U256::from(activity_id),
+                amount: u128_of(hours(&h, "hours")?, "hours")?,
             }
             .abi_encode(),
         ),
@@ -458,7 +463,7 @@ pub async fn prepare(
             activity_id,
             volunteer,
         } => (
-            d.service_ledger,
+            d.contracts.service_ledger,
             SL::settleCall {
                 activityId: U256::from(activity_id),
                 volunteer,
@@ -470,7 +475,7 @@ pub async fn prepare(
             hours: h,
             details,
         } => (
-            d.service_ledger,
+            d.contracts.service_ledger,
             SL::proposeServiceCall {
                 requester,
                 amount: u128_of(hours(&h, "hours")?, "hours")?,
@@ -479,7 +484,7 @@ pub async fn prepare(
             .abi_encode(),
         ),
         Action::ConfirmService { service_id } => (
-            d.service_ledger,
+            d.contracts.service_ledger,
             SL::confirmServiceCall {
                 serviceId: U256::from(service_id),
             }
@@ -491,7 +496,7 @@ pub async fn prepare(
             purpose,
             reference,
         } => (
-            d.time_coin,
+            d.contracts.time_coin,
             TC::payCall {
                 to,
                 amount: hours(&h, "hours")?,
@@ -512,7 +517,7 @@ pub async fn prepare(
             note,
             risk_level,
         } => (
-            d.supervision_desk,
+            d.contracts.supervision_desk,
             SD::decideCaseCall {
                 caseId: U256::from(case_id),
                 outcome: match outcome {
@@ -580,7 +585,7 @@ async fn prepared(
     let d = &state.deployment;
     let gas = 1_000_000u64.min(MAX_GAS);
     relay::simulate(state, caller.address, to, &data, gas).await?;
-    let forwarder = TimebankForwarder::new(d.forwarder, &state.provider);
+    let forwarder = TimebankForwarder::new(d.contracts.forwarder, &state.provider);
     let nonce: u64 = forwarder
         .nonces(caller.address)
         .call()
@@ -612,7 +617,7 @@ async fn prepared(
             "name": "TimebankForwarder",
             "version": "1",
             "chainId": d.chain_id,
-            "verifyingContract": d.forwarder
+            "verifyingContract": d.contracts.forwarder
         },
         "message": {
             "from": caller.address,

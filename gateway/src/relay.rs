@@ -155,7 +155,7 @@ pub struct Nonce {
 #[utoipa::path(get, path = "/v1/relay/nonce", tag = "relay", security(("session" = [])),
     responses((status = 200, body = Nonce), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn nonce(State(state): State<Arc<AppState>>, caller: SignedIn) -> ApiResult<Json<Nonce>> {
-    let forwarder = TimebankForwarder::new(state.deployment.forwarder, &state.provider);
+    let forwarder = TimebankForwarder::new(state.deployment.contracts.forwarder, &state.provider);
     let nonce = forwarder
         .nonces(caller.address)
         .call()
@@ -216,7 +216,7 @@ pub async fn relay(
     }
     let signature = alloy::primitives::Signature::try_from(request.signature.as_ref())
         .map_err(|err| ApiError::bad_request(format!("`signature` is not a signature: {err}")))?;
-    let domain = forwarder_domain(d.chain_id, d.forwarder);
+    let domain = forwarder_domain(d.chain_id, d.contracts.forwarder);
     let signer = signature
         .recover_address_from_prehash(&request.message().eip712_signing_hash(&domain))
         .map_err(|err| ApiError::bad_request(format!("`signature` does not recover: {err}")))?;
@@ -224,7 +224,7 @@ pub async fn relay(
         return Err(ApiError::bad_request(format!(
             "the signature is {signer}'s, not {}'s, over this request (check the nonce, the \
              deadline and the EIP-712 domain: TimebankForwarder, version 1, chain {}, {})",
-            request.from, d.chain_id, d.forwarder
+            request.from, d.chain_id, d.contracts.forwarder
         )));
     }
     // The nonce, the monitor and the target contract asked in one batch; answered in this order.
@@ -275,7 +275,7 @@ pub async fn relay(
     let fees = state.fees.current(&state.provider).await?;
     let nonce = state.relayer_nonces.take(&state.provider, relayer).await?;
     let ticket = state.inclusions.ticket();
-    let sent = TimebankForwarder::new(d.forwarder, &state.provider)
+    let sent = TimebankForwarder::new(d.contracts.forwarder, &state.provider)
         .execute(call)
         .from(relayer)
         .nonce(nonce)
@@ -437,7 +437,7 @@ fn forwarded(
     let mut inner = data.to_vec();
     inner.extend_from_slice(from.as_slice());
     TransactionRequest::default()
-        .from(state.deployment.forwarder)
+        .from(state.deployment.contracts.forwarder)
         .to(to)
         .input(Bytes::from(inner).into())
         .gas_limit(gas)
@@ -485,7 +485,7 @@ async fn preflight(state: &AppState, request: &SignedRequest) -> ApiResult<Prefl
         .add_call::<_, Bytes>(
             "eth_call",
             &view(
-                d.forwarder,
+                d.contracts.forwarder,
                 TimebankForwarder::noncesCall {
                     owner: request.from,
                 }
@@ -499,7 +499,7 @@ async fn preflight(state: &AppState, request: &SignedRequest) -> ApiResult<Prefl
                 .add_call::<_, Bytes>(
                     "eth_call",
                     &view(
-                        d.time_coin,
+                        d.contracts.time_coin,
                         TimeCoin::checkCall {
                             from: request.from,
                             to,
@@ -554,12 +554,12 @@ async fn preflight(state: &AppState, request: &SignedRequest) -> ApiResult<Prefl
 /// 400 unless `to` is one of the deployment's contracts a person's request may call.
 pub fn require_target(d: &timebank_indexer::Deployment, to: Address) -> ApiResult<()> {
     let targets = [
-        d.access,
-        d.identity_registry,
-        d.credential_registry,
-        d.time_coin,
-        d.service_ledger,
-        d.supervision_desk,
+        d.contracts.access,
+        d.contracts.identity_registry,
+        d.contracts.credential_registry,
+        d.contracts.time_coin,
+        d.contracts.service_ledger,
+        d.contracts.supervision_desk,
     ];
     if targets.contains(&to) {
         Ok(())
@@ -586,7 +586,7 @@ fn payment_of(
     d: &timebank_indexer::Deployment,
     request: &SignedRequest,
 ) -> ApiResult<Option<(Address, U256, u8)>> {
-    if request.to != d.time_coin {
+    if request.to != d.contracts.time_coin {
         return Ok(None);
     }
     match TimeCoin::TimeCoinCalls::abi_decode(&request.data) {

@@ -70,8 +70,8 @@ async fn main() -> eyre::Result<()> {
     let ledger = ServiceLedger::new(a.service_ledger, &provider);
     let coin = TimeCoin::new(a.time_coin, &provider);
     for call in [
-        access.addBranch("north".into(), "North".into(), vec![1u8; 32].into()),
-        access.addBranch("south".into(), "South".into(), vec![2u8; 32].into()),
+        access.addBranch("north".into(), "North".into(), keccak256("north key")),
+        access.addBranch("south".into(), "South".into(), keccak256("south key")),
     ] {
         call.from(admin).send().await?.get_receipt().await?;
     }
@@ -166,7 +166,7 @@ async fn main() -> eyre::Result<()> {
     for p in &people {
         pending.push(
             ledger
-                .confirmHours(activity)
+                .confirmHours(activity, 1_000 * HOUR)
                 .from(*p)
                 .gas(GAS)
                 .nonce(next(*p))

@@ -42,7 +42,7 @@ impl Decoder {
             abis.insert(*name, abi);
         }
         let mut contracts = HashMap::new();
-        for (name, address) in deployment.contracts() {
+        for (name, address) in deployment.indexed() {
             let abi = abis.get(name).ok_or_else(|| Error::Decode {
                 what: format!("the {name} ABI"),
                 reason: "not in the bindings".into(),

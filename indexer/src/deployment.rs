@@ -4,8 +4,9 @@ use crate::{Error, Result};
 use alloy::primitives::Address;
 use serde::Deserialize;
 use std::path::Path;
+use timebank_bindings::deploy::Addresses;
 
-/// Where the timebank contracts live on one chain.
+/// Where the timebank contracts live on one chain: the file the deploy script writes.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployment {
@@ -15,41 +16,19 @@ pub struct Deployment {
     pub start_block: u64,
     /// The platform admin.
     pub admin: Address,
-    /// `TimebankForwarder`.
-    pub forwarder: Address,
-    /// `TimebankAccess`.
-    pub access: Address,
-    /// `IdentityRegistry`.
-    pub identity_registry: Address,
-    /// `CredentialRegistry`.
-    pub credential_registry: Address,
-    /// `TimeCoin`.
-    pub time_coin: Address,
-    /// `ServiceLedger`.
-    pub service_ledger: Address,
-    /// `SupervisionDesk`.
-    pub supervision_desk: Address,
+    /// The contracts' addresses.
+    #[serde(flatten)]
+    pub contracts: Addresses,
 }
 
 impl Deployment {
     /// A deployment made through the bindings (`timebank_bindings::deploy::deploy_all`).
-    pub fn new(
-        chain_id: u64,
-        start_block: u64,
-        admin: Address,
-        a: timebank_bindings::deploy::Addresses,
-    ) -> Self {
+    pub fn new(chain_id: u64, start_block: u64, admin: Address, contracts: Addresses) -> Self {
         Self {
             chain_id,
             start_block,
             admin,
-            forwarder: a.forwarder,
-            access: a.access,
-            identity_registry: a.identity_registry,
-            credential_registry: a.credential_registry,
-            time_coin: a.time_coin,
-            service_ledger: a.service_ledger,
-            supervision_desk: a.supervision_desk,
+            contracts,
         }
     }
 
@@ -70,15 +49,17 @@ impl Deployment {
     }
 
     /// The indexed contracts, by name.
-    pub fn contracts(&self) -> [(&'static str, Address); 7] {
+    pub fn indexed(&self) -> [(&'static str, Address); 8] {
+        let c = &self.contracts;
         [
-            ("TimebankAccess", self.access),
-            ("IdentityRegistry", self.identity_registry),
-            ("CredentialRegistry", self.credential_registry),
-            ("TimeCoin", self.time_coin),
-            ("ServiceLedger", self.service_ledger),
-            ("SupervisionDesk", self.supervision_desk),
-            ("TimebankForwarder", self.forwarder),
+            ("TimebankAccess", c.access),
+            ("IdentityRegistry", c.identity_registry),
+            ("CredentialRegistry", c.credential_registry),
+            ("TimeCoin", c.time_coin),
+            ("ServiceLedger", c.service_ledger),
+            ("SupervisionDesk", c.supervision_desk),
+            ("TimebankForwarder", c.forwarder),
+            ("TimebankTimelock", c.timelock),
         ]
     }
 }

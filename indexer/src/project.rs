@@ -349,9 +349,16 @@ impl Projector {
             ("TimebankAccess", "BranchUpdated") => {
                 let e = decode::<TA::BranchUpdated>(raw)?;
                 ops.push(stmt!(
-                    "UPDATE branch SET name = $2, region = $3, public_key = $4, block_number = $5, \
-                     tx_hash = $6, log_index = $7 WHERE branch_id = $1",
-                    raw; e.branchId, e.name, e.region, e.publicKey.to_vec()));
+                    "UPDATE branch SET name = $2, region = $3, block_number = $4, \
+                     tx_hash = $5, log_index = $6 WHERE branch_id = $1",
+                    raw; e.branchId, e.name, e.region));
+            }
+            ("TimebankAccess", "BranchKeyChanged") => {
+                let e = decode::<TA::BranchKeyChanged>(raw)?;
+                ops.push(stmt!(
+                    "UPDATE branch SET public_key = $2, block_number = $3, tx_hash = $4, \
+                     log_index = $5 WHERE branch_id = $1",
+                    raw; e.branchId, e.newKey.to_vec()));
             }
             ("TimebankAccess", "BranchActiveChanged") => {
                 let e = decode::<TA::BranchActiveChanged>(raw)?;

@@ -75,7 +75,8 @@ interface ICredentialRegistry {
     function defineCredentialType(CredentialKind kind, string calldata name)
         external
         returns (uint32 typeId);
-    /// @notice Opens or closes a type for new issuance. Platform admin only.
+    /// @notice Opens or closes a type. A closed type takes no new credentials and its existing
+    /// ones are no longer valid. Platform admin only.
     function setCredentialTypeActive(uint32 typeId, bool active) external;
     /// @notice Issues (or replaces) a credential. Trusted issuer of `typeId` only.
     function issueCredential(address account, uint32 typeId, bytes32 documentHash, uint40 expiresAt)
@@ -89,7 +90,8 @@ interface ICredentialRegistry {
     /// @notice Records a document the caller (a member) uploaded, under a SelfDeclared type.
     function declareCredential(uint32 typeId, bytes32 documentHash, uint40 expiresAt) external;
 
-    /// @notice Whether `account` holds an unrevoked, unexpired credential of `typeId` now.
+    /// @notice Whether `account` holds an unrevoked, unexpired credential of `typeId` now, of an
+    /// active type, from an issuer still trusted for it (or self-declared, for such types).
     function hasValidCredential(address account, uint32 typeId) external view returns (bool);
     /// @notice The member's credential of `typeId` (all zero when none).
     function credential(address account, uint32 typeId) external view returns (Credential memory);

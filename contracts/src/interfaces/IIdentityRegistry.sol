@@ -8,7 +8,7 @@ import {MemberStatus, RiskLevel} from "../Types.sol";
 /// the canonical profile, and each profile version publishes the encrypted data package in
 /// `ProfileUpdated`, readable only through the gateways of roles that may decrypt it.
 interface IIdentityRegistry {
-    /// @notice A member record. Packed: the first seven fields share one storage slot, which is
+    /// @notice A member record. Packed: the first nine fields share one storage slot, which is
     /// all a coin movement reads.
     struct Member {
         uint48 memberId; // stable across wallet recovery; credentials are keyed by it
@@ -19,6 +19,9 @@ interface IIdentityRegistry {
         uint40 submittedAt;
         uint40 activatedAt;
         uint40 updatedAt;
+        /// The level a supervisor (or the supervision monitor) last set: operators may raise the
+        /// risk but never lower it below this.
+        RiskLevel supervisedRisk;
         address submittedBy; // the operator whose submission needs a second operator's review
         uint32 pendingMoveTo; // branch asked to accept the member, or 0
         bytes32 profileCommitment;
@@ -106,13 +109,14 @@ interface IIdentityRegistry {
         RiskLevel level,
         bytes32 reasonHash
     );
-    /// @notice A member's identity, credentials and coins moved to a new wallet.
+    /// @notice A member's identity, credentials and coins moved to a new wallet, as a
+    /// supervisor approved (`actor` is the supervision desk that carried it out).
     event MemberRecovered(
         address indexed previousAccount,
         address indexed newAccount,
         uint48 indexed memberId,
         uint32 branchId,
-        address admin,
+        address actor,
         bytes32 reasonHash
     );
     /// @notice The TimeCoin contract whose balances follow a recovery was set.
@@ -140,6 +144,16 @@ interface IIdentityRegistry {
     error IdentityRegistryUnchangedRisk(address account, RiskLevel level);
     /// @notice `alertId` does not exist or was already assessed.
     error IdentityRegistryInvalidAlert(uint256 alertId);
+    /// @notice Staff can't act on their own member record (`actor` is that member).
+    error IdentityRegistrySelfAction(address actor);
+    /// @notice A supervisor set the risk to at least `supervisedRisk`; only a supervisor lowers
+    /// it below that.
+    error IdentityRegistryRiskSetBySupervision(address account, RiskLevel supervisedRisk);
+    /// @notice The member still holds `balance`; only a supervisor closes such a membership
+    /// (the balance is then redeemed).
+    error IdentityRegistryBalanceNeedsSupervisor(address account, uint256 balance);
+    /// @notice The TimeCoin contract is set once, at deployment.
+    error IdentityRegistryTimeCoinAlreadySet(address timeCoin);
 
     /// @notice Submits `account` for review at `branchId`. Operator of `branchId` only.
     function submitMember(
@@ -157,7 +171,8 @@ interface IIdentityRegistry {
     function suspendMember(address account, bytes32 reasonHash) external;
     /// @notice Suspended to Active. Operator of the home branch or supervisor.
     function reinstateMember(address account, bytes32 reasonHash) external;
-    /// @notice Closes a member for good. Operator of the home branch.
+    /// @notice Closes a member for good. Operator of the home branch when the member holds no
+    /// coins; a supervisor otherwise, and the balance is redeemed (burned, purpose Redemption).
     function closeMember(address account, bytes32 reasonHash) external;
     /// @notice Publishes a new profile version. Operator of the home branch.
     function updateProfile(address account, bytes32 commitment, bytes calldata encryptedData)
@@ -170,13 +185,16 @@ interface IIdentityRegistry {
     /// @notice Withdraws or declines a pending move. The member or an operator of either branch.
     function cancelMove(address account) external;
     /// @notice Sets the risk level. Supervisor or the supervision monitor (any level), or
-    /// operator of the home branch (below Blocked).
+    /// operator of the home branch (below Blocked, and not below a supervisor's level). Nobody
+    /// sets their own.
     function setRiskLevel(address account, RiskLevel level, bytes32 reasonHash) external;
     /// @notice Raises a risk alert on a member. Partner institution only.
     function raiseRiskAlert(address account, bytes32 reasonHash) external returns (uint256 alertId);
     /// @notice Assesses a partner's alert and sets the member's level. Supervisor only.
     function assessRiskAlert(uint256 alertId, RiskLevel level, bytes32 reasonHash) external;
-    /// @notice Moves a member's identity, credentials and coins to `newAccount`. Platform admin.
+    /// @notice Moves a member's identity, credentials and coins to `newAccount`. The supervision
+    /// monitor only, carrying out a recovery an operator requested and a supervisor approved
+    /// (`SupervisionDesk.requestRecovery`).
     function recoverMember(address previousAccount, address newAccount, bytes32 reasonHash) external;
 
     /// @notice The member record of `account` (all zero when none).
@@ -194,4 +212,8 @@ interface IIdentityRegistry {
         returns (bool eligible, RiskLevel risk, uint40 activatedAt);
     /// @notice A partner risk alert.
     function riskAlert(uint256 alertId) external view returns (RiskAlert memory);
+    /// @notice The wallet a member holds now: `account`, or where recoveries moved it.
+    function currentAccount(address account) external view returns (address);
+    /// @notice Whether `account` was recovered away from (it can never be registered again).
+    function retired(address account) external view returns (bool);
 }

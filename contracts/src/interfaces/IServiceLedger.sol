@@ -15,8 +15,8 @@ interface IServiceLedger {
     enum ParticipationStatus {
         None,
         Joined,
-        Recorded, // the organizer recorded hours; the volunteer has not confirmed yet
-        Confirmed, // the volunteer confirmed the recorded hours
+        Recorded, // an operator recorded hours; the volunteer has not confirmed this amount yet
+        Confirmed, // the volunteer confirmed the recorded amount
         Settled // TIME minted to the volunteer
     }
 
@@ -40,6 +40,9 @@ interface IServiceLedger {
     struct Participation {
         ParticipationStatus status;
         uint128 amount; // hours, in TIME base units
+        /// The first operator's approval of a settlement above the branch's second-approval
+        /// amount, or zero.
+        address approvedBy;
     }
 
     struct Service {
@@ -78,7 +81,14 @@ interface IServiceLedger {
         uint128 amount,
         address operator
     );
+    /// @notice A first operator approved a settlement above the branch's second-approval
+    /// amount; a second operator's `settle` mints it.
+    event SettlementApproved(
+        uint256 indexed activityId, address indexed volunteer, uint128 amount, address operator
+    );
     event MintQuotaSet(uint32 indexed branchId, uint128 limit, address admin);
+    /// @notice Settlements of a branch above `amount` need two operators (0: none do).
+    event SecondApprovalSet(uint32 indexed branchId, uint128 amount, address actor);
     event ServiceProposed(
         uint256 indexed serviceId,
         address indexed provider,
@@ -122,6 +132,19 @@ interface IServiceLedger {
     error ServiceLedgerSelfService(address account);
     /// @notice Only the service's requester (to confirm) or either party (to cancel) may act.
     error ServiceLedgerNotParty(uint256 serviceId, address account);
+    /// @notice An operator can't record or settle their own hours.
+    error ServiceLedgerSelfDealing(address operator);
+    /// @notice The volunteer confirmed `confirmed`, but the recorded amount is `recorded`.
+    error ServiceLedgerHoursChanged(
+        uint256 activityId, address volunteer, uint128 recorded, uint128 confirmed
+    );
+    /// @notice A self-declared credential type can't be an activity's requirement.
+    error ServiceLedgerUntrustedCredentialType(uint32 typeId);
+    /// @notice The settlement needs a second operator; `operator` already approved it.
+    error ServiceLedgerSecondOperatorNeeded(address operator);
+    /// @notice Only the platform admin raises (or switches off) a second-approval amount; a
+    /// branch's operators may only lower it.
+    error ServiceLedgerSecondApprovalRaise(uint32 branchId, uint128 current, uint128 amount);
 
     /// @notice Creates an open activity or training. Operator of `branchId`.
     function createActivity(
@@ -135,16 +158,22 @@ interface IServiceLedger {
     function closeActivity(uint256 activityId) external;
     /// @notice Joins an open activity. Active member (the volunteer).
     function joinActivity(uint256 activityId) external;
-    /// @notice Records (or corrects, before confirmation) a volunteer's amount. Operator of the
-    /// activity's branch.
+    /// @notice Records (or corrects, before settlement) a volunteer's amount; a correction
+    /// needs the volunteer's confirmation again. Operator of the activity's branch, other than
+    /// the volunteer.
     function recordHours(uint256 activityId, address volunteer, uint128 amount) external;
-    /// @notice Confirms the recorded amount. The volunteer.
-    function confirmHours(uint256 activityId) external;
+    /// @notice Confirms the recorded amount, which must be `amount`. The volunteer.
+    function confirmHours(uint256 activityId, uint128 amount) external;
     /// @notice Mints the confirmed amount as ActivityReward or TrainingReward within the branch's
-    /// quota, if the volunteer holds the required credential now. Operator of the branch.
+    /// quota, if the volunteer holds the required credential now. Operator of the branch, other
+    /// than the volunteer; above the branch's second-approval amount, the first call records an
+    /// approval and a second operator's call mints.
     function settle(uint256 activityId, address volunteer) external;
     /// @notice Sets a branch's minting quota. Platform admin.
     function setMintQuota(uint32 branchId, uint128 limit) external;
+    /// @notice Settlements above `amount` need two operators (0: none do). The platform admin
+    /// sets any amount; an operator of the branch may only lower it.
+    function setSecondApproval(uint32 branchId, uint128 amount) external;
     /// @notice A provider records amount of service given to `requester`. Active member.
     function proposeService(address requester, uint128 amount, bytes32 detailsHash)
         external
@@ -161,4 +190,6 @@ interface IServiceLedger {
         returns (Participation memory);
     function service(uint256 serviceId) external view returns (Service memory);
     function quota(uint32 branchId) external view returns (Quota memory);
+    /// @notice The amount above which a branch's settlements need two operators (0: none).
+    function secondApprovalAbove(uint32 branchId) external view returns (uint128);
 }

@@ -10,8 +10,16 @@ interface ISupervisionDesk {
     enum CaseStatus {
         None,
         Open,
-        Cleared, // nothing wrong: held coins are released to the recipient
-        Confirmed // the pattern is real: held coins go back to the sender; risk may change
+        Cleared, // nothing wrong: held coins are released, a recovery goes ahead
+        Confirmed // the concern is real: held coins go back, a recovery is refused; risk may change
+    }
+
+    /// @notice What opened a case.
+    enum CaseKind {
+        RuleHit, // a coin movement fired monitoring rules
+        Agent, // a monitoring agent reported a pattern found off chain
+        Recovery, // an operator asked to move a member to a new wallet
+        AdoptedHold // coins held while no desk opened cases, taken over by this desk
     }
 
     /// @notice What the chain keeps of a case: enough to decide it. The movement's amount,
@@ -22,8 +30,9 @@ interface ISupervisionDesk {
         uint16 rules; // MonitorRules bits; 0 for a case opened by an agent
         MonitorAction action;
         CaseStatus status;
+        CaseKind kind;
         uint40 openedAt;
-        address counterparty; // the other side of the movement (zero for agent cases)
+        address counterparty; // the other side of the movement; the new wallet of a recovery
         uint40 decidedAt;
         uint256 holdId; // non-zero when coins wait in escrow for the decision
     }
@@ -51,10 +60,18 @@ interface ISupervisionDesk {
         bytes32 noteHash,
         address indexed supervisor
     );
+    /// @notice An operator asked to move a member to a new wallet; a supervisor decides case
+    /// `caseId` (Cleared carries the recovery out, Confirmed refuses it).
+    event RecoveryRequested(
+        uint256 indexed caseId,
+        address indexed previousAccount,
+        address indexed newAccount,
+        address operator
+    );
     /// @notice An account's open cases reached the configured number; its risk was raised.
     event RiskRaisedByOpenCases(address indexed account, uint256 openCases, RiskLevel level);
     /// @notice The automatic risk raise was configured (`openCases` 0 switches it off).
-    event AutoRiskConfigured(uint16 threshold, RiskLevel level, address indexed admin);
+    event AutoRiskConfigured(uint16 threshold, RiskLevel level, address indexed governor);
 
     /// @notice Only TimeCoin reports rule hits.
     error SupervisionDeskOnlyCoin(address caller);
@@ -66,18 +83,34 @@ interface ISupervisionDesk {
     error SupervisionDeskUnknownMember(address account);
     /// @notice The automatic raise needs a level above None when it is on.
     error SupervisionDeskInvalidAutoRisk(uint16 threshold, RiskLevel level);
+    /// @notice `supervisor` is a party to the case (its member, the counterparty, or the
+    /// operator who asked for the recovery) and can't decide it.
+    error SupervisionDeskConflictOfInterest(address supervisor);
+    /// @notice `account` can't be recovered to `newAccount` now (closed, already registered or
+    /// retired, or a recovery of it is already waiting).
+    error SupervisionDeskInvalidRecovery(address account, address newAccount);
 
     /// @notice Opens a case for a pattern found off chain. Monitoring agent only.
     function openCase(address account, address counterparty, bytes32 reasonHash)
         external
         returns (uint256 caseId);
-    /// @notice Decides an open case. Supervisor only. Cleared releases held coins to the
-    /// recipient; Confirmed returns them to the sender and sets the account's risk level to
-    /// `riskLevel` when it differs (up to Blocked).
+    /// @notice Asks to move `previousAccount`'s membership, credentials and coins to
+    /// `newAccount` (a lost or stolen wallet). Operator of the member's home branch; a
+    /// supervisor decides the case that opens.
+    function requestRecovery(address previousAccount, address newAccount, bytes32 reasonHash)
+        external
+        returns (uint256 caseId);
+    /// @notice Decides an open case. A supervisor who is not a party to it. Cleared releases
+    /// held coins to the recipient, or carries out a recovery; Confirmed returns held coins to
+    /// the sender, or refuses a recovery, and sets the account's risk level to `riskLevel` when
+    /// it differs (up to Blocked).
     function decideCase(uint256 caseId, CaseStatus outcome, bytes32 noteHash, RiskLevel riskLevel)
         external;
+    /// @notice Takes over coins held while no desk opened cases (`TimeCoin.adoptHold`) and
+    /// opens a case for them. Supervisor only.
+    function adoptHold(uint256 holdId) external returns (uint256 caseId);
     /// @notice When an account reaches `threshold` open cases its risk is raised to at least
-    /// `level`; 0 switches this off. Platform admin only.
+    /// `level`; 0 switches this off. Governor only (the timelock).
     function setAutoRisk(uint16 threshold, RiskLevel level) external;
 
     /// @notice A case. Reverts for an unknown id.

@@ -22,6 +22,8 @@ interface ITimeCoin {
         address from;
         Purpose purpose;
         HoldStatus status;
+        /// The monitor that decides it (numbered as set), or 0 while no desk has a case for it.
+        uint32 monitorId;
         address to;
         uint96 amount;
         bytes32 ref;
@@ -57,14 +59,19 @@ interface ITimeCoin {
         Purpose purpose,
         bytes32 ref
     );
-    /// @notice Held coins went to `recipient`: the intended one (released) or the sender.
+    /// @notice Held coins went to `recipient`: the intended one (released) or the sender (or
+    /// their recovered wallet); zero when a Closed sender's coins went back to the bank.
     event HoldSettled(
         uint256 indexed holdId, bool released, address indexed recipient, uint256 amount
     );
+    /// @notice The monitor in force took over a hold no monitor had a case for.
+    event HoldAdopted(uint256 indexed holdId, address indexed monitor);
     /// @notice The rule parameters or actions changed.
-    event MonitorRulesChanged(MonitorRules.Config config, uint32 actions, address indexed admin);
+    event MonitorRulesChanged(MonitorRules.Config config, uint32 actions, address indexed governor);
     /// @notice The supervision hook was replaced.
-    event MonitorChanged(address indexed previous, address indexed current, address indexed admin);
+    event MonitorChanged(
+        address indexed previous, address indexed current, address indexed governor
+    );
     /// @notice The coin's copy of a member's standing changed.
     event StandingSynced(
         address indexed account, bool canTransact, RiskLevel risk, uint40 activatedAt
@@ -76,8 +83,11 @@ interface ITimeCoin {
     error TimeCoinInvalidPurpose(Purpose purpose);
     /// @notice Only the identity registry moves balances on recovery.
     error TimeCoinOnlyIdentityRegistry(address caller);
-    /// @notice Only a monitor (the one in force, or one it replaced) settles holds.
+    /// @notice Only the monitor that owns a hold settles it (and only the monitor in force
+    /// adopts one).
     error TimeCoinOnlyMonitor(address caller);
+    /// @notice A movement of zero coins.
+    error TimeCoinZeroAmount();
     /// @notice The monitor must be a deployed contract.
     error TimeCoinInvalidMonitor(address monitor);
     /// @notice The signed payment's deadline passed.
@@ -115,20 +125,26 @@ interface ITimeCoin {
     /// @notice Moves a recovered member's whole balance and standing to the new wallet.
     /// Identity registry only.
     function recoverMember(address previousAccount, address newAccount) external;
+    /// @notice Burns a closed member's whole balance (purpose Redemption). Identity registry
+    /// only, when a supervisor closes a membership that still holds coins.
+    function redeemClosed(address account, bytes32 ref) external;
     /// @notice Refreshes the coin's copy of `account`'s standing (may transact, risk level,
     /// activation time) from the identity registry. The registry calls it on every change;
     /// anyone may call it, since it only copies the registry's truth.
     function syncMember(address account) external;
-    /// @notice Pays held coins out to the intended recipient (`release`) or back to the sender.
-    /// A monitor only (the one in force, or a replaced one deciding its own cases), on a
-    /// supervisor's decision.
+    /// @notice Pays held coins out to the intended recipient (`release`) or back to the sender
+    /// (burned if the sender's membership is closed). Only the monitor that owns the hold (the
+    /// one in force, or a replaced one deciding its own cases), on a supervisor's decision.
     function settleHold(uint256 holdId, bool release) external;
+    /// @notice Takes over a hold that no monitor has a case for (held while the monitor opened
+    /// none). The monitor in force only.
+    function adoptHold(uint256 holdId) external;
     /// @notice Sets every rule's parameters and actions (2 bits per rule id at 2 * (id - 1)).
-    /// Platform admin only.
+    /// Governor only (the timelock).
     function setMonitorRules(MonitorRules.Config calldata config, uint32 actions) external;
-    /// @notice Switches one rule on or off. Platform admin only.
+    /// @notice Switches one rule on or off. Governor only (the timelock).
     function setRuleEnabled(uint8 ruleId, bool enabled) external;
-    /// @notice Replaces the supervision hook. Platform admin only.
+    /// @notice Replaces the supervision hook. Governor only (the timelock).
     function setMonitor(ITimeCoinMonitor newMonitor) external;
 
     /// @notice What the rules would do with this movement now, without moving anything:

@@ -24,6 +24,9 @@ import {Purpose} from "../Types.sol";
 ///
 /// Windows are tumbling, per account: a window starts at the first movement after the previous
 /// one ended and all its counters reset together. docs/monitoring.md discusses the trade-off.
+/// A movement below the dust amount still counts for velocity, volume and structuring, but
+/// does not refresh the sender's last outgoing time (dormancy) or remembered payee (round
+/// trip): a few cents can't reset what a rule remembers.
 library MonitorRules {
     uint8 internal constant LARGE_AMOUNT = 1;
     uint8 internal constant VELOCITY = 2;
@@ -54,7 +57,8 @@ library MonitorRules {
         uint8 structuringCount;
         uint8 structuringBand; // percent below the large-amount threshold that counts
         uint24 roundTripWindow; // seconds
-        uint24 newAccountAge; // seconds since activation
+        uint8 newAccountDays; // days since activation
+        uint16 dustAmount; // hundredths of an hour (centi-TIME)
         uint16 newAccountAmount;
         uint8 riskyLevel; // a RiskLevel, 1 (Low) to 4 (Blocked)
         uint16 dormantDays;
@@ -70,7 +74,8 @@ library MonitorRules {
     uint256 private constant C_STRUCT_COUNT = 136;
     uint256 private constant C_STRUCT_BAND = 144;
     uint256 private constant C_ROUND_TRIP = 152;
-    uint256 private constant C_NEW_AGE = 176;
+    uint256 private constant C_NEW_DAYS = 176;
+    uint256 private constant C_DUST = 184;
     uint256 private constant C_NEW_AMOUNT = 200;
     uint256 private constant C_RISKY = 216;
     uint256 private constant C_DORMANT_DAYS = 224;
@@ -183,7 +188,7 @@ library MonitorRules {
             uint256 activatedAt = (t >> A_ACTIVATED) & M32;
             if (
                 c & ON_NEW_ACCOUNT != 0 && activatedAt != 0
-                    && time < activatedAt + ((c >> C_NEW_AGE) & M24)
+                    && time < activatedAt + ((c >> C_NEW_DAYS) & 0xff) * 1 days
                     && amount >= ((c >> C_NEW_AMOUNT) & M16) * 1e18
             ) fired |= BIT_NEW_ACCOUNT;
             return (fired, t);
@@ -230,6 +235,8 @@ library MonitorRules {
                 if (count < 0xff) f += uint256(1) << A_STRUCT_COUNT;
                 if (count + 1 >= (c >> C_STRUCT_COUNT) & 0xff) fired |= BIT_STRUCTURING;
             }
+            // Dust neither ends dormancy nor replaces the payee the round-trip rule remembers.
+            if (centi < (c >> C_DUST) & M16) return (fired, f);
             uint256 stamp = time & M32;
             f = (f & ~(M32 << A_LAST_OUT)) | stamp << A_LAST_OUT;
             if (to != address(0)) {
@@ -255,7 +262,8 @@ library MonitorRules {
             structuringCount: 3,
             structuringBand: 20,
             roundTripWindow: 2 days,
-            newAccountAge: 30 days,
+            newAccountDays: 30,
+            dustAmount: 50, // half an hour
             newAccountAmount: 20,
             riskyLevel: 3, // High
             dormantDays: 180,
@@ -298,7 +306,8 @@ library MonitorRules {
         w |= uint256(c.structuringCount) << C_STRUCT_COUNT;
         w |= uint256(c.structuringBand) << C_STRUCT_BAND;
         w |= uint256(c.roundTripWindow) << C_ROUND_TRIP;
-        w |= uint256(c.newAccountAge) << C_NEW_AGE;
+        w |= uint256(c.newAccountDays) << C_NEW_DAYS;
+        w |= uint256(c.dustAmount) << C_DUST;
         w |= uint256(c.newAccountAmount) << C_NEW_AMOUNT;
         w |= uint256(c.riskyLevel) << C_RISKY;
         w |= uint256(c.dormantDays) << C_DORMANT_DAYS;
@@ -318,7 +327,8 @@ library MonitorRules {
         c.structuringCount = uint8(w >> C_STRUCT_COUNT);
         c.structuringBand = uint8(w >> C_STRUCT_BAND);
         c.roundTripWindow = uint24(w >> C_ROUND_TRIP);
-        c.newAccountAge = uint24(w >> C_NEW_AGE);
+        c.newAccountDays = uint8(w >> C_NEW_DAYS);
+        c.dustAmount = uint16(w >> C_DUST);
         c.newAccountAmount = uint16(w >> C_NEW_AMOUNT);
         c.riskyLevel = uint8(w >> C_RISKY);
         c.dormantDays = uint16(w >> C_DORMANT_DAYS);

@@ -168,7 +168,7 @@ contract GasReportTest is Fixture {
         vm.prank(op1);
         ledger.recordHours(id, alice, 3 * HOUR);
         vm.prank(alice);
-        ledger.confirmHours(id);
+        ledger.confirmHours(id, 3 * HOUR);
         vm.prank(op1);
         ledger.settle(id, alice);
         _report("activity_settle");

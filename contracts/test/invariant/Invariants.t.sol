@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {MonitorAction, RiskLevel} from "../../src/Types.sol";
+import {MemberStatus, MonitorAction, RiskLevel} from "../../src/Types.sol";
 import {ITimeCoin} from "../../src/interfaces/ITimeCoin.sol";
 import {MonitorRules} from "../../src/monitor/MonitorRules.sol";
 import {Fixture} from "../utils/Fixture.sol";
@@ -9,8 +9,8 @@ import {InvariantTest} from "../utils/Test.sol";
 import {vm} from "../utils/Vm.sol";
 import {TimebankHandler} from "./TimebankHandler.sol";
 
-/// @notice Properties that hold after any sequence of member, operator, supervisor and admin
-/// actions.
+/// @notice Properties that hold after any sequence of member, operator, supervisor, partner,
+/// admin and governor actions, honest or not.
 contract InvariantsTest is Fixture, InvariantTest {
     TimebankHandler internal handler;
     uint256 internal initialSupply;
@@ -19,20 +19,41 @@ contract InvariantsTest is Fixture, InvariantTest {
 
     function setUp() public override {
         super.setUp();
-        address[] memory members = new address[](4);
+        // sam is a member who is also a supervisor.
+        address sam = makeAddr("sam");
+        _register(sam, SOUTH);
+        vm.prank(governor);
+        access.grantRole(keccak256("timebank.role.supervisor"), sam);
+        address[] memory members = new address[](5);
         members[0] = alice;
         members[1] = bob;
         members[2] = carol;
         members[3] = makeAddr("dora");
+        members[4] = sam;
         _register(members[3], SOUTH);
 
-        handler = new TimebankHandler(identity, coin, ledger, admin, supervisor, members, op1, op2);
         address[] memory deciders = new address[](4);
-        deciders[0] = supervisor;
+        deciders[0] = sam;
         deciders[1] = supervisor;
         deciders[2] = op1;
         deciders[3] = alice;
-        handler.setDesk(desk, deciders);
+        handler = new TimebankHandler(
+            identity,
+            coin,
+            ledger,
+            desk,
+            monitor,
+            TimebankHandler.Actors({
+                admin: admin,
+                governor: governor,
+                supervisor: supervisor,
+                partner: partner,
+                members: members,
+                northOperators: [op1, op1b],
+                southOperators: [op2, op2b],
+                deciders: deciders
+            })
+        );
 
         // Every rule on and firing often: large amounts held, velocity blocked, the rest flagged.
         (MonitorRules.Config memory c,) = MonitorRules.defaults();
@@ -46,13 +67,17 @@ contract InvariantsTest is Fixture, InvariantTest {
         c.dormantAmount = 1;
         uint32 actions = 0x5555 & ~uint32(3) | uint32(uint8(MonitorAction.Hold));
         actions = actions & ~(uint32(3) << 2) | uint32(uint8(MonitorAction.Block)) << 2;
-        vm.prank(admin);
+        vm.startPrank(governor);
         coin.setMonitorRules(c, actions);
+        desk.setAutoRisk(4, RiskLevel.High);
+        vm.stopPrank();
+        vm.prank(admin);
+        ledger.setSecondApproval(NORTH, 10e18);
         initialSupply = coin.totalSupply();
         initialMintedNorth = ledger.quota(NORTH).minted;
         initialMintedSouth = ledger.quota(SOUTH).minted;
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](10);
+        bytes4[] memory selectors = new bytes4[](19);
         selectors[0] = TimebankHandler.pay.selector;
         selectors[1] = TimebankHandler.reward.selector;
         selectors[2] = TimebankHandler.service.selector;
@@ -63,6 +88,16 @@ contract InvariantsTest is Fixture, InvariantTest {
         selectors[7] = TimebankHandler.recover.selector;
         selectors[8] = TimebankHandler.decide.selector;
         selectors[9] = TimebankHandler.warp.selector;
+        selectors[10] = TimebankHandler.operatorSetsRisk.selector;
+        selectors[11] = TimebankHandler.raiseAlert.selector;
+        selectors[12] = TimebankHandler.assessAlert.selector;
+        selectors[13] = TimebankHandler.move.selector;
+        selectors[14] = TimebankHandler.close.selector;
+        selectors[15] = TimebankHandler.swapMonitor.selector;
+        selectors[16] = TimebankHandler.adopt.selector;
+        // Payments and decisions twice as often: they are where coins move.
+        selectors[17] = TimebankHandler.pay.selector;
+        selectors[18] = TimebankHandler.decide.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
@@ -80,6 +115,7 @@ contract InvariantsTest is Fixture, InvariantTest {
                 - handler.ghostBurned(),
             "total supply != minted - burned"
         );
+        vm.assertEq(handler.ghostBurnMismatch(), 0, "a closure burned other than the balance");
     }
 
     function invariant_IneligibleAccountsNeverMoveCoins() public view {
@@ -90,22 +126,42 @@ contract InvariantsTest is Fixture, InvariantTest {
         vm.assertEq(handler.ghostEligibleRefused(), 0, "an eligible payment was refused");
     }
 
+    function invariant_NoCoinsStranded() public view {
+        uint256 n = handler.holderCount();
+        for (uint256 i; i < n; ++i) {
+            address account = handler.holders(i);
+            if (identity.retired(account)) {
+                vm.assertEq(coin.balanceOf(account), 0, "a retired wallet holds coins");
+            } else if (identity.member(account).status == MemberStatus.Closed) {
+                vm.assertEq(coin.balanceOf(account), 0, "a closed member holds coins");
+            }
+        }
+    }
+
     function invariant_EscrowHoldsExactlyTheHeldCoins() public view {
         uint256 held;
-        uint256 n = desk.caseCount();
-        for (uint256 i = 1; i <= n; ++i) {
-            uint256 holdId = desk.supervisionCase(i).holdId;
-            if (holdId == 0) continue;
+        for (uint256 holdId = 1;; ++holdId) {
             ITimeCoin.Hold memory h = coin.hold(holdId);
+            if (h.status == ITimeCoin.HoldStatus.None) break;
             if (h.status == ITimeCoin.HoldStatus.Held) held += h.amount;
         }
-        vm.assertEq(coin.balanceOf(address(coin)), held, "escrow != coins held for open cases");
+        vm.assertEq(coin.balanceOf(address(coin)), held, "escrow != coins held");
+        vm.assertEq(handler.ghostForeignHoldSettled(), 0, "a desk settled another's hold");
     }
 
     function invariant_MonitorOutcomesFollowTheRules() public view {
         vm.assertEq(handler.ghostBlockedLanded(), 0, "a movement matching a Block rule landed");
         vm.assertEq(handler.ghostCaseMismatch(), 0, "a Flag or Hold hit did not open one case");
         vm.assertEq(handler.ghostNonSupervisorDecided(), 0, "a non-supervisor decided a case");
+    }
+
+    function invariant_NobodyDecidesTheirOwnCase() public view {
+        vm.assertEq(handler.ghostConflictDecided(), 0, "a party decided its own case or alert");
+        vm.assertEq(
+            handler.ghostOperatorLoweredSupervisedRisk(),
+            0,
+            "an operator lowered a level supervision set"
+        );
     }
 
     function invariant_CoinStandingMatchesRegistry() public view {

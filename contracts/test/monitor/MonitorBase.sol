@@ -37,7 +37,7 @@ abstract contract MonitorBase is Fixture {
     }
 
     function _apply(MonitorRules.Config memory c, uint32 actions) internal {
-        vm.prank(admin);
+        vm.prank(governor);
         coin.setMonitorRules(c, actions);
     }
 

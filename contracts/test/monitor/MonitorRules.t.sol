@@ -286,13 +286,13 @@ contract MonitorRulesTest is MonitorBase {
     function test_SetRulesEmitsAndRoundTrips() public {
         (MonitorRules.Config memory c, uint32 actions) = MonitorRules.defaults();
         vm.expectEmit(address(coin));
-        emit ITimeCoin.MonitorRulesChanged(c, actions, admin);
+        emit ITimeCoin.MonitorRulesChanged(c, actions, governor);
         _apply(c, actions);
         (MonitorRules.Config memory stored, uint32 storedActions) = coin.monitorRules();
         vm.assertEq(keccak256(abi.encode(stored)), keccak256(abi.encode(c)));
         vm.assertEq(uint256(storedActions), actions);
 
-        vm.prank(admin);
+        vm.prank(governor);
         coin.setRuleEnabled(MonitorRules.ROUND_TRIP, false);
         (stored,) = coin.monitorRules();
         vm.assertEq(uint256(stored.enabled), 0xff & ~uint256(_bit(MonitorRules.ROUND_TRIP)));
@@ -319,7 +319,7 @@ contract MonitorRulesTest is MonitorBase {
         _apply(c, actions | (1 << 20)); // an action for a rule that does not exist
 
         vm.expectRevert(abi.encodeWithSelector(ITimeCoin.TimeCoinInvalidRule.selector, 9));
-        vm.prank(admin);
+        vm.prank(governor);
         coin.setRuleEnabled(9, true);
     }
 

@@ -237,8 +237,8 @@ contract SupervisionDeskTest is MonitorBase {
 
     function test_OpenCasesRaiseRiskAutomatically() public {
         vm.expectEmit(address(desk));
-        emit ISupervisionDesk.AutoRiskConfigured(2, RiskLevel.High, admin);
-        vm.prank(admin);
+        emit ISupervisionDesk.AutoRiskConfigured(2, RiskLevel.High, governor);
+        vm.prank(governor);
         desk.setAutoRisk(2, RiskLevel.High);
         _roundTrip(); // bob: 1 open case
         vm.assertTrue(identity.member(bob).risk == RiskLevel.None);
@@ -256,14 +256,14 @@ contract SupervisionDeskTest is MonitorBase {
                 ISupervisionDesk.SupervisionDeskInvalidAutoRisk.selector, 2, RiskLevel.None
             )
         );
-        vm.prank(admin);
+        vm.prank(governor);
         desk.setAutoRisk(2, RiskLevel.None);
     }
 
     function test_ReplacedDeskStillSettlesItsHolds() public {
         (uint256 caseId, uint256 holdId) = _heldGift();
         SupervisionDesk next = new SupervisionDesk(access, identity, coin, address(forwarder));
-        vm.startPrank(admin);
+        vm.startPrank(governor);
         access.grantRole(Roles.MONITOR, address(next));
         coin.setMonitor(next);
         vm.stopPrank();

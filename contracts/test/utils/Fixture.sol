@@ -20,12 +20,16 @@ import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.
 /// @notice Branch 1 ("north") has operators op1 and op1b, branch 2 ("south") op2 and op2b.
 /// alice and bob are Active members of branch 1, carol of branch 2; each starts with
 /// `START_BALANCE` minted through a real settlement. The SupervisionDesk is the coin's monitor;
-/// every monitoring rule starts switched off (`_enableDefaultRules` turns them on).
+/// every monitoring rule starts switched off (`_enableDefaultRules` turns them on). `governor`
+/// holds the governor role directly (the timelock in front of it is tested on its own).
 abstract contract Fixture is Test {
     uint128 internal constant HOUR = 1e18;
     uint128 internal constant START_BALANCE = 10 * HOUR;
     uint32 internal constant NORTH = 1;
     uint32 internal constant SOUTH = 2;
+    uint48 internal constant KEY_DELAY = 2 days;
+    bytes32 internal constant NORTH_KEY = keccak256("north branch key");
+    bytes32 internal constant SOUTH_KEY = keccak256("south branch key");
 
     TimebankForwarder internal forwarder;
     TimebankAccess internal access;
@@ -37,6 +41,7 @@ abstract contract Fixture is Test {
     ServiceLedger internal ledger;
 
     address internal admin = makeAddr("admin");
+    address internal governor = makeAddr("governor");
     address internal op1 = makeAddr("op1");
     address internal op1b = makeAddr("op1b");
     address internal op2 = makeAddr("op2");
@@ -61,7 +66,7 @@ abstract contract Fixture is Test {
         (bob, bobKey) = makeAddrAndKey("bob");
 
         forwarder = new TimebankForwarder();
-        access = new TimebankAccess(0, admin, address(forwarder));
+        access = new TimebankAccess(0, admin, governor, KEY_DELAY, address(forwarder));
         identity = new IdentityRegistry(access, address(forwarder));
         credentials = new CredentialRegistry(access, identity, address(forwarder));
         monitor = new NoopMonitor();
@@ -69,18 +74,21 @@ abstract contract Fixture is Test {
         ledger = new ServiceLedger(access, identity, credentials, coin, address(forwarder));
         desk = new SupervisionDesk(access, identity, coin, address(forwarder));
 
-        vm.startPrank(admin);
-        identity.setTimeCoin(coin);
+        vm.startPrank(governor);
         access.grantRole(Roles.LEDGER, address(ledger));
         access.grantRole(Roles.MONITOR, address(desk));
+        access.grantRole(Roles.SUPERVISOR, supervisor);
         coin.setMonitor(desk);
-        access.addBranch("north", "North Region", hex"01");
-        access.addBranch("south", "South Region", hex"02");
+        vm.stopPrank();
+
+        vm.startPrank(admin);
+        identity.setTimeCoin(coin);
+        access.addBranch("north", "North Region", NORTH_KEY);
+        access.addBranch("south", "South Region", SOUTH_KEY);
         access.grantRole(Roles.operator(NORTH), op1);
         access.grantRole(Roles.operator(NORTH), op1b);
         access.grantRole(Roles.operator(SOUTH), op2);
         access.grantRole(Roles.operator(SOUTH), op2b);
-        access.grantRole(Roles.SUPERVISOR, supervisor);
         access.grantRole(Roles.PARTNER, partner);
         access.grantRole(Roles.AUDITOR, auditor);
         idCheckType = credentials.defineCredentialType(CredentialKind.IdentityCheck, "gov-id");
@@ -103,7 +111,7 @@ abstract contract Fixture is Test {
 
     function _enableDefaultRules() internal {
         (MonitorRules.Config memory config, uint32 actions) = MonitorRules.defaults();
-        vm.prank(admin);
+        vm.prank(governor);
         coin.setMonitorRules(config, actions);
     }
 
@@ -127,7 +135,7 @@ abstract contract Fixture is Test {
         vm.prank(op);
         ledger.recordHours(activityId, account, amount);
         vm.prank(account);
-        ledger.confirmHours(activityId);
+        ledger.confirmHours(activityId, amount);
         vm.prank(op);
         ledger.settle(activityId, account);
     }

@@ -59,6 +59,7 @@ interface Vm {
     function assertEq(address left, address right) external pure;
     function assertEq(address left, address right, string calldata error) external pure;
     function assertEq(bytes32 left, bytes32 right) external pure;
+    function assertEq(bytes32 left, bytes32 right, string calldata error) external pure;
     function assertEq(bool left, bool right) external pure;
     function assertEq(bool left, bool right, string calldata error) external pure;
     function assertEq(string calldata left, string calldata right) external pure;

@@ -308,7 +308,8 @@ async fn reads_match_the_chain(stack: Stack) {
     assert_eq!(payments.len(), 1, "alice's direct service payment");
     assert_eq!(payments[0]["purpose"], "service_payment");
 
-    // Cases: the supervisor sees the scenario's decided case with its rule names.
+    // Cases: the supervisor sees the scenario's decided cases (the adopted hold, the held gift
+    // with its rule names, the recovery), newest first.
     let supervisor = stack.sign_in(c.supervisor).await;
     let cases: Vec<serde_json::Value> = stack
         .get("/v1/cases?status=cleared", Some(&supervisor))
@@ -316,9 +317,10 @@ async fn reads_match_the_chain(stack: Stack) {
         .json()
         .await
         .unwrap();
-    assert_eq!(cases.len(), 1, "{cases:?}");
+    assert_eq!(cases.len(), 3, "{cases:?}");
+    assert_eq!(cases[0]["purpose"], "recovery");
     assert!(
-        cases[0]["rules"]
+        cases[1]["rules"]
             .as_array()
             .unwrap()
             .contains(&"large_amount".into())

@@ -63,7 +63,7 @@ async fn a_supervisor_decides_a_held_gift_with_a_note_kept_off_chain() {
     let relayed = sign_and_send(
         &stack,
         c.supervisor,
-        serde_json::json!({"action": "decide_case", "case_id": 2, "outcome": "cleared",
+        serde_json::json!({"action": "decide_case", "case_id": 4, "outcome": "cleared",
             "note": note, "risk_level": "none"}),
     )
     .await;
@@ -75,7 +75,7 @@ async fn a_supervisor_decides_a_held_gift_with_a_note_kept_off_chain() {
     );
     let case = c
         .desk()
-        .supervisionCase(U256::from(2))
+        .supervisionCase(U256::from(4))
         .call()
         .await
         .unwrap();
@@ -91,8 +91,8 @@ async fn a_supervisor_decides_a_held_gift_with_a_note_kept_off_chain() {
         .unwrap();
     let decided = cases
         .iter()
-        .find(|k| k["caseId"] == 2)
-        .expect("case 2 is listed");
+        .find(|k| k["caseId"] == 4)
+        .expect("case 4 is listed");
     assert_eq!(decided["note"], note);
     assert_eq!(
         decided["noteHash"],
@@ -114,7 +114,7 @@ async fn members_and_operators_run_an_activity_through_prepared_writes() {
             "hours_cap": "8", "required_credential_type": 0, "details": "park clean-up"}),
     )
     .await;
-    let activity = 4; // the scenario created three
+    let activity = 5; // the scenario created four
     sign_and_send(
         &stack,
         c.carol,
@@ -130,7 +130,7 @@ async fn members_and_operators_run_an_activity_through_prepared_writes() {
     sign_and_send(
         &stack,
         c.carol,
-        serde_json::json!({"action": "confirm_hours", "activity_id": activity}),
+        serde_json::json!({"action": "confirm_hours", "activity_id": activity, "hours": "2.5"}),
     )
     .await;
     sign_and_send(

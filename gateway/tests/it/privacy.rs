@@ -26,7 +26,7 @@ async fn relay(stack: &Stack, who: Address, to: Address, data: Bytes) {
         + 600;
     let request = SignedRequest::sign(
         stack.key(who),
-        &forwarder_domain(d.chain_id, d.forwarder),
+        &forwarder_domain(d.chain_id, d.contracts.forwarder),
         to,
         data,
         nonce["nonce"].as_u64().unwrap(),
@@ -92,7 +92,7 @@ async fn profile_lifecycle(stack: Stack) {
     );
 
     // Published by north's operator, approved by the second one: both sign their own requests.
-    let registry = c.deployment.identity_registry;
+    let registry = c.deployment.contracts.identity_registry;
     relay(
         &stack,
         c.op1,

@@ -8,7 +8,7 @@ use alloy::{
 };
 use timebank_bindings::TimeCoin;
 use timebank_gateway::relay::{SignedRequest, forwarder_domain};
-use timebank_testkit::{HOUR, default_rules, send};
+use timebank_testkit::{HOUR, default_rules};
 
 fn in_an_hour() -> u64 {
     std::time::SystemTime::now()
@@ -29,7 +29,7 @@ async fn signed(
     let d = &stack.chain.deployment;
     SignedRequest::sign(
         key,
-        &forwarder_domain(d.chain_id, d.forwarder),
+        &forwarder_domain(d.chain_id, d.contracts.forwarder),
         to,
         data,
         nonce,
@@ -64,7 +64,7 @@ async fn next_nonce(stack: &Stack, token: &str) -> u64 {
 async fn a_members_signed_payment_is_relayed_once() {
     let stack = Stack::start().await;
     let c = &stack.chain;
-    let coin = c.deployment.time_coin;
+    let coin = c.deployment.contracts.time_coin;
     let carol = stack.key(c.carol).clone();
     let token = stack.sign_in(c.carol).await;
     let before = c.coin().balanceOf(c.bob).call().await.unwrap();
@@ -188,19 +188,24 @@ async fn a_members_signed_payment_is_relayed_once() {
 async fn a_blocked_payment_is_refused_with_its_rule_before_sending() {
     let stack = Stack::start().await;
     let c = &stack.chain;
-    // The admin makes the large-amount rule block instead of hold.
+    // The governor makes the large-amount rule block instead of hold.
     let (config, actions) = default_rules();
-    send!(
-        c.coin()
-            .setMonitorRules(config.clone(), (actions & !0b11) | 0b11)
-    );
+    c.govern(&[(
+        c.deployment.contracts.time_coin,
+        TimeCoin::setMonitorRulesCall {
+            config,
+            actions: (actions & !0b11) | 0b11,
+        }
+        .abi_encode(),
+    )])
+    .await;
     let token = stack.sign_in(c.carol).await;
     let nonce = next_nonce(&stack, &token).await;
     // 12 hours as a gift: over the 10-hour gift threshold.
     let request = signed(
         &stack,
         stack.key(c.carol),
-        c.deployment.time_coin,
+        c.deployment.contracts.time_coin,
         pay(c.bob, 120, 3),
         nonce,
         in_an_hour(),
@@ -232,7 +237,7 @@ async fn a_refused_send_leaves_no_nonce_gap() {
     let relayer = stack.keys[12].address();
     let carol = stack.key(c.carol).clone();
     let token = stack.sign_in(c.carol).await;
-    let coin = c.deployment.time_coin;
+    let coin = c.deployment.contracts.time_coin;
 
     let funds = c.provider.get_balance(relayer).await.unwrap();
     c.provider

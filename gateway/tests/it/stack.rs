@@ -53,23 +53,13 @@ impl Stack {
             .collect();
         let (auditor, partner) = (keys[10].address(), keys[11].address());
         let access = chain.access();
-        send!(access.grantRole(timebank_bindings::roles::role("auditor"), auditor));
-        send!(access.grantRole(timebank_bindings::roles::role("partner"), partner));
+        send!(access.grantRole(timebank_bindings::roles::AUDITOR, auditor));
+        send!(access.grantRole(timebank_bindings::roles::PARTNER, partner));
         // Real data-package keys for both branches; this gateway is north's and holds its key.
         let dir = tempfile::tempdir().unwrap();
         let (north_key, south_key) = (KeyPair::generate(), KeyPair::generate());
-        send!(access.updateBranch(
-            1,
-            "north".into(),
-            "North Region".into(),
-            north_key.public.to_vec().into()
-        ));
-        send!(access.updateBranch(
-            2,
-            "south".into(),
-            "South".into(),
-            south_key.public.to_vec().into()
-        ));
+        chain.rotate_branch_key(1, north_key.public.into()).await;
+        chain.rotate_branch_key(2, south_key.public.into()).await;
         let key_file = dir.path().join("north.key");
         std::fs::write(&key_file, north_key.secret_hex()).unwrap();
 

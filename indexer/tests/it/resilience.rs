@@ -44,7 +44,7 @@ async fn reorg_rolls_back_and_replays(postgres: bool) {
     .abi_encode();
     let tx = TransactionRequest::default()
         .with_from(chain.carol)
-        .with_to(chain.deployment.time_coin)
+        .with_to(chain.deployment.contracts.time_coin)
         .with_input(calldata)
         .with_gas_limit(300_000);
     let fresh_before = coin.balanceOf(fresh).call().await.unwrap();
@@ -85,14 +85,7 @@ async fn reorg_rolls_back_and_replays_postgres() {
 
 /// Writes the deployment file the binary reads.
 fn write_deployment(chain: &Chain, path: &Path) {
-    let d = &chain.deployment;
-    let json = serde_json::json!({
-        "chainId": d.chain_id, "startBlock": d.start_block, "admin": d.admin,
-        "forwarder": d.forwarder, "access": d.access, "identityRegistry": d.identity_registry,
-        "credentialRegistry": d.credential_registry, "timeCoin": d.time_coin,
-        "serviceLedger": d.service_ledger, "supervisionDesk": d.supervision_desk,
-    });
-    std::fs::write(path, json.to_string()).unwrap();
+    std::fs::write(path, serde_json::to_string(&chain.deployment).unwrap()).unwrap();
 }
 
 fn indexer(chain: &Chain, deployment: &Path, url: &str, extra: &[&str]) -> tokio::process::Command {
@@ -144,7 +137,12 @@ async fn catch_up_and_compare(chain: &Chain, deployment: &Path, url: &str, fresh
 async fn rules_off(chain: &Chain) {
     let (mut config, _) = timebank_testkit::default_rules();
     config.enabled = 0;
-    send!(chain.coin().setMonitorRules(config.clone(), 0));
+    chain
+        .govern(&[(
+            chain.deployment.contracts.time_coin,
+            TimeCoin::setMonitorRulesCall { config, actions: 0 }.abi_encode(),
+        )])
+        .await;
 }
 
 async fn kill_during_backfill(postgres: bool) {
