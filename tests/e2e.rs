@@ -14,8 +14,8 @@ use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
+use timebank_client::{Action, ClientError, Gateway, Session, api::ProfileAction};
 use timebank_e2e::{eventually, platform, quantile_ms};
-use timebank_gateway::client::{ClientError, Gateway, Session};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -32,11 +32,16 @@ async fn seen(session: &Session, path: &str, ok: impl Fn(&Value) -> bool) -> Dur
     .1
 }
 
+/// Makes the write `action` (the API's JSON) with `signer`, as a person's client does: built
+/// and checked locally, signed, relayed. Returns the relay's answer.
 async fn act(session: &Session, signer: &PrivateKeySigner, action: Value) -> Value {
+    let typed: Action =
+        serde_json::from_value(action.clone()).unwrap_or_else(|err| panic!("{action}: {err}"));
     let answer = session
-        .act(signer, action.clone())
+        .act(signer, &typed)
         .await
         .unwrap_or_else(|err| panic!("{action}: {err}"));
+    let answer = serde_json::to_value(answer).unwrap();
     assert_eq!(answer["success"], true, "{action}: {answer}");
     answer
 }
@@ -51,8 +56,8 @@ async fn two_branches_end_to_end() {
     let platform = platform(dir.path()).await.unwrap();
     let keys = platform.accounts().unwrap().keys;
     let (north, south) = (
-        Gateway::new(&platform.gateways[0]),
-        Gateway::new(&platform.gateways[1]),
+        Gateway::new(&platform.gateways[0], platform.deployment.clone()).unwrap(),
+        Gateway::new(&platform.gateways[1], platform.deployment.clone()).unwrap(),
     );
     let (a1, a2, b1, b2) = (key(&keys, 1), key(&keys, 2), key(&keys, 3), key(&keys, 4));
     let (supervisor, skills_issuer) = (key(&keys, 7), key(&keys, 9));
@@ -64,7 +69,12 @@ async fn two_branches_end_to_end() {
     // member, verifies the profile the member presents, and can't read the private profile.
     let at_a1 = north.sign_in(&a1).await.unwrap();
     let kept = at_a1
-        .publish_profile(&a1, member.address(), profile("mira"), "submit")
+        .publish_profile(
+            &a1,
+            member.address(),
+            profile("mira"),
+            ProfileAction::Submit,
+        )
         .await
         .unwrap();
     let at_a2 = north.sign_in(&a2).await.unwrap();
@@ -101,7 +111,12 @@ async fn two_branches_end_to_end() {
 
     // A second member at south, to pay and be paid.
     let friend_kept = at_b1
-        .publish_profile(&b1, friend.address(), profile("finn"), "submit")
+        .publish_profile(
+            &b1,
+            friend.address(),
+            profile("finn"),
+            ProfileAction::Submit,
+        )
         .await
         .unwrap();
     let at_b2 = south.sign_in(&b2).await.unwrap();
@@ -193,7 +208,10 @@ async fn two_branches_end_to_end() {
     match at_a1
         .act(
             &a1,
-            json!({"action": "settle", "activity_id": 2, "volunteer": member.address()}),
+            &Action::Settle {
+                activity_id: 2,
+                volunteer: member.address(),
+            },
         )
         .await
     {

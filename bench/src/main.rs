@@ -17,7 +17,7 @@ use std::{
     process::{Child, Command, Stdio},
     time::Duration,
 };
-use timebank_gateway::client::Gateway;
+use timebank_client::Gateway;
 
 #[derive(Debug, Parser)]
 #[command(name = "timebank-bench", about = "The platform's figures under load")]
@@ -198,7 +198,9 @@ async fn main() -> eyre::Result<()> {
 
     // A supervisor reads a north member's record and history.
     let supervisor: PrivateKeySigner = accounts.keys[7].parse()?;
-    let session = Gateway::new(&base).sign_in(&supervisor).await?;
+    let session = Gateway::new(&base, timebank_indexer::Deployment::load(&deployment)?)?
+        .sign_in(&supervisor)
+        .await?;
     let member: PrivateKeySigner = accounts.keys[12].parse()?;
     let member = member.address();
     let auth = format!(

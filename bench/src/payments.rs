@@ -17,19 +17,18 @@ use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-use timebank_bindings::{IdentityRegistry, ServiceLedger, TimeCoin};
-use timebank_gateway::{
-    client::{Gateway, Session},
-    relay::{SignedRequest, forwarder_domain},
+use timebank_bindings::{
+    HOUR, IdentityRegistry, ServiceLedger, TimeCoin,
+    forward::{self, ForwardRequest},
+    types::Purpose,
 };
+use timebank_client::{Gateway, Session, api::SignedRequest};
 use timebank_indexer::{Deployment, Store};
 
-const HOUR: u128 = 1_000_000_000_000_000_000;
 /// Coins each member starts with, and what one payment moves (far below every rule's threshold:
 /// the rules run on every payment, and none of them fires).
 const FUNDS: u128 = 5 * HOUR;
 const PAYMENT: u128 = HOUR / 100;
-const GIFT: u8 = 3;
 
 /// What the payment load measured.
 #[derive(Debug)]
@@ -187,7 +186,7 @@ pub async fn run(
     per_payer: usize,
     block_time: Option<Duration>,
 ) -> eyre::Result<Figures> {
-    let gateway = Gateway::new(gateway);
+    let gateway = Gateway::new(gateway, deployment.clone())?;
     let sessions: Vec<Session> = stream::iter(&payers)
         .map(|p| gateway.sign_in(p))
         .buffered(16)
@@ -203,7 +202,7 @@ pub async fn run(
         .map(|b| b.header.timestamp)
         .unwrap_or_default()
         + 3_600;
-    let domain = Arc::new(forwarder_domain(
+    let domain = Arc::new(forward::domain(
         deployment.chain_id,
         deployment.contracts.forwarder,
     ));
@@ -282,13 +281,20 @@ pub async fn run(
                     let data = TimeCoin::payCall {
                         to,
                         amount: U256::from(PAYMENT),
-                        purpose: GIFT,
+                        purpose: Purpose::Gift as u8,
                         r#ref: B256::ZERO,
                     }
                     .abi_encode()
                     .into();
-                    let request =
-                        SignedRequest::sign(&payer, &domain, coin, data, nonce, deadline).await?;
+                    let request = ForwardRequest::call(
+                        payer.address(),
+                        coin,
+                        data,
+                        forward::DEFAULT_GAS,
+                        nonce,
+                        deadline,
+                    );
+                    let request = SignedRequest::sign(&payer, &domain, &request).await?;
                     let sent = Instant::now();
                     let relayed: serde_json::Value = session
                         .post("/v1/relay", &request)

@@ -36,6 +36,69 @@ pub struct Addresses {
     pub supervision_desk: Address,
 }
 
+/// Where the timebank contracts live on one chain: the file the deploy script writes
+/// (`contracts/deployments/<chain id>.json`, or `data/deployment.json` for `make up`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    /// The chain the contracts were deployed on.
+    pub chain_id: u64,
+    /// The block before the first deployment transaction: indexing starts after it.
+    pub start_block: u64,
+    /// The platform admin.
+    pub admin: Address,
+    /// The contracts' addresses.
+    #[serde(flatten)]
+    pub contracts: Addresses,
+}
+
+/// A deployment file that can't be read.
+#[derive(Debug, thiserror::Error)]
+#[error("the deployment file {path}: {reason}")]
+pub struct DeploymentError {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// What was wrong.
+    pub reason: String,
+}
+
+impl Deployment {
+    /// A deployment made through the bindings ([`deploy_all`]).
+    pub fn new(chain_id: u64, start_block: u64, admin: Address, contracts: Addresses) -> Self {
+        Self {
+            chain_id,
+            start_block,
+            admin,
+            contracts,
+        }
+    }
+
+    /// Reads and checks a deployment file.
+    pub fn load(path: &std::path::Path) -> Result<Self, DeploymentError> {
+        let error = |reason: String| DeploymentError {
+            path: path.to_owned(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|err| error(err.to_string()))?;
+        serde_json::from_str(&text).map_err(|err| error(format!("not valid: {err}")))
+    }
+
+    /// The contracts an indexer follows, by name.
+    pub fn indexed(&self) -> [(&'static str, Address); 8] {
+        let c = &self.contracts;
+        [
+            ("TimebankAccess", c.access),
+            ("IdentityRegistry", c.identity_registry),
+            ("CredentialRegistry", c.credential_registry),
+            ("TimeCoin", c.time_coin),
+            ("ServiceLedger", c.service_ledger),
+            ("SupervisionDesk", c.supervision_desk),
+            ("TimebankForwarder", c.forwarder),
+            ("TimebankTimelock", c.timelock),
+        ]
+    }
+}
+
 /// Deploys everything from `admin`, who becomes the platform admin, the timelock's proposer
 /// and its guardian, and wires it: registry to coin, the ledger and monitor roles, the desk as
 /// the coin's monitor, then hands the governor role to the timelock. Every delay is 0 (a local
@@ -209,31 +272,14 @@ pub async fn govern<P: Provider>(
     Ok(())
 }
 
-/// `MonitorRules.defaults()`, as the deploy script sets them.
-pub fn default_rules() -> (crate::time_coin::MonitorRules::Config, u32) {
-    let config = crate::time_coin::MonitorRules::Config {
-        enabled: 0xff,
-        largeActivityReward: 40,
-        largeTrainingReward: 40,
-        largeServicePayment: 24,
-        largeGift: 10,
-        window: alloy::primitives::aliases::U24::from(86_400),
-        velocityCount: 20,
-        volumeOut: 60,
-        volumeIn: 60,
-        structuringCount: 3,
-        structuringBand: 20,
-        roundTripWindow: alloy::primitives::aliases::U24::from(2 * 86_400),
-        newAccountDays: 30,
-        dustAmount: 50,
-        newAccountAmount: 20,
-        riskyLevel: 3,
-        dormantDays: 180,
-        dormantAmount: 10,
-    };
-    let mut actions = 2u32;
-    for id in 2..=8u32 {
-        actions |= 1 << (2 * (id - 1));
-    }
-    (config, actions)
+/// `MonitorRules.defaults()`, as the deploy script sets them, read from the coin.
+pub async fn default_rules<P: Provider>(
+    provider: &P,
+    time_coin: Address,
+) -> Result<(crate::time_coin::MonitorRules::Config, u32), Error> {
+    let defaults = TimeCoin::new(time_coin, provider)
+        .defaultRules()
+        .call()
+        .await?;
+    Ok((defaults._0, defaults.actions))
 }

@@ -11,13 +11,22 @@
 //! - one module per contract: [`TimebankAccess`], [`IdentityRegistry`], [`CredentialRegistry`],
 //!   [`TimeCoin`], [`ServiceLedger`], [`SupervisionDesk`], [`TimebankForwarder`],
 //!   [`TimebankTimelock`], [`NoopMonitor`]
+//! - [`types`]: the contracts' enums (`MemberStatus`, `Purpose`, `CaseStatus`, ...) with their
+//!   numbers and snake_case names, generated from the compiler's syntax tree
 //! - [`roles`]: the AccessControl role ids of `contracts/src/Roles.sol`, generated from it
+//! - [`rules`]: the monitoring rules' ids and `fired` bits of `MonitorRules.sol`
+//! - [`vocabulary`]: `HOUR`, rule names, a revert in words
+//! - [`forward`]: the ERC-2771 forward request every signed write is
 //! - [`deploy`]: deploy and wire everything, as the forge deploy script does, and carry out
 //!   the governor's changes through the timelock
 
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 
 pub mod deploy;
+pub mod forward;
+pub mod vocabulary;
+
+pub use vocabulary::{HOUR, describe_revert, rule_names};
 
 mod derived_roles {
     //! The per-branch and per-type roles, derived as `Roles.operator` and `Roles.issuer` do.

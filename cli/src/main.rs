@@ -1,16 +1,35 @@
-//! `timebank`: the command line of operators, issuers and supervisors. It signs in to a branch
-//! gateway with the user's encrypted JSON keystore (never a raw key on the command line), and
-//! every write is signed by that wallet and relayed by the gateway. Tables for people, `--json`
-//! for scripts.
+//! `timebank`: the command line of a branch's people — operators, issuers, supervisors,
+//! partners and members. It signs in to a branch gateway with the user's encrypted JSON
+//! keystore (never a raw key on the command line). Every write is encoded here from the command
+//! (`timebank_client::Action`), shown in words with the monitor's verdict, confirmed (unless
+//! `--yes`), signed by that wallet and relayed by the gateway; the client refuses to sign
+//! anything the gateway prepared differently. Tables for people, `--json` for scripts.
+//!
+//! # Layout
+//! - `commands`: the commands and their arguments
+//! - `keystore`: keystores and the signer
+//! - `output`: tables and JSON
+
+mod commands;
+mod keystore;
+mod output;
 
 use alloy::{primitives::Address, signers::local::PrivateKeySigner};
-use clap::{Parser, Subcommand};
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use clap::Parser;
+use commands::{
+    ActivityCommand, BranchKeyCommand, Command, CredentialCommand, MemberCommand, MoveCommand,
+    RiskCommand, ServiceCommand,
+};
 use eyre::{WrapErr, bail, eyre};
 use futures::StreamExt;
+use output::Output;
 use serde_json::{Value, json};
-use std::{path::PathBuf, time::Duration};
-use timebank_gateway::client::{Gateway, Session};
+use std::{io::BufRead, path::PathBuf, time::Duration};
+use timebank_bindings::types::{MonitorAction, Purpose};
+use timebank_client::{
+    Action, Checked, Deployment, Gateway, Session,
+    api::{ProfileAction, Relayed},
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,235 +46,29 @@ struct Cli {
         default_value = "http://127.0.0.1:8081"
     )]
     gateway: String,
+    /// The deployment file (`make up` writes data/deployment.json): the contracts this command
+    /// signs for. Writes are built from it, never from what the gateway says.
+    #[arg(
+        long,
+        global = true,
+        env = "TIMEBANK_DEPLOYMENT",
+        default_value = "data/deployment.json"
+    )]
+    deployment: PathBuf,
     /// Your encrypted JSON keystore (alloy / geth format).
     #[arg(long, global = true, env = "TIMEBANK_KEYSTORE")]
     keystore: Option<PathBuf>,
     /// A file holding the keystore's password; without it you are asked.
     #[arg(long, global = true, env = "TIMEBANK_PASSWORD_FILE")]
     password_file: Option<PathBuf>,
+    /// Sign writes without showing them and asking first.
+    #[arg(long, global = true)]
+    yes: bool,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Create a keystore, or import a key from a file into one.
-    Keystore {
-        #[command(subcommand)]
-        command: KeystoreCommand,
-    },
-    /// Who you are on chain: roles, branch.
-    Whoami,
-    /// The branches.
-    Branches,
-    /// Members: show, submit, approve, suspend, read or verify a profile.
-    Member {
-        #[command(subcommand)]
-        command: MemberCommand,
-    },
-    /// Credentials: issue, renew, revoke.
-    Credential {
-        #[command(subcommand)]
-        command: CredentialCommand,
-    },
-    /// Activities and trainings: create, record hours, settle.
-    Activity {
-        #[command(subcommand)]
-        command: ActivityCommand,
-    },
-    /// Pay a member for a service, or give coins (`--gift`).
-    Pay {
-        /// The recipient.
-        to: Address,
-        /// Hours, e.g. 1.5.
-        hours: String,
-        /// A gift rather than a service payment.
-        #[arg(long)]
-        gift: bool,
-        /// What it is for (its hash goes on chain).
-        #[arg(long)]
-        reference: Option<String>,
-    },
-    /// An account's balance and payments (yours by default).
-    Payments {
-        /// The account.
-        account: Option<Address>,
-        /// Only this purpose (activity_reward, training_reward, service_payment, gift, ...).
-        #[arg(long)]
-        purpose: Option<String>,
-    },
-    /// Supervision cases, newest first.
-    Cases {
-        /// open, cleared or confirmed.
-        #[arg(long)]
-        status: Option<String>,
-        /// Only this branch's members.
-        #[arg(long)]
-        branch: Option<u64>,
-    },
-    /// Decide a case (supervisors); the note stays off chain, its hash goes on chain.
-    Decide {
-        /// The case.
-        case_id: u64,
-        /// cleared or confirmed.
-        #[arg(long)]
-        outcome: String,
-        /// Why.
-        #[arg(long)]
-        note: String,
-        /// The member's risk level after the decision.
-        #[arg(long, default_value = "none")]
-        risk: String,
-    },
-    /// Follow the live stream of alerts, case decisions, risk and credential changes.
-    Events,
-}
-
-#[derive(Debug, Subcommand)]
-enum KeystoreCommand {
-    /// A new random key in a new keystore.
-    New {
-        /// Where to write the keystore.
-        out: PathBuf,
-    },
-    /// A key from a file (hex) into a new keystore.
-    Import {
-        /// The file holding the key.
-        key_file: PathBuf,
-        /// Where to write the keystore.
-        out: PathBuf,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum MemberCommand {
-    /// A member's public record.
-    Show {
-        /// The member.
-        account: Address,
-    },
-    /// Register a member at your branch with a profile (a JSON file); prints the salted
-    /// profile to give the member.
-    Submit {
-        /// The member's wallet.
-        account: Address,
-        /// The profile (JSON with fullName, dateOfBirth, contact, ...).
-        #[arg(long)]
-        profile: PathBuf,
-    },
-    /// Approve a member another operator of your branch submitted.
-    Approve {
-        /// The member.
-        account: Address,
-    },
-    /// Suspend a member of your branch.
-    Suspend {
-        /// The member.
-        account: Address,
-        /// Why.
-        #[arg(long)]
-        reason: String,
-    },
-    /// Read a member's private profile (logged with your reason).
-    Profile {
-        /// The member.
-        account: Address,
-        /// Why.
-        #[arg(long)]
-        reason: String,
-    },
-    /// Check a profile a member presents against the chain.
-    Verify {
-        /// The member.
-        account: Address,
-        /// The profile the member presents (JSON file).
-        #[arg(long)]
-        profile: PathBuf,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum CredentialCommand {
-    /// Issue a credential.
-    Issue {
-        /// The member.
-        account: Address,
-        /// Credential type id.
-        #[arg(long = "type")]
-        type_id: u32,
-        /// Hash of the document (0x + 64 hex digits).
-        #[arg(long)]
-        document_hash: String,
-        /// Unix seconds.
-        #[arg(long)]
-        expires_at: u64,
-    },
-    /// Renew a credential.
-    Renew {
-        /// The member.
-        account: Address,
-        /// Credential type id.
-        #[arg(long = "type")]
-        type_id: u32,
-        /// Hash of the document.
-        #[arg(long)]
-        document_hash: String,
-        /// Unix seconds.
-        #[arg(long)]
-        expires_at: u64,
-    },
-    /// Revoke a credential.
-    Revoke {
-        /// The member.
-        account: Address,
-        /// Credential type id.
-        #[arg(long = "type")]
-        type_id: u32,
-        /// Why.
-        #[arg(long)]
-        reason: String,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum ActivityCommand {
-    /// Create an activity or a training at your branch.
-    Create {
-        /// Your branch.
-        #[arg(long)]
-        branch: u32,
-        /// activity or training.
-        #[arg(long, default_value = "activity")]
-        kind: String,
-        /// Most hours one volunteer may be rewarded.
-        #[arg(long)]
-        hours_cap: String,
-        /// A credential type volunteers must hold (0 for none).
-        #[arg(long, default_value_t = 0)]
-        requires: u32,
-        /// What it is.
-        #[arg(long)]
-        details: String,
-    },
-    /// Record a volunteer's hours.
-    Hours {
-        /// The activity.
-        activity: u64,
-        /// The volunteer.
-        volunteer: Address,
-        /// Hours.
-        hours: String,
-    },
-    /// Settle: the volunteer is rewarded.
-    Settle {
-        /// The activity.
-        activity: u64,
-        /// The volunteer.
-        volunteer: Address,
-    },
 }
 
 #[tokio::main]
@@ -269,15 +82,25 @@ async fn main() {
 
 async fn run(cli: Cli) -> eyre::Result<()> {
     if let Command::Keystore { command } = &cli.command {
-        return keystore(&cli, command);
+        return keystore::command(&cli, command);
     }
-    let signer = signer(&cli)?;
-    let gateway = Gateway::new(&cli.gateway);
+    let signer = keystore::signer(&cli)?;
+    let deployment = Deployment::load(&cli.deployment).wrap_err(
+        "the command line signs only for the contracts of a deployment file it trusts: \
+         --deployment FILE or TIMEBANK_DEPLOYMENT",
+    )?;
+    let gateway = Gateway::new(&cli.gateway, deployment)?;
     let session = gateway
         .sign_in(&signer)
         .await
         .wrap_err_with(|| format!("signing in to {}", cli.gateway))?;
     let out = Output { json: cli.json };
+    let w = Writer {
+        out: &out,
+        session: &session,
+        signer: &signer,
+        yes: cli.yes,
+    };
     match &cli.command {
         Command::Keystore { .. } => unreachable!("handled above"),
         Command::Whoami => out.record(&session.get::<Value>("/v1/auth/me").await?),
@@ -285,61 +108,78 @@ async fn run(cli: Cli) -> eyre::Result<()> {
             &session.get::<Value>("/v1/branches").await?,
             &["branchId", "name", "region", "active"],
         ),
-        Command::Member { command } => member(&out, &session, &signer, command).await?,
-        Command::Credential { command } => {
-            let action = match command {
-                CredentialCommand::Issue {
-                    account,
-                    type_id,
-                    document_hash,
-                    expires_at,
-                } => json!({
-                    "action": "issue_credential", "account": account, "type_id": type_id,
-                    "document_hash": document_hash, "expires_at": expires_at}),
-                CredentialCommand::Renew {
-                    account,
-                    type_id,
-                    document_hash,
-                    expires_at,
-                } => json!({
-                    "action": "renew_credential", "account": account, "type_id": type_id,
-                    "document_hash": document_hash, "expires_at": expires_at}),
-                CredentialCommand::Revoke {
-                    account,
-                    type_id,
-                    reason,
-                } => json!({
-                    "action": "revoke_credential", "account": account, "type_id": type_id,
-                    "reason": reason}),
-            };
-            act(&out, &session, &signer, action).await?
+        Command::Member { command } => member(&w, command).await?,
+        Command::Move { command } => {
+            w.act(match command {
+                MoveCommand::Request { account, to_branch } => Action::RequestMove {
+                    account: *account,
+                    to_branch: *to_branch,
+                },
+                MoveCommand::Accept { account } => Action::AcceptMove { account: *account },
+                MoveCommand::Cancel { account } => Action::CancelMove { account: *account },
+            })
+            .await?
         }
-        Command::Activity { command } => {
-            let action = match command {
-                ActivityCommand::Create {
-                    branch,
-                    kind,
-                    hours_cap,
-                    requires,
-                    details,
-                } => json!({
-                    "action": "create_activity", "branch_id": branch, "kind": kind,
-                    "hours_cap": hours_cap, "required_credential_type": requires,
-                    "details": details}),
-                ActivityCommand::Hours {
-                    activity,
-                    volunteer,
+        Command::Recover {
+            previous,
+            new,
+            reason,
+        } => {
+            w.act(Action::RequestRecovery {
+                previous_account: *previous,
+                new_account: *new,
+                reason: reason.clone(),
+            })
+            .await?
+        }
+        Command::Risk { command } => {
+            w.act(match command {
+                RiskCommand::Set {
+                    account,
+                    level,
+                    reason,
+                } => Action::SetRiskLevel {
+                    account: *account,
+                    level: *level,
+                    reason: reason.clone(),
+                },
+                RiskCommand::Alert { account, reason } => Action::RaiseRiskAlert {
+                    account: *account,
+                    reason: reason.clone(),
+                },
+                RiskCommand::Assess {
+                    alert_id,
+                    level,
+                    reason,
+                } => Action::AssessRiskAlert {
+                    alert_id: *alert_id,
+                    level: *level,
+                    reason: reason.clone(),
+                },
+            })
+            .await?
+        }
+        Command::Credential { command } => w.act(credential(command)).await?,
+        Command::Activity { command } => w.act(activity(command)).await?,
+        Command::Service { command } => {
+            w.act(match command {
+                ServiceCommand::Propose {
+                    requester,
                     hours,
-                } => json!({
-                    "action": "record_hours", "activity_id": activity, "volunteer": volunteer,
-                    "hours": hours}),
-                ActivityCommand::Settle {
-                    activity,
-                    volunteer,
-                } => json!({
-                    "action": "settle", "activity_id": activity, "volunteer": volunteer}),
-            };
-            act(&out, &session, &signer, action).await?
+                    details,
+                } => Action::ProposeService {
+                    requester: *requester,
+                    hours: hours.clone(),
+                    details: details.clone(),
+                },
+                ServiceCommand::Confirm { service_id } => Action::ConfirmService {
+                    service_id: *service_id,
+                },
+                ServiceCommand::Cancel { service_id } => Action::CancelService {
+                    service_id: *service_id,
+                },
+            })
+            .await?
         }
         Command::Pay {
             to,
@@ -347,35 +187,27 @@ async fn run(cli: Cli) -> eyre::Result<()> {
             gift,
             reference,
         } => {
-            let purpose = if *gift { "gift" } else { "service_payment" };
-            act(
-                &out,
-                &session,
-                &signer,
-                json!({"action": "pay", "to": to, "hours": hours, "purpose": purpose,
-                    "reference": reference}),
-            )
+            w.act(Action::Pay {
+                to: *to,
+                hours: hours.clone(),
+                purpose: if *gift {
+                    Purpose::Gift
+                } else {
+                    Purpose::ServicePayment
+                },
+                reference: reference.clone(),
+            })
+            .await?
+        }
+        Command::Redeem { hours, reference } => {
+            w.act(Action::Redeem {
+                hours: hours.clone(),
+                reference: reference.clone(),
+            })
             .await?
         }
         Command::Payments { account, purpose } => {
-            let account = account.unwrap_or(session.address);
-            let balance: Value = session
-                .get(&format!("/v1/accounts/{account}/balance"))
-                .await?;
-            let mut path = format!("/v1/accounts/{account}/payments?limit=1000");
-            if let Some(purpose) = purpose {
-                path.push_str(&format!("&purpose={purpose}"));
-            }
-            let payments: Value = session.get(&path).await?;
-            if out.json {
-                println!("{}", json!({"balance": balance, "payments": payments}));
-            } else {
-                println!("balance of {account}: {} TIME", hours(&balance["amount"]));
-                out.rows(
-                    &payments,
-                    &["blockNumber", "sender", "recipient", "amount", "purpose"],
-                );
-            }
+            payments(&out, &session, account.unwrap_or(session.address), *purpose).await?
         }
         Command::Cases { status, branch } => {
             let mut query = vec!["limit=1000".to_owned()];
@@ -391,12 +223,14 @@ async fn run(cli: Cli) -> eyre::Result<()> {
                     .await?,
                 &[
                     "caseId",
+                    "kind",
                     "account",
                     "homeBranch",
                     "rules",
                     "action",
                     "amount",
                     "status",
+                    "openedAt",
                     "note",
                 ],
             )
@@ -407,13 +241,35 @@ async fn run(cli: Cli) -> eyre::Result<()> {
             note,
             risk,
         } => {
-            act(
-                &out,
-                &session,
-                &signer,
-                json!({"action": "decide_case", "case_id": case_id, "outcome": outcome,
-                    "note": note, "risk_level": risk}),
-            )
+            w.act(Action::DecideCase {
+                case_id: *case_id,
+                outcome: *outcome,
+                note: note.clone(),
+                risk_level: *risk,
+            })
+            .await?
+        }
+        Command::AdoptHold { hold_id } => w.act(Action::AdoptHold { hold_id: *hold_id }).await?,
+        Command::BranchKey { command } => {
+            w.act(match command {
+                BranchKeyCommand::Propose { branch, public_key } => Action::ProposeBranchKey {
+                    branch_id: *branch,
+                    public_key: *public_key,
+                },
+                BranchKeyCommand::Confirm { branch } => {
+                    Action::ConfirmBranchKey { branch_id: *branch }
+                }
+                BranchKeyCommand::Cancel { branch } => {
+                    Action::CancelBranchKey { branch_id: *branch }
+                }
+            })
+            .await?
+        }
+        Command::SecondApproval { branch, hours } => {
+            w.act(Action::SetSecondApproval {
+                branch_id: *branch,
+                hours: hours.clone(),
+            })
             .await?
         }
         Command::Events => events(&cli, &session).await?,
@@ -421,125 +277,260 @@ async fn run(cli: Cli) -> eyre::Result<()> {
     Ok(())
 }
 
-/// Reads the keystore, asking for its password unless a password file is given.
-fn signer(cli: &Cli) -> eyre::Result<PrivateKeySigner> {
-    let Some(path) = &cli.keystore else {
-        bail!(
-            "sign in with a keystore: --keystore FILE or TIMEBANK_KEYSTORE (create one with `timebank keystore new`)"
-        );
-    };
-    let password = password(cli, "keystore password: ")?;
-    PrivateKeySigner::decrypt_keystore(path, password)
-        .map_err(|err| eyre!("cannot open the keystore {}: {err}", path.display()))
-}
-
-fn password(cli: &Cli, prompt: &str) -> eyre::Result<String> {
-    match &cli.password_file {
-        Some(file) => Ok(std::fs::read_to_string(file)
-            .wrap_err_with(|| format!("reading the password file {}", file.display()))?
-            .trim_end_matches(['\n', '\r'])
-            .to_owned()),
-        None => rpassword::prompt_password(prompt).wrap_err("reading the password"),
+fn credential(command: &CredentialCommand) -> Action {
+    match command {
+        CredentialCommand::Issue {
+            account,
+            type_id,
+            document_hash,
+            expires_at,
+        } => Action::IssueCredential {
+            account: *account,
+            type_id: *type_id,
+            document_hash: *document_hash,
+            expires_at: *expires_at,
+        },
+        CredentialCommand::Renew {
+            account,
+            type_id,
+            document_hash,
+            expires_at,
+        } => Action::RenewCredential {
+            account: *account,
+            type_id: *type_id,
+            document_hash: *document_hash,
+            expires_at: *expires_at,
+        },
+        CredentialCommand::Revoke {
+            account,
+            type_id,
+            reason,
+        } => Action::RevokeCredential {
+            account: *account,
+            type_id: *type_id,
+            reason: reason.clone(),
+        },
+        CredentialCommand::Declare {
+            type_id,
+            document_hash,
+            expires_at,
+        } => Action::DeclareCredential {
+            type_id: *type_id,
+            document_hash: *document_hash,
+            expires_at: *expires_at,
+        },
     }
 }
 
-fn keystore(cli: &Cli, command: &KeystoreCommand) -> eyre::Result<()> {
-    let (key, out) = match command {
-        KeystoreCommand::New { out } => (PrivateKeySigner::random().to_bytes().to_vec(), out),
-        KeystoreCommand::Import { key_file, out } => {
-            let text = std::fs::read_to_string(key_file)
-                .wrap_err_with(|| format!("reading {}", key_file.display()))?;
-            let key: PrivateKeySigner = text
-                .trim()
-                .parse()
-                .map_err(|_| eyre!("{} does not hold a hex private key", key_file.display()))?;
-            (key.to_bytes().to_vec(), out)
+fn activity(command: &ActivityCommand) -> Action {
+    match command {
+        ActivityCommand::Create {
+            branch,
+            kind,
+            hours_cap,
+            requires,
+            details,
+        } => Action::CreateActivity {
+            branch_id: *branch,
+            kind: *kind,
+            hours_cap: hours_cap.clone(),
+            required_credential_type: *requires,
+            details: details.clone(),
+        },
+        ActivityCommand::Close { activity } => Action::CloseActivity {
+            activity_id: *activity,
+        },
+        ActivityCommand::Join { activity } => Action::JoinActivity {
+            activity_id: *activity,
+        },
+        ActivityCommand::Hours {
+            activity,
+            volunteer,
+            hours,
+        } => Action::RecordHours {
+            activity_id: *activity,
+            volunteer: *volunteer,
+            hours: hours.clone(),
+        },
+        ActivityCommand::Confirm { activity, hours } => Action::ConfirmHours {
+            activity_id: *activity,
+            hours: hours.clone(),
+        },
+        ActivityCommand::Settle {
+            activity,
+            volunteer,
+        } => Action::Settle {
+            activity_id: *activity,
+            volunteer: *volunteer,
+        },
+    }
+}
+
+/// What a write needs: where to print, the session, the wallet, and whether to ask first.
+struct Writer<'a> {
+    out: &'a Output,
+    session: &'a Session,
+    signer: &'a PrivateKeySigner,
+    yes: bool,
+}
+
+impl Writer<'_> {
+    /// A write: encoded here, prepared and checked against the gateway's preparation, shown
+    /// and confirmed (unless `--yes`), signed, relayed.
+    async fn act(&self, action: Action) -> eyre::Result<()> {
+        let spinner = self.out.spinner("preparing");
+        let checked = self.session.prepare(&action).await;
+        spinner.finish_and_clear();
+        let answer = self.sign(&checked?).await?;
+        self.report(&answer)
+    }
+
+    /// Shows the write in words with the monitor's verdict and asks, unless `--yes`.
+    fn confirm(&self, checked: &Checked) -> eyre::Result<()> {
+        if self.yes {
+            return Ok(());
         }
-    };
-    if out.exists() {
-        bail!("{} exists; choose another file", out.display());
+        eprint!("you are about to sign:\n{}", checked.description);
+        if let Some(verdict) = &checked.prepared.monitor {
+            eprintln!("{}", verdict_in_words(verdict.action, &verdict.rules));
+        }
+        eprint!("sign and send? [y/N] ");
+        let mut answer = String::new();
+        let read = std::io::stdin().lock().read_line(&mut answer)?;
+        if read == 0 {
+            bail!("nothing to confirm with (no input): pass --yes to sign without asking");
+        }
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            bail!("not signed");
+        }
+        Ok(())
     }
-    let password = password(cli, "new keystore password: ")?;
-    if password.len() < 8 {
-        bail!("use a password of at least 8 characters");
+
+    /// Confirms, signs and relays a checked write; a transaction that failed is an error.
+    async fn sign(&self, checked: &Checked) -> eyre::Result<Relayed> {
+        self.confirm(checked)?;
+        let spinner = self.out.spinner("signing and relaying");
+        let answer = self.session.sign_and_relay(self.signer, checked).await;
+        spinner.finish_and_clear();
+        let answer = answer?;
+        if !answer.success {
+            bail!(
+                "transaction {} failed: {}",
+                answer.tx_hash,
+                answer.failure.as_deref().unwrap_or("no reason given")
+            );
+        }
+        Ok(answer)
     }
-    let dir = out
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = out
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| eyre!("{} is not a file name", out.display()))?;
-    let (signer, _) = PrivateKeySigner::encrypt_keystore(
-        dir,
-        &mut rand08::thread_rng(),
-        key,
-        password,
-        Some(name),
-    )
-    .map_err(|err| eyre!("writing the keystore: {err}"))?;
-    let out_json = json!({"address": signer.address(), "keystore": out});
-    if cli.json {
-        println!("{out_json}");
-    } else {
-        println!(
-            "keystore for {} written to {}",
-            signer.address(),
-            out.display()
-        );
+
+    /// Says how a relayed write went.
+    fn report(&self, answer: &Relayed) -> eyre::Result<()> {
+        if self.out.json {
+            println!("{}", serde_json::to_value(answer)?);
+        } else {
+            println!(
+                "done: transaction {} in block {}{}",
+                answer.tx_hash,
+                answer.block_number,
+                match answer.monitor.as_ref().map(|m| m.action) {
+                    Some(MonitorAction::Flag) =>
+                        " (flagged by the monitor: a case was opened)".to_owned(),
+                    Some(MonitorAction::Hold) =>
+                        " (held by the monitor until a supervisor decides)".to_owned(),
+                    _ => String::new(),
+                }
+            );
+        }
+        Ok(())
     }
-    Ok(())
 }
 
-async fn member(
-    out: &Output,
-    session: &Session,
-    signer: &PrivateKeySigner,
-    command: &MemberCommand,
-) -> eyre::Result<()> {
+/// The monitor's verdict on a payment, in words.
+fn verdict_in_words(action: MonitorAction, rules: &[String]) -> String {
+    let why = if rules.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", rules.join(", "))
+    };
+    match action {
+        MonitorAction::None => "the monitor lets it through".to_owned(),
+        MonitorAction::Flag => format!("the monitor will flag it and open a case{why}"),
+        MonitorAction::Hold => {
+            format!("the monitor will hold the coins until a supervisor decides{why}")
+        }
+        MonitorAction::Block => format!("the monitor blocks it{why}"),
+    }
+}
+
+async fn member(w: &Writer<'_>, command: &MemberCommand) -> eyre::Result<()> {
+    let (out, session) = (w.out, w.session);
     match command {
         MemberCommand::Show { account } => out.record(
             &session
                 .get::<Value>(&format!("/v1/members/{account}"))
                 .await?,
         ),
-        MemberCommand::Submit { account, profile } => {
+        MemberCommand::Submit { account, profile }
+        | MemberCommand::UpdateProfile { account, profile } => {
+            let action = if matches!(command, MemberCommand::Submit { .. }) {
+                ProfileAction::Submit
+            } else {
+                ProfileAction::Update
+            };
             let profile: Value = serde_json::from_slice(&std::fs::read(profile)?)
                 .wrap_err_with(|| format!("{} is not JSON", profile.display()))?;
-            let spinner = out.spinner("sealing and publishing the profile");
-            let kept = session
-                .publish_profile(signer, *account, profile, "submit")
-                .await;
+            let spinner = out.spinner("sealing the profile");
+            let sealed = session.seal_profile(*account, profile, action).await;
             spinner.finish_and_clear();
-            let kept = kept?;
+            let (checked, kept) = sealed?;
+            let answer = w.sign(&checked).await?;
             if out.json {
-                println!("{}", json!({"account": account, "profile": kept}));
+                println!(
+                    "{}",
+                    json!({"account": account, "profile": kept, "transaction": answer})
+                );
             } else {
                 println!(
-                    "{account} submitted; a second operator of your branch approves it.\n\
+                    "{account}: profile published{}.\n\
                      Give the member this profile (what they present to be verified):\n{}",
+                    if action == ProfileAction::Submit {
+                        "; a second operator of your branch approves the member"
+                    } else {
+                        ""
+                    },
                     serde_json::to_string_pretty(&kept)?
                 );
             }
         }
         MemberCommand::Approve { account } => {
-            act(
-                out,
-                session,
-                signer,
-                json!({"action": "approve_member", "account": account}),
-            )
+            w.act(Action::ApproveMember { account: *account }).await?
+        }
+        MemberCommand::Reject { account, reason } => {
+            w.act(Action::RejectMember {
+                account: *account,
+                reason: reason.clone(),
+            })
             .await?
         }
         MemberCommand::Suspend { account, reason } => {
-            act(
-                out,
-                session,
-                signer,
-                json!({"action": "suspend_member", "account": account, "reason": reason}),
-            )
+            w.act(Action::SuspendMember {
+                account: *account,
+                reason: reason.clone(),
+            })
+            .await?
+        }
+        MemberCommand::Reinstate { account, reason } => {
+            w.act(Action::ReinstateMember {
+                account: *account,
+                reason: reason.clone(),
+            })
+            .await?
+        }
+        MemberCommand::Close { account, reason } => {
+            w.act(Action::CloseMember {
+                account: *account,
+                reason: reason.clone(),
+            })
             .await?
         }
         MemberCommand::Profile { account, reason } => {
@@ -574,35 +565,30 @@ async fn member(
     Ok(())
 }
 
-/// A write: prepared by the gateway, signed here, relayed by the gateway.
-async fn act(
+async fn payments(
     out: &Output,
     session: &Session,
-    signer: &PrivateKeySigner,
-    action: Value,
+    account: Address,
+    purpose: Option<Purpose>,
 ) -> eyre::Result<()> {
-    let spinner = out.spinner("signing and relaying");
-    let answer = session.act(signer, action).await;
-    spinner.finish_and_clear();
-    let answer = answer?;
+    let balance: Value = session
+        .get(&format!("/v1/accounts/{account}/balance"))
+        .await?;
+    let mut path = format!("/v1/accounts/{account}/payments?limit=1000");
+    if let Some(purpose) = purpose {
+        path.push_str(&format!("&purpose={purpose}"));
+    }
+    let payments: Value = session.get(&path).await?;
     if out.json {
-        println!("{answer}");
-    } else if answer["success"] == true {
-        println!(
-            "done: transaction {} in block {}{}",
-            answer["txHash"].as_str().unwrap_or_default(),
-            answer["blockNumber"],
-            match answer["monitor"]["action"].as_str() {
-                Some("flag") => " (flagged by the monitor: a case was opened)".to_owned(),
-                Some("hold") => " (held by the monitor until a supervisor decides)".to_owned(),
-                _ => String::new(),
-            }
-        );
+        println!("{}", json!({"balance": balance, "payments": payments}));
     } else {
-        bail!(
-            "transaction {} failed: {}",
-            answer["txHash"].as_str().unwrap_or_default(),
-            answer["failure"].as_str().unwrap_or("no reason given")
+        println!(
+            "balance of {account}: {}",
+            output::hours(&balance["amount"])
+        );
+        out.rows(
+            &payments,
+            &["blockTime", "sender", "recipient", "amount", "purpose"],
         );
     }
     Ok(())
@@ -610,9 +596,12 @@ async fn act(
 
 async fn events(cli: &Cli, session: &Session) -> eyre::Result<()> {
     // The client's session is for JSON calls; the stream needs the raw response.
-    let token = session_token(session)?;
+    let token = session
+        .token()
+        .map(str::to_owned)
+        .ok_or_else(|| eyre!("not signed in"))?;
     let response = reqwest::Client::new()
-        .get(format!("{}/v1/events", cli.gateway.trim_end_matches('/')))
+        .get(format!("{}/v1/events", session.gateway().base()))
         .bearer_auth(token)
         .send()
         .await?;
@@ -634,99 +623,13 @@ async fn events(cli: &Cli, session: &Session) -> eyre::Result<()> {
                 } else {
                     let event: Value = serde_json::from_str(data).unwrap_or(Value::Null);
                     println!(
-                        "block {:>8}  {name:<18} {}",
-                        event["blockNumber"], event["fields"]
+                        "{:<20}  {name:<18} {}",
+                        event["blockTime"].as_str().unwrap_or_default(),
+                        event["fields"]
                     );
                 }
             }
         }
     }
     Ok(())
-}
-
-fn session_token(session: &Session) -> eyre::Result<String> {
-    session
-        .token()
-        .map(str::to_owned)
-        .ok_or_else(|| eyre!("not signed in"))
-}
-
-/// Exact base units (18 decimals) as hours, without trailing zeros.
-fn hours(amount: &Value) -> String {
-    let text = amount.as_str().unwrap_or("0");
-    match alloy::primitives::utils::format_units(
-        text.parse::<alloy::primitives::U256>().unwrap_or_default(),
-        18,
-    ) {
-        Ok(h) if h.contains('.') => h.trim_end_matches('0').trim_end_matches('.').to_owned(),
-        Ok(h) => h,
-        Err(_) => text.to_owned(),
-    }
-}
-
-struct Output {
-    json: bool,
-}
-
-impl Output {
-    fn record(&self, value: &Value) {
-        if self.json {
-            println!("{value}");
-            return;
-        }
-        let mut table = Table::new();
-        table.load_preset(UTF8_FULL_CONDENSED);
-        if let Some(fields) = value.as_object() {
-            for (k, v) in fields {
-                table.add_row(vec![k.clone(), cell(v)]);
-            }
-        }
-        println!("{table}");
-    }
-
-    fn rows(&self, value: &Value, columns: &[&str]) {
-        if self.json {
-            println!("{value}");
-            return;
-        }
-        let rows = value.as_array().cloned().unwrap_or_default();
-        if rows.is_empty() {
-            println!("(none)");
-            return;
-        }
-        let mut table = Table::new();
-        table
-            .load_preset(UTF8_FULL_CONDENSED)
-            .set_header(columns.to_vec());
-        for row in rows {
-            table.add_row(columns.iter().map(|c| {
-                if *c == "amount" {
-                    hours(&row[*c])
-                } else {
-                    cell(&row[*c])
-                }
-            }));
-        }
-        println!("{table}");
-    }
-
-    /// A spinner on a terminal, nothing otherwise.
-    fn spinner(&self, message: &str) -> indicatif::ProgressBar {
-        if self.json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            return indicatif::ProgressBar::hidden();
-        }
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_message(message.to_owned());
-        bar.enable_steady_tick(Duration::from_millis(100));
-        bar
-    }
-}
-
-fn cell(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
-    }
 }

@@ -2,22 +2,42 @@
 //! submitted by one operator and approved by another, tables and JSON.
 
 use serde_json::Value;
-use std::{path::Path, process::Command, time::Duration};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::Duration,
+};
 
-fn timebank(
+/// Runs `timebank` at a gateway, on the platform's deployment file; `answer` is what the user
+/// types when asked to confirm (none: stdin is closed).
+fn run(
     gateway: &str,
+    deployment: &Path,
     keystore: &Path,
     password: &Path,
     args: &[&str],
+    answer: Option<&str>,
 ) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_timebank"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_timebank"))
         .args(["--gateway", gateway, "--keystore"])
         .arg(keystore)
         .arg("--password-file")
         .arg(password)
+        .arg("--deployment")
+        .arg(deployment)
         .args(args)
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("timebank runs");
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    if let Some(answer) = answer {
+        stdin.write_all(answer.as_bytes()).unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().expect("timebank runs");
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -31,6 +51,23 @@ async fn operators_register_and_approve_a_member_from_the_command_line() {
     let platform = timebank_e2e::platform(dir.path()).await.unwrap();
     let keys = platform.accounts().unwrap().keys;
     let north = platform.gateways[0].clone();
+    let deployment: PathBuf = platform.paths.deployment();
+    // Writes are signed with --yes unless a test answers the question itself.
+    let timebank = |gateway: &str, keystore: &Path, password: &Path, args: &[&str]| {
+        let mut args = args.to_vec();
+        args.push("--yes");
+        run(gateway, &deployment, keystore, password, &args, None)
+    };
+    let asked = |keystore: &Path, password: &Path, args: &[&str], answer: Option<&str>| {
+        run(
+            &platform.gateways[0],
+            &deployment,
+            keystore,
+            password,
+            args,
+            answer,
+        )
+    };
     let password = dir.path().join("password");
     std::fs::write(&password, "correct horse battery\n").unwrap();
 
@@ -83,12 +120,18 @@ async fn operators_register_and_approve_a_member_from_the_command_line() {
     assert!(ok, "{err}");
     let submitted: Value = serde_json::from_str(&out).unwrap();
     assert!(submitted["profile"]["salt"].is_string(), "{submitted}");
-    let (ok, out, err) = timebank(
-        &north,
-        &stores[1],
-        &password,
-        &["member", "approve", member],
+    assert_eq!(submitted["transaction"]["success"], true, "{submitted}");
+    // Nothing is signed that the user did not see and agree to.
+    let approve = ["member", "approve", member];
+    let (ok, _, err) = asked(&stores[1], &password, &approve, None);
+    assert!(!ok && err.contains("pass --yes"), "no one to ask: {err}");
+    let (ok, _, err) = asked(&stores[1], &password, &approve, Some("n\n"));
+    assert!(!ok && err.contains("not signed"), "{err}");
+    assert!(
+        err.contains("you are about to sign") && err.to_lowercase().contains(member),
+        "the question names the call: {err}"
     );
+    let (ok, out, err) = asked(&stores[1], &password, &approve, Some("y\n"));
     assert!(ok, "{err}");
     assert!(out.starts_with("done: transaction 0x"), "{out}");
     // The table shows it once the branch's index has the block.

@@ -291,6 +291,11 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
     }
 
     /// @inheritdoc ITimeCoin
+    function defaultRules() external pure returns (MonitorRules.Config memory, uint32 actions) {
+        return MonitorRules.defaults();
+    }
+
+    /// @inheritdoc ITimeCoin
     function monitorRules() external view returns (MonitorRules.Config memory, uint32 actions) {
         return (MonitorRules.unpackConfig(_rules), _ruleActions);
     }

@@ -137,7 +137,7 @@ macro_rules! send {
         let refused = |err: alloy::contract::Error| {
             let reason = err
                 .as_revert_data()
-                .map(|data| timebank_gateway::relay::describe_revert(&data))
+                .map(|data| timebank_bindings::describe_revert(&data))
                 .unwrap_or_else(|| err.to_string());
             eyre::eyre!("{} was refused: {reason}", $what)
         };
@@ -172,7 +172,8 @@ async fn first_start(paths: &Paths, rpc: &str, keys: Vec<String>) -> eyre::Resul
     let access = TimebankAccess::new(deployment.contracts.access, &provider);
     let credentials = CredentialRegistry::new(deployment.contracts.credential_registry, &provider);
     let ledger = ServiceLedger::new(deployment.contracts.service_ledger, &provider);
-    let (config, actions) = timebank_bindings::deploy::default_rules();
+    let (config, actions) =
+        timebank_bindings::deploy::default_rules(&provider, deployment.contracts.time_coin).await?;
     eprintln!("devnet: the governor (timelock) sets the monitoring rules and the supervisor");
     timebank_bindings::deploy::govern(
         &provider,

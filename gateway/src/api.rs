@@ -1,46 +1,31 @@
 //! Read endpoints over the branch's index: branches, members' public records, accounts' coins
 //! and history, supervision cases. Who may call each is in `docs/api.md`.
 
+use crate::vocabulary::{iso, rule_names};
 use crate::{
     AppState,
     access::{Caller, Role},
     error::{ApiError, ApiResult, Json, Path, Query},
 };
-use alloy::primitives::{Address, B256};
+use alloy::primitives::Address;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
+use timebank_bindings::types::{CaseStatus, Purpose};
+pub use timebank_client::api::{Balance, Branch, Case, Credential, Event, Payment, PublicMember};
 use timebank_indexer::query::{BranchRow, CaseDetail, CredentialRow, HistoryEntry, PaymentRow};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 /// Most rows a list returns.
 const MAX_LIMIT: u32 = 1_000;
 
-/// A branch.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Branch {
-    /// Id (1-based).
-    pub branch_id: u64,
-    /// Name.
-    pub name: String,
-    /// Region.
-    pub region: String,
-    /// X25519 public key for member data packages, hex.
-    pub public_key: String,
-    /// Whether it may act.
-    pub active: bool,
-}
-
-impl From<BranchRow> for Branch {
-    fn from(b: BranchRow) -> Self {
-        Self {
-            branch_id: b.branch_id,
-            name: b.name,
-            region: b.region,
-            public_key: b.public_key.to_string(),
-            active: b.active,
-        }
+fn branch(b: BranchRow) -> Branch {
+    Branch {
+        branch_id: b.branch_id,
+        name: b.name,
+        region: b.region,
+        public_key: b.public_key,
+        active: b.active,
     }
 }
 
@@ -57,96 +42,23 @@ pub async fn branches(
             .branches()
             .await?
             .into_iter()
-            .map(Branch::from)
+            .map(branch)
             .collect(),
     ))
 }
 
-/// A member's public record: what every branch may see.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PublicMember {
-    /// Wallet.
-    #[schema(value_type = String)]
-    pub account: Address,
-    /// Stable id (kept across wallet recoveries).
-    pub member_id: u64,
-    /// Home branch.
-    pub home_branch: u64,
-    /// `pending`, `active`, `suspended` or `closed` (rejected members are closed).
-    pub status: String,
-    /// `none`, `low`, `medium`, `high` or `blocked`.
-    pub risk: String,
-    /// Profile version.
-    pub profile_version: u64,
-    /// Commitment to the current profile (its private data stays encrypted).
-    #[schema(value_type = String)]
-    pub commitment: B256,
-    /// Branch asked to accept the member's move, or 0.
-    pub pending_move_to: u64,
-    /// Credentials and whether each is valid now.
-    pub credentials: Vec<Credential>,
-    /// Block of the last change.
-    pub block_number: u64,
-}
-
-/// A credential's public part.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Credential {
-    /// Type id.
-    pub type_id: u64,
-    /// Type name.
-    pub type_name: String,
-    /// `identity_check`, `licence`, `training` or `self_declared`.
-    pub kind: String,
-    /// Issuer.
-    #[schema(value_type = String)]
-    pub issuer: Address,
-    /// Unix seconds.
-    pub issued_at: u64,
-    /// Unix seconds.
-    pub expires_at: u64,
-    /// Revoked by its issuer.
-    pub revoked: bool,
-    /// Not revoked and not expired at the last indexed block's time.
-    pub valid: bool,
-}
-
 fn credential(c: CredentialRow, now: u64) -> Credential {
     Credential {
-        valid: !c.revoked && c.expires_at > now,
+        valid: !c.revoked && c.type_active && c.expires_at > now,
         type_id: c.type_id,
         type_name: c.type_name,
-        kind: label(&KINDS, c.kind),
+        kind: c.kind,
         issuer: c.issuer,
-        issued_at: c.issued_at,
-        expires_at: c.expires_at,
+        issued_at: iso(c.issued_at),
+        expires_at: iso(c.expires_at),
+        expires_at_unix: c.expires_at,
         revoked: c.revoked,
     }
-}
-
-/// `Types.sol` enums as words (index = the contracts' value).
-const STATUSES: [&str; 5] = ["none", "pending", "active", "suspended", "closed"];
-const RISKS: [&str; 5] = ["none", "low", "medium", "high", "blocked"];
-const KINDS: [&str; 4] = ["identity_check", "licence", "training", "self_declared"];
-/// Payment purposes, in `Purpose` order.
-pub const PURPOSES: [&str; 6] = [
-    "activity_reward",
-    "training_reward",
-    "service_payment",
-    "gift",
-    "recovery",
-    "redemption",
-];
-pub(crate) const ACTIONS: [&str; 4] = ["none", "flag", "hold", "block"];
-const CASE_STATUSES: [&str; 4] = ["none", "open", "cleared", "confirmed"];
-
-/// `names[value]`, or `unknown(value)`.
-pub(crate) fn label(names: &[&str], value: u8) -> String {
-    names
-        .get(usize::from(value))
-        .map_or_else(|| format!("unknown({value})"), |s| (*s).to_owned())
 }
 
 /// Parses an address from a path segment, saying what was wrong.
@@ -196,13 +108,16 @@ pub async fn member(
         account: m.account,
         member_id: m.member_id,
         home_branch: m.home_branch,
-        status: label(&STATUSES, m.status),
-        risk: label(&RISKS, m.risk),
+        status: m.status,
+        risk: m.risk,
         profile_version: m.profile_version,
         commitment: m.commitment,
         pending_move_to: m.pending_move_to,
         credentials,
+        submitted_at: iso(m.submitted_at),
+        activated_at: (m.activated_at != 0).then(|| iso(m.activated_at)),
         block_number: m.block_number,
+        updated_at: iso(m.updated_at),
     };
     if let Some(head) = &caller.head {
         state.members.insert(head, account, record.clone());
@@ -236,19 +151,6 @@ async fn account_scope(state: &AppState, caller: &Caller, address: &str) -> ApiR
     }
 }
 
-/// A balance.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Balance {
-    /// Wallet.
-    #[schema(value_type = String)]
-    pub account: Address,
-    /// Exact amount in TIME base units (18 decimals), decimal string.
-    pub amount: String,
-    /// Indexed up to this block.
-    pub block_number: u64,
-}
-
 /// An account's balance.
 #[utoipa::path(get, path = "/v1/accounts/{address}/balance", tag = "payments",
     security(("session" = [])), params(("address" = String, Path, description = "Wallet")),
@@ -278,9 +180,9 @@ pub async fn balance(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PaymentFilter {
-    /// Only this purpose: `activity_reward`, `training_reward`, `service_payment`, `gift`,
-    /// `recovery` or `redemption`.
-    pub purpose: Option<String>,
+    /// Only this purpose.
+    #[param(schema_with = timebank_client::schema::purpose)]
+    pub purpose: Option<Purpose>,
     /// At most this many (1–1000, default 100).
     pub limit: Option<u32>,
 }
@@ -295,44 +197,17 @@ pub(crate) fn limit(limit: Option<u32>) -> ApiResult<i64> {
     }
 }
 
-/// A coin movement.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Payment {
-    /// Block.
-    pub block_number: u64,
-    /// Transaction.
-    #[schema(value_type = String)]
-    pub tx_hash: B256,
-    /// The ERC-20 Transfer log's index.
-    pub log_index: u64,
-    /// Sender (zero for a mint).
-    #[schema(value_type = String)]
-    pub sender: Address,
-    /// Recipient (zero for a burn; the coin itself for held coins).
-    #[schema(value_type = String)]
-    pub recipient: Address,
-    /// Exact amount in base units, decimal string.
-    pub amount: String,
-    /// Purpose.
-    pub purpose: String,
-    /// Reference (activity, service, ...).
-    #[schema(value_type = String)]
-    pub reference: B256,
-}
-
-impl From<PaymentRow> for Payment {
-    fn from(p: PaymentRow) -> Self {
-        Self {
-            block_number: p.block_number,
-            tx_hash: p.tx_hash,
-            log_index: p.log_index,
-            sender: p.sender,
-            recipient: p.recipient,
-            amount: p.amount,
-            purpose: label(&PURPOSES, p.purpose),
-            reference: p.reference,
-        }
+fn payment(p: PaymentRow) -> Payment {
+    Payment {
+        block_number: p.block_number,
+        block_time: iso(p.block_time),
+        tx_hash: p.tx_hash,
+        log_index: p.log_index,
+        sender: p.sender,
+        recipient: p.recipient,
+        amount: p.amount,
+        purpose: p.purpose,
+        reference: p.reference,
     }
 }
 
@@ -349,26 +224,11 @@ pub async fn payments(
     Query(filter): Query<PaymentFilter>,
 ) -> ApiResult<Json<Vec<Payment>>> {
     let account = account_scope(&state, &caller, &address).await?;
-    let purpose = match filter.purpose.as_deref() {
-        None => None,
-        Some(p) => Some(
-            PURPOSES
-                .iter()
-                .position(|name| *name == p)
-                .and_then(|i| u8::try_from(i).ok())
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "`purpose` is {p:?}; it must be one of {}",
-                        PURPOSES.join(", ")
-                    ))
-                })?,
-        ),
-    };
     let rows = state
         .store
-        .payments(Some(account), purpose, limit(filter.limit)?)
+        .payments(Some(account), filter.purpose, limit(filter.limit)?)
         .await?;
-    Ok(Json(rows.into_iter().map(Payment::from).collect()))
+    Ok(Json(rows.into_iter().map(payment).collect()))
 }
 
 /// Page size.
@@ -380,35 +240,15 @@ pub struct Page {
     pub limit: Option<u32>,
 }
 
-/// One event of an account's history.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Event {
-    /// Block.
-    pub block_number: u64,
-    /// Log index.
-    pub log_index: u64,
-    /// Transaction.
-    #[schema(value_type = String)]
-    pub tx_hash: B256,
-    /// Contract.
-    pub contract: String,
-    /// Event name.
-    pub event: String,
-    /// Decoded fields.
-    pub fields: serde_json::Value,
-}
-
-impl From<HistoryEntry> for Event {
-    fn from(e: HistoryEntry) -> Self {
-        Self {
-            block_number: e.block_number,
-            log_index: e.log_index,
-            tx_hash: e.tx_hash,
-            contract: e.contract,
-            event: e.event,
-            fields: e.fields,
-        }
+fn event(e: HistoryEntry) -> Event {
+    Event {
+        block_number: e.block_number,
+        block_time: iso(e.block_time),
+        log_index: e.log_index,
+        tx_hash: e.tx_hash,
+        contract: e.contract,
+        event: e.event,
+        fields: e.fields,
     }
 }
 
@@ -425,7 +265,7 @@ pub async fn history(
 ) -> ApiResult<Json<Vec<Event>>> {
     let account = account_scope(&state, &caller, &address).await?;
     let rows = state.store.history(account, limit(page.limit)?).await?;
-    Ok(Json(rows.into_iter().map(Event::from).collect()))
+    Ok(Json(rows.into_iter().map(event).collect()))
 }
 
 /// Case filters.
@@ -435,96 +275,36 @@ pub async fn history(
 pub struct CaseFilter {
     /// Only cases about members of this branch (operators: their own branch only).
     pub branch: Option<u64>,
-    /// `open`, `cleared` or `confirmed`.
-    pub status: Option<String>,
+    /// Only cases in this state.
+    #[param(schema_with = timebank_client::schema::case_status)]
+    pub status: Option<CaseStatus>,
     /// At most this many (1–1000, default 100).
     pub limit: Option<u32>,
 }
 
-/// A supervision case.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Case {
-    /// Case id.
-    pub case_id: u64,
-    /// The member it is about.
-    #[schema(value_type = String)]
-    pub account: Address,
-    /// The member's home branch (0 if not a member).
-    pub home_branch: u64,
-    /// The other side.
-    #[schema(value_type = String)]
-    pub counterparty: Address,
-    /// The rules that fired, by name.
-    pub rules: Vec<String>,
-    /// `flag`, `hold` or `block`.
-    pub action: String,
-    /// Amount, base units.
-    pub amount: String,
-    /// Purpose.
-    pub purpose: String,
-    /// Hold id, or 0.
-    pub hold_id: u64,
-    /// `open`, `cleared` or `confirmed`.
-    pub status: String,
-    /// Hash of the decision's note.
-    #[schema(value_type = Option<String>)]
-    pub note_hash: Option<B256>,
-    /// The note's text, when it was written through this branch's gateway (it stays off chain).
-    pub note: Option<String>,
-    /// Who decided.
-    #[schema(value_type = Option<String>)]
-    pub decided_by: Option<Address>,
-    /// Risk level set with the decision.
-    pub risk_level: Option<String>,
-    /// Block it opened in.
-    pub opened_block: u64,
-    /// Block of its last change.
-    pub block_number: u64,
-}
-
-/// Monitoring rule names, by rule id (1-based; `MonitorRules.sol`).
-pub const RULES: [&str; 8] = [
-    "large_amount",
-    "velocity",
-    "volume",
-    "structuring",
-    "round_trip",
-    "new_account",
-    "risky_counterparty",
-    "dormant_reactivation",
-];
-
-/// The names of the rules set in `bits` (bit `id - 1` for rule `id`).
-pub fn rule_names(bits: u64) -> Vec<String> {
-    RULES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| bits & (1 << i) != 0)
-        .map(|(_, n)| (*n).to_owned())
-        .collect()
-}
-
-impl From<CaseDetail> for Case {
-    fn from(c: CaseDetail) -> Self {
-        Self {
-            case_id: c.case_id,
-            account: c.account,
-            home_branch: c.home_branch,
-            counterparty: c.counterparty,
-            rules: rule_names(c.rules),
-            action: label(&ACTIONS, c.action),
-            amount: c.amount,
-            purpose: label(&PURPOSES, c.purpose),
-            hold_id: c.hold_id,
-            status: label(&CASE_STATUSES, c.status),
-            note_hash: c.note_hash,
-            note: None,
-            decided_by: c.decided_by,
-            risk_level: c.risk_level.map(|r| label(&RISKS, r)),
-            opened_block: c.opened_block,
-            block_number: c.block_number,
-        }
+/// A case as the API shows it.
+pub fn case(c: CaseDetail) -> Case {
+    Case {
+        case_id: c.case_id,
+        kind: c.kind,
+        account: c.account,
+        home_branch: c.home_branch,
+        counterparty: c.counterparty,
+        rules: rule_names(c.rules),
+        action: c.action,
+        amount: c.amount,
+        purpose: c.purpose,
+        hold_id: c.hold_id,
+        status: c.status,
+        opened_by: c.opened_by,
+        note_hash: c.note_hash,
+        note: c.note,
+        decided_by: c.decided_by,
+        risk_level: c.risk_level,
+        opened_block: c.opened_block,
+        opened_at: iso(c.opened_at),
+        block_number: c.block_number,
+        updated_at: iso(c.updated_at),
     }
 }
 
@@ -554,34 +334,9 @@ pub async fn cases(
             )));
         }
     };
-    let status = match filter.status.as_deref() {
-        None => None,
-        Some(s) => Some(
-            CASE_STATUSES
-                .iter()
-                .skip(1)
-                .position(|name| *name == s)
-                .and_then(|i| u8::try_from(i + 1).ok())
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "`status` is {s:?}; it must be open, cleared or confirmed"
-                    ))
-                })?,
-        ),
-    };
     let rows = state
         .store
-        .cases(branch, status, limit(filter.limit)?)
+        .cases(branch, filter.status, limit(filter.limit)?)
         .await?;
-    let mut cases: Vec<Case> = rows.into_iter().map(Case::from).collect();
-    for case in &mut cases {
-        if let Some(hash) = case.note_hash {
-            case.note = sqlx::query_scalar::<_, String>("SELECT text FROM note WHERE hash = $1")
-                .bind(hash.to_vec())
-                .fetch_optional(state.store.pool())
-                .await
-                .map_err(|err| ApiError::internal("reading notes", err))?;
-        }
-    }
-    Ok(Json(cases))
+    Ok(Json(rows.into_iter().map(case).collect()))
 }

@@ -13,7 +13,6 @@ use axum::{
     http::{StatusCode, header::AUTHORIZATION, request::Parts},
 };
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use std::{
     collections::HashMap,
     str::FromStr,
@@ -21,7 +20,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
-use utoipa::ToSchema;
+pub use timebank_client::api::{LoginRequest, LoginResponse, Me, NonceResponse};
 
 /// How long an issued nonce stays usable.
 const NONCE_TTL: Duration = Duration::from_secs(300);
@@ -32,6 +31,7 @@ const MAX_NONCES: usize = 100_000;
 #[derive(Debug)]
 pub struct Auth {
     domain: String,
+    uri: String,
     chain_id: u64,
     ttl: Duration,
     nonces: Mutex<HashMap<String, SystemTime>>,
@@ -46,10 +46,11 @@ struct Session {
 }
 
 impl Auth {
-    /// Sessions for `domain` on `chain_id`, lasting at most `ttl`.
-    pub fn new(domain: String, chain_id: u64, ttl: Duration) -> Self {
+    /// Sessions for `domain` (reached at `uri`) on `chain_id`, lasting at most `ttl`.
+    pub fn new(domain: String, uri: String, chain_id: u64, ttl: Duration) -> Self {
         Self {
             domain,
+            uri,
             chain_id,
             ttl,
             nonces: Mutex::default(),
@@ -108,62 +109,6 @@ impl Auth {
     }
 }
 
-/// A fresh nonce and what the message must say.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NonceResponse {
-    /// Put this in the message's `Nonce` field; it works once, for five minutes.
-    pub nonce: String,
-    /// The message's `domain`.
-    pub domain: String,
-    /// The message's `Chain ID`.
-    pub chain_id: u64,
-    /// When the nonce stops working (RFC 3339).
-    pub expires_at: String,
-}
-
-/// A signed EIP-4361 message.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    /// The EIP-4361 message, exactly as signed. It must have an `Expiration Time`.
-    pub message: String,
-    /// The EIP-191 (`personal_sign`) signature, 65 bytes hex.
-    pub signature: String,
-}
-
-/// A session.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LoginResponse {
-    /// Send as `Authorization: Bearer <token>`.
-    pub token: String,
-    /// The signed-in wallet.
-    #[schema(value_type = String, example = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8")]
-    pub address: Address,
-    /// When the session ends (RFC 3339): the message's expiry or the gateway's session
-    /// lifetime, whichever comes first.
-    pub expires_at: String,
-}
-
-/// The caller as the chain knows them.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Me {
-    /// The signed-in wallet.
-    #[schema(value_type = String)]
-    pub address: Address,
-    /// Roles held now.
-    #[schema(value_type = Vec<String>)]
-    pub roles: Vec<serde_json::Value>,
-    /// The branch they operate for.
-    pub operator_branch: Option<u64>,
-    /// Their home branch as a member.
-    pub home_branch: Option<u64>,
-    /// Credential types they may issue.
-    pub issuer_types: Vec<u64>,
-}
-
 fn rfc3339(t: SystemTime) -> String {
     OffsetDateTime::from(t).format(&Rfc3339).unwrap_or_default()
 }
@@ -176,6 +121,7 @@ pub async fn nonce(State(state): State<Arc<AppState>>) -> ApiResult<Json<NonceRe
     Ok(Json(NonceResponse {
         nonce,
         domain: state.auth.domain.clone(),
+        uri: state.auth.uri.clone(),
         chain_id: state.auth.chain_id,
         expires_at: rfc3339(expires),
     }))
@@ -206,6 +152,19 @@ pub async fn login(
             "the message is for domain {}; this gateway is {}",
             message.domain, auth.domain
         )));
+    }
+    if message.uri.as_str().trim_end_matches('/') != auth.uri {
+        return Err(ApiError::unauthorized(format!(
+            "the message is for {}; this gateway is {}",
+            message.uri, auth.uri
+        )));
+    }
+    // Issued in the future (beyond a clock's drift) is a message made for later.
+    let issued = SystemTime::from(message.issued_at.as_ref().to_owned());
+    if issued > SystemTime::now() + Duration::from_secs(60) {
+        return Err(ApiError::unauthorized(
+            "the message's Issued At is in the future",
+        ));
     }
     if message.chain_id != auth.chain_id {
         return Err(ApiError::unauthorized(format!(
@@ -257,6 +216,7 @@ pub async fn me(caller: Caller) -> Json<Me> {
             .roles
             .iter()
             .filter_map(|r| serde_json::to_value(r).ok())
+            .filter_map(|r| r.as_str().map(str::to_owned))
             .collect(),
         operator_branch: caller.operator_branch,
         home_branch: caller.home_branch,

@@ -56,6 +56,10 @@ pub struct Settings {
     /// The domain sign-in messages must name (EIP-4361 `domain`) [default: the listen address].
     #[arg(long, env = "TIMEBANK_GATEWAY_DOMAIN")]
     pub domain: Option<String>,
+    /// The URL members reach this gateway at, which sign-in messages must name (EIP-4361
+    /// `URI`) [default: http:// and the domain].
+    #[arg(long, env = "TIMEBANK_GATEWAY_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// How long a session lasts, in seconds.
     #[arg(long, env = "TIMEBANK_SESSION_TTL_SECS", default_value_t = 3600)]
     pub session_ttl_secs: u64,
@@ -76,6 +80,15 @@ impl Settings {
         self.domain
             .clone()
             .unwrap_or_else(|| self.listen.to_string())
+    }
+
+    /// The URL sign-in messages name.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.domain()))
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     /// Session lifetime.

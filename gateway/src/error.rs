@@ -7,20 +7,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
-use utoipa::ToSchema;
 
-/// The body of every error response.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
-pub struct ErrorBody {
-    /// Stable, machine-readable: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `refused_by_rule`, `reverted`, `payload_too_large`, `internal`, ...
-    pub code: String,
-    /// What was wrong, for people.
-    pub message: String,
-    /// Structured details when there are any (e.g. the rule that refused a payment).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub details: Option<serde_json::Value>,
-}
+pub use timebank_client::api::ErrorBody;
 
 /// An error answer.
 #[derive(Debug)]

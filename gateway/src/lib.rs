@@ -9,7 +9,6 @@ pub mod access;
 pub mod api;
 pub mod auth;
 pub mod cache;
-pub mod client;
 pub mod config;
 pub mod error;
 pub mod inclusion;
@@ -18,6 +17,7 @@ pub mod members;
 pub mod prepare;
 pub mod privacy;
 pub mod relay;
+pub mod vocabulary;
 
 pub use config::Settings;
 pub use error::{ApiError, ErrorBody};
@@ -143,7 +143,12 @@ impl AppState {
             provider,
             relayer,
             branch_id: settings.branch_id,
-            auth: auth::Auth::new(settings.domain(), chain_id, settings.session_ttl()),
+            auth: auth::Auth::new(
+                settings.domain(),
+                settings.public_url(),
+                chain_id,
+                settings.session_ttl(),
+            ),
             live: live::Hub::default(),
             metrics: telemetry_handle(),
             inclusions,

@@ -9,17 +9,17 @@ use crate::{
     auth::OperatorCaller,
     error::{ApiError, ApiResult, Json, Path, Query},
     privacy::{self, PrivacyError},
+    vocabulary::iso,
 };
-use alloy::{
-    primitives::{Address, B256, Bytes},
-    sol_types::SolCall,
-};
+use alloy::sol_types::SolCall;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use serde::Deserialize;
 use std::sync::Arc;
 use timebank_bindings::{IdentityRegistry, TimeCoin};
-use timebank_indexer::store::{to_address, to_i64, to_u64};
+pub use timebank_client::api::{
+    AccessEntry, AuditReport, PackageRequest, PrivateProfile, ProfileAction, Sealed, Verified,
+};
+use timebank_indexer::query::gateway::AccessRecord;
 use utoipa::{IntoParams, ToSchema};
 
 impl From<PrivacyError> for ApiError {
@@ -34,43 +34,6 @@ impl From<PrivacyError> for ApiError {
 /// This gateway's recipient id in packages.
 fn kid(branch_id: u64) -> String {
     format!("branch:{branch_id}")
-}
-
-/// What to seal.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PackageRequest {
-    /// The member's wallet.
-    #[schema(value_type = String)]
-    pub account: Address,
-    /// The profile: a JSON object with at least `fullName`, `dateOfBirth` and `contact`.
-    pub profile: serde_json::Value,
-    /// `submit` (a new member, at the caller's branch) or `update` (a new profile version).
-    pub action: String,
-}
-
-/// A sealed profile and the call that publishes it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Sealed {
-    /// The profile as committed to, with its salt: give it to the member, who presents it
-    /// for `verify`.
-    pub profile: serde_json::Value,
-    /// The commitment that goes on chain.
-    #[schema(value_type = String)]
-    pub commitment: B256,
-    /// The encrypted package that goes on chain.
-    #[schema(value_type = String)]
-    pub encrypted_data: Bytes,
-    /// Who can open it (`branch:<id>`, `supervisors`).
-    pub recipients: Vec<String>,
-    /// The contract to call: the identity registry.
-    #[schema(value_type = String)]
-    pub to: Address,
-    /// The call (`submitMember` or `updateProfile`), for the operator to sign as a forward
-    /// request and relay.
-    #[schema(value_type = String)]
-    pub data: Bytes,
 }
 
 /// Seal a profile for the chain (operators). Nothing is sent: the operator signs the returned
@@ -99,25 +62,21 @@ pub async fn package(
         recipients.push(("supervisors".into(), key));
     }
     let encrypted = privacy::seal(&canonical, commitment, &recipients)?;
-    let data = match req.action.as_str() {
-        "submit" => IdentityRegistry::submitMemberCall {
+    let data = match req.action {
+        ProfileAction::Submit => IdentityRegistry::submitMemberCall {
             account: req.account,
-            branchId: u32::try_from(branch).unwrap_or_default(),
+            branchId: u32::try_from(branch)
+                .map_err(|err| ApiError::internal("the operator's branch id", err))?,
             commitment,
             encryptedData: encrypted.clone().into(),
         }
         .abi_encode(),
-        "update" => IdentityRegistry::updateProfileCall {
+        ProfileAction::Update => IdentityRegistry::updateProfileCall {
             account: req.account,
             commitment,
             encryptedData: encrypted.clone().into(),
         }
         .abi_encode(),
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "`action` is {other:?}; it must be submit or update"
-            )));
-        }
     };
     Ok(Json(Sealed {
         profile,
@@ -136,24 +95,6 @@ pub async fn package(
 pub struct ReadReason {
     /// Why (at least 5 characters; written to the access log). Optional for the member.
     pub reason: Option<String>,
-}
-
-/// A decrypted profile.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PrivateProfile {
-    /// Wallet.
-    #[schema(value_type = String)]
-    pub account: Address,
-    /// Member id.
-    pub member_id: u64,
-    /// Profile version.
-    pub version: u64,
-    /// The on-chain commitment it matches.
-    #[schema(value_type = String)]
-    pub commitment: B256,
-    /// The profile.
-    pub profile: serde_json::Value,
 }
 
 /// A member's decrypted profile: the member, operators of the member's home branch and
@@ -206,25 +147,23 @@ pub async fn profile(
         .filter_map(|r| serde_json::to_value(r).ok()?.as_str().map(str::to_owned))
         .collect::<Vec<_>>()
         .join(",");
-    sqlx::query(
-        "INSERT INTO access_log (at, reader, reader_roles, account, member_id, profile_version, \
-         reason, gateway_branch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(to_i64(unix_now()))
-    .bind(caller.address.to_vec())
-    .bind(if own { format!("self,{roles}") } else { roles })
-    .bind(account.to_vec())
-    .bind(to_i64(member.member_id))
-    .bind(to_i64(version))
-    .bind(if reason.is_empty() {
-        "own profile".to_owned()
-    } else {
-        reason
-    })
-    .bind(i64::from(state.branch_id))
-    .execute(state.store.pool())
-    .await
-    .map_err(|err| ApiError::internal("writing the access log", err))?;
+    state
+        .store
+        .record_access(&AccessRecord {
+            at: unix_now(),
+            reader: caller.address,
+            reader_roles: if own { format!("self,{roles}") } else { roles },
+            account,
+            member_id: member.member_id,
+            profile_version: version,
+            reason: if reason.is_empty() {
+                "own profile".to_owned()
+            } else {
+                reason
+            },
+            gateway_branch: state.branch_id.into(),
+        })
+        .await?;
     Ok(Json(PrivateProfile {
         account,
         member_id: member.member_id,
@@ -240,16 +179,6 @@ pub async fn profile(
 pub struct Presented {
     /// The profile exactly as sealed (with its salt).
     pub profile: serde_json::Value,
-}
-
-/// Whether a presented profile is the one on chain.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Verified {
-    /// It matches the member's current commitment.
-    pub matches: bool,
-    /// The member's current profile version.
-    pub version: u64,
 }
 
 /// Check a profile a member presents against the on-chain commitment, revealing nothing else.
@@ -283,30 +212,6 @@ pub struct AccessFilter {
     pub limit: Option<u32>,
 }
 
-/// One read of a private profile.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AccessEntry {
-    /// Unix seconds.
-    pub at: u64,
-    /// Who read.
-    #[schema(value_type = String)]
-    pub reader: Address,
-    /// Their roles then (`self` when the member read their own).
-    pub reader_roles: String,
-    /// Whose profile.
-    #[schema(value_type = String)]
-    pub account: Address,
-    /// Member id.
-    pub member_id: u64,
-    /// Which version.
-    pub profile_version: u64,
-    /// The stated reason.
-    pub reason: String,
-    /// Through which branch's gateway.
-    pub gateway_branch: u64,
-}
-
 /// The access log of private profile reads at this branch's gateway (auditors and the admin).
 #[utoipa::path(get, path = "/v1/access-log", tag = "members", security(("session" = [])),
     params(AccessFilter),
@@ -320,47 +225,21 @@ pub async fn access_log(
     caller.require_any(&[Role::Auditor, Role::Admin], "reading the access log")?;
     let account = filter.account.as_deref().map(parse_address).transpose()?;
     let limit = limit(filter.limit)?;
-    let rows = sqlx::query(
-        "SELECT at, reader, reader_roles, account, member_id, profile_version, reason, \
-         gateway_branch FROM access_log WHERE ($1 = 0 OR account = $2) ORDER BY id DESC LIMIT $3",
-    )
-    .bind(i64::from(account.is_some()))
-    .bind(account.map(|a| a.to_vec()).unwrap_or_default())
-    .bind(limit)
-    .fetch_all(state.store.pool())
-    .await
-    .map_err(|err| ApiError::internal("reading the access log", err))?;
-    rows.iter()
-        .map(|r| {
-            let decode = |err: timebank_indexer::Error| ApiError::internal("the access log", err);
-            let get_address = |i: usize| -> ApiResult<Address> {
-                let bytes: Vec<u8> = r
-                    .try_get(i)
-                    .map_err(|e| ApiError::internal("the access log", e))?;
-                to_address(&bytes).map_err(decode)
-            };
-            let int = |i: usize| -> ApiResult<u64> {
-                r.try_get::<i64, _>(i)
-                    .map(to_u64)
-                    .map_err(|e| ApiError::internal("the access log", e))
-            };
-            let text = |i: usize| -> ApiResult<String> {
-                r.try_get(i)
-                    .map_err(|e| ApiError::internal("the access log", e))
-            };
-            Ok(AccessEntry {
-                at: int(0)?,
-                reader: get_address(1)?,
-                reader_roles: text(2)?,
-                account: get_address(3)?,
-                member_id: int(4)?,
-                profile_version: int(5)?,
-                reason: text(6)?,
-                gateway_branch: int(7)?,
+    let rows = state.store.access_log(account, limit).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| AccessEntry {
+                at: iso(r.at),
+                reader: r.reader,
+                reader_roles: r.reader_roles,
+                account: r.account,
+                member_id: r.member_id,
+                profile_version: r.profile_version,
+                reason: r.reason,
+                gateway_branch: r.gateway_branch,
             })
-        })
-        .collect::<ApiResult<Vec<_>>>()
-        .map(Json)
+            .collect(),
+    ))
 }
 
 /// Audit scope.
@@ -370,24 +249,6 @@ pub async fn access_log(
 pub struct AuditScope {
     /// The branch whose members to check [default: this gateway's].
     pub branch: Option<u64>,
-}
-
-/// An audit's findings.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditReport {
-    /// The branch audited.
-    pub branch: u64,
-    /// The block the database and the chain were compared at (the index's checkpoint).
-    pub block_number: u64,
-    /// Members checked.
-    pub members: u64,
-    /// Members whose package opened, matched its commitment and had every required field.
-    pub packages_ok: u64,
-    /// Members whose record and balance in the database equal the contracts' at the block.
-    pub records_ok: u64,
-    /// What is wrong, one line each.
-    pub problems: Vec<String>,
 }
 
 /// Audit a branch: every member's package opens with this gateway's key, matches its
@@ -473,10 +334,10 @@ pub async fn audit(
         if u64::from(chain.homeBranch) != m.home_branch {
             differences.push("home branch");
         }
-        if chain.status != m.status {
+        if chain.status != u8::from(m.status) {
             differences.push("status");
         }
-        if chain.risk != m.risk {
+        if chain.risk != u8::from(m.risk) {
             differences.push("risk");
         }
         if chain.profileCommitment != m.commitment {

@@ -5,7 +5,7 @@
 //! supervisors' key. Only the commitment and the package go on chain; every branch's gateway can
 //! open the package, and the gateway decides who sees it.
 
-use alloy::primitives::{B256, keccak256};
+use alloy::primitives::B256;
 use chacha20poly1305::{
     ChaCha20Poly1305, KeyInit,
     aead::{Aead, Payload},
@@ -17,12 +17,7 @@ use hpke::{
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-/// Fields every profile must have (non-empty strings).
-pub const REQUIRED_FIELDS: [&str; 3] = ["fullName", "dateOfBirth", "contact"];
-/// Largest canonical profile.
-pub const MAX_PROFILE: usize = 16 * 1024;
-/// Domain separation for commitments and key wrapping.
-const CONTEXT: &[u8] = b"timebank.profile.v1";
+pub use timebank_client::profile::{CONTEXT, MAX_PROFILE, REQUIRED_FIELDS, commitment};
 
 /// What went wrong with a profile or a package.
 #[derive(Debug, thiserror::Error)]
@@ -79,8 +74,8 @@ impl KeyPair {
     }
 }
 
-/// Validates `profile`, adds a random `salt` if it has none (so that a commitment can't be
-/// brute-forced from guessable fields), and returns it with its canonical bytes.
+/// Validates `profile`, sets a fresh random `salt` (so that a commitment can't be brute-forced
+/// from guessable fields), and returns it with its canonical bytes.
 pub fn prepare(profile: serde_json::Value) -> Result<(serde_json::Value, Vec<u8>), PrivacyError> {
     let serde_json::Value::Object(mut fields) = profile else {
         return Err(PrivacyError::Profile(
@@ -103,11 +98,11 @@ pub fn prepare(profile: serde_json::Value) -> Result<(serde_json::Value, Vec<u8>
             }
         }
     }
-    if !fields.contains_key("salt") {
-        let mut salt = [0u8; 16];
-        rand::rng().fill_bytes(&mut salt);
-        fields.insert("salt".into(), alloy::hex::encode(salt).into());
-    }
+    // Always a fresh 256-bit salt, whatever the caller sent: a salt someone chose (or an empty
+    // one) would let anyone who can guess the other fields confirm them against the commitment.
+    let mut salt = [0u8; 32];
+    rand::rng().fill_bytes(&mut salt);
+    fields.insert("salt".into(), alloy::hex::encode(salt).into());
     let profile = serde_json::Value::Object(fields);
     let canonical = canonical(&profile)?;
     Ok((profile, canonical))
@@ -115,24 +110,7 @@ pub fn prepare(profile: serde_json::Value) -> Result<(serde_json::Value, Vec<u8>
 
 /// RFC 8785 canonical JSON, bounded in size.
 pub fn canonical(profile: &serde_json::Value) -> Result<Vec<u8>, PrivacyError> {
-    let bytes = serde_json_canonicalizer::to_vec(profile).map_err(|err| {
-        PrivacyError::Profile(format!("the profile can't be canonicalized: {err}"))
-    })?;
-    if bytes.len() > MAX_PROFILE {
-        return Err(PrivacyError::Profile(format!(
-            "the profile is {} bytes; at most {MAX_PROFILE}",
-            bytes.len()
-        )));
-    }
-    Ok(bytes)
-}
-
-/// The on-chain commitment to a canonical profile.
-pub fn commitment(canonical: &[u8]) -> B256 {
-    let mut preimage = Vec::with_capacity(CONTEXT.len() + canonical.len());
-    preimage.extend_from_slice(CONTEXT);
-    preimage.extend_from_slice(canonical);
-    keccak256(preimage)
+    timebank_client::profile::canonical(profile).map_err(|err| PrivacyError::Profile(err.0))
 }
 
 /// The envelope, as stored on chain (JSON).
@@ -310,13 +288,19 @@ mod tests {
     }
 
     #[test]
-    fn profiles_missing_fields_are_refused_and_salted_otherwise() {
+    fn profiles_missing_fields_are_refused_and_always_freshly_salted() {
         let err = prepare(serde_json::json!({"fullName": "Ada"})).unwrap_err();
         assert!(err.to_string().contains("dateOfBirth"), "{err}");
         assert!(prepare(serde_json::json!([1])).is_err());
         let (a, _) = prepare(profile()).unwrap();
         let (b, _) = prepare(profile()).unwrap();
         assert_ne!(a["salt"], b["salt"], "fresh salt each time");
+        assert_eq!(a["salt"].as_str().unwrap().len(), 64, "256 bits");
+        // A salt the caller chose (even an empty one) is replaced.
+        let mut chosen = profile();
+        chosen["salt"] = "".into();
+        let (c, _) = prepare(chosen).unwrap();
+        assert_eq!(c["salt"].as_str().unwrap().len(), 64);
         let key = KeyPair::generate();
         assert_eq!(
             KeyPair::from_secret_hex(&key.secret_hex()).unwrap().public,

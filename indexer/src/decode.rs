@@ -1,22 +1,88 @@
-//! Logs of the timebank contracts, decoded generically from their JSON ABIs: the event's name,
-//! its fields as a JSON object, and every account it names.
+//! Logs of the timebank contracts, decoded once into their contract's generated event enum
+//! (what the projections match on, exhaustively) and, for the event log, into a JSON object of
+//! their fields and the accounts they name, generically from the ABI.
 
 use crate::{Deployment, Error, Result};
 use alloy::{
     dyn_abi::{DynSolValue, EventExt},
-    json_abi::{Event, JsonAbi, Param},
+    json_abi::{Event as AbiEvent, JsonAbi, Param},
     primitives::{Address, B256, LogData},
+    sol_types::SolEventInterface,
 };
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use timebank_bindings::{
+    CredentialRegistry as CR, IdentityRegistry as IR, ServiceLedger as SL, SupervisionDesk as SD,
+    TimeCoin as TC, TimebankAccess as TA, TimebankForwarder as TF, TimebankTimelock as TT,
+};
+
+/// A log, decoded against the generated event enum of the contract that emitted it.
+#[derive(Debug, Clone)]
+#[allow(missing_docs)]
+pub enum Event {
+    Access(TA::TimebankAccessEvents),
+    Identity(IR::IdentityRegistryEvents),
+    Credentials(CR::CredentialRegistryEvents),
+    Coin(TC::TimeCoinEvents),
+    Ledger(SL::ServiceLedgerEvents),
+    Desk(SD::SupervisionDeskEvents),
+    Forwarder(TF::TimebankForwarderEvents),
+    Timelock(TT::TimebankTimelockEvents),
+}
+
+/// The indexed contracts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Contract {
+    Access,
+    Identity,
+    Credentials,
+    Coin,
+    Ledger,
+    Desk,
+    Forwarder,
+    Timelock,
+}
+
+impl Contract {
+    fn named(name: &str) -> Option<Self> {
+        Some(match name {
+            "TimebankAccess" => Self::Access,
+            "IdentityRegistry" => Self::Identity,
+            "CredentialRegistry" => Self::Credentials,
+            "TimeCoin" => Self::Coin,
+            "ServiceLedger" => Self::Ledger,
+            "SupervisionDesk" => Self::Desk,
+            "TimebankForwarder" => Self::Forwarder,
+            "TimebankTimelock" => Self::Timelock,
+            _ => return None,
+        })
+    }
+
+    fn decode(self, topics: &[B256], data: &[u8]) -> alloy::sol_types::Result<Event> {
+        Ok(match self {
+            Self::Access => Event::Access(SolEventInterface::decode_raw_log(topics, data)?),
+            Self::Identity => Event::Identity(SolEventInterface::decode_raw_log(topics, data)?),
+            Self::Credentials => {
+                Event::Credentials(SolEventInterface::decode_raw_log(topics, data)?)
+            }
+            Self::Coin => Event::Coin(SolEventInterface::decode_raw_log(topics, data)?),
+            Self::Ledger => Event::Ledger(SolEventInterface::decode_raw_log(topics, data)?),
+            Self::Desk => Event::Desk(SolEventInterface::decode_raw_log(topics, data)?),
+            Self::Forwarder => Event::Forwarder(SolEventInterface::decode_raw_log(topics, data)?),
+            Self::Timelock => Event::Timelock(SolEventInterface::decode_raw_log(topics, data)?),
+        })
+    }
+}
 
 /// A decoded log.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct DecodedLog {
     /// The contract's name, e.g. `TimeCoin`.
     pub contract: &'static str,
     /// The event's name, e.g. `Transfer`; `unknown` for a topic the ABI does not have.
-    pub event: String,
+    pub name: String,
+    /// The typed event; `None` for a topic the ABI does not have.
+    pub event: Option<Event>,
     /// The event's fields by name; numbers as decimal strings, bytes as 0x-hex.
     pub fields: Map<String, Value>,
     /// Every address among the fields, in order, without repeats.
@@ -26,7 +92,7 @@ pub struct DecodedLog {
 /// Decodes the logs of one deployment.
 #[derive(Debug, Clone)]
 pub struct Decoder {
-    contracts: HashMap<Address, (&'static str, HashMap<B256, Event>)>,
+    contracts: HashMap<Address, (&'static str, Contract, HashMap<B256, AbiEvent>)>,
 }
 
 impl Decoder {
@@ -48,14 +114,18 @@ impl Decoder {
                 reason: "not in the bindings".into(),
             })?;
             let events = abi.events().map(|e| (e.selector(), e.clone())).collect();
-            contracts.insert(address, (name, events));
+            let contract = Contract::named(name).ok_or_else(|| Error::Decode {
+                what: format!("the {name} contract"),
+                reason: "not one the indexer knows".into(),
+            })?;
+            contracts.insert(address, (name, contract, events));
         }
         Ok(Self { contracts })
     }
 
     /// The contract at `address`, if it is one of ours.
     pub fn contract(&self, address: &Address) -> Option<&'static str> {
-        self.contracts.get(address).map(|(name, _)| *name)
+        self.contracts.get(address).map(|(name, _, _)| *name)
     }
 
     /// The addresses to ask the node for logs of.
@@ -67,17 +137,24 @@ impl Decoder {
 
     /// Decodes a log of one of our contracts; `None` for any other address.
     pub fn decode(&self, address: &Address, data: &LogData) -> Result<Option<DecodedLog>> {
-        let Some((contract, events)) = self.contracts.get(address) else {
+        let Some((contract, kind, events)) = self.contracts.get(address) else {
             return Ok(None);
         };
         let Some(event) = data.topics().first().and_then(|t| events.get(t)) else {
             return Ok(Some(DecodedLog {
                 contract,
-                event: "unknown".into(),
+                name: "unknown".into(),
+                event: None,
                 fields: Map::new(),
                 accounts: Vec::new(),
             }));
         };
+        let typed = kind
+            .decode(data.topics(), &data.data)
+            .map_err(|err| Error::Decode {
+                what: format!("{contract}.{} at {address}", event.name),
+                reason: err.to_string(),
+            })?;
         let decoded = event.decode_log(data).map_err(|err| Error::Decode {
             what: format!("{contract}.{} at {address}", event.name),
             reason: err.to_string(),
@@ -100,7 +177,8 @@ impl Decoder {
         }
         Ok(Some(DecodedLog {
             contract,
-            event: event.name.clone(),
+            name: event.name.clone(),
+            event: Some(typed),
             fields,
             accounts,
         }))

@@ -13,7 +13,6 @@
 //!
 //! # Layout
 //! - [`config`]: settings from flags, environment and a TOML file
-//! - [`deployment`]: the contract addresses file written by the deploy script
 //! - [`decode`]: logs to named, JSON-decoded events, and the accounts they involve
 //! - [`project`]: decoded events to row sets (the projections)
 //! - [`store`]: the SQL side: migrations, batched writes, checkpoint, rollback
@@ -23,7 +22,6 @@
 
 pub mod config;
 pub mod decode;
-pub mod deployment;
 pub mod ingest;
 pub mod project;
 pub mod query;
@@ -31,9 +29,9 @@ pub mod store;
 pub mod telemetry;
 
 pub use config::Settings;
-pub use deployment::Deployment;
 pub use ingest::run;
 pub use store::Store;
+pub use timebank_bindings::deploy::Deployment;
 
 /// Everything that can go wrong in the indexer.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +48,9 @@ pub enum Error {
     /// A setting or the deployment file is wrong; the message says which and why.
     #[error("configuration: {0}")]
     Config(String),
+    /// The deployment file can't be read.
+    #[error(transparent)]
+    Deployment(#[from] timebank_bindings::deploy::DeploymentError),
     /// A log from a timebank contract did not decode against its ABI.
     #[error("could not decode {what}: {reason}")]
     Decode {

@@ -4,7 +4,7 @@
 use crate::{
     Error, Result,
     config::redact,
-    project::{Batch, Payment, SqlType, Stmt, Value, micro},
+    project::{BalanceRow, Batch, BlockRow, ColumnType, Row as TableRow, Stmt, Value, micro},
 };
 use alloy::primitives::{Address, B256, U256};
 use sqlx::{AssertSqlSafe, Row, any::AnyPoolOptions};
@@ -51,6 +51,7 @@ pub const STATE_TABLES: &[&str] = &[
     "service",
     "coin_hold",
     "supervision_case",
+    "branch_key_proposal",
 ];
 
 /// Views over the tables (`payment`: the coin movements in event_log).
@@ -259,12 +260,11 @@ impl Store {
         after: Option<(u64, B256)>,
         checkpoint: (u64, B256, u64),
     ) -> Result<()> {
-        let events = event_rows(batch)?;
         match &self.writer {
             Writer::Postgres(pg) => {
                 let mut tx = pg.begin().await?;
                 fence::<sqlx::Postgres>(&mut tx, after).await?;
-                copy_event_log(&mut tx, &events).await?;
+                copy_rows(&mut tx, &batch.events).await?;
                 write_rest::<sqlx::Postgres>(&mut tx, self.dialect, batch, checkpoint).await?;
                 tx.commit().await?;
             }
@@ -272,15 +272,7 @@ impl Store {
                 // IMMEDIATE: hold SQLite's write lock from the fence to the commit.
                 let mut tx = sqlite.begin_with("BEGIN IMMEDIATE").await?;
                 fence::<sqlx::Sqlite>(&mut tx, after).await?;
-                insert_rows::<sqlx::Sqlite>(
-                    &mut tx,
-                    self.dialect,
-                    "event_log",
-                    EVENT_LOG_COLUMNS,
-                    &events,
-                    None,
-                )
-                .await?;
+                insert_rows::<sqlx::Sqlite, _>(&mut tx, self.dialect, &batch.events, None).await?;
                 write_rest::<sqlx::Sqlite>(&mut tx, self.dialect, batch, checkpoint).await?;
                 tx.commit().await?;
             }
@@ -367,134 +359,6 @@ impl Store {
     }
 }
 
-const EVENT_LOG_COLUMNS: &[&str] = &[
-    "block_number",
-    "block_hash",
-    "block_time",
-    "tx_hash",
-    "log_index",
-    "contract",
-    "address",
-    "event",
-    "fields",
-    "topics",
-    "data",
-    "sender",
-    "recipient",
-    "amount",
-    "amount_micro",
-    "purpose",
-    "ref",
-    "sender_balance",
-    "recipient_balance",
-];
-const RULE_HIT_COLUMNS: &[&str] = &[
-    "block_number",
-    "block_hash",
-    "tx_hash",
-    "log_index",
-    "sender",
-    "recipient",
-    "amount",
-    "purpose",
-    "ref",
-    "rules",
-    "action",
-    "hold_id",
-];
-const PROFILE_COLUMNS: &[&str] = &[
-    "member_id",
-    "version",
-    "account",
-    "branch_id",
-    "commitment",
-    "encrypted_data",
-    "operator",
-    "block_number",
-    "block_hash",
-    "tx_hash",
-    "log_index",
-];
-const SETTLEMENT_COLUMNS: &[&str] = &[
-    "activity_id",
-    "volunteer",
-    "branch_id",
-    "amount",
-    "amount_micro",
-    "operator",
-    "block_number",
-    "block_hash",
-    "tx_hash",
-    "log_index",
-];
-
-/// The batch's event_log rows, each Transfer with its payment's columns (NULL elsewhere).
-fn event_rows(batch: &Batch) -> Result<Vec<Vec<Value>>> {
-    let mut payments = batch.payments.iter().peekable();
-    let rows = batch
-        .events
-        .iter()
-        .map(|event| {
-            let mut row = Vec::with_capacity(EVENT_LOG_COLUMNS.len());
-            row.extend_from_slice(event);
-            let at = (&event[0], &event[4]); // block_number, log_index
-            match payments.next_if(|p| at == (&p.at.block_number.into(), &p.at.log_index.into())) {
-                Some(p) => row.extend(payment_columns(p)),
-                None => row.extend(PAYMENT_NULLS.iter().map(|t| Value::Null(*t))),
-            }
-            row
-        })
-        .collect();
-    match payments.next() {
-        Some(p) => Err(Error::Inconsistent(format!(
-            "a payment at block {} log {} has no Transfer log in its batch",
-            p.at.block_number, p.at.log_index
-        ))),
-        None => Ok(rows),
-    }
-}
-
-/// The payment columns' types, in EVENT_LOG_COLUMNS order.
-const PAYMENT_NULLS: [SqlType; 8] = [
-    SqlType::Bytes,
-    SqlType::Bytes,
-    SqlType::Text,
-    SqlType::Int,
-    SqlType::Int,
-    SqlType::Bytes,
-    SqlType::Text,
-    SqlType::Text,
-];
-
-fn payment_columns(p: &Payment) -> [Value; 8] {
-    [
-        p.sender.into(),
-        p.recipient.into(),
-        p.amount.to_string().into(),
-        Value::Int(micro(p.amount)),
-        p.purpose.into(),
-        p.reference.into(),
-        p.sender_balance.to_string().into(),
-        p.recipient_balance.to_string().into(),
-    ]
-}
-
-/// Column types of event_log, in EVENT_LOG_COLUMNS order, for PostgreSQL's binary COPY.
-#[derive(Clone, Copy)]
-enum PgCol {
-    Int8,
-    Int2,
-    Bytea,
-    Text,
-}
-const EVENT_LOG_PG: [PgCol; 19] = {
-    use PgCol::*;
-    [
-        Int8, Bytea, Int8, Bytea, Int8, Text, Bytea, Text, Text, Bytea, Bytea, // the log
-        Bytea, Bytea, Text, Int8, Int2, Bytea, Text, Text, // the payment
-    ]
-};
-
 /// A database the write path runs on: sqlx's `Any` (SQLite, and PostgreSQL's reads) or the
 /// concrete PostgreSQL driver (PostgreSQL's writes, for `COPY`).
 trait Backend: sqlx::Database {
@@ -526,9 +390,10 @@ macro_rules! backend {
                         Value::Bytes(b) => query.bind(b.as_slice()),
                         Value::Text(t) => query.bind(t.as_str()),
                         Value::Bool(b) => query.bind(*b),
-                        Value::Null(SqlType::Int) => query.bind(None::<i64>),
-                        Value::Null(SqlType::Bytes) => query.bind(None::<Vec<u8>>),
-                        Value::Null(SqlType::Text) => query.bind(None::<String>),
+                        Value::Null(ColumnType::Int8 | ColumnType::Int2) => query.bind(None::<i64>),
+                        Value::Null(ColumnType::Bytes) => query.bind(None::<Vec<u8>>),
+                        Value::Null(ColumnType::Text) => query.bind(None::<String>),
+                        Value::Null(ColumnType::Bool) => query.bind(None::<bool>),
                     };
                 }
                 Ok(query.execute(&mut *conn).await?.rows_affected())
@@ -570,8 +435,6 @@ async fn fence<DB: Backend>(conn: &mut DB::Connection, after: Option<(u64, B256)
     Ok(())
 }
 
-type Rows = [Vec<Value>];
-
 /// Everything of a batch but its event_log rows, and the checkpoint.
 async fn write_rest<DB: Backend>(
     conn: &mut DB::Connection,
@@ -579,35 +442,24 @@ async fn write_rest<DB: Backend>(
     batch: &Batch,
     checkpoint: (u64, B256, u64),
 ) -> Result<()> {
-    let append: [(&str, &[&str], &Rows); 4] = [
-        (
-            "event_account",
-            &["account", "block_number", "block_hash", "log_index"],
-            &batch.event_accounts,
-        ),
-        ("rule_hit", RULE_HIT_COLUMNS, &batch.rule_hits),
-        ("profile_version", PROFILE_COLUMNS, &batch.profile_versions),
-        (
-            "activity_settlement",
-            SETTLEMENT_COLUMNS,
-            &batch.settlements,
-        ),
-    ];
-    for (table, columns, rows) in append {
-        insert_rows::<DB>(conn, dialect, table, columns, rows, None).await?;
-    }
+    insert_rows::<DB, _>(conn, dialect, &batch.event_accounts, None).await?;
+    insert_rows::<DB, _>(conn, dialect, &batch.rule_hits, None).await?;
+    insert_rows::<DB, _>(conn, dialect, &batch.profile_versions, None).await?;
+    insert_rows::<DB, _>(conn, dialect, &batch.settlements, None).await?;
     apply_state::<DB>(conn, dialect, batch).await?;
     let mut seen = batch.blocks.clone();
     seen.insert(checkpoint.0, (checkpoint.1, checkpoint.2));
-    let blocks: Vec<Vec<Value>> = seen
+    let blocks: Vec<BlockRow> = seen
         .iter()
-        .map(|(n, (hash, time))| vec![(*n).into(), (*hash).into(), (*time).into()])
+        .map(|(n, (hash, time))| BlockRow {
+            block_number: *n,
+            block_hash: *hash,
+            block_time: *time,
+        })
         .collect();
-    insert_rows::<DB>(
+    insert_rows::<DB, _>(
         conn,
         dialect,
-        "indexed_block",
-        &["block_number", "block_hash", "block_time"],
         &blocks,
         Some(
             "(block_number) DO UPDATE SET block_hash = excluded.block_hash, \
@@ -627,30 +479,20 @@ async fn apply_state<DB: Backend>(
         let args: Vec<&Value> = args.iter().collect();
         DB::run(conn, (*sql).to_string(), &args).await?;
     }
-    let balances: Vec<Vec<Value>> = batch
+    let balances: Vec<BalanceRow> = batch
         .balances
         .iter()
-        .map(|(account, (amount, at))| {
-            vec![
-                (*account).into(),
-                amount.to_string().into(),
-                Value::Int(micro(*amount)),
-                at.block_number.into(),
-                at.log_index.into(),
-            ]
+        .map(|(account, (amount, at))| BalanceRow {
+            account: *account,
+            amount: amount.to_string(),
+            amount_micro: micro(*amount),
+            block_number: at.block_number,
+            log_index: at.log_index,
         })
         .collect();
-    insert_rows::<DB>(
+    insert_rows::<DB, _>(
         conn,
         dialect,
-        "balance",
-        &[
-            "account",
-            "amount",
-            "amount_micro",
-            "block_number",
-            "log_index",
-        ],
         &balances,
         Some(
             "(account) DO UPDATE SET amount = excluded.amount, \
@@ -686,32 +528,28 @@ async fn set_checkpoint<DB: Backend>(
 
 /// Multi-row `INSERT` (with `ON CONFLICT <conflict>` if given) in as few statements as the
 /// parameter limit allows.
-async fn insert_rows<DB: Backend>(
+async fn insert_rows<DB: Backend, R: TableRow>(
     conn: &mut DB::Connection,
     dialect: Dialect,
-    table: &str,
-    columns: &[&str],
-    rows: &[Vec<Value>],
+    rows: &[R],
     conflict: Option<&str>,
 ) -> Result<()> {
     let max_params = match dialect {
         Dialect::Sqlite => MAX_PARAMS_SQLITE,
         Dialect::Postgres => MAX_PARAMS,
     };
-    let per_statement = (max_params / columns.len()).max(1);
+    let width = R::COLUMNS.len();
+    let columns: Vec<&str> = R::COLUMNS.iter().map(|c| c.name).collect();
+    let per_statement = (max_params / width).max(1);
+    let mut values = Vec::with_capacity(per_statement * width);
     for chunk in rows.chunks(per_statement) {
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut sql = format!("INSERT INTO {} ({}) VALUES ", R::TABLE, columns.join(", "));
         let mut n = 0;
+        values.clear();
         for (i, row) in chunk.iter().enumerate() {
-            if row.len() != columns.len() {
-                return Err(Error::Inconsistent(format!(
-                    "a {table} row has {} values for {} columns",
-                    row.len(),
-                    columns.len()
-                )));
-            }
+            row.values(&mut values);
             sql.push_str(if i == 0 { "(" } else { ", (" });
-            for j in 0..row.len() {
+            for j in 0..width {
                 n += 1;
                 if j > 0 {
                     sql.push_str(", ");
@@ -728,42 +566,47 @@ async fn insert_rows<DB: Backend>(
             }
             sql.push(')');
         }
+        if values.len() != n {
+            return Err(Error::Inconsistent(format!(
+                "{} rows gave {} values for {n} placeholders",
+                R::TABLE,
+                values.len()
+            )));
+        }
         if let Some(conflict) = conflict {
             sql.push_str(" ON CONFLICT ");
             sql.push_str(conflict);
         }
-        let args: Vec<&Value> = chunk.iter().flatten().collect();
+        let args: Vec<&Value> = values.iter().collect();
         DB::run(conn, sql, &args).await?;
     }
     Ok(())
 }
 
-/// event_log rows through PostgreSQL's binary `COPY`, sent in pieces while they are encoded.
-async fn copy_event_log(conn: &mut sqlx::PgConnection, rows: &[Vec<Value>]) -> Result<()> {
+/// Rows through PostgreSQL's binary `COPY`, sent in pieces while they are encoded.
+async fn copy_rows<R: TableRow>(conn: &mut sqlx::PgConnection, rows: &[R]) -> Result<()> {
     const PIECE: usize = 1 << 20;
     if rows.is_empty() {
         return Ok(());
     }
+    let columns: Vec<&str> = R::COLUMNS.iter().map(|c| c.name).collect();
     let mut copy = conn
         .copy_in_raw(&format!(
-            "COPY event_log ({}) FROM STDIN (FORMAT binary)",
-            EVENT_LOG_COLUMNS.join(", ")
+            "COPY {} ({}) FROM STDIN (FORMAT binary)",
+            R::TABLE,
+            columns.join(", ")
         ))
         .await?;
     let mut buf = Vec::with_capacity(PIECE + 4096);
     buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
     buf.extend_from_slice(&[0; 8]); // flags, header extension length
+    let mut values = Vec::with_capacity(R::COLUMNS.len());
     for row in rows {
-        if row.len() != EVENT_LOG_PG.len() {
-            return Err(Error::Inconsistent(format!(
-                "an event_log row has {} values for {} columns",
-                row.len(),
-                EVENT_LOG_PG.len()
-            )));
-        }
-        buf.extend_from_slice(&(EVENT_LOG_PG.len() as i16).to_be_bytes());
-        for (value, column) in row.iter().zip(EVENT_LOG_PG) {
-            encode_binary(&mut buf, value, column)?;
+        values.clear();
+        row.values(&mut values);
+        buf.extend_from_slice(&(R::COLUMNS.len() as i16).to_be_bytes());
+        for (value, column) in values.iter().zip(R::COLUMNS) {
+            encode_binary(&mut buf, value, column.ty)?;
         }
         if buf.len() >= PIECE {
             copy.send(buf.as_slice()).await?;
@@ -777,24 +620,25 @@ async fn copy_event_log(conn: &mut sqlx::PgConnection, rows: &[Vec<Value>]) -> R
 }
 
 /// One field of a binary `COPY` row: its length (-1 for NULL), then its bytes.
-fn encode_binary(buf: &mut Vec<u8>, value: &Value, column: PgCol) -> Result<()> {
+fn encode_binary(buf: &mut Vec<u8>, value: &Value, column: ColumnType) -> Result<()> {
     let field = |buf: &mut Vec<u8>, bytes: &[u8]| {
         buf.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
         buf.extend_from_slice(bytes);
     };
     match (value, column) {
         (Value::Null(_), _) => buf.extend_from_slice(&(-1i32).to_be_bytes()),
-        (Value::Int(i), PgCol::Int8) => field(buf, &i.to_be_bytes()),
-        (Value::Int(i), PgCol::Int2) => {
+        (Value::Int(i), ColumnType::Int8) => field(buf, &i.to_be_bytes()),
+        (Value::Int(i), ColumnType::Int2) => {
             let small = i16::try_from(*i)
                 .map_err(|_| Error::Inconsistent(format!("{i} does not fit a SMALLINT column")))?;
             field(buf, &small.to_be_bytes())
         }
-        (Value::Bytes(b), PgCol::Bytea) => field(buf, b),
-        (Value::Text(t), PgCol::Text) => field(buf, t.as_bytes()),
+        (Value::Bytes(b), ColumnType::Bytes) => field(buf, b),
+        (Value::Text(t), ColumnType::Text) => field(buf, t.as_bytes()),
+        (Value::Bool(b), ColumnType::Bool) => field(buf, &[u8::from(*b)]),
         (value, _) => {
             return Err(Error::Inconsistent(format!(
-                "{value:?} does not match its event_log column's type"
+                "{value:?} does not match its column's type {column:?}"
             )));
         }
     }

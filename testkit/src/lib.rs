@@ -177,6 +177,16 @@ impl Chain {
         send!(access.confirmBranchKey(branch).from(operator));
     }
 
+    /// The monitoring rules timebank ships with, read from the coin.
+    pub async fn default_rules(&self) -> (timebank_bindings::time_coin::MonitorRules::Config, u32) {
+        timebank_bindings::deploy::default_rules(
+            &self.provider,
+            self.deployment.contracts.time_coin,
+        )
+        .await
+        .unwrap()
+    }
+
     /// A branch key for tests that open no data packages: a hash, which is a valid X25519 public
     /// key (not of small order) with overwhelming odds.
     pub fn branch_key(n: u8) -> B256 {
@@ -381,7 +391,7 @@ impl Chain {
         send!(coin.redeem(U256::from(HOUR), B256::ZERO).from(self.carol));
         // A gift held while no desk opens cases, adopted by the desk and released.
         let noop = NoopMonitor::deploy(&self.provider).await.unwrap();
-        let (config, actions) = default_rules();
+        let (config, actions) = self.default_rules().await;
         self.govern(&[
             (
                 self.deployment.contracts.time_coin,
@@ -544,8 +554,6 @@ impl Chain {
         self.partner
     }
 }
-
-pub use timebank_bindings::deploy::default_rules;
 
 /// A fresh database: a SQLite file in `dir`, or a new PostgreSQL database on the test server.
 pub async fn fresh_database(postgres: bool, dir: &Path) -> Option<String> {

@@ -159,6 +159,8 @@ interface ITimeCoin {
         external
         view
         returns (bool canTransact, RiskLevel risk, uint40 activatedAt);
+    /// @notice The parameters and actions timebank ships with (`MonitorRules.defaults()`).
+    function defaultRules() external pure returns (MonitorRules.Config memory, uint32 actions);
     /// @notice The rule parameters and actions in force.
     function monitorRules() external view returns (MonitorRules.Config memory, uint32 actions);
     /// @notice A hold.

@@ -8,7 +8,8 @@ use alloy::{
     sol_types::SolCall,
 };
 use timebank_bindings::IdentityRegistry;
-use timebank_gateway::relay::{SignedRequest, forwarder_domain};
+use timebank_bindings::forward::{self, ForwardRequest};
+use timebank_client::api::SignedRequest;
 
 async fn relay(stack: &Stack, who: Address, to: Address, data: Bytes) {
     let token = stack.sign_in(who).await;
@@ -24,13 +25,18 @@ async fn relay(stack: &Stack, who: Address, to: Address, data: Bytes) {
         .unwrap()
         .as_secs()
         + 600;
-    let request = SignedRequest::sign(
-        stack.key(who),
-        &forwarder_domain(d.chain_id, d.contracts.forwarder),
+    let request = ForwardRequest::call(
+        who,
         to,
         data,
+        forward::DEFAULT_GAS,
         nonce["nonce"].as_u64().unwrap(),
         deadline,
+    );
+    let request = SignedRequest::sign(
+        stack.key(who),
+        &forward::domain(d.chain_id, d.contracts.forwarder),
+        &request,
     )
     .await
     .unwrap();

@@ -7,8 +7,9 @@ use alloy::{
     sol_types::SolCall,
 };
 use timebank_bindings::TimeCoin;
-use timebank_gateway::relay::{SignedRequest, forwarder_domain};
-use timebank_testkit::{HOUR, default_rules};
+use timebank_bindings::forward::{self, ForwardRequest};
+use timebank_client::api::SignedRequest;
+use timebank_testkit::HOUR;
 
 fn in_an_hour() -> u64 {
     std::time::SystemTime::now()
@@ -27,13 +28,18 @@ async fn signed(
     deadline: u64,
 ) -> SignedRequest {
     let d = &stack.chain.deployment;
-    SignedRequest::sign(
-        key,
-        &forwarder_domain(d.chain_id, d.contracts.forwarder),
+    let request = ForwardRequest::call(
+        key.address(),
         to,
         data,
+        forward::DEFAULT_GAS,
         nonce,
         deadline,
+    );
+    SignedRequest::sign(
+        key,
+        &forward::domain(d.chain_id, d.contracts.forwarder),
+        &request,
     )
     .await
     .unwrap()
@@ -189,7 +195,7 @@ async fn a_blocked_payment_is_refused_with_its_rule_before_sending() {
     let stack = Stack::start().await;
     let c = &stack.chain;
     // The governor makes the large-amount rule block instead of hold.
-    let (config, actions) = default_rules();
+    let (config, actions) = c.default_rules().await;
     c.govern(&[(
         c.deployment.contracts.time_coin,
         TimeCoin::setMonitorRulesCall {

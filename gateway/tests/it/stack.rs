@@ -91,7 +91,8 @@ impl Stack {
 
     /// Signs in as `address` at `gateway`, with the gateway's client library.
     pub async fn sign_in_to(&self, gateway: &Gateway, address: Address) -> String {
-        timebank_gateway::client::Gateway::new(&gateway.base)
+        timebank_client::Gateway::new(&gateway.base, self.chain.deployment.clone())
+            .unwrap()
             .sign_in(self.key(address))
             .await
             .unwrap_or_else(|err| panic!("signing in as {address}: {err}"))

@@ -87,8 +87,8 @@ pub async fn assert_matches_chain(chain: &Chain, store: &Store, accounts: &[Addr
                     u64::from(m.homeBranch),
                     "home branch of {account}"
                 );
-                assert_eq!(row.status, m.status, "status of {account}");
-                assert_eq!(row.risk, m.risk, "risk of {account}");
+                assert_eq!(u8::from(row.status), m.status, "status of {account}");
+                assert_eq!(u8::from(row.risk), m.risk, "risk of {account}");
                 assert_eq!(row.profile_version, u64::from(m.profileVersion));
                 assert_eq!(row.commitment, m.profileCommitment);
                 assert_eq!(row.pending_move_to, u64::from(m.pendingMoveTo));
@@ -114,6 +114,7 @@ pub async fn assert_matches_chain(chain: &Chain, store: &Store, accounts: &[Addr
 }
 
 use alloy::sol_types::SolEvent;
+use timebank_bindings::types::Purpose;
 
 async fn every_event_is_projected(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
@@ -165,13 +166,29 @@ async fn every_event_is_projected(postgres: bool) {
         "the adopted one and the decided one"
     );
     assert_eq!(store.count("rule_hit").await.unwrap(), 2);
-    let service_payments = store.payments(None, Some(2), 100).await.unwrap();
+    let service_payments = store
+        .payments(None, Some(Purpose::ServicePayment), 100)
+        .await
+        .unwrap();
     assert_eq!(service_payments.len(), 2, "the direct one and the ledger's");
-    let rewards = store.payments(None, Some(0), 100).await.unwrap();
+    let rewards = store
+        .payments(None, Some(Purpose::ActivityReward), 100)
+        .await
+        .unwrap();
     assert_eq!(rewards.len(), 3);
-    assert_eq!(store.payments(None, Some(1), 100).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .payments(None, Some(Purpose::TrainingReward), 100)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(rewards.iter().all(|p| p.sender == Address::ZERO));
-    let gifts = store.payments(Some(chain.bob), Some(3), 100).await.unwrap();
+    let gifts = store
+        .payments(Some(chain.bob), Some(Purpose::Gift), 100)
+        .await
+        .unwrap();
     assert!(
         gifts
             .iter()

@@ -66,7 +66,14 @@ async fn reorg_rolls_back_and_replays(postgres: bool) {
 
     let store = index_to_head(&chain, &url).await;
     assert_matches_chain(&chain, &store, &[fresh, chain.bob, chain.carol]).await;
-    let to_fresh = store.payments(Some(fresh), Some(3), 100).await.unwrap();
+    let to_fresh = store
+        .payments(
+            Some(fresh),
+            Some(timebank_bindings::types::Purpose::Gift),
+            100,
+        )
+        .await
+        .unwrap();
     assert!(
         to_fresh.iter().any(|p| p.sender == chain.carol),
         "the fork's payment is indexed"
@@ -135,7 +142,7 @@ async fn catch_up_and_compare(chain: &Chain, deployment: &Path, url: &str, fresh
 }
 
 async fn rules_off(chain: &Chain) {
-    let (mut config, _) = timebank_testkit::default_rules();
+    let (mut config, _) = chain.default_rules().await;
     config.enabled = 0;
     chain
         .govern(&[(

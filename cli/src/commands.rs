@@ -1,0 +1,448 @@
+//! The command line's commands and their arguments. Enum arguments take the contracts' names
+//! (`--level high`), listed in `--help` from the generated types.
+
+use alloy::primitives::{Address, B256};
+use clap::{Subcommand, builder::TypedValueParser};
+use std::{path::PathBuf, str::FromStr};
+use timebank_bindings::types::{ActivityKind, CaseStatus, Purpose, RiskLevel};
+
+/// A parser for one of the contracts' enums, by its snake_case names.
+fn choice<E>(names: &'static [&'static str]) -> impl TypedValueParser<Value = E>
+where
+    E: FromStr + Clone + Send + Sync + 'static,
+{
+    clap::builder::PossibleValuesParser::new(names.iter().copied()).try_map(|name| {
+        name.parse::<E>()
+            .map_err(|_| format!("{name} is not one of them"))
+    })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a keystore, or import a key from a file into one.
+    Keystore {
+        #[command(subcommand)]
+        command: KeystoreCommand,
+    },
+    /// Who you are on chain: roles, branch.
+    Whoami,
+    /// The branches.
+    Branches,
+    /// Members: show, submit, approve, reject, suspend, reinstate, close, profiles.
+    Member {
+        #[command(subcommand)]
+        command: MemberCommand,
+    },
+    /// Moves between branches: request, accept, cancel.
+    Move {
+        #[command(subcommand)]
+        command: MoveCommand,
+    },
+    /// Ask to move a lost wallet's membership to a new wallet (operators); a supervisor
+    /// decides the case that opens.
+    Recover {
+        /// The lost wallet.
+        previous: Address,
+        /// The member's new wallet.
+        new: Address,
+        /// Why, and how the member's identity was checked (its hash goes on chain).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Risk: set a level, raise a partner's alert, assess an alert.
+    Risk {
+        #[command(subcommand)]
+        command: RiskCommand,
+    },
+    /// Credentials: issue, renew, revoke, declare an upload.
+    Credential {
+        #[command(subcommand)]
+        command: CredentialCommand,
+    },
+    /// Activities and trainings: create, close, join, record and confirm hours, settle.
+    Activity {
+        #[command(subcommand)]
+        command: ActivityCommand,
+    },
+    /// Services between members: propose, confirm (pays), cancel.
+    Service {
+        #[command(subcommand)]
+        command: ServiceCommand,
+    },
+    /// Pay a member for a service, or give coins (`--gift`).
+    Pay {
+        /// The recipient.
+        to: Address,
+        /// Hours, e.g. 1.5.
+        hours: String,
+        /// A gift rather than a service payment.
+        #[arg(long)]
+        gift: bool,
+        /// What it is for (its hash goes on chain).
+        #[arg(long)]
+        reference: Option<String>,
+    },
+    /// Give coins back to the bank.
+    Redeem {
+        /// Hours.
+        hours: String,
+        /// Why (its hash goes on chain).
+        #[arg(long)]
+        reference: Option<String>,
+    },
+    /// An account's balance and payments (yours by default).
+    Payments {
+        /// The account.
+        account: Option<Address>,
+        /// Only this purpose.
+        #[arg(long, value_parser = choice::<Purpose>(&Purpose::NAMES))]
+        purpose: Option<Purpose>,
+    },
+    /// Supervision cases, newest first.
+    Cases {
+        /// Only cases in this state.
+        #[arg(long, value_parser = choice::<CaseStatus>(&CaseStatus::NAMES))]
+        status: Option<CaseStatus>,
+        /// Only this branch's members.
+        #[arg(long)]
+        branch: Option<u64>,
+    },
+    /// Decide a case (supervisors); the note stays off chain, its hash goes on chain.
+    Decide {
+        /// The case.
+        case_id: u64,
+        /// cleared or confirmed.
+        #[arg(long, value_parser = choice::<CaseStatus>(&CaseStatus::NAMES))]
+        outcome: CaseStatus,
+        /// Why.
+        #[arg(long)]
+        note: String,
+        /// The member's risk level after the decision.
+        #[arg(long, default_value = "none", value_parser = choice::<RiskLevel>(&RiskLevel::NAMES))]
+        risk: RiskLevel,
+    },
+    /// Have the desk take over coins held while no desk opened cases (supervisors).
+    AdoptHold {
+        /// The hold.
+        hold_id: u64,
+    },
+    /// A branch's data-package key: propose, confirm (a second party, after the delay), cancel.
+    BranchKey {
+        #[command(subcommand)]
+        command: BranchKeyCommand,
+    },
+    /// Settlements above this many hours need two operators (0: none do).
+    SecondApproval {
+        /// The branch.
+        branch: u32,
+        /// Hours.
+        hours: String,
+    },
+    /// Follow the live stream of alerts, case decisions, risk and credential changes.
+    Events,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeystoreCommand {
+    /// A new random key in a new keystore.
+    New {
+        /// Where to write the keystore.
+        out: PathBuf,
+    },
+    /// A key from a file (hex) into a new keystore.
+    Import {
+        /// The file holding the key.
+        key_file: PathBuf,
+        /// Where to write the keystore.
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// A member's public record.
+    Show {
+        /// The member.
+        account: Address,
+    },
+    /// Register a member at your branch with a profile (a JSON file); prints the salted
+    /// profile to give the member.
+    Submit {
+        /// The member's wallet.
+        account: Address,
+        /// The profile (JSON with fullName, dateOfBirth, contact, ...).
+        #[arg(long)]
+        profile: PathBuf,
+    },
+    /// Publish a new version of a member's profile (a JSON file).
+    UpdateProfile {
+        /// The member.
+        account: Address,
+        /// The profile.
+        #[arg(long)]
+        profile: PathBuf,
+    },
+    /// Approve a member another operator of your branch submitted.
+    Approve {
+        /// The member.
+        account: Address,
+    },
+    /// Reject a submitted member.
+    Reject {
+        /// The member.
+        account: Address,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Suspend a member of your branch.
+    Suspend {
+        /// The member.
+        account: Address,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reinstate a suspended member.
+    Reinstate {
+        /// The member.
+        account: Address,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Close a membership (a member holding coins: supervisors, who redeem them).
+    Close {
+        /// The member.
+        account: Address,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Read a member's private profile (logged with your reason).
+    Profile {
+        /// The member.
+        account: Address,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Check a profile a member presents against the chain.
+    Verify {
+        /// The member.
+        account: Address,
+        /// The profile the member presents (JSON file).
+        #[arg(long)]
+        profile: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MoveCommand {
+    /// Ask another branch to take a member over (the member or their home branch).
+    Request {
+        /// The member.
+        account: Address,
+        /// The branch to move to.
+        to_branch: u32,
+    },
+    /// Accept a move to your branch.
+    Accept {
+        /// The member.
+        account: Address,
+    },
+    /// Withdraw or decline a move.
+    Cancel {
+        /// The member.
+        account: Address,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RiskCommand {
+    /// Set a member's risk level.
+    Set {
+        /// The member.
+        account: Address,
+        /// The level.
+        #[arg(long, value_parser = choice::<RiskLevel>(&RiskLevel::NAMES))]
+        level: RiskLevel,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Raise a risk alert on a member (partner institutions).
+    Alert {
+        /// The member.
+        account: Address,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Assess a partner's alert (supervisors).
+    Assess {
+        /// The alert.
+        alert_id: u64,
+        /// The member's level after the assessment.
+        #[arg(long, value_parser = choice::<RiskLevel>(&RiskLevel::NAMES))]
+        level: RiskLevel,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialCommand {
+    /// Issue a credential.
+    Issue {
+        /// The member.
+        account: Address,
+        /// Credential type id.
+        #[arg(long = "type")]
+        type_id: u32,
+        /// Hash of the document (0x + 64 hex digits).
+        #[arg(long)]
+        document_hash: B256,
+        /// Unix seconds.
+        #[arg(long)]
+        expires_at: u64,
+    },
+    /// Renew a credential.
+    Renew {
+        /// The member.
+        account: Address,
+        /// Credential type id.
+        #[arg(long = "type")]
+        type_id: u32,
+        /// Hash of the document.
+        #[arg(long)]
+        document_hash: B256,
+        /// Unix seconds.
+        #[arg(long)]
+        expires_at: u64,
+    },
+    /// Revoke a credential.
+    Revoke {
+        /// The member.
+        account: Address,
+        /// Credential type id.
+        #[arg(long = "type")]
+        type_id: u32,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Declare a document you uploaded, under a self-declared type.
+    Declare {
+        /// Credential type id (a self-declared type).
+        #[arg(long = "type")]
+        type_id: u32,
+        /// Hash of the document.
+        #[arg(long)]
+        document_hash: B256,
+        /// Unix seconds.
+        #[arg(long)]
+        expires_at: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActivityCommand {
+    /// Create an activity or a training at your branch.
+    Create {
+        /// Your branch.
+        #[arg(long)]
+        branch: u32,
+        /// What kind.
+        #[arg(long, default_value = "activity", value_parser = choice::<ActivityKind>(&ActivityKind::NAMES))]
+        kind: ActivityKind,
+        /// Most hours one volunteer may be rewarded.
+        #[arg(long)]
+        hours_cap: String,
+        /// A credential type volunteers must hold (0 for none).
+        #[arg(long, default_value_t = 0)]
+        requires: u32,
+        /// What it is.
+        #[arg(long)]
+        details: String,
+    },
+    /// Close an activity to joining and recording.
+    Close {
+        /// The activity.
+        activity: u64,
+    },
+    /// Join an activity (members).
+    Join {
+        /// The activity.
+        activity: u64,
+    },
+    /// Record a volunteer's hours.
+    Hours {
+        /// The activity.
+        activity: u64,
+        /// The volunteer.
+        volunteer: Address,
+        /// Hours.
+        hours: String,
+    },
+    /// Confirm the hours recorded for you, as you saw them.
+    Confirm {
+        /// The activity.
+        activity: u64,
+        /// The hours you confirm.
+        hours: String,
+    },
+    /// Settle: the volunteer is rewarded.
+    Settle {
+        /// The activity.
+        activity: u64,
+        /// The volunteer.
+        volunteer: Address,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Record a service you gave another member.
+    Propose {
+        /// Who received it.
+        requester: Address,
+        /// Hours.
+        hours: String,
+        /// What it was.
+        #[arg(long)]
+        details: String,
+    },
+    /// Confirm a service you received: this pays the provider.
+    Confirm {
+        /// The service.
+        service_id: u64,
+    },
+    /// Withdraw a proposed service.
+    Cancel {
+        /// The service.
+        service_id: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BranchKeyCommand {
+    /// Propose a branch's next data-package key (32 bytes hex).
+    Propose {
+        /// The branch.
+        branch: u32,
+        /// The X25519 public key.
+        public_key: B256,
+    },
+    /// Confirm a key another party proposed, once its delay has passed.
+    Confirm {
+        /// The branch.
+        branch: u32,
+    },
+    /// Withdraw a proposed key.
+    Cancel {
+        /// The branch.
+        branch: u32,
+    },
+}

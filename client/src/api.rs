@@ -1,0 +1,495 @@
+//! The gateway's requests and answers, as JSON (camelCase fields, the contracts' enums as their
+//! snake_case names, times as ISO 8601). One definition, which the gateway serves and the client
+//! reads; `docs/api.md` describes each endpoint.
+
+use alloy::primitives::{Address, B256, Bytes};
+use serde::{Deserialize, Serialize};
+use timebank_bindings::types::{
+    CaseKind, CaseStatus, CredentialKind, MemberStatus, MonitorAction, Purpose, RiskLevel,
+};
+
+/// Derives `utoipa::ToSchema` on a type when the `openapi` feature is on.
+macro_rules! schema {
+    ($($item:item)*) => {$(
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        $item
+    )*};
+}
+
+schema! {
+    /// The body of every error answer.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct ErrorBody {
+        /// Stable, machine-readable: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+        /// `refused_by_rule`, `reverted`, `rate_limited`, `stale_index`, `internal`, ...
+        pub code: String,
+        /// What was wrong, for people.
+        pub message: String,
+        /// Structured details when there are any (e.g. the rule that refused a payment).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub details: Option<serde_json::Value>,
+    }
+
+    /// A fresh sign-in nonce and what the EIP-4361 message must say.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct NonceResponse {
+        /// Put this in the message's `Nonce` field; it works once, for five minutes.
+        pub nonce: String,
+        /// The message's `domain`: the host (and port) members reach this gateway at.
+        pub domain: String,
+        /// The message's `URI`.
+        pub uri: String,
+        /// The message's `Chain ID`.
+        pub chain_id: u64,
+        /// When the nonce stops working (RFC 3339).
+        pub expires_at: String,
+    }
+
+    /// A signed EIP-4361 message.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct LoginRequest {
+        /// The EIP-4361 message, exactly as signed. It must have an `Expiration Time`.
+        pub message: String,
+        /// The EIP-191 (`personal_sign`) signature, 65 bytes hex.
+        pub signature: String,
+    }
+
+    /// A session.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct LoginResponse {
+        /// Send as `Authorization: Bearer <token>`.
+        pub token: String,
+        /// The signed-in wallet.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub address: Address,
+        /// When the session ends (RFC 3339): the message's expiry or the gateway's session
+        /// lifetime, whichever comes first.
+        pub expires_at: String,
+    }
+
+    /// The caller as the chain knows them.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Me {
+        /// The signed-in wallet.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub address: Address,
+        /// Roles held now: `admin`, `supervisor`, `operator`, `issuer`, `partner`, `auditor`,
+        /// `member`, ...
+        pub roles: Vec<String>,
+        /// The branch they operate for.
+        pub operator_branch: Option<u64>,
+        /// Their home branch as a member.
+        pub home_branch: Option<u64>,
+        /// Credential types they may issue.
+        pub issuer_types: Vec<u64>,
+    }
+
+    /// A branch.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Branch {
+        /// Id (1-based).
+        pub branch_id: u64,
+        /// Name.
+        pub name: String,
+        /// Region.
+        pub region: String,
+        /// X25519 public key for member data packages, hex.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub public_key: B256,
+        /// Whether it may act.
+        pub active: bool,
+    }
+
+    /// A credential's public part.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Credential {
+        /// Type id.
+        pub type_id: u64,
+        /// Type name.
+        pub type_name: String,
+        /// What it attests.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::credential_kind))]
+        pub kind: CredentialKind,
+        /// Issuer.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub issuer: Address,
+        /// When issued (ISO 8601).
+        pub issued_at: String,
+        /// When it expires (ISO 8601).
+        pub expires_at: String,
+        /// The expiry, unix seconds.
+        pub expires_at_unix: u64,
+        /// Revoked by its issuer.
+        pub revoked: bool,
+        /// Recognized now: not revoked, not expired at the last indexed block's time, of an
+        /// active type (an issuer's trust is checked by the contract at settlement).
+        pub valid: bool,
+    }
+
+    /// A member's public record: what every branch may see.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct PublicMember {
+        /// Wallet.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub account: Address,
+        /// Stable id (kept across wallet recoveries).
+        pub member_id: u64,
+        /// Home branch.
+        pub home_branch: u64,
+        /// Where the member is in the review (rejected members are closed).
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::member_status))]
+        pub status: MemberStatus,
+        /// Assessed risk.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::risk_level))]
+        pub risk: RiskLevel,
+        /// Profile version.
+        pub profile_version: u64,
+        /// Commitment to the current profile (its private data stays encrypted).
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub commitment: B256,
+        /// Branch asked to accept the member's move, or 0.
+        pub pending_move_to: u64,
+        /// Credentials and whether each is valid now.
+        pub credentials: Vec<Credential>,
+        /// When an operator submitted the member (ISO 8601, block time).
+        pub submitted_at: String,
+        /// When a second operator approved the member, if yet.
+        pub activated_at: Option<String>,
+        /// Block of the last change.
+        pub block_number: u64,
+        /// Its time.
+        pub updated_at: String,
+    }
+
+    /// A balance.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Balance {
+        /// Wallet.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub account: Address,
+        /// Exact amount in TIME base units (18 decimals), decimal string.
+        pub amount: String,
+        /// Indexed up to this block.
+        pub block_number: u64,
+    }
+
+    /// A coin movement.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Payment {
+        /// Block.
+        pub block_number: u64,
+        /// Its time (ISO 8601).
+        pub block_time: String,
+        /// Transaction.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub tx_hash: B256,
+        /// The ERC-20 Transfer log's index.
+        pub log_index: u64,
+        /// Sender (zero for a mint).
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub sender: Address,
+        /// Recipient (zero for a burn; the coin itself for held coins).
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub recipient: Address,
+        /// Exact amount in base units, decimal string.
+        pub amount: String,
+        /// Why the coins moved.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::purpose))]
+        pub purpose: Purpose,
+        /// Reference (activity, service, ...).
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub reference: B256,
+    }
+
+    /// One event of an account's history.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Event {
+        /// Block.
+        pub block_number: u64,
+        /// Its time (ISO 8601).
+        pub block_time: String,
+        /// Log index.
+        pub log_index: u64,
+        /// Transaction.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub tx_hash: B256,
+        /// Contract.
+        pub contract: String,
+        /// Event name.
+        pub event: String,
+        /// Decoded fields.
+        pub fields: serde_json::Value,
+    }
+
+    /// A supervision case.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Case {
+        /// Case id.
+        pub case_id: u64,
+        /// What opened it: a rule hit, a monitoring agent, a recovery request, an adopted hold.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::case_kind))]
+        pub kind: CaseKind,
+        /// The member it is about.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub account: Address,
+        /// The member's home branch (0 if not a member).
+        pub home_branch: u64,
+        /// The other side; a recovery's new wallet.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub counterparty: Address,
+        /// The rules that fired, by name (the incoming-volume hit is `volume_in`).
+        pub rules: Vec<String>,
+        /// What the monitor did.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::monitor_action))]
+        pub action: MonitorAction,
+        /// Amount, base units.
+        pub amount: String,
+        /// The movement's purpose.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::purpose))]
+        pub purpose: Purpose,
+        /// Hold id, or 0.
+        pub hold_id: u64,
+        /// Open, cleared or confirmed.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::case_status))]
+        pub status: CaseStatus,
+        /// Who opened it: the coin, a monitoring agent, an operator (recovery) or a supervisor.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub opened_by: Address,
+        /// Hash of the decision's note.
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub note_hash: Option<B256>,
+        /// The note's text, when it was written through this branch's gateway (it stays off
+        /// chain).
+        pub note: Option<String>,
+        /// Who decided.
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub decided_by: Option<Address>,
+        /// Risk level set with the decision.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::risk_level))]
+        pub risk_level: Option<RiskLevel>,
+        /// Block it opened in.
+        pub opened_block: u64,
+        /// When it opened (ISO 8601, block time).
+        pub opened_at: String,
+        /// Block of its last change.
+        pub block_number: u64,
+        /// Its time.
+        pub updated_at: String,
+    }
+
+    /// What the monitor says of a payment, before or after it is made.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct MonitorVerdict {
+        /// `none`, `flag` (an alert and a case), `hold` (coins to escrow until a supervisor
+        /// decides) or `block`.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::monitor_action))]
+        pub action: MonitorAction,
+        /// The rules that would fire, by name.
+        pub rules: Vec<String>,
+    }
+
+    /// A prepared forward request: its fields, what the monitor would do with it, and the
+    /// EIP-712 typed data of the request (which a careful client builds itself; see
+    /// `timebank_client::Session::act`).
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Prepared {
+        /// The caller.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub from: Address,
+        /// The contract.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub to: Address,
+        /// Gas for the inner call.
+        pub gas: u64,
+        /// The caller's forwarder nonce.
+        pub nonce: u64,
+        /// Unix seconds; ten minutes after the latest block.
+        pub deadline: u64,
+        /// The call.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub data: Bytes,
+        /// For payments: what the monitor would do (flag, hold or block) and why.
+        pub monitor: Option<MonitorVerdict>,
+        /// The EIP-712 typed data to sign (`eth_signTypedData_v4`).
+        pub typed_data: serde_json::Value,
+    }
+
+    /// A forward request signed by the caller's wallet, for the gateway to relay.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    pub struct SignedRequest {
+        /// The signer: must be the signed-in caller.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub from: Address,
+        /// A timebank contract.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub to: Address,
+        /// Gas for the inner call (at most 5,000,000).
+        pub gas: u64,
+        /// The forwarder nonce the signature covers (`GET /v1/relay/nonce`).
+        pub nonce: u64,
+        /// Unix seconds after which the request is void.
+        pub deadline: u64,
+        /// The call, ABI-encoded.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub data: Bytes,
+        /// EIP-712 signature over `ForwardRequest` with `value` 0, 65 bytes hex.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub signature: Bytes,
+    }
+
+    /// A relayed transaction's outcome.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Relayed {
+        /// The transaction.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub tx_hash: B256,
+        /// The block it was included in.
+        pub block_number: u64,
+        /// Whether the inner call succeeded.
+        pub success: bool,
+        /// Why it failed, when it did.
+        pub failure: Option<String>,
+        /// For payments: what the monitor did.
+        pub monitor: Option<MonitorVerdict>,
+    }
+
+    /// The forwarder nonce a signer's next request must carry.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct Nonce {
+        /// Use this in the next request.
+        pub nonce: u64,
+    }
+
+    /// What to seal.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    pub struct PackageRequest {
+        /// The member's wallet.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub account: Address,
+        /// The profile: a JSON object with at least `fullName`, `dateOfBirth` and `contact`. The
+        /// gateway adds a fresh random salt.
+        pub profile: serde_json::Value,
+        /// What the sealed profile is for.
+        pub action: ProfileAction,
+    }
+
+    /// What a sealed profile is published for.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ProfileAction {
+        /// A new member, submitted at the caller's branch for a second operator's approval.
+        Submit,
+        /// A new version of a member's profile.
+        Update,
+    }
+
+    /// A sealed profile and the call that publishes it.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Sealed {
+        /// The profile as committed to, with its salt: give it to the member, who presents it
+        /// for `verify`.
+        pub profile: serde_json::Value,
+        /// The commitment that goes on chain.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub commitment: B256,
+        /// The encrypted package that goes on chain.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub encrypted_data: Bytes,
+        /// Who can open it (`branch:<id>`, `supervisors`).
+        pub recipients: Vec<String>,
+        /// The contract to call: the identity registry.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub to: Address,
+        /// The call (`submitMember` or `updateProfile`), for the operator to sign as a forward
+        /// request and relay.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub data: Bytes,
+    }
+
+    /// A decrypted profile.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct PrivateProfile {
+        /// Wallet.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub account: Address,
+        /// Member id.
+        pub member_id: u64,
+        /// Profile version.
+        pub version: u64,
+        /// The on-chain commitment it matches.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub commitment: B256,
+        /// The profile.
+        pub profile: serde_json::Value,
+    }
+
+    /// Whether a presented profile is the one on chain.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Verified {
+        /// It matches the member's current commitment.
+        pub matches: bool,
+        /// The member's current profile version.
+        pub version: u64,
+    }
+
+    /// One read of a private profile.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct AccessEntry {
+        /// When (ISO 8601).
+        pub at: String,
+        /// Who read.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub reader: Address,
+        /// Their roles then (`self` when the member read their own).
+        pub reader_roles: String,
+        /// Whose profile.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub account: Address,
+        /// Member id.
+        pub member_id: u64,
+        /// Which version.
+        pub profile_version: u64,
+        /// The stated reason.
+        pub reason: String,
+        /// Through which branch's gateway.
+        pub gateway_branch: u64,
+    }
+
+    /// An audit's findings.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct AuditReport {
+        /// The branch audited.
+        pub branch: u64,
+        /// The block the database and the chain were compared at (the index's checkpoint).
+        pub block_number: u64,
+        /// Members checked.
+        pub members: u64,
+        /// Members whose package opened, matched its commitment and had every required field.
+        pub packages_ok: u64,
+        /// Members whose record and balance in the database equal the contracts' at the block.
+        pub records_ok: u64,
+        /// What is wrong, one line each.
+        pub problems: Vec<String>,
+    }
+}

@@ -1,0 +1,148 @@
+//! A contract call in words, decoded from its own bytes: what a person is about to sign.
+
+use alloy::{
+    dyn_abi::{DynSolValue, JsonAbiExt},
+    json_abi::{Function, JsonAbi, Param},
+    primitives::{Address, B256, U256, keccak256},
+};
+use timebank_bindings::{HOUR, deploy::Addresses, types};
+
+/// A call, described.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description {
+    /// The contract's name, or its address when it is none of the deployment's.
+    pub contract: String,
+    /// The function.
+    pub function: String,
+    /// Each argument's name and value in words.
+    pub arguments: Vec<(String, String)>,
+}
+
+impl std::fmt::Display for Description {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{}.{}", self.contract, self.function)?;
+        for (name, value) in &self.arguments {
+            writeln!(f, "  {name}: {value}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The deployment's contract at `to`, by name.
+pub fn contract_name(c: &Addresses, to: Address) -> Option<&'static str> {
+    [
+        ("TimebankAccess", c.access),
+        ("IdentityRegistry", c.identity_registry),
+        ("CredentialRegistry", c.credential_registry),
+        ("TimeCoin", c.time_coin),
+        ("ServiceLedger", c.service_ledger),
+        ("SupervisionDesk", c.supervision_desk),
+        ("TimebankForwarder", c.forwarder),
+        ("TimebankTimelock", c.timelock),
+    ]
+    .into_iter()
+    .find(|(_, a)| *a == to)
+    .map(|(n, _)| n)
+}
+
+/// Describes the call `data` to `to`; `texts` are the texts whose hashes it may carry, shown
+/// beside them. `None` when the call is none of the deployment's contracts' functions.
+pub fn describe(c: &Addresses, to: Address, data: &[u8], texts: &[String]) -> Option<Description> {
+    let name = contract_name(c, to)?;
+    let (_, json) = timebank_bindings::ABIS.iter().find(|(n, _)| *n == name)?;
+    let abi: JsonAbi = serde_json::from_str(json).ok()?;
+    let selector: [u8; 4] = data.get(..4)?.try_into().ok()?;
+    let function: &Function = abi.functions().find(|f| f.selector() == selector)?;
+    let values = function.abi_decode_input(&data[4..]).ok()?;
+    let arguments = function
+        .inputs
+        .iter()
+        .zip(&values)
+        .map(|(param, value)| (param.name.clone(), words(param, value, texts)))
+        .collect();
+    Some(Description {
+        contract: name.to_owned(),
+        function: function.name.clone(),
+        arguments,
+    })
+}
+
+/// One argument in words: amounts in hours, enums by name, hashes with their text if known.
+fn words(param: &Param, value: &DynSolValue, texts: &[String]) -> String {
+    let internal = param
+        .internal_type
+        .as_ref()
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    match value {
+        DynSolValue::Address(a) => a.to_checksum(None),
+        DynSolValue::Uint(v, _) if internal.starts_with("enum ") => {
+            let enum_name = internal.rsplit('.').next().unwrap_or_default();
+            let small = u8::try_from(*v).unwrap_or(u8::MAX);
+            types::name_of(enum_name, small).map_or_else(|| v.to_string(), str::to_owned)
+        }
+        DynSolValue::Uint(v, _) if is_amount(&param.name) => hours(*v),
+        DynSolValue::Uint(v, _) => v.to_string(),
+        DynSolValue::FixedBytes(word, 32) => {
+            let hash = B256::from(*word);
+            match texts.iter().find(|t| keccak256(t.as_bytes()) == hash) {
+                Some(text) => format!("{text:?} (hash {hash})"),
+                None => hash.to_string(),
+            }
+        }
+        DynSolValue::Bytes(b) => format!("{} bytes", b.len()),
+        other => format!("{other:?}"),
+    }
+}
+
+fn is_amount(name: &str) -> bool {
+    matches!(name, "amount" | "value" | "hoursCap" | "limit")
+}
+
+/// TIME base units as hours, e.g. `2.5 h`.
+pub fn hours(v: U256) -> String {
+    let hour = U256::from(HOUR);
+    let whole = v / hour;
+    let rest = v % hour;
+    if rest.is_zero() {
+        return format!("{whole} h");
+    }
+    let fraction = format!("{:018}", rest.to::<u128>());
+    format!("{whole}.{} h", fraction.trim_end_matches('0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::Action;
+    use timebank_bindings::types::Purpose;
+
+    #[test]
+    fn a_payment_reads_in_words() {
+        let c = Addresses {
+            forwarder: Address::repeat_byte(1),
+            timelock: Address::repeat_byte(2),
+            access: Address::repeat_byte(3),
+            identity_registry: Address::repeat_byte(4),
+            credential_registry: Address::repeat_byte(5),
+            time_coin: Address::repeat_byte(6),
+            service_ledger: Address::repeat_byte(7),
+            supervision_desk: Address::repeat_byte(8),
+        };
+        let action = Action::Pay {
+            to: Address::repeat_byte(9),
+            hours: "2.5".into(),
+            purpose: Purpose::Gift,
+            reference: Some("for the garden".into()),
+        };
+        let call = action.call(&c).unwrap();
+        let d = describe(&c, call.to, &call.data, &call.texts).unwrap();
+        assert_eq!(d.contract, "TimeCoin");
+        assert_eq!(d.function, "pay");
+        let args: std::collections::HashMap<_, _> = d.arguments.into_iter().collect();
+        assert_eq!(args["amount"], "2.5 h");
+        assert_eq!(args["purpose"], "gift");
+        assert!(args["ref"].starts_with("\"for the garden\""));
+        assert_eq!(hours(U256::from(3) * U256::from(HOUR)), "3 h");
+    }
+}

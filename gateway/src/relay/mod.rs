@@ -1,0 +1,222 @@
+//! Writes signed by the people who make them: an ERC-2771 forward request, signed (EIP-712,
+//! domain `TimebankForwarder` on this chain and forwarder) by the caller's own wallet, is
+//! checked, pre-flighted against the monitor and the target contract, relayed by the gateway's
+//! relayer (which pays the gas) and answered with the transaction and its outcome. The relayer
+//! pays only for what the platform wants: a person's own writes
+//! (`timebank_client::action::relayable`), encoded exactly, with a canonical signature.
+//!
+//! # Layout
+//! - this module: the `POST /v1/relay` and `GET /v1/relay/nonce` handlers
+//! - [`simulate`]: the pre-flight (simulation, nonce, the monitor's verdict)
+//! - [`nonces`]: the relayer's transaction nonces
+//! - [`fees`]: the relayer's fee estimates
+
+pub mod fees;
+pub mod nonces;
+pub mod simulate;
+
+pub use fees::Fees;
+pub use nonces::RelayerNonces;
+pub use simulate::{chain_time, simulate};
+
+use crate::{
+    AppState,
+    auth::SignedIn,
+    error::{ApiError, ApiResult, Json},
+};
+use axum::extract::State;
+use std::{sync::Arc, time::Duration};
+use timebank_bindings::{
+    TimebankForwarder,
+    forward::{self, ForwardRequest},
+    types::MonitorAction,
+};
+pub use timebank_client::api::{MonitorVerdict, Nonce, Relayed, SignedRequest};
+
+/// How long the relay waits for the receipt.
+const RECEIPT_WAIT: Duration = Duration::from_secs(20);
+/// Gas the relayer adds for the forwarder's own work around the inner call.
+const FORWARDER_GAS: u64 = 200_000;
+
+/// The caller's next forwarder nonce.
+#[utoipa::path(get, path = "/v1/relay/nonce", tag = "relay", security(("session" = [])),
+    responses((status = 200, body = Nonce), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn nonce(State(state): State<Arc<AppState>>, caller: SignedIn) -> ApiResult<Json<Nonce>> {
+    let forwarder = TimebankForwarder::new(state.deployment.contracts.forwarder, &state.provider);
+    let nonce = forwarder
+        .nonces(caller.address)
+        .call()
+        .await
+        .map_err(|err| ApiError::unavailable("the node", err))?;
+    Ok(Json(Nonce {
+        nonce: nonce.saturating_to(),
+    }))
+}
+
+/// Relay a request signed by the caller's wallet. Refused before anything is sent when it is
+/// not a write the gateway relays (400), when the signature, nonce or deadline is wrong
+/// (400/409), when a payment would be blocked by a rule (422 `refused_by_rule`, with the rule)
+/// or when the contract would revert (422 `reverted`, with its error).
+#[utoipa::path(post, path = "/v1/relay", tag = "relay", security(("session" = [])),
+    request_body = SignedRequest,
+    responses((status = 200, body = Relayed), (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody)))]
+pub async fn relay(
+    State(state): State<Arc<AppState>>,
+    caller: SignedIn,
+    Json(request): Json<SignedRequest>,
+) -> ApiResult<Json<Relayed>> {
+    let Some(relayer) = state.relayer else {
+        return Err(ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "this gateway has no relayer key: submit the transaction yourself",
+        ));
+    };
+    if request.from != caller.address {
+        return Err(ApiError::forbidden(format!(
+            "the request is from {}, but you signed in as {}",
+            request.from, caller.address
+        )));
+    }
+    let d = &state.deployment;
+    timebank_client::action::relayable(&d.contracts, request.to, &request.data)
+        .map_err(|err| ApiError::bad_request(err.0))?;
+    if request.gas == 0 || request.gas > forward::MAX_GAS {
+        return Err(ApiError::bad_request(format!(
+            "`gas` is {}; it must be between 1 and {}",
+            request.gas,
+            forward::MAX_GAS
+        )));
+    }
+    // The forwarder compares the deadline with the chain's clock, not this machine's: the
+    // index's last block is a lower bound of it (the forwarder has the last word).
+    let now = match caller.head {
+        Some(head) => head.time,
+        None => chain_time(&state).await?,
+    };
+    if request.deadline <= now {
+        return Err(ApiError::bad_request(format!(
+            "the request expired at {} (now {now})",
+            request.deadline
+        )));
+    }
+    let message = ForwardRequest::call(
+        request.from,
+        request.to,
+        request.data.clone(),
+        request.gas,
+        request.nonce,
+        request.deadline,
+    );
+    let domain = forward::domain(d.chain_id, d.contracts.forwarder);
+    // Canonical signatures only (v 27 or 28, low s), exactly as the forwarder's ECDSA checks:
+    // a re-encoded one would pass here, revert there with the nonce unused, and be replayable
+    // at the relayer's cost.
+    let signer = message.signer(&domain, &request.signature);
+    if signer != Some(request.from) {
+        return Err(ApiError::bad_request(format!(
+            "the signature is not {}'s over this request, or not in its canonical form (65 bytes, \
+             v 27 or 28, low s); check the nonce, the deadline and the EIP-712 domain: \
+             TimebankForwarder, version 1, chain {}, {}",
+            request.from, d.chain_id, d.contracts.forwarder
+        )));
+    }
+    // The nonce, the monitor and the target contract asked in one batch; answered in this order.
+    let simulate::Preflight {
+        nonce: current,
+        monitor,
+        simulated,
+    } = simulate::preflight(&state, request.from, request.to, &request.data, request.gas).await?;
+    if request.nonce < current {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "replayed",
+            format!(
+                "nonce {} was already used; the next request must carry {current}",
+                request.nonce
+            ),
+        ));
+    }
+    if request.nonce > current {
+        return Err(ApiError::bad_request(format!(
+            "nonce {} is ahead of the forwarder's {current}",
+            request.nonce
+        )));
+    }
+    if let Some(verdict) = &monitor
+        && verdict.action == MonitorAction::Block
+    {
+        return Err(ApiError::unprocessable(
+            "refused_by_rule",
+            format!(
+                "the monitor blocks this payment: {}",
+                verdict.rules.join(", ")
+            ),
+        )
+        .with_details(serde_json::to_value(verdict).unwrap_or_default()));
+    }
+    simulated?;
+
+    let fees = state.fees.current(&state.provider).await?;
+    let nonce = state.relayer_nonces.take(&state.provider, relayer).await?;
+    let ticket = state.inclusions.ticket();
+    let sent = TimebankForwarder::new(d.contracts.forwarder, &state.provider)
+        .execute(message.with_signature(request.signature.clone()))
+        .from(relayer)
+        .nonce(nonce)
+        .gas(request.gas + FORWARDER_GAS)
+        .max_fee_per_gas(fees.max_fee_per_gas)
+        .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+        .send()
+        .await;
+    let pending = match sent {
+        Ok(pending) => pending,
+        Err(err) => {
+            state.relayer_nonces.refused().await;
+            return Err(ApiError::unavailable("sending the transaction", err));
+        }
+    };
+    let tx_hash = *pending.tx_hash();
+    let receipt = state
+        .inclusions
+        .receipt(&state.provider, tx_hash, ticket, RECEIPT_WAIT)
+        .await?;
+    let success = receipt.status()
+        && receipt
+            .decoded_log::<TimebankForwarder::ExecutedForwardRequest>()
+            .is_some_and(|log| log.data.success);
+    let block_number = receipt.block_number.unwrap_or_default();
+    // Something changed between the check and the inclusion: say what the contract said, from
+    // the state the transaction ran on.
+    let failure = if success {
+        None
+    } else if !receipt.status() {
+        Some("the forwarder refused the request when it was included".to_owned())
+    } else {
+        let parent = alloy::eips::BlockId::number(block_number.saturating_sub(1));
+        match simulate::simulate_at(
+            &state,
+            request.from,
+            request.to,
+            &request.data,
+            request.gas,
+            parent,
+        )
+        .await
+        {
+            Err(err) => Some(err.message().to_owned()),
+            Ok(()) => Some("the call failed when included (out of gas?)".to_owned()),
+        }
+    };
+    tracing::info!(%tx_hash, from = %request.from, to = %request.to, success, ?failure, "relayed");
+    Ok(Json(Relayed {
+        tx_hash,
+        block_number,
+        success,
+        failure,
+        monitor,
+    }))
+}

@@ -1,0 +1,308 @@
+//! Projections: decoded logs to the rows and statements of one database transaction.
+//!
+//! Append-only rows (the event log with each movement's payment, rule hits, profile versions,
+//! settlements) are collected as typed rows for batched inserts; changes to current-state tables
+//! (members, branches, credentials, activities, cases, ...) are statements applied in log
+//! order; balances are kept in memory and upserted once per batch with their final values.
+//! Each contract has one projection function matching its generated event enum exhaustively,
+//! so a new event in a contract doesn't compile until it is projected (or said to be kept in
+//! the event log only).
+//!
+//! # Layout
+//! - [`rows`]: the append-only tables' rows
+//! - one module per contract: `access`, `identity`, `credentials`, `coin`, `ledger`, `desk`,
+//!   and `log_only` (the forwarder and the timelock)
+
+mod access;
+mod coin;
+mod credentials;
+mod desk;
+mod identity;
+mod ledger;
+mod log_only;
+pub mod rows;
+
+use crate::{
+    Error, Result,
+    decode::{DecodedLog, Event},
+};
+use alloy::primitives::{Address, B256, LogData, U256};
+pub use rows::{
+    BalanceRow, BlockRow, Column, ColumnType, ColumnValue, EventAccountRow, EventRow,
+    ProfileVersionRow, Row, RuleHitRow, SettlementRow,
+};
+use std::collections::{BTreeMap, HashMap};
+
+/// An SQL value, bound the same way on SQLite and PostgreSQL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// BIGINT / SMALLINT.
+    Int(i64),
+    /// BYTEA / BLOB.
+    Bytes(Vec<u8>),
+    /// TEXT.
+    Text(String),
+    /// BOOLEAN.
+    Bool(bool),
+    /// NULL of a column of this type (PostgreSQL types every parameter).
+    Null(ColumnType),
+}
+
+impl From<u64> for Value {
+    fn from(v: u64) -> Self {
+        // Block numbers, ids and timestamps: far below i64::MAX on any real chain.
+        Value::Int(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+impl From<u8> for Value {
+    fn from(v: u8) -> Self {
+        Value::Int(v.into())
+    }
+}
+impl From<u32> for Value {
+    fn from(v: u32) -> Self {
+        Value::Int(v.into())
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<Address> for Value {
+    fn from(v: Address) -> Self {
+        Value::Bytes(v.to_vec())
+    }
+}
+impl From<B256> for Value {
+    fn from(v: B256) -> Self {
+        Value::Bytes(v.to_vec())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Bytes(v)
+    }
+}
+
+/// A statement with its arguments (`$1`, `$2`, ... in order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stmt {
+    /// The SQL text, valid on both databases.
+    pub sql: &'static str,
+    /// Its arguments.
+    pub args: Vec<Value>,
+}
+
+/// Where a log sits on the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogRef {
+    /// Block number.
+    pub block_number: u64,
+    /// Block hash.
+    pub block_hash: B256,
+    /// Block timestamp (seconds).
+    pub block_time: u64,
+    /// Transaction hash.
+    pub tx_hash: B256,
+    /// Index of the log in its block.
+    pub log_index: u64,
+}
+
+/// A raw log of one of our contracts.
+#[derive(Debug, Clone)]
+pub struct RawLog {
+    /// Its position.
+    pub at: LogRef,
+    /// The emitting contract.
+    pub address: Address,
+    /// Topics and data.
+    pub data: LogData,
+}
+
+/// Everything one database transaction writes.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// event_log rows (a Transfer's with its payment).
+    pub events: Vec<EventRow>,
+    /// event_account rows.
+    pub event_accounts: Vec<EventAccountRow>,
+    /// rule_hit rows.
+    pub rule_hits: Vec<RuleHitRow>,
+    /// profile_version rows.
+    pub profile_versions: Vec<ProfileVersionRow>,
+    /// activity_settlement rows.
+    pub settlements: Vec<SettlementRow>,
+    /// Current-state changes, in log order.
+    pub ops: Vec<Stmt>,
+    /// Final balances of the accounts this batch touched, with the log of the last change.
+    pub balances: HashMap<Address, (U256, LogRef)>,
+    /// Blocks seen: number to (hash, time).
+    pub blocks: BTreeMap<u64, (B256, u64)>,
+}
+
+impl Batch {
+    /// Number of logs in the batch.
+    pub fn log_count(&self) -> usize {
+        self.events.len()
+    }
+}
+
+/// What a pass over logs writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// New logs: everything.
+    Ingest,
+    /// Logs already in event_log, replayed after a reorg: current state only.
+    Replay,
+}
+
+/// Turns decoded logs into a [`Batch`]; keeps the balances between batches.
+#[derive(Debug, Default)]
+pub struct Projector {
+    balances: HashMap<Address, U256>,
+}
+
+/// Millionths of an hour, for sums in SQL (exact values are kept as decimal text).
+pub fn micro(amount: U256) -> i64 {
+    let micro = amount / U256::from(1_000_000_000_000u64);
+    i64::try_from(micro).unwrap_or(i64::MAX)
+}
+
+/// What a projection function gets: the log, the batch, whether append-only rows are written.
+pub(crate) struct Ctx<'a> {
+    pub raw: &'a RawLog,
+    pub batch: &'a mut Batch,
+    pub mode: Mode,
+}
+
+impl Ctx<'_> {
+    /// Adds a statement whose last three arguments are the log's block, transaction and index.
+    pub fn op(&mut self, sql: &'static str, mut args: Vec<Value>) {
+        args.extend([
+            self.raw.at.block_number.into(),
+            self.raw.at.tx_hash.into(),
+            self.raw.at.log_index.into(),
+        ]);
+        self.batch.ops.push(Stmt { sql, args });
+    }
+
+    /// Adds a statement with exactly `args`.
+    pub fn plain(&mut self, sql: &'static str, args: Vec<Value>) {
+        self.batch.ops.push(Stmt { sql, args });
+    }
+
+    /// Whether new append-only rows are written (not when replaying after a reorg).
+    pub fn ingest(&self) -> bool {
+        self.mode == Mode::Ingest
+    }
+}
+
+/// A uint256 id that the contracts count up from 1, as a database integer.
+pub(crate) fn id(v: U256, what: &str) -> Result<u64> {
+    u64::try_from(v).map_err(|_| Error::Decode {
+        what: what.to_string(),
+        reason: format!("{v} does not fit 64 bits"),
+    })
+}
+
+/// A contract's enum value, as the database stores it.
+pub(crate) fn n(v: impl Into<u8>) -> Value {
+    Value::from(v.into())
+}
+
+impl Projector {
+    /// A projector that continues from these balances.
+    pub fn new(balances: HashMap<Address, U256>) -> Self {
+        Self { balances }
+    }
+
+    /// The current balance of `account`.
+    pub fn balance(&self, account: &Address) -> U256 {
+        self.balances.get(account).copied().unwrap_or_default()
+    }
+
+    /// Projects one log into `batch`.
+    pub fn apply(
+        &mut self,
+        raw: &RawLog,
+        decoded: &DecodedLog,
+        batch: &mut Batch,
+        mode: Mode,
+    ) -> Result<()> {
+        batch
+            .blocks
+            .insert(raw.at.block_number, (raw.at.block_hash, raw.at.block_time));
+        if mode == Mode::Ingest {
+            event_rows(raw, decoded, batch);
+        }
+        let Some(event) = &decoded.event else {
+            return Ok(());
+        };
+        let mut cx = Ctx { raw, batch, mode };
+        match event {
+            Event::Access(e) => access::project(e, &mut cx),
+            Event::Identity(e) => identity::project(e, &mut cx),
+            Event::Credentials(e) => credentials::project(e, &mut cx),
+            Event::Coin(e) => coin::project(&mut self.balances, e, &mut cx),
+            Event::Ledger(e) => ledger::project(e, &mut cx),
+            Event::Desk(e) => desk::project(e, &mut cx),
+            Event::Forwarder(e) => {
+                log_only::forwarder(e);
+                Ok(())
+            }
+            Event::Timelock(e) => {
+                log_only::timelock(e);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The event_log row of a log, and its event_account rows (payments index their own accounts).
+fn event_rows(raw: &RawLog, d: &DecodedLog, batch: &mut Batch) {
+    let mut row = EventRow::new(&raw.at, d.contract, raw.address, d.name.clone());
+    row.fields = serde_json::Value::Object(d.fields.clone()).to_string();
+    row.topics = raw.data.topics().iter().flat_map(|t| t.0).collect();
+    row.data = raw.data.data.to_vec();
+    batch.events.push(row);
+    if matches!(
+        d.event,
+        Some(Event::Coin(
+            timebank_bindings::TimeCoin::TimeCoinEvents::Transfer(_)
+                | timebank_bindings::TimeCoin::TimeCoinEvents::CoinsMoved(_)
+        ))
+    ) {
+        return;
+    }
+    for account in &d.accounts {
+        batch.event_accounts.push(EventAccountRow {
+            account: *account,
+            block_number: raw.at.block_number,
+            block_hash: raw.at.block_hash,
+            log_index: raw.at.log_index,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn micro_is_millionths_of_an_hour() {
+        assert_eq!(micro(U256::from(10u128.pow(18))), 1_000_000);
+        assert_eq!(micro(U256::from(15u128 * 10u128.pow(17))), 1_500_000);
+        assert_eq!(micro(U256::MAX), i64::MAX);
+    }
+}

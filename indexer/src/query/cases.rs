@@ -1,0 +1,136 @@
+//! Supervision cases.
+
+use super::row::Columns;
+use crate::{
+    Result,
+    store::{Store, to_i64},
+};
+use alloy::primitives::{Address, B256};
+use serde::Serialize;
+use sqlx::Row;
+use timebank_bindings::types::{CaseKind, CaseStatus, MonitorAction, Purpose, RiskLevel};
+
+/// A supervision case, open or decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseDetail {
+    /// Case id.
+    pub case_id: u64,
+    /// What opened it.
+    pub kind: CaseKind,
+    /// The member it is about.
+    pub account: Address,
+    /// The member's home branch (0 if not a member at that address now).
+    pub home_branch: u64,
+    /// The other side of the movement; the new wallet of a recovery.
+    pub counterparty: Address,
+    /// Fired rules (MonitorRules bits).
+    pub rules: u16,
+    /// What the monitor did.
+    pub action: MonitorAction,
+    /// Amount, decimal.
+    pub amount: String,
+    /// The movement's purpose.
+    pub purpose: Purpose,
+    /// Hold id, or 0.
+    pub hold_id: u64,
+    /// Open, cleared or confirmed.
+    pub status: CaseStatus,
+    /// Who opened it: the coin, a monitoring agent, an operator or a supervisor.
+    pub opened_by: Address,
+    /// Hash of the reason an agent or an operator gave.
+    pub reason_hash: B256,
+    /// Hash of the supervisor's note (the text stays off chain).
+    pub note_hash: Option<B256>,
+    /// The note's text, when it was written through this branch's gateway.
+    pub note: Option<String>,
+    /// Who decided it.
+    pub decided_by: Option<Address>,
+    /// Risk level set with the decision.
+    pub risk_level: Option<RiskLevel>,
+    /// Block it opened in.
+    pub opened_block: u64,
+    /// Its time (unix seconds).
+    pub opened_at: u64,
+    /// Block of its last change.
+    pub block_number: u64,
+    /// Its time.
+    pub updated_at: u64,
+}
+
+impl CaseDetail {
+    const SELECT: &str = "SELECT c.case_id, c.kind, c.account, COALESCE(m.home_branch, 0) AS \
+        home_branch, c.counterparty, c.rules, c.action, c.amount, c.purpose, c.hold_id, \
+        c.status, c.opened_by, c.reason_hash, c.note_hash, c.decided_by, c.risk_level, \
+        c.opened_block, COALESCE(o.block_time, 0) AS opened_at, c.block_number, \
+        COALESCE(u.block_time, 0) AS updated_at, n.text AS note \
+        FROM supervision_case c LEFT JOIN member m ON m.account = c.account \
+        LEFT JOIN note n ON n.hash = c.note_hash \
+        LEFT JOIN indexed_block o ON o.block_number = c.opened_block \
+        LEFT JOIN indexed_block u ON u.block_number = c.block_number";
+
+    fn read(r: &sqlx::any::AnyRow) -> Result<Self> {
+        Ok(Self {
+            case_id: r.u64("case_id")?,
+            kind: r.kind("kind")?,
+            account: r.address("account")?,
+            home_branch: r.u64("home_branch")?,
+            counterparty: r.address("counterparty")?,
+            rules: u16::try_from(r.u64("rules")?).unwrap_or(u16::MAX),
+            action: r.kind("action")?,
+            amount: r.text("amount")?,
+            purpose: r.kind("purpose")?,
+            hold_id: r.u64("hold_id")?,
+            status: r.kind("status")?,
+            opened_by: r.address("opened_by")?,
+            reason_hash: r.hash("reason_hash")?,
+            note_hash: r.opt_hash("note_hash")?,
+            note: r.try_get("note")?,
+            decided_by: r.opt_address("decided_by")?,
+            risk_level: r.opt_kind("risk_level")?,
+            opened_block: r.u64("opened_block")?,
+            opened_at: r.u64("opened_at")?,
+            block_number: r.u64("block_number")?,
+            updated_at: r.u64("updated_at")?,
+        })
+    }
+}
+
+impl Store {
+    /// Cases, newest first, optionally only about members of `branch` and of one `status`.
+    pub async fn cases(
+        &self,
+        branch: Option<u64>,
+        status: Option<CaseStatus>,
+        limit: i64,
+    ) -> Result<Vec<CaseDetail>> {
+        let sql = format!(
+            "{} WHERE ($1 < 0 OR m.home_branch = $2) AND ($3 < 0 OR c.status = $4) \
+             ORDER BY c.case_id DESC LIMIT $5",
+            CaseDetail::SELECT
+        );
+        let status = status.map_or(-1, |s| i64::from(s as u8));
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(branch.map_or(-1, to_i64))
+            .bind(branch.map_or(-1, to_i64))
+            .bind(status)
+            .bind(status)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(CaseDetail::read).collect()
+    }
+
+    /// Open cases about members of `branch_id`, oldest first.
+    pub async fn open_cases(&self, branch_id: u64) -> Result<Vec<CaseDetail>> {
+        let sql = format!(
+            "{} WHERE c.status = $1 AND m.home_branch = $2 ORDER BY c.case_id",
+            CaseDetail::SELECT
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(i64::from(CaseStatus::Open as u8))
+            .bind(to_i64(branch_id))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(CaseDetail::read).collect()
+    }
+}
