@@ -83,19 +83,33 @@ impl Deployment {
         serde_json::from_str(&text).map_err(|err| error(format!("not valid: {err}")))
     }
 
-    /// The contracts an indexer follows, by name.
+    /// The contracts an indexer follows, by name: all of them.
     pub fn indexed(&self) -> [(&'static str, Address); 8] {
-        let c = &self.contracts;
+        self.contracts.named()
+    }
+}
+
+impl Addresses {
+    /// Every contract, by its name.
+    pub fn named(&self) -> [(&'static str, Address); 8] {
         [
-            ("TimebankAccess", c.access),
-            ("IdentityRegistry", c.identity_registry),
-            ("CredentialRegistry", c.credential_registry),
-            ("TimeCoin", c.time_coin),
-            ("ServiceLedger", c.service_ledger),
-            ("SupervisionDesk", c.supervision_desk),
-            ("TimebankForwarder", c.forwarder),
-            ("TimebankTimelock", c.timelock),
+            ("TimebankAccess", self.access),
+            ("IdentityRegistry", self.identity_registry),
+            ("CredentialRegistry", self.credential_registry),
+            ("TimeCoin", self.time_coin),
+            ("ServiceLedger", self.service_ledger),
+            ("SupervisionDesk", self.supervision_desk),
+            ("TimebankForwarder", self.forwarder),
+            ("TimebankTimelock", self.timelock),
         ]
+    }
+
+    /// The name of the contract at `address`, if it is one of these.
+    pub fn name_of(&self, address: Address) -> Option<&'static str> {
+        self.named()
+            .into_iter()
+            .find(|(_, a)| *a == address)
+            .map(|(name, _)| name)
     }
 }
 

@@ -9,12 +9,14 @@
 //! - `commands`: the commands and their arguments
 //! - `keystore`: keystores and the signer
 //! - `output`: tables and JSON
+//! - `writer`: a write shown, confirmed, signed and relayed
 
 mod commands;
 mod keystore;
 mod output;
+mod writer;
 
-use alloy::{primitives::Address, signers::local::PrivateKeySigner};
+use alloy::primitives::Address;
 use clap::Parser;
 use commands::{
     ActivityCommand, BranchKeyCommand, Command, CredentialCommand, MemberCommand, MoveCommand,
@@ -24,12 +26,10 @@ use eyre::{WrapErr, bail, eyre};
 use futures::StreamExt;
 use output::Output;
 use serde_json::{Value, json};
-use std::{io::BufRead, path::PathBuf, time::Duration};
-use timebank_bindings::types::{MonitorAction, Purpose};
-use timebank_client::{
-    Action, Checked, Deployment, Gateway, Session,
-    api::{ProfileAction, Relayed},
-};
+use std::{path::PathBuf, time::Duration};
+use timebank_bindings::types::Purpose;
+use timebank_client::{Action, Deployment, Gateway, Session, api::ProfileAction};
+use writer::Writer;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -363,102 +363,6 @@ fn activity(command: &ActivityCommand) -> Action {
             activity_id: *activity,
             volunteer: *volunteer,
         },
-    }
-}
-
-/// What a write needs: where to print, the session, the wallet, and whether to ask first.
-struct Writer<'a> {
-    out: &'a Output,
-    session: &'a Session,
-    signer: &'a PrivateKeySigner,
-    yes: bool,
-}
-
-impl Writer<'_> {
-    /// A write: encoded here, prepared and checked against the gateway's preparation, shown
-    /// and confirmed (unless `--yes`), signed, relayed.
-    async fn act(&self, action: Action) -> eyre::Result<()> {
-        let spinner = self.out.spinner("preparing");
-        let checked = self.session.prepare(&action).await;
-        spinner.finish_and_clear();
-        let answer = self.sign(&checked?).await?;
-        self.report(&answer)
-    }
-
-    /// Shows the write in words with the monitor's verdict and asks, unless `--yes`.
-    fn confirm(&self, checked: &Checked) -> eyre::Result<()> {
-        if self.yes {
-            return Ok(());
-        }
-        eprint!("you are about to sign:\n{}", checked.description);
-        if let Some(verdict) = &checked.prepared.monitor {
-            eprintln!("{}", verdict_in_words(verdict.action, &verdict.rules));
-        }
-        eprint!("sign and send? [y/N] ");
-        let mut answer = String::new();
-        let read = std::io::stdin().lock().read_line(&mut answer)?;
-        if read == 0 {
-            bail!("nothing to confirm with (no input): pass --yes to sign without asking");
-        }
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            bail!("not signed");
-        }
-        Ok(())
-    }
-
-    /// Confirms, signs and relays a checked write; a transaction that failed is an error.
-    async fn sign(&self, checked: &Checked) -> eyre::Result<Relayed> {
-        self.confirm(checked)?;
-        let spinner = self.out.spinner("signing and relaying");
-        let answer = self.session.sign_and_relay(self.signer, checked).await;
-        spinner.finish_and_clear();
-        let answer = answer?;
-        if !answer.success {
-            bail!(
-                "transaction {} failed: {}",
-                answer.tx_hash,
-                answer.failure.as_deref().unwrap_or("no reason given")
-            );
-        }
-        Ok(answer)
-    }
-
-    /// Says how a relayed write went.
-    fn report(&self, answer: &Relayed) -> eyre::Result<()> {
-        if self.out.json {
-            println!("{}", serde_json::to_value(answer)?);
-        } else {
-            println!(
-                "done: transaction {} in block {}{}",
-                answer.tx_hash,
-                answer.block_number,
-                match answer.monitor.as_ref().map(|m| m.action) {
-                    Some(MonitorAction::Flag) =>
-                        " (flagged by the monitor: a case was opened)".to_owned(),
-                    Some(MonitorAction::Hold) =>
-                        " (held by the monitor until a supervisor decides)".to_owned(),
-                    _ => String::new(),
-                }
-            );
-        }
-        Ok(())
-    }
-}
-
-/// The monitor's verdict on a payment, in words.
-fn verdict_in_words(action: MonitorAction, rules: &[String]) -> String {
-    let why = if rules.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", rules.join(", "))
-    };
-    match action {
-        MonitorAction::None => "the monitor lets it through".to_owned(),
-        MonitorAction::Flag => format!("the monitor will flag it and open a case{why}"),
-        MonitorAction::Hold => {
-            format!("the monitor will hold the coins until a supervisor decides{why}")
-        }
-        MonitorAction::Block => format!("the monitor blocks it{why}"),
     }
 }
 

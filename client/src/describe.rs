@@ -1,5 +1,6 @@
 //! A contract call in words, decoded from its own bytes: what a person is about to sign.
 
+use crate::labels::label_of;
 use alloy::{
     dyn_abi::{DynSolValue, JsonAbiExt},
     json_abi::{Function, JsonAbi, Param},
@@ -28,27 +29,10 @@ impl std::fmt::Display for Description {
     }
 }
 
-/// The deployment's contract at `to`, by name.
-pub fn contract_name(c: &Addresses, to: Address) -> Option<&'static str> {
-    [
-        ("TimebankAccess", c.access),
-        ("IdentityRegistry", c.identity_registry),
-        ("CredentialRegistry", c.credential_registry),
-        ("TimeCoin", c.time_coin),
-        ("ServiceLedger", c.service_ledger),
-        ("SupervisionDesk", c.supervision_desk),
-        ("TimebankForwarder", c.forwarder),
-        ("TimebankTimelock", c.timelock),
-    ]
-    .into_iter()
-    .find(|(_, a)| *a == to)
-    .map(|(n, _)| n)
-}
-
 /// Describes the call `data` to `to`; `texts` are the texts whose hashes it may carry, shown
 /// beside them. `None` when the call is none of the deployment's contracts' functions.
 pub fn describe(c: &Addresses, to: Address, data: &[u8], texts: &[String]) -> Option<Description> {
-    let name = contract_name(c, to)?;
+    let name = c.name_of(to)?;
     let (_, json) = timebank_bindings::ABIS.iter().find(|(n, _)| *n == name)?;
     let abi: JsonAbi = serde_json::from_str(json).ok()?;
     let selector: [u8; 4] = data.get(..4)?.try_into().ok()?;
@@ -79,7 +63,10 @@ fn words(param: &Param, value: &DynSolValue, texts: &[String]) -> String {
         DynSolValue::Uint(v, _) if internal.starts_with("enum ") => {
             let enum_name = internal.rsplit('.').next().unwrap_or_default();
             let small = u8::try_from(*v).unwrap_or(u8::MAX);
-            types::name_of(enum_name, small).map_or_else(|| v.to_string(), str::to_owned)
+            match (types::name_of(enum_name, small), label_of(enum_name, small)) {
+                (Some(name), Some(label)) => format!("{label} [{name}]"),
+                _ => v.to_string(),
+            }
         }
         DynSolValue::Uint(v, _) if is_amount(&param.name) => hours(*v),
         DynSolValue::Uint(v, _) => v.to_string(),
@@ -141,7 +128,7 @@ mod tests {
         assert_eq!(d.function, "pay");
         let args: std::collections::HashMap<_, _> = d.arguments.into_iter().collect();
         assert_eq!(args["amount"], "2.5 h");
-        assert_eq!(args["purpose"], "gift");
+        assert_eq!(args["purpose"], "赠与 (gift) [gift]");
         assert!(args["ref"].starts_with("\"for the garden\""));
         assert_eq!(hours(U256::from(3) * U256::from(HOUR)), "3 h");
     }

@@ -7,6 +7,7 @@
 //! - [`api`]: the requests and answers of the HTTP API
 //! - [`action`]: actions, their contract calls, and which calls a gateway relays
 //! - [`describe`]: a call in words, for the person about to sign it
+//! - [`labels`]: the chain's enums in Chinese and English
 //! - [`profile`]: a member profile's canonical form and commitment
 //! - [`session`]: [`Gateway`] and [`Session`]
 //! - `schema` (feature `openapi`): the contracts' enums as OpenAPI schemas
@@ -14,6 +15,7 @@
 pub mod action;
 pub mod api;
 pub mod describe;
+pub mod labels;
 pub mod profile;
 #[cfg(feature = "openapi")]
 pub mod schema;

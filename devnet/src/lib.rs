@@ -4,9 +4,10 @@
 //! members, credentials, activities, payments and a few suspicious patterns.
 
 pub mod demo;
+pub mod platform;
 pub mod setup;
 
-pub use setup::{Platform, start};
+pub use platform::{Platform, start};
 
 use clap::Args;
 use std::path::PathBuf;

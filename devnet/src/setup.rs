@@ -1,7 +1,6 @@
-//! `up`: anvil with its state on disk, the contracts and three demo branches on the first start,
-//! then an indexer and a gateway per branch until Ctrl-C.
+//! The demo platform's first start: the contracts, three branches with their operators and keys,
+//! the issuers, partner and auditor; and the data directory's layout.
 
-use crate::Up;
 use alloy::{
     network::EthereumWallet,
     primitives::Address,
@@ -9,18 +8,14 @@ use alloy::{
     signers::local::PrivateKeySigner,
     sol_types::SolCall,
 };
-use eyre::{WrapErr, bail, ensure, eyre};
+use eyre::{WrapErr, eyre};
 use serde::{Deserialize, Serialize};
-use std::{
-    net::TcpListener,
-    path::{Path, PathBuf},
-    sync::Arc,
-    time::Duration,
+use std::path::{Path, PathBuf};
+use timebank_bindings::{
+    CredentialRegistry, HOUR, ServiceLedger, TimeCoin, TimebankAccess, roles, types::CredentialKind,
 };
-use timebank_bindings::{CredentialRegistry, ServiceLedger, TimeCoin, TimebankAccess, roles};
 use timebank_gateway::privacy::KeyPair;
-use timebank_indexer::{Deployment, Store};
-use tokio::sync::watch;
+use timebank_indexer::Deployment;
 
 /// Anvil accounts (its well-known development mnemonic) and what the demo makes of them.
 pub const ACCOUNTS: usize = 20;
@@ -47,7 +42,6 @@ pub const BRANCHES: [(&str, &str); 3] = [
     ("south", "South Region"),
     ("east", "East Region"),
 ];
-const HOUR: u128 = 1_000_000_000_000_000_000;
 
 /// What `data/accounts.json` says: every demo role's address and (anvil's public) key.
 #[derive(Debug, Serialize, Deserialize)]
@@ -157,7 +151,11 @@ macro_rules! send {
 pub(crate) use send;
 
 /// Deploys, wires and sets up the demo branches; writes the keys and the deployment file.
-async fn first_start(paths: &Paths, rpc: &str, keys: Vec<String>) -> eyre::Result<Deployment> {
+pub(crate) async fn first_start(
+    paths: &Paths,
+    rpc: &str,
+    keys: Vec<String>,
+) -> eyre::Result<Deployment> {
     let (provider, a) = provider(rpc, &keys)?;
     let admin = a[ADMIN];
     let start_block = provider.get_block_number().await?;
@@ -227,16 +225,28 @@ async fn first_start(paths: &Paths, rpc: &str, keys: Vec<String>) -> eyre::Resul
         send!(format!("granting {name}"), access.grantRole(role, a[who]));
     }
     for (type_id, (kind, name, issuer)) in [
-        (0u8, "government identity check", ID_ISSUER),
-        (1, "nursing licence", SKILLS_ISSUER),
-        (2, "first aid", SKILLS_ISSUER),
+        (
+            CredentialKind::IdentityCheck,
+            "government identity check",
+            ID_ISSUER,
+        ),
+        (
+            CredentialKind::ProfessionalLicence,
+            "nursing licence",
+            SKILLS_ISSUER,
+        ),
+        (
+            CredentialKind::TrainingCertificate,
+            "first aid",
+            SKILLS_ISSUER,
+        ),
     ]
     .into_iter()
     .enumerate()
     {
         send!(
             format!("defining {name}"),
-            credentials.defineCredentialType(kind, name.into())
+            credentials.defineCredentialType(kind.into(), name.into())
         );
         let type_id = u32::try_from(type_id + 1)?;
         send!(
@@ -281,312 +291,4 @@ async fn first_start(paths: &Paths, rpc: &str, keys: Vec<String>) -> eyre::Resul
         serde_json::to_string_pretty(&deployment)?,
     )?;
     Ok(deployment)
-}
-
-fn check_port(host: &str, port: u16, what: &str, variable: &str) -> eyre::Result<()> {
-    TcpListener::bind((host, port)).map(drop).map_err(|err| {
-        eyre!(
-            "{what} can't listen on {host}:{port} ({err}): stop what runs there or set {variable}"
-        )
-    })
-}
-
-/// The database URL of `branch`: a SQLite file, or a database on the PostgreSQL server
-/// (created if missing).
-async fn database(up: &Up, branch: u32) -> eyre::Result<String> {
-    if let Some(url) = up.branch_databases.get(branch as usize - 1) {
-        return Ok(url.clone());
-    }
-    match &up.postgres_url {
-        None => Ok(format!(
-            "sqlite://{}",
-            up.data_dir
-                .join(format!("branch-{branch}/indexer.sqlite"))
-                .display()
-        )),
-        Some(server) => {
-            sqlx::any::install_default_drivers();
-            let name = format!("timebank_branch_{branch}");
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(server)
-                .await
-                .wrap_err("connecting to TIMEBANK_POSTGRES_URL")?;
-            let exists = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
-                .bind(&name)
-                .fetch_optional(&mut conn)
-                .await?
-                .is_some();
-            if !exists {
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut conn)
-                    .await?;
-            }
-            let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-            Ok(format!("{base}/{name}"))
-        }
-    }
-}
-
-/// A running platform.
-pub struct Platform {
-    anvil: tokio::process::Child,
-    stop: watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    /// Anvil's JSON-RPC endpoint.
-    pub rpc: String,
-    /// The branches' gateways, by branch id - 1.
-    pub gateways: Vec<String>,
-    /// The deployment.
-    pub deployment: Deployment,
-    /// The data directory.
-    pub paths: Paths,
-    summary: String,
-}
-
-impl Platform {
-    /// Anvil's process id (for the benchmarks' CPU and memory figures).
-    pub fn anvil_pid(&self) -> Option<u32> {
-        self.anvil.id()
-    }
-
-    /// What runs where, for people.
-    pub fn summary(&self) -> &str {
-        &self.summary
-    }
-
-    /// The demo accounts.
-    pub fn accounts(&self) -> eyre::Result<Accounts> {
-        Ok(serde_json::from_slice(&std::fs::read(
-            self.paths.accounts(),
-        )?)?)
-    }
-
-    /// Serves until Ctrl-C or SIGTERM (or anvil stops), then stops everything.
-    pub async fn run_until_stopped(mut self) -> eyre::Result<()> {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-            status = self.anvil.wait() => {
-                bail!("anvil stopped ({status:?}); its state is in {}", self.paths.state().display())
-            }
-        }
-        eprintln!("devnet: stopping");
-        self.stop().await;
-        eprintln!("devnet: stopped; `make up` resumes the same chain and databases");
-        Ok(())
-    }
-
-    /// Stops the gateways and indexers, then anvil (which saves its state).
-    pub async fn stop(mut self) {
-        let _ = self.stop.send(true);
-        for task in self.tasks.drain(..) {
-            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
-        }
-        // SIGTERM: anvil writes its state before it exits.
-        if let Some(pid) = self.anvil.id() {
-            let _ = tokio::process::Command::new("kill")
-                .args(["-TERM", &pid.to_string()])
-                .status()
-                .await;
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.anvil.wait()).await;
-    }
-}
-
-/// Starts (or resumes) the platform.
-pub async fn start(up: Up) -> eyre::Result<Platform> {
-    ensure!(
-        up.gateway_ports.len() == BRANCHES.len(),
-        "TIMEBANK_GATEWAY_PORTS names {} ports; the demo has {} branches",
-        up.gateway_ports.len(),
-        BRANCHES.len()
-    );
-    let anvil_bin = PathBuf::from("node_modules/.bin/anvil");
-    if !anvil_bin.exists() {
-        bail!(
-            "anvil is missing: run `make tools` (or `make up`, which does) from the repository root"
-        );
-    }
-    check_port(&up.host, up.anvil_port, "anvil", "ANVIL_PORT")?;
-    // The gateways' sockets are bound now and held, so nothing started meanwhile (an outgoing
-    // connection's ephemeral port, say) can take them; port 0 picks a free one.
-    let mut listeners = Vec::new();
-    for (port, (name, _)) in up.gateway_ports.iter().zip(BRANCHES) {
-        let listener = TcpListener::bind((up.host.as_str(), *port)).map_err(|err| {
-            eyre!(
-                "{name}'s gateway can't listen on {}:{port} ({err}): stop what runs there or set TIMEBANK_GATEWAY_PORTS",
-                up.host
-            )
-        })?;
-        listeners.push(listener);
-    }
-    let gateway_addrs = listeners
-        .iter()
-        .map(TcpListener::local_addr)
-        .collect::<Result<Vec<_>, _>>()?;
-    if up.chain_only {
-        listeners.clear();
-    }
-    let paths = Paths {
-        root: up.data_dir.clone(),
-    };
-    std::fs::create_dir_all(up.data_dir.join("anvil"))?;
-    let resuming = paths.state().exists();
-
-    // anvil, saving its state every second and on exit.
-    let anvil = tokio::process::Command::new(&anvil_bin)
-        .args(["--host", &up.host, "--port", &up.anvil_port.to_string()])
-        .args(["--chain-id", "31337", "--accounts", &ACCOUNTS.to_string()])
-        .arg("--state")
-        .arg(paths.state())
-        .args(["--state-interval", "1", "--silent"])
-        .arg("--config-out")
-        .arg(paths.anvil_config())
-        .kill_on_drop(true)
-        .spawn()
-        .wrap_err("starting anvil")?;
-    let rpc = format!("http://{}:{}", up.host, up.anvil_port);
-    let ws = format!("ws://{}:{}", up.host, up.anvil_port);
-    let probe = ProviderBuilder::new().connect_http(rpc.parse()?);
-    let mut ready = false;
-    for _ in 0..100 {
-        if probe.get_block_number().await.is_ok() && paths.anvil_config().exists() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    ensure!(ready, "anvil did not answer at {rpc}");
-
-    let deployment = if paths.deployment().exists() {
-        let deployment = Deployment::load(&paths.deployment())?;
-        let code = probe.get_code_at(deployment.contracts.time_coin).await?;
-        ensure!(
-            !code.is_empty(),
-            "{} names contracts this chain does not have (was {} removed?): remove {} to start over",
-            paths.deployment().display(),
-            paths.state().display(),
-            up.data_dir.display()
-        );
-        deployment
-    } else {
-        let config: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(paths.anvil_config())?)?;
-        let keys: Vec<String> = serde_json::from_value(config["private_keys"].clone())?;
-        first_start(&paths, &rpc, keys).await?
-    };
-
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
-    let mut tasks = Vec::new();
-    let mut lines = Vec::new();
-    for (i, listener) in listeners.into_iter().enumerate() {
-        let branch = u32::try_from(i + 1)?;
-        let url = database(&up, branch).await?;
-        let store = Store::connect(&url)
-            .await
-            .wrap_err_with(|| format!("branch {branch}'s database"))?;
-        // The indexer.
-        let settings = timebank_indexer::Settings {
-            rpc_url: rpc.clone(),
-            ws_url: Some(ws.clone()),
-            deployment: paths.deployment(),
-            database_url: url.clone(),
-            start_block: None,
-            confirmations: 0,
-            max_range: 10_000,
-            poll_interval: Duration::from_millis(200),
-            metrics_addr: None,
-            stop_at_head: false,
-            log_json: false,
-        };
-        let (indexer_store, indexer_deployment) = (store.clone(), deployment.clone());
-        let indexer_provider = ProviderBuilder::new().connect_http(rpc.parse()?);
-        let rx = stop_rx.clone();
-        tasks.push(tokio::spawn(async move {
-            if let Err(err) = timebank_indexer::run(
-                indexer_provider,
-                indexer_store,
-                &settings,
-                &indexer_deployment,
-                stopped(rx),
-            )
-            .await
-            {
-                tracing::error!(branch, error = %err, "the indexer stopped");
-            }
-        }));
-        // The gateway.
-        let listen = gateway_addrs[i].to_string();
-        let settings = <timebank_gateway::Settings as clap::Parser>::try_parse_from([
-            "timebank-gateway",
-            "--listen",
-            &listen,
-            "--branch-id",
-            &branch.to_string(),
-            "--rpc-url",
-            &rpc,
-            "--database-url",
-            &url,
-            "--branch-key-file",
-            paths.branch_key(branch).to_str().unwrap_or_default(),
-        ])?;
-        let relayer: PrivateKeySigner = std::fs::read_to_string(paths.relayer_key(branch))?
-            .trim()
-            .parse()
-            .map_err(|_| eyre!("the relayer key file of branch {branch} is damaged"))?;
-        let relayer_address = relayer.address();
-        let provider = ProviderBuilder::new()
-            .wallet(EthereumWallet::from(relayer))
-            .connect_http(rpc.parse()?)
-            .erased();
-        let state = Arc::new(
-            timebank_gateway::AppState::new(
-                &settings,
-                store,
-                deployment.clone(),
-                provider,
-                Some(relayer_address),
-            )
-            .await?,
-        );
-        listener.set_nonblocking(true)?;
-        let listener = tokio::net::TcpListener::from_std(listener)?;
-        let rx = stop_rx.clone();
-        tasks.push(tokio::spawn(async move {
-            if let Err(err) = timebank_gateway::serve(listener, state, &settings, stopped(rx)).await
-            {
-                tracing::error!(branch, error = %err, "the gateway stopped");
-            }
-        }));
-        lines.push(format!(
-            "  {:<6} http://{listen}   docs http://{listen}/docs   database {}",
-            BRANCHES[i].0,
-            timebank_indexer::config::redact(&url)
-        ));
-    }
-    let summary = format!(
-        "\ntimebank is up ({}).\n  chain  {rpc} (chain id {}, state in {})\n{}\n  demo accounts and keys: {} (anvil's public development keys)\n  `make demo` fills it with members, payments and alerts; Ctrl-C stops everything.\n",
-        if resuming { "resumed" } else { "new chain" },
-        deployment.chain_id,
-        paths.state().display(),
-        lines.join("\n"),
-        paths.accounts().display(),
-    );
-    let gateways = gateway_addrs
-        .iter()
-        .map(|addr| format!("http://{addr}"))
-        .collect();
-    Ok(Platform {
-        anvil,
-        stop: stop_tx,
-        tasks,
-        rpc,
-        gateways,
-        deployment,
-        paths,
-        summary,
-    })
 }

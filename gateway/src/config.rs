@@ -3,6 +3,11 @@
 use clap::Parser;
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
+/// A session's default lifetime, in seconds.
+const SESSION_TTL_SECS: u64 = 3600;
+/// The default per-request timeout, in milliseconds.
+const REQUEST_TIMEOUT_MS: u64 = 30_000;
+
 /// The gateway's command line; every flag also reads an environment variable.
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -61,13 +66,13 @@ pub struct Settings {
     #[arg(long, env = "TIMEBANK_GATEWAY_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// How long a session lasts, in seconds.
-    #[arg(long, env = "TIMEBANK_SESSION_TTL_SECS", default_value_t = 3600)]
+    #[arg(long, env = "TIMEBANK_SESSION_TTL_SECS", default_value_t = SESSION_TTL_SECS)]
     pub session_ttl_secs: u64,
     /// Origins allowed by CORS (comma-separated); none by default.
     #[arg(long, env = "TIMEBANK_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
     /// Per-request timeout, in milliseconds (relayed transactions wait for their receipt).
-    #[arg(long, env = "TIMEBANK_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    #[arg(long, env = "TIMEBANK_REQUEST_TIMEOUT_MS", default_value_t = REQUEST_TIMEOUT_MS)]
     pub request_timeout_ms: u64,
     /// Log as JSON lines.
     #[arg(long, env = "TIMEBANK_LOG_JSON")]
@@ -75,6 +80,34 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings of a gateway for `branch_id` listening on `listen`, on the node at
+    /// `rpc_url`, the contracts of `deployment` and the index at `database_url`; every other
+    /// setting at its default. The environment is not read (unlike the command line).
+    pub fn new(
+        listen: SocketAddr,
+        branch_id: u32,
+        rpc_url: &str,
+        deployment: PathBuf,
+        database_url: &str,
+    ) -> Self {
+        Self {
+            listen,
+            branch_id,
+            rpc_url: rpc_url.to_owned(),
+            deployment,
+            database_url: database_url.to_owned(),
+            relayer_key_file: None,
+            branch_key_file: None,
+            supervisors_public_key: None,
+            domain: None,
+            public_url: None,
+            session_ttl_secs: SESSION_TTL_SECS,
+            cors_origins: Vec::new(),
+            request_timeout_ms: REQUEST_TIMEOUT_MS,
+            log_json: false,
+        }
+    }
+
     /// The EIP-4361 domain.
     pub fn domain(&self) -> String {
         self.domain

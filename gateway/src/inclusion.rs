@@ -11,14 +11,17 @@ use alloy::{
 };
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex, OnceLock, PoisonError, Weak},
     time::Duration,
 };
 
 /// What a request notes before sending its transaction: the last block the task had looked at.
 #[derive(Debug, Clone, Copy)]
 pub struct Ticket(Option<u64>);
-use tokio::sync::{Notify, oneshot};
+use tokio::{
+    sync::{Notify, oneshot},
+    task::AbortHandle,
+};
 
 /// How often the chain's head is asked for while a relayed transaction waits.
 const POLL: Duration = Duration::from_millis(10);
@@ -28,6 +31,17 @@ const POLL: Duration = Duration::from_millis(10);
 pub struct Inclusions {
     waiting: Mutex<Waiting>,
     wake: Notify,
+    /// The following task, stopped when the last handle to this is dropped (the task itself
+    /// holds only a weak one).
+    task: OnceLock<AbortHandle>,
+}
+
+impl Drop for Inclusions {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.get() {
+            task.abort();
+        }
+    }
 }
 
 /// Changed together, under one lock: a waiter registers either before the task looks at a
@@ -43,7 +57,8 @@ impl Inclusions {
     /// Starts the task that hands each new block's receipts to their waiters.
     pub fn start(provider: DynProvider) -> Arc<Self> {
         let this = Arc::new(Self::default());
-        tokio::spawn(Arc::clone(&this).follow(provider));
+        let task = tokio::spawn(Self::follow(Arc::downgrade(&this), provider));
+        let _ = this.task.set(task.abort_handle());
         this
     }
 
@@ -94,19 +109,24 @@ impl Inclusions {
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    async fn follow(self: Arc<Self>, provider: DynProvider) {
-        loop {
-            if self.lock().by_hash.is_empty() {
-                // Nothing waits: sleep until something does (or look now and then, to keep
-                // `seen` near the head).
-                let _ = tokio::time::timeout(Duration::from_secs(1), self.wake.notified()).await;
-            }
-            match self.step(&provider).await {
-                Ok(()) => tokio::time::sleep(POLL).await,
-                Err(err) => {
-                    tracing::warn!(error = %err, "following blocks for relayed transactions");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
+    /// Follows the chain while anyone holds this (a gateway's state).
+    async fn follow(this: Weak<Self>, provider: DynProvider) {
+        while let Some(this) = this.upgrade() {
+            this.follow_once(&provider).await;
+        }
+    }
+
+    async fn follow_once(&self, provider: &DynProvider) {
+        if self.lock().by_hash.is_empty() {
+            // Nothing waits: sleep until something does (or look now and then, to keep `seen`
+            // near the head).
+            let _ = tokio::time::timeout(Duration::from_secs(1), self.wake.notified()).await;
+        }
+        match self.step(provider).await {
+            Ok(()) => tokio::time::sleep(POLL).await,
+            Err(err) => {
+                tracing::warn!(error = %err, "following blocks for relayed transactions");
+                tokio::time::sleep(Duration::from_millis(500)).await;
             }
         }
     }
@@ -141,5 +161,31 @@ impl Inclusions {
             waiting.seen = Some(number);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::providers::ProviderBuilder;
+
+    #[tokio::test]
+    async fn the_task_stops_with_the_last_handle() {
+        // No node answers there: the task keeps trying until nothing holds it.
+        let provider = ProviderBuilder::new()
+            .connect_http("http://127.0.0.1:9".parse().unwrap())
+            .erased();
+        let inclusions = Inclusions::start(provider);
+        let task = inclusions.task.get().cloned().unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!task.is_finished());
+        drop(inclusions);
+        for _ in 0..40 {
+            if task.is_finished() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the task outlived every handle");
     }
 }

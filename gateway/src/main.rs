@@ -55,22 +55,6 @@ async fn main() -> eyre::Result<()> {
         database = %redact(&settings.database_url),
         "gateway serving; docs at /docs"
     );
-    timebank_gateway::serve(listener, state, &settings, shutdown_signal()).await?;
+    timebank_gateway::serve(listener, state, &settings, telemetry::shutdown_signal()).await?;
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
 }

@@ -334,19 +334,6 @@ async fn backfill(name: &str, rpc: &str, url: &str, deployment: &Deployment) -> 
 }
 
 async fn create_database(server: &str) -> eyre::Result<String> {
-    sqlx::any::install_default_drivers();
     let name = format!("bench_{}", std::process::id());
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(server).await?;
-    sqlx::Executor::execute(
-        &mut conn,
-        sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")),
-    )
-    .await?;
-    sqlx::Executor::execute(
-        &mut conn,
-        sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
-    )
-    .await?;
-    let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(server);
-    Ok(format!("{base}/{name}"))
+    Ok(timebank_indexer::store::create_database(server, &name, true).await?)
 }

@@ -84,6 +84,25 @@ pub struct Settings {
     pub log_json: bool,
 }
 
+impl Default for Settings {
+    /// The settings of a local development chain: anvil on port 8545, SQLite under `data/`.
+    fn default() -> Self {
+        Self {
+            rpc_url: "http://127.0.0.1:8545".into(),
+            ws_url: None,
+            deployment: "contracts/deployments/31337.json".into(),
+            database_url: "sqlite://data/indexer.sqlite".into(),
+            start_block: None,
+            confirmations: 0,
+            max_range: 10_000,
+            poll_interval: Duration::from_millis(200),
+            metrics_addr: None,
+            stop_at_head: false,
+            log_json: false,
+        }
+    }
+}
+
 impl Settings {
     /// Parses flags and environment, then fills the gaps from the config file and defaults.
     pub fn from_env() -> Result<Self> {
@@ -103,24 +122,31 @@ impl Settings {
             }
             None => Args::default(),
         };
+        let default = Self::default();
         let settings = Self {
-            rpc_url: args
-                .rpc_url
-                .or(file.rpc_url)
-                .unwrap_or_else(|| "http://127.0.0.1:8545".into()),
+            rpc_url: args.rpc_url.or(file.rpc_url).unwrap_or(default.rpc_url),
             ws_url: args.ws_url.or(file.ws_url),
             deployment: args
                 .deployment
                 .or(file.deployment)
-                .unwrap_or_else(|| "contracts/deployments/31337.json".into()),
+                .unwrap_or(default.deployment),
             database_url: args
                 .database_url
                 .or(file.database_url)
-                .unwrap_or_else(|| "sqlite://data/indexer.sqlite".into()),
+                .unwrap_or(default.database_url),
             start_block: args.start_block.or(file.start_block),
-            confirmations: args.confirmations.or(file.confirmations).unwrap_or(0),
-            max_range: args.max_range.or(file.max_range).unwrap_or(10_000),
-            poll_interval: Duration::from_millis(args.poll_ms.or(file.poll_ms).unwrap_or(200)),
+            confirmations: args
+                .confirmations
+                .or(file.confirmations)
+                .unwrap_or(default.confirmations),
+            max_range: args
+                .max_range
+                .or(file.max_range)
+                .unwrap_or(default.max_range),
+            poll_interval: args
+                .poll_ms
+                .or(file.poll_ms)
+                .map_or(default.poll_interval, Duration::from_millis),
             metrics_addr: args.metrics_addr.or(file.metrics_addr),
             stop_at_head: args.stop_at_head || file.stop_at_head,
             log_json: args.log_json || file.log_json,

@@ -30,30 +30,14 @@ async fn main() -> eyre::Result<()> {
         chain = deployment.chain_id,
         "indexing"
     );
-    timebank_indexer::run(provider, store, &settings, &deployment, shutdown_signal())
-        .await
-        .wrap_err("indexing")?;
+    timebank_indexer::run(
+        provider,
+        store,
+        &settings,
+        &deployment,
+        telemetry::shutdown_signal(),
+    )
+    .await
+    .wrap_err("indexing")?;
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
 }

@@ -59,3 +59,22 @@ pub fn backfill_bar(blocks: u64) -> Option<ProgressBar> {
     );
     Some(bar)
 }
+
+/// Resolves on Ctrl-C or SIGTERM: the services' graceful shutdown.
+pub async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM; only Ctrl-C stops");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}

@@ -7,8 +7,7 @@ use alloy::{
     providers::{Provider, ProviderBuilder},
     signers::{Signer, local::PrivateKeySigner},
 };
-use clap::Parser;
-use std::sync::Arc;
+use std::{path::PathBuf, sync::Arc};
 use timebank_gateway::{AppState, Settings, privacy::KeyPair};
 use timebank_testkit::{Chain, anvil, fresh_database, index_to_head, send};
 
@@ -268,19 +267,16 @@ async fn spawn_branch(
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let settings = Settings::parse_from([
-        "timebank-gateway",
-        "--listen",
-        &addr.to_string(),
-        "--branch-id",
-        &branch_id.to_string(),
-        "--rpc-url",
-        &chain.anvil.endpoint(),
-        "--database-url",
-        url,
-        "--branch-key-file",
-        key_file.to_str().unwrap(),
-    ]);
+    let settings = Settings {
+        branch_key_file: Some(key_file.to_path_buf()),
+        ..Settings::new(
+            addr,
+            branch_id,
+            &chain.anvil.endpoint(),
+            PathBuf::from("deployment.json"),
+            url,
+        )
+    };
     // The relayer pays for relayed transactions; it holds no timebank role.
     let provider = ProviderBuilder::new()
         .wallet(alloy::network::EthereumWallet::from(relayer.clone()))

@@ -1,14 +1,13 @@
 //! The SQL side: one code path for SQLite and PostgreSQL through sqlx's `Any` driver, with the
 //! same migrations' semantics on both (`migrations/sqlite`, `migrations/postgres`).
 
-use crate::{
-    Error, Result,
-    config::redact,
-    project::{BalanceRow, Batch, BlockRow, ColumnType, Row as TableRow, Stmt, Value, micro},
-};
+mod write;
+
+use crate::{Error, Result, config::redact, project::Batch};
 use alloy::primitives::{Address, B256, U256};
 use sqlx::{AssertSqlSafe, Row, any::AnyPoolOptions};
-use std::{collections::HashMap, str::FromStr, time::SystemTime};
+use std::{collections::HashMap, str::FromStr};
+use write::{apply_state, copy_rows, fence, insert_rows, set_checkpoint, write_rest};
 
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,14 +65,6 @@ pub const APPEND_TABLES: &[&str] = &[
     "activity_settlement",
     "indexed_block",
 ];
-
-/// Parameters per PostgreSQL statement (its limit is 65,535; 3,000 measured a little faster
-/// than 30,000 or 60,000 with `make bench-indexer`).
-const MAX_PARAMS: usize = 3_000;
-/// Parameters per SQLite statement (its limit is 32,766). SQLite statements use positional `?`
-/// placeholders: with `$N`, sqlx resolves each by name and a 30,000-parameter statement took
-/// 25 times longer.
-const MAX_PARAMS_SQLITE: usize = 30_000;
 
 impl Store {
     /// Connects to `url` (`sqlite://PATH` is created if missing) and applies the migrations.
@@ -359,290 +350,46 @@ impl Store {
     }
 }
 
-/// A database the write path runs on: sqlx's `Any` (SQLite, and PostgreSQL's reads) or the
-/// concrete PostgreSQL driver (PostgreSQL's writes, for `COPY`).
-trait Backend: sqlx::Database {
-    /// Runs `sql` with `args` bound in order; returns the rows affected.
-    fn run<'c>(
-        conn: &'c mut Self::Connection,
-        sql: String,
-        args: &'c [&'c Value],
-    ) -> impl std::future::Future<Output = sqlx::Result<u64>> + Send + 'c;
-
-    /// The stored checkpoint, locked until the commit where the database can (`FOR UPDATE`).
-    fn locked_checkpoint(
-        conn: &mut Self::Connection,
-    ) -> impl std::future::Future<Output = sqlx::Result<Option<(i64, Vec<u8>)>>> + Send;
-}
-
-macro_rules! backend {
-    ($db:ty, $lock:literal) => {
-        impl Backend for $db {
-            async fn run<'c>(
-                conn: &'c mut Self::Connection,
-                sql: String,
-                args: &'c [&'c Value],
-            ) -> sqlx::Result<u64> {
-                let mut query = sqlx::query::<$db>(AssertSqlSafe(sql));
-                for v in args {
-                    query = match v {
-                        Value::Int(i) => query.bind(*i),
-                        Value::Bytes(b) => query.bind(b.as_slice()),
-                        Value::Text(t) => query.bind(t.as_str()),
-                        Value::Bool(b) => query.bind(*b),
-                        Value::Null(ColumnType::Int8 | ColumnType::Int2) => query.bind(None::<i64>),
-                        Value::Null(ColumnType::Bytes) => query.bind(None::<Vec<u8>>),
-                        Value::Null(ColumnType::Text) => query.bind(None::<String>),
-                        Value::Null(ColumnType::Bool) => query.bind(None::<bool>),
-                    };
-                }
-                Ok(query.execute(&mut *conn).await?.rows_affected())
-            }
-
-            async fn locked_checkpoint(
-                conn: &mut Self::Connection,
-            ) -> sqlx::Result<Option<(i64, Vec<u8>)>> {
-                sqlx::query_as(concat!(
-                    "SELECT block_number, block_hash FROM indexer_checkpoint WHERE id = 1",
-                    $lock
-                ))
-                .fetch_optional(&mut *conn)
-                .await
-            }
-        }
-    };
-}
-// SQLite's batch transaction takes the write lock at its start (`BEGIN IMMEDIATE`); through
-// `Any` run only the rollback and replay, which follow no fence.
-backend!(sqlx::Any, "");
-backend!(sqlx::Sqlite, "");
-backend!(sqlx::Postgres, " FOR UPDATE");
-
-/// Refuses to write unless the stored checkpoint is `after`; on PostgreSQL it also locks the
-/// checkpoint row until the commit, so that two writers cannot both pass.
-async fn fence<DB: Backend>(conn: &mut DB::Connection, after: Option<(u64, B256)>) -> Result<()> {
-    let stored = DB::locked_checkpoint(conn)
-        .await?
-        .map(|(n, h)| Ok::<_, Error>((to_u64(n), to_b256(&h)?)))
-        .transpose()?;
-    if stored != after {
-        return Err(Error::Moved(format!(
-            "the batch follows block {}, but the database's checkpoint is at {}",
-            after.map_or("none".into(), |(n, _)| n.to_string()),
-            stored.map_or("none".into(), |(n, _)| n.to_string()),
+/// Creates the database `name` on the PostgreSQL server at `server` (any database URL of it),
+/// unless it exists; with `fresh`, drops it first. Returns the URL of `name`, with the server
+/// URL's user, host and parameters.
+pub async fn create_database(server: &str, name: &str, fresh: bool) -> Result<String> {
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(Error::Config(format!(
+            "{name:?} is not a database name (lower-case letters, digits and _)"
         )));
     }
-    Ok(())
-}
-
-/// Everything of a batch but its event_log rows, and the checkpoint.
-async fn write_rest<DB: Backend>(
-    conn: &mut DB::Connection,
-    dialect: Dialect,
-    batch: &Batch,
-    checkpoint: (u64, B256, u64),
-) -> Result<()> {
-    insert_rows::<DB, _>(conn, dialect, &batch.event_accounts, None).await?;
-    insert_rows::<DB, _>(conn, dialect, &batch.rule_hits, None).await?;
-    insert_rows::<DB, _>(conn, dialect, &batch.profile_versions, None).await?;
-    insert_rows::<DB, _>(conn, dialect, &batch.settlements, None).await?;
-    apply_state::<DB>(conn, dialect, batch).await?;
-    let mut seen = batch.blocks.clone();
-    seen.insert(checkpoint.0, (checkpoint.1, checkpoint.2));
-    let blocks: Vec<BlockRow> = seen
-        .iter()
-        .map(|(n, (hash, time))| BlockRow {
-            block_number: *n,
-            block_hash: *hash,
-            block_time: *time,
-        })
-        .collect();
-    insert_rows::<DB, _>(
-        conn,
-        dialect,
-        &blocks,
-        Some(
-            "(block_number) DO UPDATE SET block_hash = excluded.block_hash, \
-             block_time = excluded.block_time",
-        ),
-    )
-    .await?;
-    set_checkpoint::<DB>(conn, checkpoint.0, checkpoint.1).await
-}
-
-async fn apply_state<DB: Backend>(
-    conn: &mut DB::Connection,
-    dialect: Dialect,
-    batch: &Batch,
-) -> Result<()> {
-    for Stmt { sql, args } in &batch.ops {
-        let args: Vec<&Value> = args.iter().collect();
-        DB::run(conn, (*sql).to_string(), &args).await?;
+    let mut url = url::Url::parse(server)
+        .map_err(|err| Error::Config(format!("{}: {err}", redact(server))))?;
+    if !matches!(url.scheme(), "postgres" | "postgresql") {
+        return Err(Error::Config(format!(
+            "{} is not a PostgreSQL URL",
+            redact(server)
+        )));
     }
-    let balances: Vec<BalanceRow> = batch
-        .balances
-        .iter()
-        .map(|(account, (amount, at))| BalanceRow {
-            account: *account,
-            amount: amount.to_string(),
-            amount_micro: micro(*amount),
-            block_number: at.block_number,
-            log_index: at.log_index,
-        })
-        .collect();
-    insert_rows::<DB, _>(
-        conn,
-        dialect,
-        &balances,
-        Some(
-            "(account) DO UPDATE SET amount = excluded.amount, \
-             amount_micro = excluded.amount_micro, block_number = excluded.block_number, \
-             log_index = excluded.log_index",
-        ),
-    )
-    .await
-}
-
-async fn set_checkpoint<DB: Backend>(
-    conn: &mut DB::Connection,
-    number: u64,
-    hash: B256,
-) -> Result<()> {
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let args: [Value; 3] = [number.into(), hash.into(), now.into()];
-    DB::run(
-        conn,
-        "INSERT INTO indexer_checkpoint (id, block_number, block_hash, updated_at) \
-         VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET \
-         block_number = excluded.block_number, block_hash = excluded.block_hash, \
-         updated_at = excluded.updated_at"
-            .to_string(),
-        &args.iter().collect::<Vec<_>>(),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Multi-row `INSERT` (with `ON CONFLICT <conflict>` if given) in as few statements as the
-/// parameter limit allows.
-async fn insert_rows<DB: Backend, R: TableRow>(
-    conn: &mut DB::Connection,
-    dialect: Dialect,
-    rows: &[R],
-    conflict: Option<&str>,
-) -> Result<()> {
-    let max_params = match dialect {
-        Dialect::Sqlite => MAX_PARAMS_SQLITE,
-        Dialect::Postgres => MAX_PARAMS,
-    };
-    let width = R::COLUMNS.len();
-    let columns: Vec<&str> = R::COLUMNS.iter().map(|c| c.name).collect();
-    let per_statement = (max_params / width).max(1);
-    let mut values = Vec::with_capacity(per_statement * width);
-    for chunk in rows.chunks(per_statement) {
-        let mut sql = format!("INSERT INTO {} ({}) VALUES ", R::TABLE, columns.join(", "));
-        let mut n = 0;
-        values.clear();
-        for (i, row) in chunk.iter().enumerate() {
-            row.values(&mut values);
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for j in 0..width {
-                n += 1;
-                if j > 0 {
-                    sql.push_str(", ");
-                }
-                // SQLite: positional `?` (sqlx resolves `$N` by name, in time growing with the
-                // statement's parameter count).
-                match dialect {
-                    Dialect::Sqlite => sql.push('?'),
-                    Dialect::Postgres => {
-                        sql.push('$');
-                        sql.push_str(&n.to_string());
-                    }
-                }
-            }
-            sql.push(')');
-        }
-        if values.len() != n {
-            return Err(Error::Inconsistent(format!(
-                "{} rows gave {} values for {n} placeholders",
-                R::TABLE,
-                values.len()
-            )));
-        }
-        if let Some(conflict) = conflict {
-            sql.push_str(" ON CONFLICT ");
-            sql.push_str(conflict);
-        }
-        let args: Vec<&Value> = values.iter().collect();
-        DB::run(conn, sql, &args).await?;
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(server).await?;
+    if fresh {
+        sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
+            .execute(&mut conn)
+            .await?;
     }
-    Ok(())
-}
-
-/// Rows through PostgreSQL's binary `COPY`, sent in pieces while they are encoded.
-async fn copy_rows<R: TableRow>(conn: &mut sqlx::PgConnection, rows: &[R]) -> Result<()> {
-    const PIECE: usize = 1 << 20;
-    if rows.is_empty() {
-        return Ok(());
+    let exists = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(&mut conn)
+        .await?
+        .is_some();
+    if !exists {
+        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
     }
-    let columns: Vec<&str> = R::COLUMNS.iter().map(|c| c.name).collect();
-    let mut copy = conn
-        .copy_in_raw(&format!(
-            "COPY {} ({}) FROM STDIN (FORMAT binary)",
-            R::TABLE,
-            columns.join(", ")
-        ))
-        .await?;
-    let mut buf = Vec::with_capacity(PIECE + 4096);
-    buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
-    buf.extend_from_slice(&[0; 8]); // flags, header extension length
-    let mut values = Vec::with_capacity(R::COLUMNS.len());
-    for row in rows {
-        values.clear();
-        row.values(&mut values);
-        buf.extend_from_slice(&(R::COLUMNS.len() as i16).to_be_bytes());
-        for (value, column) in values.iter().zip(R::COLUMNS) {
-            encode_binary(&mut buf, value, column.ty)?;
-        }
-        if buf.len() >= PIECE {
-            copy.send(buf.as_slice()).await?;
-            buf.clear();
-        }
-    }
-    buf.extend_from_slice(&(-1i16).to_be_bytes());
-    copy.send(buf.as_slice()).await?;
-    copy.finish().await?;
-    Ok(())
-}
-
-/// One field of a binary `COPY` row: its length (-1 for NULL), then its bytes.
-fn encode_binary(buf: &mut Vec<u8>, value: &Value, column: ColumnType) -> Result<()> {
-    let field = |buf: &mut Vec<u8>, bytes: &[u8]| {
-        buf.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
-        buf.extend_from_slice(bytes);
-    };
-    match (value, column) {
-        (Value::Null(_), _) => buf.extend_from_slice(&(-1i32).to_be_bytes()),
-        (Value::Int(i), ColumnType::Int8) => field(buf, &i.to_be_bytes()),
-        (Value::Int(i), ColumnType::Int2) => {
-            let small = i16::try_from(*i)
-                .map_err(|_| Error::Inconsistent(format!("{i} does not fit a SMALLINT column")))?;
-            field(buf, &small.to_be_bytes())
-        }
-        (Value::Bytes(b), ColumnType::Bytes) => field(buf, b),
-        (Value::Text(t), ColumnType::Text) => field(buf, t.as_bytes()),
-        (Value::Bool(b), ColumnType::Bool) => field(buf, &[u8::from(*b)]),
-        (value, _) => {
-            return Err(Error::Inconsistent(format!(
-                "{value:?} does not match its column's type {column:?}"
-            )));
-        }
-    }
-    Ok(())
+    url.set_path(&format!("/{name}"));
+    Ok(url.to_string())
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {
@@ -678,4 +425,59 @@ pub fn to_address(bytes: &[u8]) -> Result<Address> {
             bytes.len()
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// A migration as PostgreSQL reads it: SQLite's spelling of the two types that differ
+    /// replaced, blanks collapsed.
+    fn normalized(sql: &str, sqlite: bool) -> Vec<String> {
+        sql.lines()
+            .map(|line| {
+                let mut line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+                if sqlite {
+                    line = line
+                        .replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+                        .replace("BLOB", "BYTEA");
+                }
+                line.replace(" ,", ",")
+            })
+            .filter(|line| !line.is_empty())
+            .collect()
+    }
+
+    fn migrations(dialect: &str) -> Vec<(String, String)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(dialect);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(&path).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn sqlite_and_postgresql_migrations_are_one_schema() {
+        let (sqlite, postgres) = (migrations("sqlite"), migrations("postgres"));
+        let names = |m: &[(String, String)]| m.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&sqlite), names(&postgres), "the same migrations");
+        for ((name, lite), (_, pg)) in sqlite.iter().zip(&postgres) {
+            let (lite, pg) = (normalized(lite, true), normalized(pg, false));
+            for (n, (a, b)) in lite.iter().zip(&pg).enumerate() {
+                assert_eq!(
+                    a, b,
+                    "{name}, statement line {n}: SQLite and PostgreSQL differ beyond BLOB/BYTEA"
+                );
+            }
+            assert_eq!(lite.len(), pg.len(), "{name}: one is longer");
+        }
+    }
 }

@@ -1,0 +1,392 @@
+//! An action as the contract call it is.
+
+use super::{Action, ActionError, Call, MAX_TEXT, expiry, hours, hours_u128};
+use alloy::{
+    primitives::{B256, U256, keccak256},
+    sol_types::SolCall,
+};
+use timebank_bindings::{
+    CredentialRegistry as CR, IdentityRegistry as IR, ServiceLedger as SL, SupervisionDesk as SD,
+    TimeCoin as TC, TimebankAccess as TA,
+    deploy::Addresses,
+    types::{CaseStatus, Purpose},
+};
+
+impl Action {
+    /// The contract call this action is, on the deployment's contracts.
+    pub fn call(&self, c: &Addresses) -> Result<Call, ActionError> {
+        let mut texts = Vec::new();
+        let mut text = |t: &str, field: &str| -> Result<B256, ActionError> {
+            if t.trim().is_empty() || t.len() > MAX_TEXT {
+                return Err(ActionError(format!(
+                    "`{field}` must be between 1 and {MAX_TEXT} characters"
+                )));
+            }
+            texts.push(t.to_owned());
+            Ok(keccak256(t.as_bytes()))
+        };
+        let (to, data) = match self {
+            Self::ApproveMember { account } => (
+                c.identity_registry,
+                IR::approveMemberCall { account: *account }.abi_encode(),
+            ),
+            Self::RejectMember { account, reason } => (
+                c.identity_registry,
+                IR::rejectMemberCall {
+                    account: *account,
+                    reasonHash: text(reason, "reason")?,
+                }
+                .abi_encode(),
+            ),
+            Self::SuspendMember { account, reason } => (
+                c.identity_registry,
+                IR::suspendMemberCall {
+                    account: *account,
+                    reasonHash: text(reason, "reason")?,
+                }
+                .abi_encode(),
+            ),
+            Self::ReinstateMember { account, reason } => (
+                c.identity_registry,
+                IR::reinstateMemberCall {
+                    account: *account,
+                    reasonHash: text(reason, "reason")?,
+                }
+                .abi_encode(),
+            ),
+            Self::CloseMember { account, reason } => (
+                c.identity_registry,
+                IR::closeMemberCall {
+                    account: *account,
+                    reasonHash: text(reason, "reason")?,
+                }
+                .abi_encode(),
+            ),
+            Self::RequestMove { account, to_branch } => (
+                c.identity_registry,
+                IR::requestMoveCall {
+                    account: *account,
+                    toBranch: *to_branch,
+                }
+                .abi_encode(),
+            ),
+            Self::AcceptMove { account } => (
+                c.identity_registry,
+                IR::acceptMoveCall { account: *account }.abi_encode(),
+            ),
+            Self::CancelMove { account } => (
+                c.identity_registry,
+                IR::cancelMoveCall { account: *account }.abi_encode(),
+            ),
+            Self::RequestRecovery {
+                previous_account,
+                new_account,
+                reason,
+            } => (
+                c.supervision_desk,
+                SD::requestRecoveryCall {
+                    previousAccount: *previous_account,
+                    newAccount: *new_account,
+                    reasonHash: text(reason, "reason")?,
+                }
+                .abi_encode(),
+            ),
+            Self::SetRiskLevel {
+                account,
+                level,
+                reason,
+            } => (
+                c.identity_registry,
+                IR::setRiskLevelCall {
+                    account: *account,
+                    level: *level as u8,
+                    reasonHash: text(reason, "reason")?,
+                }
+                .abi_encode(),
+            ),
+            Self::RaiseRiskAlert { account, reason } => (
+                c.identity_registry,
+                IR::raiseRiskAlertCall {
+                    account: *account,
+                    reasonHash: text(reason, "reason")?,
+                }
+                .abi_encode(),
+            ),
+            Self::AssessRiskAlert {
+                alert_id,
+                level,
+                reason,
+            } => (
+                c.identity_registry,
+                IR::assessRiskAlertCall {
+                    alertId: U256::from(*alert_id),
+                    level: *level as u8,
+                    reasonHash: text(reason, "reason")?,
+                }
+                .abi_encode(),
+            ),
+            Self::IssueCredential {
+                account,
+                type_id,
+                document_hash,
+                expires_at,
+            } => (
+                c.credential_registry,
+                CR::issueCredentialCall {
+                    account: *account,
+                    typeId: *type_id,
+                    documentHash: *document_hash,
+                    expiresAt: expiry(*expires_at, "expires_at")?,
+                }
+                .abi_encode(),
+            ),
+            Self::RenewCredential {
+                account,
+                type_id,
+                document_hash,
+                expires_at,
+            } => (
+                c.credential_registry,
+                CR::renewCredentialCall {
+                    account: *account,
+                    typeId: *type_id,
+                    documentHash: *document_hash,
+                    expiresAt: expiry(*expires_at, "expires_at")?,
+                }
+                .abi_encode(),
+            ),
+            Self::RevokeCredential {
+                account,
+                type_id,
+                reason,
+            } => (
+                c.credential_registry,
+                CR::revokeCredentialCall {
+                    account: *account,
+                    typeId: *type_id,
+                    reasonHash: text(reason, "reason")?,
+                }
+                .abi_encode(),
+            ),
+            Self::DeclareCredential {
+                type_id,
+                document_hash,
+                expires_at,
+            } => (
+                c.credential_registry,
+                CR::declareCredentialCall {
+                    typeId: *type_id,
+                    documentHash: *document_hash,
+                    expiresAt: expiry(*expires_at, "expires_at")?,
+                }
+                .abi_encode(),
+            ),
+            Self::CreateActivity {
+                branch_id,
+                kind,
+                hours_cap,
+                required_credential_type,
+                details,
+            } => (
+                c.service_ledger,
+                SL::createActivityCall {
+                    branchId: *branch_id,
+                    kind: *kind as u8,
+                    hoursCap: hours_u128(hours_cap, "hours_cap")?,
+                    requiredCredentialType: *required_credential_type,
+                    detailsHash: text(details, "details")?,
+                }
+                .abi_encode(),
+            ),
+            Self::CloseActivity { activity_id } => (
+                c.service_ledger,
+                SL::closeActivityCall {
+                    activityId: U256::from(*activity_id),
+                }
+                .abi_encode(),
+            ),
+            Self::JoinActivity { activity_id } => (
+                c.service_ledger,
+                SL::joinActivityCall {
+                    activityId: U256::from(*activity_id),
+                }
+                .abi_encode(),
+            ),
+            Self::RecordHours {
+                activity_id,
+                volunteer,
+                hours: h,
+            } => (
+                c.service_ledger,
+                SL::recordHoursCall {
+                    activityId: U256::from(*activity_id),
+                    volunteer: *volunteer,
+                    amount: hours_u128(h, "hours")?,
+                }
+                .abi_encode(),
+            ),
+            Self::ConfirmHours {
+                activity_id,
+                hours: h,
+            } => (
+                c.service_ledger,
+                SL::confirmHoursCall {
+                    activityId: U256::from(*activity_id),
+                    amount: hours_u128(h, "hours")?,
+                }
+                .abi_encode(),
+            ),
+            Self::Settle {
+                activity_id,
+                volunteer,
+            } => (
+                c.service_ledger,
+                SL::settleCall {
+                    activityId: U256::from(*activity_id),
+                    volunteer: *volunteer,
+                }
+                .abi_encode(),
+            ),
+            Self::ProposeService {
+                requester,
+                hours: h,
+                details,
+            } => (
+                c.service_ledger,
+                SL::proposeServiceCall {
+                    requester: *requester,
+                    amount: hours_u128(h, "hours")?,
+                    detailsHash: text(details, "details")?,
+                }
+                .abi_encode(),
+            ),
+            Self::ConfirmService { service_id } => (
+                c.service_ledger,
+                SL::confirmServiceCall {
+                    serviceId: U256::from(*service_id),
+                }
+                .abi_encode(),
+            ),
+            Self::CancelService { service_id } => (
+                c.service_ledger,
+                SL::cancelServiceCall {
+                    serviceId: U256::from(*service_id),
+                }
+                .abi_encode(),
+            ),
+            Self::Pay {
+                to,
+                hours: h,
+                purpose,
+                reference,
+            } => {
+                if !matches!(purpose, Purpose::ServicePayment | Purpose::Gift) {
+                    return Err(ActionError(format!(
+                        "`purpose` is {purpose}; a member pays with service_payment or gift"
+                    )));
+                }
+                (
+                    c.time_coin,
+                    TC::payCall {
+                        to: *to,
+                        amount: hours(h, "hours")?,
+                        purpose: *purpose as u8,
+                        r#ref: match reference {
+                            Some(r) => text(r, "reference")?,
+                            None => B256::ZERO,
+                        },
+                    }
+                    .abi_encode(),
+                )
+            }
+            Self::Redeem {
+                hours: h,
+                reference,
+            } => (
+                c.time_coin,
+                TC::redeemCall {
+                    amount: hours(h, "hours")?,
+                    r#ref: match reference {
+                        Some(r) => text(r, "reference")?,
+                        None => B256::ZERO,
+                    },
+                }
+                .abi_encode(),
+            ),
+            Self::DecideCase {
+                case_id,
+                outcome,
+                note,
+                risk_level,
+            } => {
+                if !matches!(outcome, CaseStatus::Cleared | CaseStatus::Confirmed) {
+                    return Err(ActionError(format!(
+                        "`outcome` is {outcome}; a decision is cleared or confirmed"
+                    )));
+                }
+                (
+                    c.supervision_desk,
+                    SD::decideCaseCall {
+                        caseId: U256::from(*case_id),
+                        outcome: *outcome as u8,
+                        noteHash: text(note, "note")?,
+                        riskLevel: *risk_level as u8,
+                    }
+                    .abi_encode(),
+                )
+            }
+            Self::AdoptHold { hold_id } => (
+                c.supervision_desk,
+                SD::adoptHoldCall {
+                    holdId: U256::from(*hold_id),
+                }
+                .abi_encode(),
+            ),
+            Self::ProposeBranchKey {
+                branch_id,
+                public_key,
+            } => (
+                c.access,
+                TA::proposeBranchKeyCall {
+                    branchId: *branch_id,
+                    publicKey: *public_key,
+                }
+                .abi_encode(),
+            ),
+            Self::ConfirmBranchKey { branch_id } => (
+                c.access,
+                TA::confirmBranchKeyCall {
+                    branchId: *branch_id,
+                }
+                .abi_encode(),
+            ),
+            Self::CancelBranchKey { branch_id } => (
+                c.access,
+                TA::cancelBranchKeyCall {
+                    branchId: *branch_id,
+                }
+                .abi_encode(),
+            ),
+            Self::SetSecondApproval {
+                branch_id,
+                hours: h,
+            } => (
+                c.service_ledger,
+                SL::setSecondApprovalCall {
+                    branchId: *branch_id,
+                    amount: if h.trim() == "0" {
+                        0
+                    } else {
+                        hours_u128(h, "hours")?
+                    },
+                }
+                .abi_encode(),
+            ),
+        };
+        Ok(Call {
+            to,
+            data: data.into(),
+            texts,
+        })
+    }
+}

@@ -1,0 +1,206 @@
+use super::*;
+use alloy::sol_types::SolCall;
+use timebank_bindings::{TimeCoin as TC, deploy::Addresses};
+
+fn contracts() -> Addresses {
+    Addresses {
+        forwarder: Address::repeat_byte(1),
+        timelock: Address::repeat_byte(2),
+        access: Address::repeat_byte(3),
+        identity_registry: Address::repeat_byte(4),
+        credential_registry: Address::repeat_byte(5),
+        time_coin: Address::repeat_byte(6),
+        service_ledger: Address::repeat_byte(7),
+        supervision_desk: Address::repeat_byte(8),
+    }
+}
+
+/// Every action, once.
+fn every_action() -> Vec<Action> {
+    let a = Address::repeat_byte(9);
+    let r = || "a reason".to_owned();
+    vec![
+        Action::ApproveMember { account: a },
+        Action::RejectMember {
+            account: a,
+            reason: r(),
+        },
+        Action::SuspendMember {
+            account: a,
+            reason: r(),
+        },
+        Action::ReinstateMember {
+            account: a,
+            reason: r(),
+        },
+        Action::CloseMember {
+            account: a,
+            reason: r(),
+        },
+        Action::RequestMove {
+            account: a,
+            to_branch: 2,
+        },
+        Action::AcceptMove { account: a },
+        Action::CancelMove { account: a },
+        Action::RequestRecovery {
+            previous_account: a,
+            new_account: a,
+            reason: r(),
+        },
+        Action::SetRiskLevel {
+            account: a,
+            level: RiskLevel::High,
+            reason: r(),
+        },
+        Action::RaiseRiskAlert {
+            account: a,
+            reason: r(),
+        },
+        Action::AssessRiskAlert {
+            alert_id: 1,
+            level: RiskLevel::Low,
+            reason: r(),
+        },
+        Action::IssueCredential {
+            account: a,
+            type_id: 1,
+            document_hash: B256::ZERO,
+            expires_at: 9,
+        },
+        Action::RenewCredential {
+            account: a,
+            type_id: 1,
+            document_hash: B256::ZERO,
+            expires_at: 9,
+        },
+        Action::RevokeCredential {
+            account: a,
+            type_id: 1,
+            reason: r(),
+        },
+        Action::DeclareCredential {
+            type_id: 1,
+            document_hash: B256::ZERO,
+            expires_at: 9,
+        },
+        Action::CreateActivity {
+            branch_id: 1,
+            kind: ActivityKind::Training,
+            hours_cap: "4".into(),
+            required_credential_type: 0,
+            details: r(),
+        },
+        Action::CloseActivity { activity_id: 1 },
+        Action::JoinActivity { activity_id: 1 },
+        Action::RecordHours {
+            activity_id: 1,
+            volunteer: a,
+            hours: "2.5".into(),
+        },
+        Action::ConfirmHours {
+            activity_id: 1,
+            hours: "2.5".into(),
+        },
+        Action::Settle {
+            activity_id: 1,
+            volunteer: a,
+        },
+        Action::ProposeService {
+            requester: a,
+            hours: "1".into(),
+            details: r(),
+        },
+        Action::ConfirmService { service_id: 1 },
+        Action::CancelService { service_id: 1 },
+        Action::Pay {
+            to: a,
+            hours: "1".into(),
+            purpose: Purpose::Gift,
+            reference: None,
+        },
+        Action::Redeem {
+            hours: "1".into(),
+            reference: Some(r()),
+        },
+        Action::DecideCase {
+            case_id: 1,
+            outcome: CaseStatus::Cleared,
+            note: r(),
+            risk_level: RiskLevel::None,
+        },
+        Action::AdoptHold { hold_id: 1 },
+        Action::ProposeBranchKey {
+            branch_id: 1,
+            public_key: B256::repeat_byte(7),
+        },
+        Action::ConfirmBranchKey { branch_id: 1 },
+        Action::CancelBranchKey { branch_id: 1 },
+        Action::SetSecondApproval {
+            branch_id: 1,
+            hours: "20".into(),
+        },
+    ]
+}
+
+#[test]
+fn every_action_is_a_call_the_gateway_relays() {
+    let c = contracts();
+    for action in every_action() {
+        let call = action
+            .call(&c)
+            .unwrap_or_else(|e| panic!("{action:?}: {e}"));
+        relayable(&c, call.to, &call.data).unwrap_or_else(|e| panic!("{action:?}: {e}"));
+    }
+}
+
+#[test]
+fn other_calls_and_padded_calls_are_not_relayed() {
+    let c = contracts();
+    let sync = TC::syncMemberCall {
+        account: Address::ZERO,
+    }
+    .abi_encode();
+    assert!(relayable(&c, c.time_coin, &sync).is_err());
+    let approve = TC::approveCall {
+        spender: Address::ZERO,
+        value: U256::MAX,
+    }
+    .abi_encode();
+    assert!(relayable(&c, c.time_coin, &approve).is_err());
+    let mut padded = TC::payCall {
+        to: Address::ZERO,
+        amount: U256::from(1),
+        purpose: 3,
+        r#ref: B256::ZERO,
+    }
+    .abi_encode();
+    assert!(relayable(&c, c.time_coin, &padded).is_ok());
+    padded.extend([0u8; 64]);
+    assert!(relayable(&c, c.time_coin, &padded).is_err());
+    assert!(relayable(&c, c.forwarder, &sync).is_err());
+}
+
+#[test]
+fn actions_read_as_the_api_writes_them() {
+    let action: Action = serde_json::from_value(serde_json::json!({
+        "action": "pay", "to": Address::ZERO, "hours": "0.5", "purpose": "gift"
+    }))
+    .unwrap();
+    assert!(matches!(
+        action,
+        Action::Pay {
+            purpose: Purpose::Gift,
+            ..
+        }
+    ));
+    let refused = Action::Pay {
+        to: Address::ZERO,
+        hours: "1".into(),
+        purpose: Purpose::Recovery,
+        reference: None,
+    };
+    assert!(refused.call(&contracts()).is_err());
+    assert!(hours("0", "hours").is_err());
+    assert!(hours("abc", "hours").is_err());
+}

@@ -1,0 +1,176 @@
+//! The chain's enums in the users' words: Simplified Chinese first, English second. Each enum's
+//! labels are one exhaustive `match`, so a value appended to a contract enum does not build
+//! until it has its words here (the bindings generate the enums from the contracts).
+
+use timebank_bindings::types::{
+    ActivityKind, ActivityStatus, CaseKind, CaseStatus, CredentialKind, HoldStatus, MemberStatus,
+    MonitorAction, ParticipationStatus, Purpose, RiskLevel, ServiceStatus,
+};
+
+/// A value's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Label {
+    /// Simplified Chinese.
+    pub zh: &'static str,
+    /// English.
+    pub en: &'static str,
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.zh, self.en)
+    }
+}
+
+const fn l(zh: &'static str, en: &'static str) -> Label {
+    Label { zh, en }
+}
+
+/// An enum of the chain whose values have words.
+pub trait Labelled: Copy + 'static {
+    /// This value's words.
+    fn label(self) -> Label;
+}
+
+macro_rules! labels {
+    ($($ty:ident { $($value:ident => ($zh:literal, $en:literal)),+ $(,)? })+) => {$(
+        impl Labelled for $ty {
+            fn label(self) -> Label {
+                match self {
+                    $($ty::$value => l($zh, $en),)+
+                }
+            }
+        }
+    )+};
+}
+
+labels! {
+    ActivityKind {
+        Activity => ("志愿活动", "volunteer activity"),
+        Training => ("培训", "training"),
+    }
+    ActivityStatus {
+        None => ("无", "none"),
+        Open => ("进行中", "open"),
+        Closed => ("已结束", "closed"),
+    }
+    CaseKind {
+        RuleHit => ("规则命中", "rule hit"),
+        Agent => ("风险扫描", "risk scan"),
+        Recovery => ("钱包找回", "wallet recovery"),
+        AdoptedHold => ("接管的暂扣", "adopted hold"),
+    }
+    CaseStatus {
+        None => ("无", "none"),
+        Open => ("待处理", "open"),
+        Cleared => ("已排除", "cleared"),
+        Confirmed => ("已确认", "confirmed"),
+    }
+    CredentialKind {
+        IdentityCheck => ("身份核验", "identity check"),
+        ProfessionalLicence => ("执业资格", "professional licence"),
+        TrainingCertificate => ("培训证书", "training certificate"),
+        SelfDeclared => ("自行申报", "self-declared"),
+    }
+    HoldStatus {
+        None => ("无", "none"),
+        Held => ("暂扣中", "held"),
+        Released => ("已放行", "released"),
+        Returned => ("已退回", "returned"),
+    }
+    MemberStatus {
+        None => ("未登记", "not registered"),
+        Pending => ("待审核", "pending review"),
+        Active => ("有效", "active"),
+        Suspended => ("已暂停", "suspended"),
+        Closed => ("已注销", "closed"),
+    }
+    MonitorAction {
+        None => ("放行", "let through"),
+        Flag => ("标记", "flag"),
+        Hold => ("暂扣", "hold"),
+        Block => ("拦截", "block"),
+    }
+    ParticipationStatus {
+        None => ("无", "none"),
+        Joined => ("已报名", "joined"),
+        Recorded => ("已记录时长", "hours recorded"),
+        Confirmed => ("已确认", "confirmed"),
+        Settled => ("已结算", "settled"),
+    }
+    Purpose {
+        ActivityReward => ("活动奖励", "activity reward"),
+        TrainingReward => ("培训奖励", "training reward"),
+        ServicePayment => ("服务付款", "service payment"),
+        Gift => ("赠与", "gift"),
+        Recovery => ("钱包找回", "recovery"),
+        Redemption => ("兑付", "redemption"),
+    }
+    RiskLevel {
+        None => ("未评估", "not assessed"),
+        Low => ("低", "low"),
+        Medium => ("中", "medium"),
+        High => ("高", "high"),
+        Blocked => ("禁止", "blocked"),
+    }
+    ServiceStatus {
+        None => ("无", "none"),
+        Proposed => ("待确认", "proposed"),
+        Completed => ("已完成", "completed"),
+        Cancelled => ("已取消", "cancelled"),
+    }
+}
+
+/// The words of the value `value` of the enum called `enum_name` (as the ABI's internal type
+/// names it), if there is such a value.
+pub fn label_of(enum_name: &str, value: u8) -> Option<Label> {
+    fn of<E: Labelled + TryFrom<u8>>(value: u8) -> Option<Label> {
+        E::try_from(value).ok().map(Labelled::label)
+    }
+    match enum_name {
+        "ActivityKind" => of::<ActivityKind>(value),
+        "ActivityStatus" => of::<ActivityStatus>(value),
+        "CaseKind" => of::<CaseKind>(value),
+        "CaseStatus" => of::<CaseStatus>(value),
+        "CredentialKind" => of::<CredentialKind>(value),
+        "HoldStatus" => of::<HoldStatus>(value),
+        "MemberStatus" => of::<MemberStatus>(value),
+        "MonitorAction" => of::<MonitorAction>(value),
+        "ParticipationStatus" => of::<ParticipationStatus>(value),
+        "Purpose" => of::<Purpose>(value),
+        "RiskLevel" => of::<RiskLevel>(value),
+        "ServiceStatus" => of::<ServiceStatus>(value),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every enum the contracts declare has its words here: an enum added to the contracts
+    /// fails this until it is listed above.
+    #[test]
+    fn every_enum_of_the_contracts_has_words() {
+        for name in timebank_bindings::types::ENUMS {
+            assert!(
+                label_of(name, 0).is_some(),
+                "the contracts' enum {name} has no words in labels.rs"
+            );
+        }
+    }
+
+    #[test]
+    fn labels_are_chinese_first() {
+        assert_eq!(Purpose::Gift.label().to_string(), "赠与 (gift)");
+        assert_eq!(
+            label_of("RiskLevel", 3),
+            Some(Label {
+                zh: "高",
+                en: "high"
+            })
+        );
+        assert_eq!(label_of("RiskLevel", 9), None);
+    }
+}
