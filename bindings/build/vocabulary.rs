@@ -252,6 +252,17 @@ impl Vocabulary {
         }}
     }}
 
+    #[cfg(feature = "clap")]
+    impl clap::ValueEnum for {name} {{
+        fn value_variants<'a>() -> &'a [Self] {{
+            &Self::ALL
+        }}
+
+        fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {{
+            Some(clap::builder::PossibleValue::new(self.as_str()))
+        }}
+    }}
+
     impl serde::Serialize for {name} {{
         fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {{
             s.serialize_str(self.as_str())

@@ -2,20 +2,9 @@
 //! (`--level high`), listed in `--help` from the generated types.
 
 use alloy::primitives::{Address, B256};
-use clap::{Subcommand, builder::TypedValueParser};
-use std::{path::PathBuf, str::FromStr};
+use clap::Subcommand;
+use std::path::PathBuf;
 use timebank_bindings::types::{ActivityKind, CaseStatus, Purpose, RiskLevel};
-
-/// A parser for one of the contracts' enums, by its snake_case names.
-fn choice<E>(names: &'static [&'static str]) -> impl TypedValueParser<Value = E>
-where
-    E: FromStr + Clone + Send + Sync + 'static,
-{
-    clap::builder::PossibleValuesParser::new(names.iter().copied()).try_map(|name| {
-        name.parse::<E>()
-            .map_err(|_| format!("{name} is not one of them"))
-    })
-}
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -95,13 +84,13 @@ pub enum Command {
         /// The account.
         account: Option<Address>,
         /// Only this purpose.
-        #[arg(long, value_parser = choice::<Purpose>(&Purpose::NAMES))]
+        #[arg(long, value_enum)]
         purpose: Option<Purpose>,
     },
     /// Supervision cases, newest first.
     Cases {
         /// Only cases in this state.
-        #[arg(long, value_parser = choice::<CaseStatus>(&CaseStatus::NAMES))]
+        #[arg(long, value_enum)]
         status: Option<CaseStatus>,
         /// Only this branch's members.
         #[arg(long)]
@@ -112,13 +101,13 @@ pub enum Command {
         /// The case.
         case_id: u64,
         /// cleared or confirmed.
-        #[arg(long, value_parser = choice::<CaseStatus>(&CaseStatus::NAMES))]
+        #[arg(long, value_enum)]
         outcome: CaseStatus,
         /// Why.
         #[arg(long)]
         note: String,
         /// The member's risk level after the decision.
-        #[arg(long, default_value = "none", value_parser = choice::<RiskLevel>(&RiskLevel::NAMES))]
+        #[arg(long, default_value = "none", value_enum)]
         risk: RiskLevel,
     },
     /// Have the desk take over coins held while no desk opened cases (supervisors).
@@ -265,7 +254,7 @@ pub enum RiskCommand {
         /// The member.
         account: Address,
         /// The level.
-        #[arg(long, value_parser = choice::<RiskLevel>(&RiskLevel::NAMES))]
+        #[arg(long, value_enum)]
         level: RiskLevel,
         /// Why.
         #[arg(long)]
@@ -284,7 +273,7 @@ pub enum RiskCommand {
         /// The alert.
         alert_id: u64,
         /// The member's level after the assessment.
-        #[arg(long, value_parser = choice::<RiskLevel>(&RiskLevel::NAMES))]
+        #[arg(long, value_enum)]
         level: RiskLevel,
         /// Why.
         #[arg(long)]
@@ -355,7 +344,7 @@ pub enum ActivityCommand {
         #[arg(long)]
         branch: u32,
         /// What kind.
-        #[arg(long, default_value = "activity", value_parser = choice::<ActivityKind>(&ActivityKind::NAMES))]
+        #[arg(long, default_value = "activity", value_enum)]
         kind: ActivityKind,
         /// Most hours one volunteer may be rewarded.
         #[arg(long)]
