@@ -29,7 +29,8 @@ pub mod vocabulary;
 pub use vocabulary::{HOUR, describe_revert, rule_names};
 
 mod derived_roles {
-    //! The per-branch and per-type roles, derived as `Roles.operator` and `Roles.issuer` do.
+    //! The per-branch and per-type roles, derived as `Roles.operator`, `Roles.issuer` and
+    //! `Roles.gateway` do.
     use alloy::primitives::{B256, keccak256};
     use alloy::sol_types::SolValue;
 
@@ -41,5 +42,10 @@ mod derived_roles {
     /// The issuer role of credential type `type_id`.
     pub fn issuer(type_id: u32) -> B256 {
         keccak256((super::roles::ISSUER_PREFIX, type_id).abi_encode())
+    }
+
+    /// The role of branch `branch_id`'s gateway key (anchors its access log).
+    pub fn gateway(branch_id: u32) -> B256 {
+        keccak256((super::roles::GATEWAY_PREFIX, branch_id).abi_encode())
     }
 }

@@ -34,7 +34,7 @@ schema! {
     #[derive(Debug, Clone, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct NonceResponse {
-        /// Put this in the message's `Nonce` field; it works once, for five minutes.
+        /// Put this in the message's `Nonce` field; it works once, for two minutes.
         pub nonce: String,
         /// The message's `domain`: the host (and port) members reach this gateway at.
         pub domain: String,
@@ -70,6 +70,26 @@ schema! {
         pub expires_at: String,
     }
 
+    /// A role the gateway recognises, from chain state. One account may hold several.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Role {
+        /// A registered member (any status).
+        Member,
+        /// An operator of one active branch.
+        Operator,
+        /// A supervisor (monitoring cases, risk levels).
+        Supervisor,
+        /// An issuer of at least one credential type.
+        Issuer,
+        /// A partner institution (raises risk alerts).
+        Partner,
+        /// The platform admin.
+        Admin,
+        /// An auditor (read-only oversight).
+        Auditor,
+    }
+
     /// The caller as the chain knows them.
     #[derive(Debug, Clone, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -77,9 +97,8 @@ schema! {
         /// The signed-in wallet.
         #[cfg_attr(feature = "openapi", schema(value_type = String))]
         pub address: Address,
-        /// Roles held now: `admin`, `supervisor`, `operator`, `issuer`, `partner`, `auditor`,
-        /// `member`, ...
-        pub roles: Vec<String>,
+        /// Roles held now, as the gateway recognises them.
+        pub roles: Vec<Role>,
         /// The branch they operate for.
         pub operator_branch: Option<u64>,
         /// Their home branch as a member.
@@ -146,9 +165,10 @@ schema! {
         /// Where the member is in the review (rejected members are closed).
         #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::member_status))]
         pub status: MemberStatus,
-        /// Assessed risk.
+        /// Assessed risk: shown to operators, supervisors, auditors and the admin about other
+        /// accounts than their own; `null` to everyone else.
         #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::risk_level))]
-        pub risk: RiskLevel,
+        pub risk: Option<RiskLevel>,
         /// Profile version.
         pub profile_version: u64,
         /// Commitment to the current profile (its private data stays encrypted).

@@ -151,7 +151,7 @@ impl Gateway {
 
     /// Signs in with `signer`: an EIP-4361 message for this gateway's domain, URI and the
     /// deployment's chain, valid for an hour. Refuses to sign when the gateway asks for another
-    /// domain or chain (a message for one gateway can't open a session at another).
+    /// domain, URI or chain (a message for one gateway can't open a session at another).
     pub async fn sign_in(&self, signer: &(impl Signer + Sync)) -> ClientResult<Session> {
         let answer: NonceResponse = self
             .send(self.http.post(self.url("/v1/auth/nonce")), None)
@@ -162,6 +162,13 @@ impl Gateway {
                 "the gateway at {} asks to be signed in to as {:?}",
                 self.base(),
                 answer.domain
+            )));
+        }
+        if answer.uri.trim_end_matches('/') != self.base() {
+            return Err(ClientError::Refused(format!(
+                "the gateway at {} asks to be signed in to at {:?}",
+                self.base(),
+                answer.uri
             )));
         }
         if answer.chain_id != self.deployment.chain_id {

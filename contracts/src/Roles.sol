@@ -4,7 +4,8 @@ pragma solidity 0.8.30;
 /// @title Flat roles of the time bank
 /// @notice AccessControl role ids held in TimebankAccess. The platform admin is
 /// AccessControl's `DEFAULT_ADMIN_ROLE` (0x00); branch operators and credential issuers have
-/// per-branch and per-type roles (see `TimebankAccess.operatorRole` and `issuerRole`).
+/// per-branch and per-type roles (see `TimebankAccess.operatorRole` and `issuerRole`), and each
+/// branch's gateway a per-branch role (`gatewayRole`) for anchoring its access log.
 library Roles {
     /// @notice The platform admin: AccessControl's `DEFAULT_ADMIN_ROLE`.
     bytes32 internal constant ADMIN = 0x00;
@@ -33,6 +34,7 @@ library Roles {
     /// @dev Prefixes of the derived per-branch and per-type roles.
     bytes32 internal constant OPERATOR_PREFIX = keccak256("timebank.role.operator");
     bytes32 internal constant ISSUER_PREFIX = keccak256("timebank.role.issuer");
+    bytes32 internal constant GATEWAY_PREFIX = keccak256("timebank.role.gateway");
 
     function operator(uint32 branchId) internal pure returns (bytes32) {
         return keccak256(abi.encode(OPERATOR_PREFIX, branchId));
@@ -40,5 +42,10 @@ library Roles {
 
     function issuer(uint32 typeId) internal pure returns (bytes32) {
         return keccak256(abi.encode(ISSUER_PREFIX, typeId));
+    }
+
+    /// @notice A branch gateway's own key (its relayer): anchors the branch's access log.
+    function gateway(uint32 branchId) internal pure returns (bytes32) {
+        return keccak256(abi.encode(GATEWAY_PREFIX, branchId));
     }
 }

@@ -39,6 +39,7 @@ contract TimebankAccess is ITimebankAccess, AccessControlDefaultAdminRules, ERC2
 
     Branch[] private _branches;
     mapping(uint32 branchId => KeyProposal) private _keyProposals;
+    mapping(uint32 branchId => AccessLogAnchor) private _anchors;
     mapping(address account => uint32 branchId) private _operatorBranch;
     /// @dev Reverse map from a derived operator role to its branch, so grants can be scoped.
     mapping(bytes32 role => uint32 branchId) private _roleBranch;
@@ -131,6 +132,18 @@ contract TimebankAccess is ITimebankAccess, AccessControlDefaultAdminRules, ERC2
         emit BranchKeyProposalCancelled(branchId, proposed, actor);
     }
 
+    /// @inheritdoc ITimebankAccess
+    function anchorAccessLog(uint32 branchId, uint64 entries, bytes32 head) external {
+        _branch(branchId);
+        // The gateway's own key, never a forwarded request: a member's signature can't anchor.
+        _checkRole(Roles.gateway(branchId), msg.sender);
+        uint64 anchored = _anchors[branchId].entries;
+        if (entries <= anchored) revert TimebankAccessStaleAnchor(branchId, entries, anchored);
+        _anchors[branchId] =
+            AccessLogAnchor({entries: entries, head: head, at: uint48(block.timestamp)});
+        emit AccessLogAnchored(branchId, entries, head, msg.sender);
+    }
+
     /// @notice Revokes `role` from `account`. The role's admin may, as in AccessControl, and the
     /// platform admin may revoke every role the governor grants (but the governor's own) at
     /// once: taking power away is never delayed, granting it is.
@@ -151,6 +164,11 @@ contract TimebankAccess is ITimebankAccess, AccessControlDefaultAdminRules, ERC2
     /// @inheritdoc ITimebankAccess
     function branch(uint32 branchId) external view returns (Branch memory) {
         return _branch(branchId);
+    }
+
+    /// @inheritdoc ITimebankAccess
+    function accessLogAnchor(uint32 branchId) external view returns (AccessLogAnchor memory) {
+        return _anchors[branchId];
     }
 
     /// @inheritdoc ITimebankAccess
@@ -191,6 +209,11 @@ contract TimebankAccess is ITimebankAccess, AccessControlDefaultAdminRules, ERC2
     /// @inheritdoc ITimebankAccess
     function issuerRole(uint32 typeId) external pure returns (bytes32) {
         return Roles.issuer(typeId);
+    }
+
+    /// @inheritdoc ITimebankAccess
+    function gatewayRole(uint32 branchId) external pure returns (bytes32) {
+        return Roles.gateway(branchId);
     }
 
     /// @inheritdoc ITimebankAccess

@@ -32,7 +32,8 @@ contract AccessMatrixTest is Fixture {
     uint256 internal constant AGENT = 1 << 10; // monitoring agent
     uint256 internal constant DESK_CONTRACT = 1 << 11; // the SupervisionDesk (MONITOR role)
     uint256 internal constant GOVERNOR = 1 << 12; // the timelock (GOVERNOR role)
-    uint256 internal constant ACTOR_COUNT = 13;
+    uint256 internal constant GATEWAY = 1 << 13; // branch NORTH's gateway key
+    uint256 internal constant ACTOR_COUNT = 14;
 
     struct Call {
         string name;
@@ -50,6 +51,7 @@ contract AccessMatrixTest is Fixture {
     address internal frank = makeAddr("frank"); // asked to move from NORTH to SOUTH
     address internal fresh = makeAddr("fresh-wallet");
     address internal agent = makeAddr("agent");
+    address internal northGateway = makeAddr("north-gateway");
     uint256 internal openCaseId;
     uint256 internal holdId;
     uint256 internal alertId;
@@ -97,8 +99,10 @@ contract AccessMatrixTest is Fixture {
         serviceForAlice = ledger.proposeService(alice, 1e18, bytes32(0));
 
         // A held gift with its open case (large gifts held).
-        vm.prank(admin);
+        vm.startPrank(admin);
         access.grantRole(Roles.MONITORING_AGENT, agent);
+        access.grantRole(Roles.gateway(NORTH), northGateway);
+        vm.stopPrank();
         _enableDefaultRules();
         vm.prank(carol);
         coin.transfer(bob, 10e18);
@@ -134,7 +138,8 @@ contract AccessMatrixTest is Fixture {
             address(ledger),
             agent,
             address(desk),
-            governor
+            governor,
+            northGateway
         ];
     }
 
@@ -152,7 +157,8 @@ contract AccessMatrixTest is Fixture {
             "ledger-contract",
             "monitoring-agent",
             "desk-contract",
-            "governor"
+            "governor",
+            "gateway"
         ][i];
     }
 
@@ -170,6 +176,14 @@ contract AccessMatrixTest is Fixture {
             address(access),
             abi.encodeCall(access.addBranch, ("east", "East", keccak256("east key"))),
             ADMIN,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "anchorAccessLog",
+            address(access),
+            abi.encodeCall(access.anchorAccessLog, (NORTH, 1, keccak256("log"))),
+            GATEWAY,
             UNAUTHORIZED,
             UNAUTHORIZED
         );
@@ -687,7 +701,7 @@ contract AccessMatrixTest is Fixture {
             }
         }
         vm.assertEq(checked, calls.length * ACTOR_COUNT);
-        vm.assertEq(calls.length, 60, "every restricted function is in the table");
+        vm.assertEq(calls.length, 61, "every restricted function is in the table");
     }
 
     function _hit() internal view returns (ITimeCoinMonitor.RuleHit memory hit) {

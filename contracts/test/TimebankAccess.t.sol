@@ -6,6 +6,7 @@ import {ITimebankAccess} from "../src/interfaces/ITimebankAccess.sol";
 import {Fixture} from "./utils/Fixture.sol";
 import {vm} from "./utils/Vm.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
 
 contract TimebankAccessTest is Fixture {
     bytes32 internal constant EAST_KEY = keccak256("east branch key");
@@ -235,5 +236,63 @@ contract TimebankAccessTest is Fixture {
         );
         vm.prank(admin);
         access.revokeRole(Roles.GOVERNOR, governor);
+    }
+
+    function test_TheGatewayAnchorsItsBranchAccessLog() public {
+        (address gateway, uint256 gatewayKey) = makeAddrAndKey("north gateway");
+        vm.assertEq(access.gatewayRole(NORTH), Roles.gateway(NORTH));
+        vm.prank(admin);
+        access.grantRole(Roles.gateway(NORTH), gateway);
+
+        vm.expectEmit(address(access));
+        emit ITimebankAccess.AccessLogAnchored(NORTH, 3, keccak256("three"), gateway);
+        vm.prank(gateway);
+        access.anchorAccessLog(NORTH, 3, keccak256("three"));
+        ITimebankAccess.AccessLogAnchor memory a = access.accessLogAnchor(NORTH);
+        vm.assertEq(uint256(a.entries), 3);
+        vm.assertEq(a.head, keccak256("three"));
+        vm.assertEq(uint256(a.at), block.timestamp);
+
+        // An anchor never goes back: a rewritten, shorter log can't be anchored over it.
+        vm.expectRevert(
+            abi.encodeWithSelector(ITimebankAccess.TimebankAccessStaleAnchor.selector, NORTH, 3, 3)
+        );
+        vm.prank(gateway);
+        access.anchorAccessLog(NORTH, 3, keccak256("other three"));
+        vm.prank(gateway);
+        access.anchorAccessLog(NORTH, 5, keccak256("five"));
+        vm.assertEq(uint256(access.accessLogAnchor(NORTH).entries), 5);
+
+        // Only this branch's gateway, with its own key: not another branch's, not an operator,
+        // not the admin, and not through the forwarder.
+        address[3] memory others = [op1, admin, stranger];
+        for (uint256 i; i < others.length; ++i) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAccessControl.AccessControlUnauthorizedAccount.selector,
+                    others[i],
+                    Roles.gateway(NORTH)
+                )
+            );
+            vm.prank(others[i]);
+            access.anchorAccessLog(NORTH, 9, bytes32(0));
+        }
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector,
+                gateway,
+                Roles.gateway(SOUTH)
+            )
+        );
+        vm.prank(gateway);
+        access.anchorAccessLog(SOUTH, 1, bytes32(0));
+        ERC2771Forwarder.ForwardRequestData memory request = _forwardRequest(
+            gatewayKey,
+            address(access),
+            abi.encodeCall(ITimebankAccess.anchorAccessLog, (NORTH, 9, bytes32(0)))
+        );
+        vm.expectRevert();
+        forwarder.execute(request);
+        vm.assertEq(uint256(access.accessLogAnchor(NORTH).entries), 5);
     }
 }

@@ -217,6 +217,11 @@ pub(crate) async fn first_start(
             ledger.setMintQuota(branch, 10_000 * HOUR)
         );
         write_secret(&paths.relayer_key(branch), &keys[RELAYERS[i]])?;
+        // The branch gateway's relayer anchors the branch's access log.
+        send!(
+            "granting a gateway its role",
+            access.grantRole(roles::gateway(branch), a[RELAYERS[i]])
+        );
     }
     for (name, role, who) in [
         ("partner", roles::PARTNER, PARTNER),

@@ -3,31 +3,10 @@
 
 use crate::error::ApiError;
 use alloy::primitives::Address;
-use serde::Serialize;
 use std::collections::BTreeSet;
 use timebank_bindings::roles;
+pub use timebank_client::api::Role;
 use timebank_indexer::query::{Head, Standing};
-use utoipa::ToSchema;
-
-/// A role the gateway recognises. One account may hold several.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A registered member (any status).
-    Member,
-    /// An operator of one branch.
-    Operator,
-    /// A supervisor (monitoring cases, risk levels).
-    Supervisor,
-    /// An issuer of at least one credential type.
-    Issuer,
-    /// A partner institution (raises risk alerts).
-    Partner,
-    /// The platform admin.
-    Admin,
-    /// An auditor (read-only oversight).
-    Auditor,
-}
 
 /// A signed-in caller and what the chain says about them.
 #[derive(Debug, Clone)]
@@ -82,6 +61,15 @@ impl Caller {
         }
     }
 
+    /// The roles held, comma-separated (for the access log).
+    pub fn roles_text(&self) -> String {
+        self.roles
+            .iter()
+            .filter_map(|r| serde_json::to_value(r).ok()?.as_str().map(str::to_owned))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// Whether the caller holds `role`.
     pub fn is(&self, role: Role) -> bool {
         self.roles.contains(&role)
@@ -122,4 +110,29 @@ fn names(roles: &[Role]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Events about supervising an account: what monitoring found, cases, holds, risk levels and
+/// partners' alerts. A member never sees the undecided ones about themselves (no tipping-off).
+pub const SUPERVISION_EVENTS: &[&str] = &[
+    "RuleHit",
+    "MovementHeld",
+    "HoldSettled",
+    "HoldAdopted",
+    "CaseOpened",
+    "CaseDecided",
+    "RiskLevelChanged",
+    "RiskRaisedByOpenCases",
+    "StandingSynced",
+    "RiskAlertRaised",
+    "RiskAlertAssessed",
+];
+
+/// Whether `caller` sees accounts' risk levels: staff who supervise or serve members, on other
+/// accounts than their own.
+pub fn sees_risk(caller: &Caller, account: Address) -> bool {
+    caller.address != account
+        && [Role::Operator, Role::Supervisor, Role::Auditor, Role::Admin]
+            .iter()
+            .any(|r| caller.is(*r))
 }

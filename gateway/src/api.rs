@@ -4,7 +4,7 @@
 use crate::vocabulary::{iso, rule_names};
 use crate::{
     AppState,
-    access::{Caller, Role},
+    access::{Caller, Role, SUPERVISION_EVENTS},
     error::{ApiError, ApiResult, Json, Path, Query},
 };
 use alloy::primitives::Address;
@@ -89,10 +89,17 @@ pub async fn member(
     Path(address): Path<String>,
 ) -> ApiResult<Json<PublicMember>> {
     let account = parse_address(&address)?;
+    // Risk levels are for staff, and never about themselves (no tipping-off).
+    let shown = |mut record: PublicMember| {
+        if !crate::access::sees_risk(&caller, account) {
+            record.risk = None;
+        }
+        Json(record)
+    };
     if let Some(head) = &caller.head
         && let Some(record) = state.members.get(head, &account)
     {
-        return Ok(Json(record));
+        return Ok(shown(record));
     }
     let m = member_or_404(&state, account).await?;
     // Validity as of the chain's time (the last indexed block), which is what contracts check.
@@ -109,7 +116,7 @@ pub async fn member(
         member_id: m.member_id,
         home_branch: m.home_branch,
         status: m.status,
-        risk: m.risk,
+        risk: Some(m.risk),
         profile_version: m.profile_version,
         commitment: m.commitment,
         pending_move_to: m.pending_move_to,
@@ -122,7 +129,7 @@ pub async fn member(
     if let Some(head) = &caller.head {
         state.members.insert(head, account, record.clone());
     }
-    Ok(Json(record))
+    Ok(shown(record))
 }
 
 /// The member at `account`, or 404.
@@ -264,7 +271,23 @@ pub async fn history(
     Query(page): Query<Page>,
 ) -> ApiResult<Json<Vec<Event>>> {
     let account = account_scope(&state, &caller, &address).await?;
-    let rows = state.store.history(account, limit(page.limit)?).await?;
+    let mut rows = state.store.history(account, limit(page.limit)?).await?;
+    if account == caller.address {
+        // No tipping-off: a member (whatever else they are) does not see supervision of
+        // themselves that is still undecided, nor ever which partner raised an alert.
+        let since = state.store.undecided_supervision_since(account).await?;
+        rows.retain(|e| {
+            !(SUPERVISION_EVENTS.contains(&e.event.as_str())
+                && since.is_some_and(|since| e.block_number >= since))
+        });
+        for e in &mut rows {
+            if e.event == "RiskAlertRaised"
+                && let Some(fields) = e.fields.as_object_mut()
+            {
+                fields.remove("partner");
+            }
+        }
+    }
     Ok(Json(rows.into_iter().map(event).collect()))
 }
 
@@ -338,5 +361,11 @@ pub async fn cases(
         .store
         .cases(branch, filter.status, limit(filter.limit)?)
         .await?;
-    Ok(Json(rows.into_iter().map(case).collect()))
+    // Nobody reviews cases about themselves: staff who are also members don't see theirs.
+    Ok(Json(
+        rows.into_iter()
+            .filter(|c| c.account != caller.address)
+            .map(case)
+            .collect(),
+    ))
 }

@@ -1,6 +1,8 @@
-//! Sign-In with Ethereum (EIP-4361): single-use nonces, signature and domain/chain/time checks,
-//! expiring bearer sessions. The session names an address only; roles are read from chain state
-//! on every request, so a revoked role stops working within a block.
+//! Sign-In with Ethereum (EIP-4361): single-use nonces, signature and domain/URI/chain/time
+//! checks, expiring bearer sessions. Nonces and sessions (the keccak256 of each token, never
+//! the token) live in the branch database, so replicas behind a load balancer share them and a
+//! restart signs no one out. The session names an address only; roles are read from chain
+//! state on every request, so a revoked role stops working within a block.
 
 use crate::{
     AppState,
@@ -9,115 +11,223 @@ use crate::{
 };
 use alloy::primitives::{Address, B256, keccak256};
 use axum::{
-    extract::{FromRequestParts, State},
-    http::{StatusCode, header::AUTHORIZATION, request::Parts},
+    extract::{ConnectInfo, FromRequestParts, State},
+    http::{HeaderName, StatusCode, header::AUTHORIZATION, request::Parts},
 };
 use rand::RngCore;
 use std::{
     collections::HashMap,
+    net::SocketAddr,
     str::FromStr,
-    sync::{Arc, Mutex},
-    time::{Duration, SystemTime},
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, Instant, SystemTime},
 };
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 pub use timebank_client::api::{LoginRequest, LoginResponse, Me, NonceResponse};
+use timebank_indexer::Store;
+use tokio::sync::broadcast;
 
 /// How long an issued nonce stays usable.
-const NONCE_TTL: Duration = Duration::from_secs(300);
-/// Outstanding nonces at most (each sign-in attempt holds one for `NONCE_TTL`).
-const MAX_NONCES: usize = 100_000;
+const NONCE_TTL: Duration = Duration::from_secs(120);
+/// Unused nonces one client (IP address: a branch office behind one NAT address is one
+/// client) may hold at once.
+const NONCES_PER_CLIENT: u64 = 20;
+/// How long a session found in the database is trusted without asking again. Logging out at
+/// this replica takes effect at once; at another replica of the branch, within this time.
+const SESSION_RECHECK: Duration = Duration::from_secs(1);
+/// Sessions remembered at most (a bound on memory; past it the memory starts over).
+const MAX_REMEMBERED: usize = 100_000;
 
-/// Nonces and sessions, in memory: a restarted gateway asks everyone to sign in again.
+/// Sign-in and sessions.
 #[derive(Debug)]
 pub struct Auth {
     domain: String,
     uri: String,
     chain_id: u64,
     ttl: Duration,
-    nonces: Mutex<HashMap<String, SystemTime>>,
-    /// keccak256 of the token → session; the token itself is never stored.
-    sessions: Mutex<HashMap<B256, Session>>,
+    store: Store,
+    /// The header a trusted proxy puts the client's address in, if any.
+    client_ip_header: Option<HeaderName>,
+    /// Sessions recently found in the database, by token hash, with when they were.
+    recent: Mutex<HashMap<B256, (Session, Instant)>>,
+    /// Sessions ended here: their live streams close.
+    ended: broadcast::Sender<B256>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Session {
-    address: Address,
-    expires: SystemTime,
+/// A live session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    /// keccak256 of its bearer token.
+    pub token_hash: B256,
+    /// The wallet that signed in.
+    pub address: Address,
+    /// When it ends (unix seconds).
+    pub expires_at: u64,
+}
+
+/// Now, in unix seconds.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl Auth {
-    /// Sessions for `domain` (reached at `uri`) on `chain_id`, lasting at most `ttl`.
-    pub fn new(domain: String, uri: String, chain_id: u64, ttl: Duration) -> Self {
+    /// Sessions for `domain` (reached at `uri`) on `chain_id`, lasting at most `ttl`, kept in
+    /// `store`; clients are told apart by `client_ip_header` when a trusted proxy sets it.
+    pub fn new(
+        domain: String,
+        uri: String,
+        chain_id: u64,
+        ttl: Duration,
+        store: Store,
+        client_ip_header: Option<HeaderName>,
+    ) -> Self {
         Self {
             domain,
             uri,
             chain_id,
             ttl,
-            nonces: Mutex::default(),
-            sessions: Mutex::default(),
+            store,
+            client_ip_header,
+            recent: Mutex::default(),
+            ended: broadcast::channel(1024).0,
         }
     }
 
-    fn issue_nonce(&self) -> ApiResult<(String, SystemTime)> {
-        let now = SystemTime::now();
-        let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
-        nonces.retain(|_, expires| *expires > now);
-        if nonces.len() >= MAX_NONCES {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "too many sign-ins in progress; try again in a few minutes",
-            ));
-        }
+    async fn issue_nonce(&self, client: &str) -> ApiResult<(String, u64)> {
         let mut bytes = [0u8; 16];
         rand::rng().fill_bytes(&mut bytes);
         let nonce = alloy::hex::encode(bytes);
-        let expires = now + NONCE_TTL;
-        nonces.insert(nonce.clone(), expires);
+        let now = unix_now();
+        let expires = now + NONCE_TTL.as_secs();
+        let issued = self
+            .store
+            .issue_sign_in_nonce(&nonce, client, now, expires, NONCES_PER_CLIENT)
+            .await?;
+        if !issued {
+            return Err(ApiError::too_many(
+                "rate_limited",
+                format!(
+                    "{client} holds {NONCES_PER_CLIENT} unused sign-in nonces: sign in with one, or \
+                     wait for them to expire"
+                ),
+                NONCE_TTL,
+            ));
+        }
         Ok((nonce, expires))
     }
 
-    /// Consumes `nonce`: true once for each nonce issued and not yet expired.
-    fn take_nonce(&self, nonce: &str) -> bool {
-        let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
-        matches!(nonces.remove(nonce), Some(expires) if expires > SystemTime::now())
-    }
-
-    fn open(&self, address: Address, until: SystemTime) -> (String, SystemTime) {
+    async fn open(&self, address: Address, until: u64) -> ApiResult<(String, u64)> {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let token = format!("tb_{}", alloy::hex::encode(bytes));
-        let expires = until.min(SystemTime::now() + self.ttl);
-        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        let now = SystemTime::now();
-        sessions.retain(|_, s| s.expires > now);
-        sessions.insert(keccak256(&token), Session { address, expires });
-        (token, expires)
+        let now = unix_now();
+        let expires = until.min(now + self.ttl.as_secs());
+        self.store
+            .open_session(keccak256(&token), address, now, expires)
+            .await?;
+        Ok((token, expires))
     }
 
-    fn session(&self, token: &str) -> Option<Session> {
-        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        sessions
-            .get(&keccak256(token))
-            .copied()
-            .filter(|s| s.expires > SystemTime::now())
+    /// The live session of `token`, if any.
+    pub async fn session(&self, token: &str) -> ApiResult<Option<Session>> {
+        let token_hash = keccak256(token);
+        let now = unix_now();
+        if let Some((session, found)) = self.remembered().get(&token_hash).copied()
+            && found.elapsed() < SESSION_RECHECK
+        {
+            return Ok((session.expires_at > now).then_some(session));
+        }
+        let session = self
+            .store
+            .session(token_hash, now)
+            .await?
+            .map(|row| Session {
+                token_hash,
+                address: row.address,
+                expires_at: row.expires_at,
+            });
+        let mut recent = self.remembered();
+        match session {
+            Some(session) => {
+                if recent.len() >= MAX_REMEMBERED {
+                    recent.clear();
+                }
+                recent.insert(token_hash, (session, Instant::now()));
+            }
+            None => {
+                recent.remove(&token_hash);
+            }
+        }
+        Ok(session)
     }
 
-    fn close(&self, token: &str) {
-        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        sessions.remove(&keccak256(token));
+    /// Whether the session is still live, asking the database (for a long-lived stream).
+    pub async fn still_live(&self, session: &Session) -> ApiResult<bool> {
+        let now = unix_now();
+        Ok(
+            session.expires_at > now
+                && self.store.session(session.token_hash, now).await?.is_some(),
+        )
+    }
+
+    async fn close(&self, session: &Session) -> ApiResult<()> {
+        self.store.close_session(session.token_hash).await?;
+        self.remembered().remove(&session.token_hash);
+        // No stream open is fine.
+        let _ = self.ended.send(session.token_hash);
+        Ok(())
+    }
+
+    /// Sessions ending at this replica, as they end.
+    pub fn ended(&self) -> broadcast::Receiver<B256> {
+        self.ended.subscribe()
+    }
+
+    fn remembered(&self) -> std::sync::MutexGuard<'_, HashMap<B256, (Session, Instant)>> {
+        self.recent.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The client's address: the trusted proxy's header when configured (its last entry),
+    /// else the connection's peer.
+    fn client(&self, parts: &Parts) -> String {
+        if let Some(name) = &self.client_ip_header
+            && let Some(value) = parts.headers.get(name).and_then(|v| v.to_str().ok())
+            && let Some(last) = value.rsplit(',').next()
+        {
+            return last.trim().to_owned();
+        }
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
     }
 }
 
-fn rfc3339(t: SystemTime) -> String {
-    OffsetDateTime::from(t).format(&Rfc3339).unwrap_or_default()
+fn rfc3339(unix: u64) -> String {
+    crate::vocabulary::iso(unix)
 }
 
-/// Issue a sign-in nonce.
+/// The client asking, as [`Auth`] tells clients apart.
+pub struct Client(String);
+
+impl FromRequestParts<Arc<AppState>> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> ApiResult<Self> {
+        Ok(Self(state.auth.client(parts)))
+    }
+}
+
+/// Issue a sign-in nonce. A client holds a few unused ones at most (429 with `Retry-After`
+/// beyond that); each works once, for two minutes.
 #[utoipa::path(post, path = "/v1/auth/nonce", tag = "auth",
-    responses((status = 200, body = NonceResponse), (status = 503, body = crate::error::ErrorBody)))]
-pub async fn nonce(State(state): State<Arc<AppState>>) -> ApiResult<Json<NonceResponse>> {
-    let (nonce, expires) = state.auth.issue_nonce()?;
+    responses((status = 200, body = NonceResponse), (status = 429, body = crate::error::ErrorBody)))]
+pub async fn nonce(
+    State(state): State<Arc<AppState>>,
+    Client(client): Client,
+) -> ApiResult<Json<NonceResponse>> {
+    let (nonce, expires) = state.auth.issue_nonce(&client).await?;
     Ok(Json(NonceResponse {
         nonce,
         domain: state.auth.domain.clone(),
@@ -190,14 +300,18 @@ pub async fn login(
             Address::from(message.address)
         ))
     })?;
-    if !auth.take_nonce(&message.nonce) {
+    if !auth
+        .store
+        .take_sign_in_nonce(&message.nonce, unix_now())
+        .await?
+    {
         return Err(ApiError::unauthorized(
             "the nonce is unknown, used or expired: ask for a new one",
         ));
     }
     let address = Address::from(message.address);
-    let until: SystemTime = expiry.as_ref().to_owned().into();
-    let (token, expires) = auth.open(address, until);
+    let until = u64::try_from(expiry.as_ref().unix_timestamp()).unwrap_or(0);
+    let (token, expires) = auth.open(address, until).await?;
     tracing::info!(%address, "signed in");
     Ok(Json(LoginResponse {
         token,
@@ -212,12 +326,7 @@ pub async fn login(
 pub async fn me(caller: Caller) -> Json<Me> {
     Json(Me {
         address: caller.address,
-        roles: caller
-            .roles
-            .iter()
-            .filter_map(|r| serde_json::to_value(r).ok())
-            .filter_map(|r| r.as_str().map(str::to_owned))
-            .collect(),
+        roles: caller.roles.iter().copied().collect(),
         operator_branch: caller.operator_branch,
         home_branch: caller.home_branch,
         issuer_types: caller.issuer_types,
@@ -227,13 +336,11 @@ pub async fn me(caller: Caller) -> Json<Me> {
 /// End the session.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("session" = [])),
     responses((status = 204), (status = 401, body = crate::error::ErrorBody)))]
-pub async fn logout(State(state): State<Arc<AppState>>, parts: BearerToken) -> StatusCode {
-    state.auth.close(&parts.0);
-    StatusCode::NO_CONTENT
+pub async fn logout(State(state): State<Arc<AppState>>, session: Session) -> ApiResult<StatusCode> {
+    state.auth.close(&session).await?;
+    tracing::info!(address = %session.address, "signed out");
+    Ok(StatusCode::NO_CONTENT)
 }
-
-/// The bearer token of a live session.
-pub struct BearerToken(String);
 
 fn bearer(parts: &Parts) -> ApiResult<&str> {
     let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
@@ -247,22 +354,17 @@ fn bearer(parts: &Parts) -> ApiResult<&str> {
         .ok_or_else(|| ApiError::unauthorized("the Authorization header is not `Bearer <token>`"))
 }
 
-/// The request's bearer token and its session: 401 without one, or when it is unknown or expired.
-fn live_session<'a>(parts: &'a Parts, state: &AppState) -> ApiResult<(&'a str, Session)> {
-    let token = bearer(parts)?;
-    let session = state
-        .auth
-        .session(token)
-        .ok_or_else(|| ApiError::unauthorized("the session is unknown or expired: sign in"))?;
-    Ok((token, session))
-}
-
-impl FromRequestParts<Arc<AppState>> for BearerToken {
+/// The request's session: 401 without a bearer token, or when it is unknown or expired.
+impl FromRequestParts<Arc<AppState>> for Session {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> ApiResult<Self> {
-        let (token, _) = live_session(parts, state)?;
-        Ok(Self(token.to_owned()))
+        let token = bearer(parts)?;
+        state
+            .auth
+            .session(token)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the session is unknown or expired: sign in"))
     }
 }
 
@@ -271,27 +373,38 @@ impl FromRequestParts<Arc<AppState>> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> ApiResult<Self> {
         // The head first: whatever is read after it is at least as new.
-        let SignedIn { address, head } = SignedIn::from_request_parts(parts, state).await?;
-        if let Some(head) = &head
-            && let Some(caller) = state.callers.get(head, &address)
-        {
-            return Ok(caller);
-        }
-        let standing = state.store.standing(address).await?;
-        let caller = Caller::new(address, standing, head);
-        if let Some(head) = &head {
-            state.callers.insert(head, address, caller.clone());
-        }
-        Ok(caller)
+        let SignedIn { session, head } = SignedIn::from_request_parts(parts, state).await?;
+        standing_at(state, session.address, head).await
     }
 }
 
-/// A signed-in caller on an endpoint open to every role, whose contracts check the roles
-/// themselves (the relay): the wallet and the index's head, without reading the caller's
-/// standing.
+/// What the chain says of `address` at the index's `head` (shared by the requests at that
+/// head); 503 when the index is too far behind the chain to trust its roles.
+pub async fn standing_at(
+    state: &AppState,
+    address: Address,
+    head: Option<timebank_indexer::query::Head>,
+) -> ApiResult<Caller> {
+    // Roles from an index that stopped could be roles revoked since.
+    state.freshness.check(head.as_ref())?;
+    if let Some(head) = &head
+        && let Some(caller) = state.callers.get(head, &address)
+    {
+        return Ok(caller);
+    }
+    let standing = state.store.standing(address).await?;
+    let caller = Caller::new(address, standing, head);
+    if let Some(head) = &head {
+        state.callers.insert(head, address, caller.clone());
+    }
+    Ok(caller)
+}
+
+/// A signed-in caller: the session and the index's head (read after the request arrived),
+/// without the caller's standing.
 pub struct SignedIn {
-    /// The wallet that signed in.
-    pub address: Address,
+    /// The session.
+    pub session: Session,
     /// The index's head, read after the request arrived.
     pub head: Option<timebank_indexer::query::Head>,
 }
@@ -300,9 +413,9 @@ impl FromRequestParts<Arc<AppState>> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> ApiResult<Self> {
-        let (_, session) = live_session(parts, state)?;
+        let session = Session::from_request_parts(parts, state).await?;
         Ok(Self {
-            address: session.address,
+            session,
             head: state.heads.read(&state.store).await?,
         })
     }

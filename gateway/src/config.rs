@@ -1,12 +1,28 @@
 //! Settings: flags, then environment (`TIMEBANK_*`), then defaults.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 /// A session's default lifetime, in seconds.
 const SESSION_TTL_SECS: u64 = 3600;
 /// The default per-request timeout, in milliseconds.
 const REQUEST_TIMEOUT_MS: u64 = 30_000;
+
+/// How far (in blocks) the index may trail the chain before role-gated answers refuse.
+const MAX_INDEX_LAG_BLOCKS: u64 = 32;
+/// Relayed writes one signer may send per minute (an operator settling a large activity sends
+/// one per volunteer).
+const RELAY_PER_SIGNER_PER_MINUTE: u32 = 120;
+/// Relayed writes this gateway sends per second, all signers together.
+const RELAY_PER_SECOND: u32 = 200;
+/// Gas the relayer spends for one signer per UTC day.
+const RELAY_DAILY_GAS_PER_SIGNER: u64 = 20_000_000;
+/// Requests served at once; more wait.
+const MAX_CONCURRENT_REQUESTS: usize = 512;
+/// Live streams one caller may hold open.
+const STREAMS_PER_CALLER: usize = 4;
+/// Seconds between anchors of the access log.
+const ANCHOR_INTERVAL_SECS: u64 = 600;
 
 /// The gateway's command line; every flag also reads an environment variable.
 #[derive(Debug, Clone, Parser)]
@@ -77,6 +93,47 @@ pub struct Settings {
     /// Log as JSON lines.
     #[arg(long, env = "TIMEBANK_LOG_JSON")]
     pub log_json: bool,
+    /// How many blocks the branch's index may trail the chain before answers that depend on
+    /// roles refuse (503 `stale_index`).
+    #[arg(long, env = "TIMEBANK_MAX_INDEX_LAG_BLOCKS", default_value_t = MAX_INDEX_LAG_BLOCKS)]
+    pub max_index_lag_blocks: u64,
+    /// The header a trusted proxy (a load balancer) puts the client's address in, e.g.
+    /// `X-Forwarded-For`; without it clients are told apart by their connection.
+    #[arg(long, env = "TIMEBANK_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9102), not on the API's.
+    #[arg(long, env = "TIMEBANK_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Relayed writes one signer may send per minute (429 beyond).
+    #[arg(long, env = "TIMEBANK_RELAY_PER_SIGNER_PER_MINUTE", default_value_t = RELAY_PER_SIGNER_PER_MINUTE)]
+    pub relay_per_signer_per_minute: u32,
+    /// Relayed writes this branch's gateway sends per second, all signers together (429 beyond).
+    #[arg(long, env = "TIMEBANK_RELAY_PER_SECOND", default_value_t = RELAY_PER_SECOND)]
+    pub relay_per_second: u32,
+    /// Gas the relayer spends for one signer per UTC day (429 until midnight beyond).
+    #[arg(long, env = "TIMEBANK_RELAY_DAILY_GAS_PER_SIGNER", default_value_t = RELAY_DAILY_GAS_PER_SIGNER)]
+    pub relay_daily_gas_per_signer: u64,
+    /// Requests served at once; more wait for a slot.
+    #[arg(long, env = "TIMEBANK_MAX_CONCURRENT_REQUESTS", default_value_t = MAX_CONCURRENT_REQUESTS)]
+    pub max_concurrent_requests: usize,
+    /// Live streams one caller may hold open (429 beyond).
+    #[arg(long, env = "TIMEBANK_STREAMS_PER_CALLER", default_value_t = STREAMS_PER_CALLER)]
+    pub streams_per_caller: usize,
+    /// Seconds between anchors of the branch's access log on chain (by the relayer key, which
+    /// needs `TimebankAccess.gatewayRole(branch)`); 0 never anchors.
+    #[arg(long, env = "TIMEBANK_ANCHOR_INTERVAL_SECS", default_value_t = ANCHOR_INTERVAL_SECS)]
+    pub anchor_interval_secs: u64,
+    /// Instead of serving, one of these.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What the gateway binary does instead of serving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Check this branch's access log (in `--database-url`) against its anchor on chain:
+    /// complete and unaltered up to the anchored entry, chained after it. Exits 1 if not.
+    VerifyAccessLog,
 }
 
 impl Settings {
@@ -105,6 +162,16 @@ impl Settings {
             cors_origins: Vec::new(),
             request_timeout_ms: REQUEST_TIMEOUT_MS,
             log_json: false,
+            max_index_lag_blocks: MAX_INDEX_LAG_BLOCKS,
+            client_ip_header: None,
+            metrics_listen: None,
+            relay_per_signer_per_minute: RELAY_PER_SIGNER_PER_MINUTE,
+            relay_per_second: RELAY_PER_SECOND,
+            relay_daily_gas_per_signer: RELAY_DAILY_GAS_PER_SIGNER,
+            max_concurrent_requests: MAX_CONCURRENT_REQUESTS,
+            streams_per_caller: STREAMS_PER_CALLER,
+            anchor_interval_secs: ANCHOR_INTERVAL_SECS,
+            command: None,
         }
     }
 
@@ -127,5 +194,45 @@ impl Settings {
     /// Session lifetime.
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(self.session_ttl_secs)
+    }
+}
+
+/// Reads a secret from `path` (a key file), refusing one that its group or others may read:
+/// a key that others on the machine can read is a key they hold.
+pub fn read_secret(path: &std::path::Path, what: &str) -> eyre::Result<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|err| eyre::eyre!("cannot read the {what} {}: {err}", path.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        eyre::bail!(
+            "the {what} {} may be read by others (mode {:o}): `chmod 600` it",
+            path.display(),
+            mode & 0o777
+        );
+    }
+    std::fs::read_to_string(path)
+        .map_err(|err| eyre::eyre!("cannot read the {what} {}: {err}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_key_file_others_may_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("relayer.key");
+        std::fs::write(&path, "secret").unwrap();
+        for (mode, ok) in [(0o600, true), (0o400, true), (0o640, false), (0o604, false)] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let read = read_secret(&path, "relayer key file");
+            assert_eq!(read.is_ok(), ok, "mode {mode:o}: {read:?}");
+            if let Err(err) = read {
+                assert!(err.to_string().contains("chmod 600"), "{err}");
+            }
+        }
     }
 }

@@ -3,10 +3,11 @@
 
 use axum::{
     extract::rejection::{JsonRejection, PathRejection, QueryRejection},
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
+use std::time::Duration;
 
 pub use timebank_client::api::ErrorBody;
 
@@ -15,6 +16,8 @@ pub use timebank_client::api::ErrorBody;
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// Seconds to wait before asking again (a `Retry-After` header).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -27,6 +30,15 @@ impl ApiError {
                 message: message.into(),
                 details: None,
             },
+            retry_after: None,
+        }
+    }
+
+    /// 429: too many requests of this kind; ask again after `retry_after`.
+    pub fn too_many(code: &str, message: impl Into<String>, retry_after: Duration) -> Self {
+        Self {
+            retry_after: Some(retry_after.as_secs().max(1)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, message)
         }
     }
 
@@ -92,9 +104,27 @@ impl ApiError {
     }
 }
 
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.status, self.body.code, self.body.message
+        )
+    }
+}
+
+impl std::error::Error for ApiError {}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body)).into_response()
+        let mut response = (self.status, axum::Json(self.body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

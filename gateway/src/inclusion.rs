@@ -62,6 +62,11 @@ impl Inclusions {
         this
     }
 
+    /// Requests waiting for a receipt now.
+    pub fn waiting(&self) -> usize {
+        self.lock().by_hash.len()
+    }
+
     /// To be taken before sending a transaction whose [`receipt`](Self::receipt) is wanted.
     pub fn ticket(&self) -> Ticket {
         Ticket(self.lock().seen)

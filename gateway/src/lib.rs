@@ -6,11 +6,13 @@
 //! (roles), [`api`] (reads), [`live`] (Server-Sent Events), [`error`] (the error shape).
 
 pub mod access;
+pub mod anchor;
 pub mod api;
 pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod error;
+pub mod freshness;
 pub mod inclusion;
 pub mod live;
 pub mod members;
@@ -37,7 +39,9 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use serde::{Deserialize, Serialize};
 use std::{sync::Arc, time::Duration, time::Instant};
 use timebank_indexer::{Deployment, Store};
+use tower::limit::ConcurrencyLimitLayer;
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     cors::{AllowOrigin, CorsLayer},
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -86,6 +90,12 @@ pub struct AppState {
     pub callers: cache::AtHead<alloy::primitives::Address, access::Caller>,
     /// Members' public records at the index's head.
     pub members: cache::AtHead<alloy::primitives::Address, api::PublicMember>,
+    /// How current the index is.
+    pub freshness: Arc<freshness::Freshness>,
+    /// The relay's rate limits and gas budget.
+    pub limits: relay::Limits,
+    /// Live streams open, per caller.
+    pub streams: live::Streams,
 }
 
 impl AppState {
@@ -109,9 +119,7 @@ impl AppState {
         let branch_key =
             match &settings.branch_key_file {
                 Some(path) => {
-                    let text = std::fs::read_to_string(path).map_err(|err| {
-                        eyre::eyre!("cannot read the branch key file {}: {err}", path.display())
-                    })?;
+                    let text = config::read_secret(path, "branch key file")?;
                     Some(privacy::KeyPair::from_secret_hex(&text).map_err(|err| {
                         eyre::eyre!("the branch key file {}: {err}", path.display())
                     })?)
@@ -129,13 +137,24 @@ impl AppState {
             ),
             None => None,
         };
+        let client_ip_header = settings
+            .client_ip_header
+            .as_deref()
+            .map(|name| {
+                axum::http::HeaderName::try_from(name).map_err(|err| {
+                    eyre::eyre!("--client-ip-header {name:?} is not a header name: {err}")
+                })
+            })
+            .transpose()?;
+        let freshness =
+            freshness::Freshness::start(provider.clone(), settings.max_index_lag_blocks).await;
         // Only a relaying gateway waits for receipts.
         let inclusions = match relayer {
             Some(_) => inclusion::Inclusions::start(provider.clone()),
             None => Default::default(),
         };
         Ok(Self {
-            store,
+            store: store.clone(),
             branch_key,
             supervisors_key,
             deployment,
@@ -147,6 +166,8 @@ impl AppState {
                 settings.public_url(),
                 chain_id,
                 settings.session_ttl(),
+                store.clone(),
+                client_ip_header,
             ),
             live: live::Hub::default(),
             metrics: telemetry_handle(),
@@ -156,6 +177,9 @@ impl AppState {
             heads: cache::HeadReads::default(),
             callers: cache::AtHead::default(),
             members: cache::AtHead::default(),
+            freshness,
+            limits: relay::Limits::new(settings),
+            streams: live::Streams::new(settings.streams_per_caller),
         })
     }
 }
@@ -248,7 +272,7 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> (StatusCode, axum::Jso
     )
 }
 
-/// Prometheus metrics.
+/// Prometheus metrics (on `--metrics-listen`, never on the API's address).
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     match &state.metrics {
         Some(handle) => (
@@ -312,7 +336,6 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
-        .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi_json))
         .merge(Scalar::with_url("/docs", ApiDoc::openapi()))
         .route("/v1/auth/nonce", post(auth::nonce))
@@ -338,6 +361,7 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .fallback(not_found)
         .with_state(state)
         .layer(middleware::from_fn(track))
+        .layer(CatchPanicLayer::custom(panicked))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
@@ -350,6 +374,26 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
             header::AUTHORIZATION,
         ]))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(ConcurrencyLimitLayer::new(
+            settings.max_concurrent_requests.max(1),
+        ))
+}
+
+/// A handler that panicked: logged, and answered as any internal error (the connection lives).
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    ApiError::internal("a handler panicked", what).into_response()
+}
+
+/// The metrics endpoint, for `--metrics-listen`.
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(state)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes.
@@ -360,17 +404,66 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let live = state.live.spawn(state.store.clone());
+    let chores = tokio::spawn(anchor::chores(
+        Arc::clone(&state),
+        settings.anchor_interval_secs,
+    ));
+    let metrics = match settings.metrics_listen {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            let app = metrics_router(Arc::clone(&state));
+            Some(tokio::spawn(
+                async move { axum::serve(listener, app).await },
+            ))
+        }
+        None => None,
+    };
     let app = router(state, settings);
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     live.abort();
+    chores.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     served
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panic_is_a_logged_internal_error_not_a_dropped_connection() {
+        use tower::ServiceExt;
+        let app = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    let values: Vec<u8> = Vec::new();
+                    values[usize::from(values.is_empty())].to_string()
+                }),
+            )
+            .layer(CatchPanicLayer::custom(panicked));
+        let response = app
+            .oneshot(
+                Request::get("/boom")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let body: ErrorBody = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body.code, "internal");
+    }
 
     #[test]
     fn every_operation_says_who_may_call_it() {

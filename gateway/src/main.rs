@@ -8,7 +8,7 @@ use alloy::{
 use clap::Parser;
 use eyre::WrapErr;
 use std::sync::Arc;
-use timebank_gateway::{AppState, Settings};
+use timebank_gateway::{AppState, Settings, anchor, config::Command};
 use timebank_indexer::{Deployment, Store, config::redact, telemetry};
 
 #[global_allocator]
@@ -28,8 +28,7 @@ async fn main() -> eyre::Result<()> {
         .wrap_err_with(|| format!("--rpc-url {:?} is not a URL", settings.rpc_url))?;
     let (provider, relayer) = match &settings.relayer_key_file {
         Some(path) => {
-            let key = std::fs::read_to_string(path)
-                .wrap_err_with(|| format!("reading the relayer key file {}", path.display()))?;
+            let key = timebank_gateway::config::read_secret(path, "relayer key file")?;
             let signer: PrivateKeySigner = key.trim().parse().map_err(|_| {
                 eyre::eyre!(
                     "the relayer key file {} does not hold a hex private key",
@@ -45,6 +44,24 @@ async fn main() -> eyre::Result<()> {
         }
         None => (ProviderBuilder::new().connect_http(url).erased(), None),
     };
+    if settings.command == Some(Command::VerifyAccessLog) {
+        let verified = anchor::verify(&store, &provider, &deployment, settings.branch_id).await?;
+        match &verified.problem {
+            None => println!(
+                "branch {}: the access log holds {} entries, chained and whole; the anchor on \
+                 chain covers {}",
+                settings.branch_id, verified.entries, verified.anchored
+            ),
+            Some(problem) => {
+                eprintln!(
+                    "branch {}: the access log is not intact: {problem}",
+                    settings.branch_id
+                );
+                std::process::exit(1);
+            }
+        }
+        return Ok(());
+    }
     let state = Arc::new(AppState::new(&settings, store, deployment, provider, relayer).await?);
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await

@@ -141,12 +141,7 @@ pub async fn profile(
     let canonical = privacy::open(&package, commitment, &kid(state.branch_id.into()), key)?;
     let profile: serde_json::Value = serde_json::from_slice(&canonical)
         .map_err(|err| ApiError::internal("reading a decrypted profile", err))?;
-    let roles = caller
-        .roles
-        .iter()
-        .filter_map(|r| serde_json::to_value(r).ok()?.as_str().map(str::to_owned))
-        .collect::<Vec<_>>()
-        .join(",");
+    let roles = caller.roles_text();
     state
         .store
         .record_access(&AccessRecord {
@@ -293,22 +288,37 @@ pub async fn audit(
         ) {
             (None, _) => Err("this gateway has no branch key".to_owned()),
             (_, None) => Err("no profile published".to_owned()),
-            (Some(key), Some((_, commitment, package))) => {
-                privacy::open(&package, commitment, &kid(state.branch_id.into()), key)
-                    .map_err(|e| e.to_string())
-                    .and_then(|canonical| {
-                        let profile: serde_json::Value =
-                            serde_json::from_slice(&canonical).map_err(|e| e.to_string())?;
-                        match privacy::REQUIRED_FIELDS.iter().find(|f| {
-                            profile
-                                .get(**f)
-                                .and_then(|v| v.as_str())
-                                .is_none_or(str::is_empty)
-                        }) {
-                            Some(missing) => Err(format!("the profile lacks `{missing}`")),
-                            None => Ok(()),
-                        }
-                    })
+            (Some(key), Some((version, commitment, package))) => {
+                let opened = privacy::open(&package, commitment, &kid(state.branch_id.into()), key);
+                if opened.is_ok() {
+                    // An audit decrypts: each profile it opens is a read like any other.
+                    state
+                        .store
+                        .record_access(&AccessRecord {
+                            at: unix_now(),
+                            reader: caller.address,
+                            reader_roles: caller.roles_text(),
+                            account: who,
+                            member_id: m.member_id,
+                            profile_version: version,
+                            reason: format!("audit of branch {branch}"),
+                            gateway_branch: state.branch_id.into(),
+                        })
+                        .await?;
+                }
+                opened.map_err(|e| e.to_string()).and_then(|canonical| {
+                    let profile: serde_json::Value =
+                        serde_json::from_slice(&canonical).map_err(|e| e.to_string())?;
+                    match privacy::REQUIRED_FIELDS.iter().find(|f| {
+                        profile
+                            .get(**f)
+                            .and_then(|v| v.as_str())
+                            .is_none_or(str::is_empty)
+                    }) {
+                        Some(missing) => Err(format!("the profile lacks `{missing}`")),
+                        None => Ok(()),
+                    }
+                })
             }
         };
         match package {

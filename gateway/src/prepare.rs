@@ -3,7 +3,7 @@
 //! contract would accept it from the caller, asks the monitor what it would do with a payment,
 //! and answers the ERC-2771 forward request with its EIP-712 typed data. The wallet signs; `POST
 //! /v1/relay` sends. Texts behind on-chain hashes (reasons, a case decision's note) stay off
-//! chain, in the branch's database.
+//! chain, in the branch's database, once the write carrying them lands.
 
 use crate::{
     AppState,
@@ -11,7 +11,7 @@ use crate::{
     error::{ApiError, ApiResult, Json},
     relay::{self, simulate},
 };
-use alloy::primitives::{Address, Bytes, keccak256};
+use alloy::primitives::{Address, Bytes};
 use axum::extract::State;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -19,13 +19,15 @@ use timebank_bindings::forward::{self, ForwardRequest};
 pub use timebank_client::{Action, api::Prepared};
 use utoipa::ToSchema;
 
-/// Prepare a write for the caller's wallet to sign. The call is checked against the contract
-/// as the caller (422 `reverted` with the contract's error if it would refuse it); a payment
-/// comes with the monitor's verdict (what would be flagged, held or blocked, and why).
+/// Prepare a write for the caller's wallet to sign. Refused (403) when the gateway does not
+/// relay it for the caller's roles; checked against the contract as the caller (422
+/// `reverted` with the contract's error if it would refuse it); a payment comes with the
+/// monitor's verdict (what would be flagged, held or blocked, and why).
 #[utoipa::path(post, path = "/v1/prepare", tag = "relay", security(("session" = [])),
     request_body = Action,
     responses((status = 200, body = Prepared), (status = 400, body = crate::error::ErrorBody),
-        (status = 401, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
 pub async fn prepare(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -34,14 +36,13 @@ pub async fn prepare(
     let call = action
         .call(&state.deployment.contracts)
         .map_err(|err| ApiError::bad_request(err.0))?;
-    let prepared = prepared(&state, caller.address, call.to, call.data).await?;
-    // The texts behind the hashes, kept at this branch (idempotent: the hash is the key).
-    for note in call.texts {
-        state
-            .store
-            .keep_note(keccak256(note.as_bytes()), &note, caller.address)
-            .await?;
-    }
+    let prepared = prepared(&state, &caller, call.to, call.data).await?;
+    // The texts behind the hashes wait at this branch for the write to land (the relay keeps
+    // them then); unrelayed, they expire a minute after the request would have.
+    state
+        .store
+        .keep_pending_notes(&call.texts, caller.address, prepared.deadline + 60)
+        .await?;
     Ok(Json(prepared))
 }
 
@@ -62,33 +63,33 @@ pub struct RawCall {
 #[utoipa::path(post, path = "/v1/prepare/call", tag = "relay", security(("session" = [])),
     request_body = RawCall,
     responses((status = 200, body = Prepared), (status = 400, body = crate::error::ErrorBody),
-        (status = 401, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
 pub async fn prepare_call(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Json(call): Json<RawCall>,
 ) -> ApiResult<Json<Prepared>> {
-    timebank_client::action::relayable(&state.deployment.contracts, call.to, &call.data)
-        .map_err(|err| ApiError::bad_request(err.0))?;
-    Ok(Json(
-        prepared(&state, caller.address, call.to, call.data).await?,
-    ))
+    Ok(Json(prepared(&state, &caller, call.to, call.data).await?))
 }
 
-/// Checks the call as the caller and wraps it in a forward request with its typed data.
+/// Checks that the gateway relays the call for the caller and that the contract would accept
+/// it from them, and wraps it in a forward request with its typed data.
 async fn prepared(
     state: &AppState,
-    from: Address,
+    caller: &Caller,
     to: Address,
     data: Bytes,
 ) -> ApiResult<Prepared> {
+    relay::authorize(state, caller, to, &data)?;
+    let from = caller.address;
     let d = &state.deployment;
     let gas = forward::DEFAULT_GAS;
     let simulate::Preflight {
         nonce,
         monitor,
         simulated,
-    } = simulate::preflight(state, from, to, &data, gas).await?;
+    } = simulate::preflight(state, from, to, &data, gas, None).await?;
     simulated?;
     // The forwarder checks the deadline against the chain's clock.
     let deadline = relay::chain_time(state).await? + forward::VALIDITY;

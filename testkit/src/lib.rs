@@ -204,8 +204,17 @@ pub async fn fresh_database(postgres: bool, dir: &Path) -> Option<String> {
     if !postgres {
         return Some(format!("sqlite://{}", dir.join("index.sqlite").display()));
     }
-    // Unset: a developer's quick run, PostgreSQL tests skip. `make test` always sets it.
-    let server = std::env::var("TIMEBANK_TEST_POSTGRES_URL").ok()?;
+    // Unset: a developer's quick run, PostgreSQL tests skip. `make test` always sets it, and
+    // under CI (`CI` set) a PostgreSQL test without a server fails rather than pass unrun.
+    let Ok(server) = std::env::var("TIMEBANK_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but TIMEBANK_TEST_POSTGRES_URL is not: PostgreSQL tests must run in CI \
+             (make test-rust starts a server)"
+        );
+        eprintln!("skipped: TIMEBANK_TEST_POSTGRES_URL is not set");
+        return None;
+    };
     assert!(
         !server.is_empty(),
         "TIMEBANK_TEST_POSTGRES_URL is set but empty: no server started"

@@ -40,6 +40,19 @@ impl Chain {
                 .from(self.op2)
         );
         send!(access.cancelBranchKey(2));
+        // South's gateway key anchors its access log twice (north's gateway anchors its own in
+        // the gateway's tests).
+        send!(access.grantRole(roles::gateway(2), self.issuer));
+        send!(
+            access
+                .anchorAccessLog(2, 2, keccak256("two entries"))
+                .from(self.issuer)
+        );
+        send!(
+            access
+                .anchorAccessLog(2, 5, keccak256("five entries"))
+                .from(self.issuer)
+        );
         self.govern(&[(
             self.deployment.contracts.access,
             TimebankAccess::grantRoleCall {

@@ -256,4 +256,4 @@ mod relayable;
 #[cfg(test)]
 mod tests;
 
-pub use relayable::relayable;
+pub use relayable::{Relayable, relayable};

@@ -7,12 +7,29 @@ use timebank_bindings::{
 };
 
 use super::ActionError;
+use crate::api::Role::{self, Admin, Issuer, Member, Operator, Partner, Supervisor};
+
+/// A write a gateway relays: the function, and who may have it relayed (the contract checks
+/// the rest: which branch, which member, which state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Relayable {
+    /// The function's name.
+    pub function: &'static str,
+    /// The roles whose holders may have it relayed.
+    pub by: &'static [Role],
+}
+
+const fn by(function: &'static str, by: &'static [Role]) -> Result<Relayable, ActionError> {
+    Ok(Relayable { function, by })
+}
 
 /// The functions a gateway relays: each is a person's own write (an [`Action`], or publishing
 /// a profile), never anything else a contract offers (`syncMember`, `permit`, `approve`, the
-/// forwarder itself...). Returns the function's name, or why the call is refused. The calldata
-/// must be exactly the ABI encoding of its arguments: no trailing bytes.
-pub fn relayable(c: &Addresses, to: Address, data: &[u8]) -> Result<&'static str, ActionError> {
+/// forwarder itself...), with the roles that may have it relayed. Refused: anything else, and
+/// calldata that is not exactly the ABI encoding of its arguments (no trailing bytes).
+///
+/// [`Action`]: super::Action
+pub fn relayable(c: &Addresses, to: Address, data: &[u8]) -> Result<Relayable, ActionError> {
     use alloy::sol_types::SolInterface;
     fn exact<C: SolInterface>(data: &[u8]) -> Result<C, ActionError> {
         let call = C::abi_decode(data)
@@ -33,71 +50,71 @@ pub fn relayable(c: &Addresses, to: Address, data: &[u8]) -> Result<&'static str
     if to == c.identity_registry {
         use IR::IdentityRegistryCalls as F;
         return match exact::<F>(data)? {
-            F::submitMember(_) => Ok("submitMember"),
-            F::approveMember(_) => Ok("approveMember"),
-            F::rejectMember(_) => Ok("rejectMember"),
-            F::suspendMember(_) => Ok("suspendMember"),
-            F::reinstateMember(_) => Ok("reinstateMember"),
-            F::closeMember(_) => Ok("closeMember"),
-            F::updateProfile(_) => Ok("updateProfile"),
-            F::requestMove(_) => Ok("requestMove"),
-            F::acceptMove(_) => Ok("acceptMove"),
-            F::cancelMove(_) => Ok("cancelMove"),
-            F::setRiskLevel(_) => Ok("setRiskLevel"),
-            F::raiseRiskAlert(_) => Ok("raiseRiskAlert"),
-            F::assessRiskAlert(_) => Ok("assessRiskAlert"),
+            F::submitMember(_) => by("submitMember", &[Operator]),
+            F::approveMember(_) => by("approveMember", &[Operator]),
+            F::rejectMember(_) => by("rejectMember", &[Operator]),
+            F::suspendMember(_) => by("suspendMember", &[Operator]),
+            F::reinstateMember(_) => by("reinstateMember", &[Operator]),
+            F::closeMember(_) => by("closeMember", &[Operator, Supervisor]),
+            F::updateProfile(_) => by("updateProfile", &[Operator]),
+            F::requestMove(_) => by("requestMove", &[Operator, Member]),
+            F::acceptMove(_) => by("acceptMove", &[Operator]),
+            F::cancelMove(_) => by("cancelMove", &[Operator]),
+            F::setRiskLevel(_) => by("setRiskLevel", &[Operator, Supervisor]),
+            F::raiseRiskAlert(_) => by("raiseRiskAlert", &[Partner]),
+            F::assessRiskAlert(_) => by("assessRiskAlert", &[Supervisor]),
             other => refused(F::name_by_selector(other.selector())),
         };
     }
     if to == c.credential_registry {
         use CR::CredentialRegistryCalls as F;
         return match exact::<F>(data)? {
-            F::issueCredential(_) => Ok("issueCredential"),
-            F::renewCredential(_) => Ok("renewCredential"),
-            F::revokeCredential(_) => Ok("revokeCredential"),
-            F::declareCredential(_) => Ok("declareCredential"),
+            F::issueCredential(_) => by("issueCredential", &[Issuer]),
+            F::renewCredential(_) => by("renewCredential", &[Issuer]),
+            F::revokeCredential(_) => by("revokeCredential", &[Issuer]),
+            F::declareCredential(_) => by("declareCredential", &[Member]),
             other => refused(F::name_by_selector(other.selector())),
         };
     }
     if to == c.service_ledger {
         use SL::ServiceLedgerCalls as F;
         return match exact::<F>(data)? {
-            F::createActivity(_) => Ok("createActivity"),
-            F::closeActivity(_) => Ok("closeActivity"),
-            F::joinActivity(_) => Ok("joinActivity"),
-            F::recordHours(_) => Ok("recordHours"),
-            F::confirmHours(_) => Ok("confirmHours"),
-            F::settle(_) => Ok("settle"),
-            F::proposeService(_) => Ok("proposeService"),
-            F::confirmService(_) => Ok("confirmService"),
-            F::cancelService(_) => Ok("cancelService"),
-            F::setSecondApproval(_) => Ok("setSecondApproval"),
+            F::createActivity(_) => by("createActivity", &[Operator]),
+            F::closeActivity(_) => by("closeActivity", &[Operator]),
+            F::joinActivity(_) => by("joinActivity", &[Member]),
+            F::recordHours(_) => by("recordHours", &[Operator]),
+            F::confirmHours(_) => by("confirmHours", &[Member]),
+            F::settle(_) => by("settle", &[Operator]),
+            F::proposeService(_) => by("proposeService", &[Member]),
+            F::confirmService(_) => by("confirmService", &[Member]),
+            F::cancelService(_) => by("cancelService", &[Member]),
+            F::setSecondApproval(_) => by("setSecondApproval", &[Operator, Admin]),
             other => refused(F::name_by_selector(other.selector())),
         };
     }
     if to == c.time_coin {
         use TC::TimeCoinCalls as F;
         return match exact::<F>(data)? {
-            F::pay(_) => Ok("pay"),
-            F::redeem(_) => Ok("redeem"),
+            F::pay(_) => by("pay", &[Member]),
+            F::redeem(_) => by("redeem", &[Member]),
             other => refused(F::name_by_selector(other.selector())),
         };
     }
     if to == c.supervision_desk {
         use SD::SupervisionDeskCalls as F;
         return match exact::<F>(data)? {
-            F::requestRecovery(_) => Ok("requestRecovery"),
-            F::decideCase(_) => Ok("decideCase"),
-            F::adoptHold(_) => Ok("adoptHold"),
+            F::requestRecovery(_) => by("requestRecovery", &[Operator]),
+            F::decideCase(_) => by("decideCase", &[Supervisor]),
+            F::adoptHold(_) => by("adoptHold", &[Supervisor]),
             other => refused(F::name_by_selector(other.selector())),
         };
     }
     if to == c.access {
         use TA::TimebankAccessCalls as F;
         return match exact::<F>(data)? {
-            F::proposeBranchKey(_) => Ok("proposeBranchKey"),
-            F::confirmBranchKey(_) => Ok("confirmBranchKey"),
-            F::cancelBranchKey(_) => Ok("cancelBranchKey"),
+            F::proposeBranchKey(_) => by("proposeBranchKey", &[Operator, Admin]),
+            F::confirmBranchKey(_) => by("confirmBranchKey", &[Operator, Admin]),
+            F::cancelBranchKey(_) => by("cancelBranchKey", &[Operator, Admin]),
             other => refused(F::name_by_selector(other.selector())),
         };
     }

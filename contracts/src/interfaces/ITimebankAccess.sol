@@ -28,6 +28,14 @@ interface ITimebankAccess is IAccessControl {
         uint48 effectiveAt; // the earliest time it can be confirmed
     }
 
+    /// @notice The last anchored state of a branch's access log: how many entries it had and
+    /// the hash chaining them, when it was anchored.
+    struct AccessLogAnchor {
+        uint64 entries;
+        bytes32 head;
+        uint48 at;
+    }
+
     /// @notice A branch was created.
     event BranchAdded(
         uint32 indexed branchId,
@@ -66,6 +74,11 @@ interface ITimebankAccess is IAccessControl {
         uint32 indexed branchId, bytes32 proposedKey, address indexed actor
     );
 
+    /// @notice A branch's gateway anchored its access log: `entries` entries, chained to `head`.
+    event AccessLogAnchored(
+        uint32 indexed branchId, uint64 entries, bytes32 head, address indexed gateway
+    );
+
     /// @notice `branchId` does not exist.
     error TimebankAccessUnknownBranch(uint32 branchId);
     /// @notice An operator can serve one branch only; `account` already serves `branchId`.
@@ -80,6 +93,17 @@ interface ITimebankAccess is IAccessControl {
     error TimebankAccessKeyNotReady(uint32 branchId, uint48 effectiveAt);
     /// @notice The proposer of a key change can't also confirm it.
     error TimebankAccessSelfConfirmation(address account);
+    /// @notice An anchor must cover more entries than the last one (`anchored`).
+    error TimebankAccessStaleAnchor(uint32 branchId, uint64 entries, uint64 anchored);
+
+    /// @notice Anchors the branch's access log: its first `entries` entries chain to `head`.
+    /// Only the branch's gateway (`gatewayRole(branchId)`), called directly, not forwarded;
+    /// each anchor covers more entries than the last.
+    function anchorAccessLog(uint32 branchId, uint64 entries, bytes32 head) external;
+    /// @notice The branch's last access-log anchor (zero before the first).
+    function accessLogAnchor(uint32 branchId) external view returns (AccessLogAnchor memory);
+    /// @notice The role of branch `branchId`'s gateway key.
+    function gatewayRole(uint32 branchId) external pure returns (bytes32);
 
     /// @notice Creates an active branch. Platform admin only.
     function addBranch(string calldata name, string calldata region, bytes32 publicKey)

@@ -2,33 +2,40 @@
 //! domain `TimebankForwarder` on this chain and forwarder) by the caller's own wallet, is
 //! checked, pre-flighted against the monitor and the target contract, relayed by the gateway's
 //! relayer (which pays the gas) and answered with the transaction and its outcome. The relayer
-//! pays only for what the platform wants: a person's own writes
-//! (`timebank_client::action::relayable`), encoded exactly, with a canonical signature.
+//! pays only for what the platform wants: members' and staff's own writes, each function for
+//! the roles it is for (`timebank_client::action::relayable`), encoded exactly, with a canonical
+//! signature, that the forwarder would execute, within rate limits and a daily gas budget.
 //!
 //! # Layout
-//! - this module: the `POST /v1/relay` and `GET /v1/relay/nonce` handlers
+//! - this module: the `POST /v1/relay` and `GET /v1/relay/nonce` handlers, who may relay what
 //! - [`simulate`]: the pre-flight (simulation, nonce, the monitor's verdict)
+//! - [`limits`]: rate limits and the daily gas budget
 //! - [`nonces`]: the relayer's transaction nonces
 //! - [`fees`]: the relayer's fee estimates
 
 pub mod fees;
+pub mod limits;
 pub mod nonces;
 pub mod simulate;
 
 pub use fees::Fees;
+pub use limits::Limits;
 pub use nonces::RelayerNonces;
 pub use simulate::{chain_time, simulate};
 
 use crate::{
     AppState,
+    access::{Caller, Role},
     auth::SignedIn,
     error::{ApiError, ApiResult, Json},
 };
+use alloy::primitives::{Address, B256, Bytes, aliases::U48};
 use axum::extract::State;
 use std::{sync::Arc, time::Duration};
 use timebank_bindings::{
     TimebankForwarder,
     forward::{self, ForwardRequest},
+    timebank_forwarder::ERC2771Forwarder::ForwardRequestData,
     types::MonitorAction,
 };
 pub use timebank_client::api::{MonitorVerdict, Nonce, Relayed, SignedRequest};
@@ -44,7 +51,7 @@ const FORWARDER_GAS: u64 = 200_000;
 pub async fn nonce(State(state): State<Arc<AppState>>, caller: SignedIn) -> ApiResult<Json<Nonce>> {
     let forwarder = TimebankForwarder::new(state.deployment.contracts.forwarder, &state.provider);
     let nonce = forwarder
-        .nonces(caller.address)
+        .nonces(caller.session.address)
         .call()
         .await
         .map_err(|err| ApiError::unavailable("the node", err))?;
@@ -53,19 +60,70 @@ pub async fn nonce(State(state): State<Arc<AppState>>, caller: SignedIn) -> ApiR
     }))
 }
 
-/// Relay a request signed by the caller's wallet. Refused before anything is sent when it is
-/// not a write the gateway relays (400), when the signature, nonce or deadline is wrong
-/// (400/409), when a payment would be blocked by a rule (422 `refused_by_rule`, with the rule)
-/// or when the contract would revert (422 `reverted`, with its error).
+/// Whether the gateway relays the call `data` to `to` for `caller`: a write on the allowlist,
+/// encoded exactly, for one of the roles the caller holds. Returns the function's name.
+pub fn authorize(
+    state: &AppState,
+    caller: &Caller,
+    to: Address,
+    data: &[u8],
+) -> ApiResult<&'static str> {
+    if caller.roles.is_empty() {
+        return Err(ApiError::forbidden(format!(
+            "{} is neither a member nor staff: the relayer pays only for their writes",
+            caller.address
+        )));
+    }
+    let relayable = timebank_client::action::relayable(&state.deployment.contracts, to, data)
+        .map_err(|err| ApiError::bad_request(err.0))?;
+    if !relayable.by.iter().any(|role| caller.is(*role)) {
+        return Err(ApiError::forbidden(format!(
+            "`{}` is relayed for {}; {} is not one",
+            relayable.function,
+            roles_in_words(relayable.by),
+            caller.address
+        )));
+    }
+    Ok(relayable.function)
+}
+
+fn roles_in_words(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| {
+            serde_json::to_value(r)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// The 32-byte words of a call's arguments: where the hashes of its texts are.
+fn words(data: &Bytes) -> Vec<B256> {
+    data.get(4..)
+        .unwrap_or_default()
+        .chunks_exact(32)
+        .map(B256::from_slice)
+        .collect()
+}
+
+/// Relay a request signed by the caller's wallet. Refused before anything is sent when the
+/// caller is neither a member nor staff, or the call is not a write the gateway relays for
+/// their roles (403/400), when the signature, nonce or deadline is wrong (400/409), when a limit
+/// is reached (429 with `Retry-After`), when a payment would be blocked by a rule (422
+/// `refused_by_rule`, with the rule) or when the contract or the forwarder would refuse it (422
+/// `reverted`, with the error).
 #[utoipa::path(post, path = "/v1/relay", tag = "relay", security(("session" = [])),
     request_body = SignedRequest,
     responses((status = 200, body = Relayed), (status = 400, body = crate::error::ErrorBody),
         (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
-        (status = 503, body = crate::error::ErrorBody)))]
+        (status = 429, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn relay(
     State(state): State<Arc<AppState>>,
-    caller: SignedIn,
+    caller: Caller,
     Json(request): Json<SignedRequest>,
 ) -> ApiResult<Json<Relayed>> {
     let Some(relayer) = state.relayer else {
@@ -81,14 +139,18 @@ pub async fn relay(
             request.from, caller.address
         )));
     }
-    let d = &state.deployment;
-    timebank_client::action::relayable(&d.contracts, request.to, &request.data)
-        .map_err(|err| ApiError::bad_request(err.0))?;
+    let function = authorize(&state, &caller, request.to, &request.data)?;
     if request.gas == 0 || request.gas > forward::MAX_GAS {
         return Err(ApiError::bad_request(format!(
             "`gas` is {}; it must be between 1 and {}",
             request.gas,
             forward::MAX_GAS
+        )));
+    }
+    if U48::try_from(request.deadline).is_err() {
+        return Err(ApiError::bad_request(format!(
+            "`deadline` is {}; a forward request's deadline is a uint48 (unix seconds)",
+            request.deadline
         )));
     }
     // The forwarder compares the deadline with the chain's clock, not this machine's: the
@@ -103,6 +165,7 @@ pub async fn relay(
             request.deadline
         )));
     }
+    let d = &state.deployment;
     let message = ForwardRequest::call(
         request.from,
         request.to,
@@ -124,12 +187,27 @@ pub async fn relay(
             request.from, d.chain_id, d.contracts.forwarder
         )));
     }
-    // The nonce, the monitor and the target contract asked in one batch; answered in this order.
+    state.limits.admit(request.from)?;
+    state
+        .limits
+        .within_budget(&state.store, request.from, request.gas + FORWARDER_GAS)
+        .await?;
+    let signed = message.with_signature(request.signature.clone());
+    // The nonce, the monitor, the target contract and the forwarder's own `execute` asked in
+    // one batch; answered in this order.
     let simulate::Preflight {
         nonce: current,
         monitor,
         simulated,
-    } = simulate::preflight(&state, request.from, request.to, &request.data, request.gas).await?;
+    } = simulate::preflight(
+        &state,
+        request.from,
+        request.to,
+        &request.data,
+        request.gas,
+        Some((&signed, relayer, request.gas + FORWARDER_GAS)),
+    )
+    .await?;
     if request.nonce < current {
         return Err(ApiError::new(
             axum::http::StatusCode::CONFLICT,
@@ -160,11 +238,35 @@ pub async fn relay(
     }
     simulated?;
 
+    // From here the relayer spends: the rest runs to its end on its own task, so a client that
+    // hangs up (or a timeout) can't leave a relayer nonce taken but unsent, or a receipt waiter
+    // behind.
+    let sending = tokio::spawn(send(Arc::clone(&state), relayer, request, signed, monitor));
+    let relayed = sending
+        .await
+        .map_err(|err| ApiError::internal("relaying", err))??;
+    tracing::info!(
+        tx_hash = %relayed.tx_hash, from = %caller.address, function, success = relayed.success,
+        failure = ?relayed.failure, "relayed"
+    );
+    Ok(Json(relayed))
+}
+
+/// Sends a checked request through the forwarder, waits for its receipt, counts the gas against
+/// the signer's budget and keeps the texts behind the hashes it carried.
+async fn send(
+    state: Arc<AppState>,
+    relayer: Address,
+    request: SignedRequest,
+    signed: ForwardRequestData,
+    monitor: Option<MonitorVerdict>,
+) -> ApiResult<Relayed> {
+    let d = &state.deployment;
     let fees = state.fees.current(&state.provider).await?;
     let nonce = state.relayer_nonces.take(&state.provider, relayer).await?;
     let ticket = state.inclusions.ticket();
     let sent = TimebankForwarder::new(d.contracts.forwarder, &state.provider)
-        .execute(message.with_signature(request.signature.clone()))
+        .execute(signed)
         .from(relayer)
         .nonce(nonce)
         .gas(request.gas + FORWARDER_GAS)
@@ -184,11 +286,21 @@ pub async fn relay(
         .inclusions
         .receipt(&state.provider, tx_hash, ticket, RECEIPT_WAIT)
         .await?;
+    state
+        .limits
+        .spent(&state.store, request.from, receipt.gas_used)
+        .await?;
     let success = receipt.status()
         && receipt
             .decoded_log::<TimebankForwarder::ExecutedForwardRequest>()
             .is_some_and(|log| log.data.success);
     let block_number = receipt.block_number.unwrap_or_default();
+    if success {
+        state
+            .store
+            .land_notes(&words(&request.data), crate::auth::unix_now())
+            .await?;
+    }
     // Something changed between the check and the inclusion: say what the contract said, from
     // the state the transaction ran on.
     let failure = if success {
@@ -211,12 +323,11 @@ pub async fn relay(
             Ok(()) => Some("the call failed when included (out of gas?)".to_owned()),
         }
     };
-    tracing::info!(%tx_hash, from = %request.from, to = %request.to, success, ?failure, "relayed");
-    Ok(Json(Relayed {
+    Ok(Relayed {
         tx_hash,
         block_number,
         success,
         failure,
         monitor,
-    }))
+    })
 }

@@ -15,6 +15,7 @@ use alloy::{
 };
 use timebank_bindings::{
     TimeCoin, TimebankForwarder, describe_revert,
+    timebank_forwarder::ERC2771Forwarder::ForwardRequestData,
     types::{MonitorAction, Purpose},
 };
 use timebank_client::api::MonitorVerdict;
@@ -90,13 +91,18 @@ pub(crate) struct Preflight {
 }
 
 /// Asks for the signer's forwarder nonce, the monitor's `check` of a payment and the call's
-/// simulation in one JSON-RPC batch (one round trip to the node).
+/// simulation in one JSON-RPC batch (one round trip to the node). With a signed request (and
+/// the relayer that would send it, and the gas it would send with), the batch also runs the
+/// forwarder's `execute` exactly as the relayer would send it, so that a request the forwarder
+/// would refuse (a signature it does not accept, a nonce or deadline it does not, too little
+/// gas for the inner call) is refused before the relayer pays for it.
 pub(crate) async fn preflight(
     state: &AppState,
     from: Address,
     to: Address,
     data: &Bytes,
     gas: u64,
+    signed: Option<(&ForwardRequestData, Address, u64)>,
 ) -> ApiResult<Preflight> {
     let d = &state.deployment;
     let payment = payment_of(d, to, data)?;
@@ -143,6 +149,32 @@ pub(crate) async fn preflight(
     let simulation = batch
         .add_call::<_, Bytes>("eth_call", &(forwarded(state, from, to, data, gas), latest))
         .map_err(batch_error)?;
+    let execution = match signed {
+        Some((request, relayer, outer_gas)) => Some(
+            batch
+                .add_call::<_, Bytes>(
+                    "eth_call",
+                    &(
+                        TransactionRequest::default()
+                            .from(relayer)
+                            .to(d.contracts.forwarder)
+                            .input(
+                                Bytes::from(
+                                    TimebankForwarder::executeCall {
+                                        request: request.clone(),
+                                    }
+                                    .abi_encode(),
+                                )
+                                .into(),
+                            )
+                            .gas_limit(outer_gas),
+                        latest,
+                    ),
+                )
+                .map_err(batch_error)?,
+        ),
+        None => None,
+    };
     batch.send().await.map_err(batch_error)?;
 
     let undecodable = |what: &str, err: alloy::sol_types::Error| {
@@ -165,7 +197,25 @@ pub(crate) async fn preflight(
         }
         None => None,
     };
-    let simulated = simulation.await.map(drop).map_err(refusal);
+    let mut simulated = simulation.await.map(drop).map_err(refusal);
+    if simulated.is_ok()
+        && let Some(execution) = execution
+    {
+        simulated = execution.await.map(drop).map_err(|err| {
+            let refused = refusal(err);
+            if refused.status() == axum::http::StatusCode::UNPROCESSABLE_ENTITY {
+                ApiError::unprocessable(
+                    "reverted",
+                    format!(
+                        "the forwarder would not execute this request: {}",
+                        refused.message()
+                    ),
+                )
+            } else {
+                refused
+            }
+        });
+    }
     Ok(Preflight {
         nonce,
         monitor,

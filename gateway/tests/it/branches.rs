@@ -1,7 +1,7 @@
 //! Two branches' gateways, each with its own indexer and database (SQLite and PostgreSQL), on
 //! one chain: the same answers, and a change made through one is seen at the other.
 
-use crate::{Stack, stack::Gateway};
+use crate::Stack;
 use alloy::primitives::U256;
 use timebank_testkit::{HOUR, send};
 
@@ -12,10 +12,7 @@ async fn two_branches_answer_alike_and_see_each_others_changes() {
         Some(g) => g,
         None => stack.south_gateway(false).await.unwrap(),
     };
-    let north = Gateway {
-        base: stack.base.clone(),
-        domain: stack.domain.clone(),
-    };
+    let north = &stack.north;
     let c = &stack.chain;
     // A change after both started: a large gift, held, opening a case.
     send!(
@@ -23,11 +20,11 @@ async fn two_branches_answer_alike_and_see_each_others_changes() {
             .transfer(c.bob, U256::from(10 * HOUR))
             .from(c.carol)
     );
-    stack.caught_up_at(&north).await;
+    stack.caught_up_at(north).await;
     stack.caught_up_at(&south).await;
 
     let (at_north, at_south) = (
-        stack.sign_in_to(&north, c.supervisor).await,
+        stack.sign_in_to(north, c.supervisor).await,
         stack.sign_in_to(&south, c.supervisor).await,
     );
     for path in [

@@ -7,7 +7,7 @@ use std::time::Duration;
 use timebank_testkit::{HOUR, send};
 
 /// Reads SSE frames from `response` until one named `event` arrives (or `wait` passes).
-async fn next_event(
+pub(crate) async fn next_event(
     response: reqwest::Response,
     event: &str,
     wait: Duration,

@@ -2,6 +2,8 @@
 //! it into a real database, the gateway serving over TCP, wallets signing in with real
 //! signatures.
 
+mod access_ends;
+mod attacks;
 mod branches;
 mod input;
 mod live;

@@ -231,4 +231,59 @@ async fn profile_lifecycle(stack: Stack) {
             .any(|p| p.as_str().unwrap().contains("not a v1 package")),
         "{report}"
     );
+
+    // The audit opened the newcomer's package: a read like any other, in the log.
+    let log: Vec<serde_json::Value> = stack
+        .get(&format!("/v1/access-log?account={who}"), Some(&auditor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert_eq!(log[0]["reason"], "audit of branch 1");
+    assert_eq!(address(&log[0]["reader"]), stack.auditor);
+
+    // North's gateway anchors its log on chain; the verify command proves it whole, and shows
+    // an entry edited in the database afterwards.
+    let relayer = stack.keys[12].address();
+    timebank_testkit::send!(
+        c.access()
+            .grantRole(timebank_bindings::roles::gateway(1), relayer)
+    );
+    let anchored = timebank_gateway::anchor::anchor(&stack.north.state, relayer)
+        .await
+        .unwrap();
+    assert_eq!(anchored, Some(3));
+    let deployment = stack.dir().join("deployment.json");
+    std::fs::write(&deployment, serde_json::to_string(&c.deployment).unwrap()).unwrap();
+    let verify = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_timebank-gateway"))
+            .args([
+                "--rpc-url",
+                &c.anvil.endpoint(),
+                "--database-url",
+                &stack.url,
+            ])
+            .arg("--deployment")
+            .arg(&deployment)
+            .args(["--branch-id", "1", "verify-access-log"])
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, said) = verify();
+    assert!(
+        ok && said.contains("3 entries, chained and whole"),
+        "{said}"
+    );
+    sqlx::query("UPDATE access_log SET reason = 'routine check' WHERE seq = 2")
+        .execute(stack.north.state.store.pool())
+        .await
+        .unwrap();
+    let (ok, said) = verify();
+    assert!(!ok && said.contains("entry 2 was changed"), "{said}");
 }

@@ -11,7 +11,7 @@ use timebank_bindings::forward::{self, ForwardRequest};
 use timebank_client::api::SignedRequest;
 use timebank_testkit::HOUR;
 
-fn in_an_hour() -> u64 {
+pub(crate) fn in_an_hour() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -19,7 +19,7 @@ fn in_an_hour() -> u64 {
         + 3600
 }
 
-async fn signed(
+pub(crate) async fn signed(
     stack: &Stack,
     key: &PrivateKeySigner,
     to: Address,
@@ -45,7 +45,7 @@ async fn signed(
     .unwrap()
 }
 
-fn pay(to: Address, hours: u128, purpose: u8) -> Bytes {
+pub(crate) fn pay(to: Address, hours: u128, purpose: u8) -> Bytes {
     TimeCoin::payCall {
         to,
         amount: U256::from(hours * HOUR / 10),
@@ -56,7 +56,7 @@ fn pay(to: Address, hours: u128, purpose: u8) -> Bytes {
     .into()
 }
 
-async fn next_nonce(stack: &Stack, token: &str) -> u64 {
+pub(crate) async fn next_nonce(stack: &Stack, token: &str) -> u64 {
     let body: serde_json::Value = stack
         .get("/v1/relay/nonce", Some(token))
         .await

@@ -22,17 +22,28 @@ pub struct Stack {
     pub auditor: Address,
     /// Holds the partner role only (the scenario's partner is also an operator).
     pub partner: Address,
+    /// North's gateway.
+    pub north: Gateway,
+    /// North's database.
+    pub url: String,
+    /// North's indexer.
+    indexer: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
+        self.indexer.abort();
+        self.north.server.abort();
         for t in &self.tasks {
             t.abort();
         }
     }
 }
+
+/// Changes a test gateway's settings from the defaults.
+pub type Configure<'a> = &'a dyn Fn(&mut Settings);
 
 impl Stack {
     /// On SQLite.
@@ -40,8 +51,19 @@ impl Stack {
         Self::start_on(false).await.expect("SQLite is always there")
     }
 
+    /// On SQLite, with north's gateway configured by `configure`.
+    pub async fn start_with(configure: impl Fn(&mut Settings)) -> Self {
+        Self::start_configured(false, &configure)
+            .await
+            .expect("SQLite is always there")
+    }
+
     /// On SQLite, or on PostgreSQL when the test server is configured (`None` otherwise).
     pub async fn start_on(postgres: bool) -> Option<Self> {
+        Self::start_configured(postgres, &|_| {}).await
+    }
+
+    async fn start_configured(postgres: bool, configure: Configure<'_>) -> Option<Self> {
         let chain = Chain::start_with(anvil().args(["--accounts", "13"])).await;
         chain.scenario().await;
         let keys: Vec<PrivateKeySigner> = chain
@@ -60,23 +82,43 @@ impl Stack {
         chain.rotate_branch_key(1, north_key.public.into()).await;
         chain.rotate_branch_key(2, south_key.public.into()).await;
         let key_file = dir.path().join("north.key");
-        std::fs::write(&key_file, north_key.secret_hex()).unwrap();
-
-        std::fs::write(dir.path().join("south.key"), south_key.secret_hex()).unwrap();
+        write_secret(&key_file, &north_key.secret_hex());
+        write_secret(&dir.path().join("south.key"), &south_key.secret_hex());
         let url = fresh_database(postgres, dir.path()).await?;
-        let mut tasks = Vec::new();
-        let north = spawn_branch(&chain, &keys[12], 1, &key_file, &url, &mut tasks).await;
+        let (store, indexer) = spawn_indexer(&chain, &url).await;
+        let north = spawn_gateway(&chain, &keys[12], 1, &key_file, store, configure).await;
         Some(Self {
+            base: north.base.clone(),
+            domain: north.domain.clone(),
             chain,
-            base: north.base,
-            domain: north.domain,
             http: reqwest::Client::new(),
             keys,
             auditor,
             partner,
+            north,
+            url,
+            indexer,
             _dir: dir,
-            tasks,
+            tasks: Vec::new(),
         })
+    }
+
+    /// The stack's scratch directory.
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    /// Stops north's indexer (its gateway keeps serving from what was indexed).
+    pub fn stop_indexer(&self) {
+        self.indexer.abort();
+    }
+
+    /// Another gateway of north, on north's database (a replica behind a load balancer, or
+    /// the gateway after a restart), configured by `configure`.
+    pub async fn north_replica(&self, configure: impl Fn(&mut Settings)) -> Gateway {
+        let store = timebank_indexer::Store::connect(&self.url).await.unwrap();
+        let key_file = self._dir.path().join("north.key");
+        spawn_gateway(&self.chain, &self.keys[12], 1, &key_file, store, &configure).await
     }
 
     /// South's gateway, with its own indexer and database (PostgreSQL when `postgres` and the
@@ -85,7 +127,9 @@ impl Stack {
         let url = fresh_database(postgres, self._dir.path()).await?;
         let key_file = self._dir.path().join("south.key");
         let relayer = self.keys[12].clone();
-        Some(spawn_branch(&self.chain, &relayer, 2, &key_file, &url, &mut self.tasks).await)
+        let (store, indexer) = spawn_indexer(&self.chain, &url).await;
+        self.tasks.push(indexer);
+        Some(spawn_gateway(&self.chain, &relayer, 2, &key_file, store, &|_| {}).await)
     }
 
     /// Signs in as `address` at `gateway`, with the gateway's client library.
@@ -199,11 +243,7 @@ impl Stack {
 impl Stack {
     /// Waits until the index has every block up to the chain's head.
     pub async fn caught_up(&self) {
-        let primary = Gateway {
-            base: self.base.clone(),
-            domain: self.domain.clone(),
-        };
-        self.caught_up_at(&primary).await;
+        self.caught_up_at(&self.north).await;
     }
 
     /// Waits until `gateway`'s index has every block up to the chain's head (`/ready` is open to
@@ -229,31 +269,35 @@ impl Stack {
     }
 }
 
-/// A branch's gateway.
+/// A branch's gateway, serving until it is dropped.
 pub struct Gateway {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     /// What sign-in messages must name.
     pub domain: String,
+    /// What its handlers share.
+    pub state: Arc<AppState>,
+    server: tokio::task::JoinHandle<()>,
 }
 
-/// Indexes `chain` into `url` (to the head, then following) and serves branch `branch_id`'s
-/// gateway over it, with `relayer` paying for relayed transactions.
-async fn spawn_branch(
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Indexes `chain` into `url` to the head, then keeps following it (as it does next to a
+/// real gateway) on the returned task.
+async fn spawn_indexer(
     chain: &Chain,
-    relayer: &PrivateKeySigner,
-    branch_id: u32,
-    key_file: &std::path::Path,
     url: &str,
-    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
-) -> Gateway {
+) -> (timebank_indexer::Store, tokio::task::JoinHandle<()>) {
     let store = index_to_head(chain, url).await;
-    // The indexer keeps following, as it does next to a real gateway.
     let mut follow = timebank_testkit::settings(chain, url.to_owned());
     follow.stop_at_head = false;
     let (follow_store, deployment) = (store.clone(), chain.deployment.clone());
     let provider = ProviderBuilder::new().connect_http(chain.anvil.endpoint_url());
-    tasks.push(tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         timebank_indexer::run(
             provider,
             follow_store,
@@ -263,24 +307,37 @@ async fn spawn_branch(
         )
         .await
         .unwrap();
-    }));
+    });
+    (store, task)
+}
 
+/// Serves branch `branch_id`'s gateway over `store`, with `relayer` paying for relayed
+/// transactions, configured by `configure`.
+async fn spawn_gateway(
+    chain: &Chain,
+    relayer: &PrivateKeySigner,
+    branch_id: u32,
+    key_file: &std::path::Path,
+    store: timebank_indexer::Store,
+    configure: Configure<'_>,
+) -> Gateway {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let settings = Settings {
+    let mut settings = Settings {
         branch_key_file: Some(key_file.to_path_buf()),
         ..Settings::new(
             addr,
             branch_id,
             &chain.anvil.endpoint(),
             PathBuf::from("deployment.json"),
-            url,
+            "",
         )
     };
+    configure(&mut settings);
     // The relayer pays for relayed transactions; it holds no timebank role.
     let provider = ProviderBuilder::new()
         .wallet(alloy::network::EthereumWallet::from(relayer.clone()))
-        .connect_http(chain.anvil.endpoint_url())
+        .connect_http(settings.rpc_url.parse().unwrap())
         .erased();
     let state = Arc::new(
         AppState::new(
@@ -293,14 +350,17 @@ async fn spawn_branch(
         .await
         .unwrap(),
     );
-    tasks.push(tokio::spawn(async move {
-        timebank_gateway::serve(listener, state, &settings, std::future::pending())
+    let serving = Arc::clone(&state);
+    let server = tokio::spawn(async move {
+        timebank_gateway::serve(listener, serving, &settings, std::future::pending())
             .await
             .unwrap();
-    }));
+    });
     Gateway {
         base: format!("http://{addr}"),
         domain: addr.to_string(),
+        state,
+        server,
     }
 }
 
@@ -316,4 +376,11 @@ pub async fn assert_error(response: reqwest::Response, status: u16, needle: &str
         "{needle:?} not in {:?}",
         body.message
     );
+}
+
+/// Writes a key file only its owner may read, as the gateway requires.
+pub fn write_secret(path: &std::path::Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }

@@ -83,8 +83,10 @@ pub(super) fn project(event: &E, cx: &mut Ctx<'_>) -> Result<()> {
             "DELETE FROM role_member WHERE role = $1 AND account = $2",
             vec![e.role.into(), e.account.into()],
         ),
-        // In the event log only: who may grant what, and the admin's own transfer.
-        E::RoleAdminChanged(_)
+        // In the event log only: who may grant what, the admin's own transfer, and the
+        // access-log anchors (read from the contract by whoever verifies a log).
+        E::AccessLogAnchored(_)
+        | E::RoleAdminChanged(_)
         | E::DefaultAdminTransferScheduled(_)
         | E::DefaultAdminTransferCanceled(_)
         | E::DefaultAdminDelayChangeScheduled(_)

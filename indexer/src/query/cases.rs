@@ -96,6 +96,34 @@ impl CaseDetail {
 }
 
 impl Store {
+    /// The first block of supervision about `account` that is still undecided — an open case
+    /// about it, or a partner's alert not yet assessed — if there is any: what the member must
+    /// not see of their own history from there on (no tipping-off).
+    pub async fn undecided_supervision_since(&self, account: Address) -> Result<Option<u64>> {
+        let case = sqlx::query(
+            "SELECT MIN(opened_block) AS since FROM supervision_case \
+             WHERE account = $1 AND status = $2",
+        )
+        .bind(account.to_vec())
+        .bind(i64::from(u8::from(CaseStatus::Open)))
+        .fetch_one(self.pool())
+        .await?;
+        let alert = sqlx::query(
+            "SELECT MIN(block_number) AS since FROM risk_alert WHERE account = $1 AND NOT assessed",
+        )
+        .bind(account.to_vec())
+        .fetch_one(self.pool())
+        .await?;
+        let since = |r: &sqlx::any::AnyRow| -> Result<Option<u64>> {
+            let v: Option<i64> = sqlx::Row::try_get(r, "since")?;
+            Ok(v.and_then(|v| u64::try_from(v).ok()))
+        };
+        Ok(match (since(&case)?, since(&alert)?) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
+    }
+
     /// Cases, newest first, optionally only about members of `branch` and of one `status`.
     pub async fn cases(
         &self,

@@ -92,7 +92,7 @@ pub struct CredentialRow {
 pub struct Standing {
     /// Role ids held (AccessControl), including operator and issuer roles.
     pub roles: Vec<B256>,
-    /// The branch it is an operator of.
+    /// The active branch it is an operator of.
     pub operator_branch: Option<u64>,
     /// Credential types it may issue.
     pub issuer_types: Vec<u64>,
@@ -111,12 +111,16 @@ impl Store {
             .iter()
             .map(|r| r.hash("role"))
             .collect::<Result<Vec<_>>>()?;
-        let operator_branch = sqlx::query("SELECT branch_id FROM operator WHERE account = $1")
-            .bind(a)
-            .fetch_optional(self.pool())
-            .await?
-            .map(|r| r.u64("branch_id"))
-            .transpose()?;
+        // An operator of a deactivated branch is no operator (as `TimebankAccess.isOperator`).
+        let operator_branch = sqlx::query(
+            "SELECT o.branch_id FROM operator o JOIN branch b ON b.branch_id = o.branch_id \
+             WHERE o.account = $1 AND b.active",
+        )
+        .bind(a)
+        .fetch_optional(self.pool())
+        .await?
+        .map(|r| r.u64("branch_id"))
+        .transpose()?;
         let mut issuer_types = Vec::new();
         if !roles.is_empty() {
             for r in sqlx::query("SELECT type_id FROM credential_type")

@@ -7,7 +7,7 @@
 //! - [`members`]: members, their standing, credentials and profile packages
 //! - [`coins`]: payments and balances
 //! - [`cases`]: supervision cases
-//! - [`gateway`]: the gateway's own tables (notes, the access log)
+//! - [`gateway`]: the gateway's own tables (sessions, notes, relayed gas, the access log)
 
 pub mod cases;
 pub mod coins;
@@ -193,6 +193,7 @@ impl Store {
         let known = crate::store::STATE_TABLES
             .iter()
             .chain(crate::store::APPEND_TABLES)
+            .chain(crate::store::GATEWAY_TABLES)
             .chain(crate::store::VIEWS);
         if !known.into_iter().any(|t| *t == table) {
             return Err(crate::Error::Config(format!("unknown table {table}")));

@@ -53,6 +53,17 @@ pub const STATE_TABLES: &[&str] = &[
     "branch_key_proposal",
 ];
 
+/// Tables the gateway writes (never the indexer; never rolled back by a reorg).
+pub const GATEWAY_TABLES: &[&str] = &[
+    "access_log",
+    "access_log_head",
+    "note",
+    "pending_note",
+    "gateway_session",
+    "sign_in_nonce",
+    "relay_gas",
+];
+
 /// Views over the tables (`payment`: the coin movements in event_log).
 pub const VIEWS: &[&str] = &["payment"];
 

@@ -2,5 +2,6 @@
 //! files, and PostgreSQL when `TIMEBANK_TEST_POSTGRES_URL` names a server — `make test` starts
 //! one).
 
+mod gateway_tables;
 mod ingest;
 mod resilience;
