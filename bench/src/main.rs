@@ -188,6 +188,9 @@ async fn main() -> eyre::Result<()> {
             .arg(data.join("keys/branch-1.key"))
             .arg("--relayer-key-file")
             .arg(data.join("keys/relayer-1.key"))
+            // The bench measures how many writes a gateway can relay, not the rate a branch
+            // allows itself (`--relay-per-second`, 200 by default).
+            .args(["--relay-per-second", "1000000"])
             .env("RUST_LOG", "warn")
             .stderr(log_file(&args.out, "gateway")?)
             .spawn()
