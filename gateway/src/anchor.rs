@@ -15,13 +15,23 @@ use timebank_indexer::{Deployment, Store, query::gateway::LogVerification};
 
 /// How often expired rows are swept and the relayer's balance is read.
 const CHORE_INTERVAL: Duration = Duration::from_secs(30);
+/// How often the relayed gas counted in memory is written to the database.
+const WRITE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Runs the chores until the task is dropped; anchors every `anchor_interval_secs` (never
 /// with 0, or without a relayer).
 pub async fn chores(state: Arc<AppState>, anchor_interval_secs: u64) {
     let mut last_anchor = tokio::time::Instant::now();
+    let mut last_chores = tokio::time::Instant::now();
     loop {
-        tokio::time::sleep(CHORE_INTERVAL).await;
+        tokio::time::sleep(WRITE_INTERVAL).await;
+        if let Err(err) = state.limits.write(&state.store).await {
+            tracing::warn!(error = %err, "writing the relayed gas");
+        }
+        if last_chores.elapsed() < CHORE_INTERVAL {
+            continue;
+        }
+        last_chores = tokio::time::Instant::now();
         match state.store.sweep_expired(crate::auth::unix_now()).await {
             Ok(swept) => tracing::debug!(?swept, "swept expired sessions, nonces and notes"),
             Err(err) => tracing::warn!(error = %err, "sweeping expired rows"),

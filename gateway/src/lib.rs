@@ -418,6 +418,7 @@ pub async fn serve(
         }
         None => None,
     };
+    let state_for_shutdown = Arc::clone(&state);
     let app = router(state, settings);
     let served = axum::serve(
         listener,
@@ -427,6 +428,14 @@ pub async fn serve(
     .await;
     live.abort();
     chores.abort();
+    // The relayed gas counted since the last write.
+    if let Err(err) = state_for_shutdown
+        .limits
+        .write(&state_for_shutdown.store)
+        .await
+    {
+        tracing::warn!(error = %err, "writing the relayed gas at shutdown");
+    }
     if let Some(metrics) = metrics {
         metrics.abort();
     }

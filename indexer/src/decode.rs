@@ -4,7 +4,7 @@
 
 use crate::{Deployment, Error, Result};
 use alloy::{
-    dyn_abi::{DynSolValue, EventExt},
+    dyn_abi::{DynSolEvent, DynSolValue, Specifier},
     json_abi::{Event as AbiEvent, JsonAbi, Param},
     primitives::{Address, B256, LogData},
     sol_types::SolEventInterface,
@@ -92,8 +92,21 @@ pub struct DecodedLog {
 /// Decodes the logs of one deployment.
 #[derive(Debug, Clone)]
 pub struct Decoder {
-    contracts: HashMap<Address, (&'static str, Contract, HashMap<B256, AbiEvent>)>,
+    contracts: HashMap<Address, (&'static str, Contract, HashMap<B256, Known>)>,
+    /// Addresses as checksummed text, computed once each (a keccak256 per address): payments
+    /// name the same few accounts over and over.
+    checksums: std::sync::Arc<std::sync::Mutex<HashMap<Address, Value>>>,
 }
+
+/// An event of an ABI, with its types resolved once.
+#[derive(Debug, Clone)]
+struct Known {
+    abi: AbiEvent,
+    resolved: DynSolEvent,
+}
+
+/// Checksummed addresses remembered at most (a bound on memory).
+const MAX_CHECKSUMS: usize = 65_536;
 
 impl Decoder {
     /// Builds a decoder for the contracts of `deployment`, from the ABIs compiled into the
@@ -113,14 +126,32 @@ impl Decoder {
                 what: format!("the {name} ABI"),
                 reason: "not in the bindings".into(),
             })?;
-            let events = abi.events().map(|e| (e.selector(), e.clone())).collect();
+            let events = abi
+                .events()
+                .map(|e| {
+                    let resolved = e.resolve().map_err(|err| Error::Decode {
+                        what: format!("the {name}.{} event", e.name),
+                        reason: err.to_string(),
+                    })?;
+                    Ok((
+                        e.selector(),
+                        Known {
+                            abi: e.clone(),
+                            resolved,
+                        },
+                    ))
+                })
+                .collect::<Result<_>>()?;
             let contract = Contract::named(name).ok_or_else(|| Error::Decode {
                 what: format!("the {name} contract"),
                 reason: "not one the indexer knows".into(),
             })?;
             contracts.insert(address, (name, contract, events));
         }
-        Ok(Self { contracts })
+        Ok(Self {
+            contracts,
+            checksums: std::sync::Arc::default(),
+        })
     }
 
     /// The contract at `address`, if it is one of ours.
@@ -140,7 +171,11 @@ impl Decoder {
         let Some((contract, kind, events)) = self.contracts.get(address) else {
             return Ok(None);
         };
-        let Some(event) = data.topics().first().and_then(|t| events.get(t)) else {
+        let Some(Known {
+            abi: event,
+            resolved,
+        }) = data.topics().first().and_then(|t| events.get(t))
+        else {
             return Ok(Some(DecodedLog {
                 contract,
                 name: "unknown".into(),
@@ -155,10 +190,12 @@ impl Decoder {
                 what: format!("{contract}.{} at {address}", event.name),
                 reason: err.to_string(),
             })?;
-        let decoded = event.decode_log(data).map_err(|err| Error::Decode {
-            what: format!("{contract}.{} at {address}", event.name),
-            reason: err.to_string(),
-        })?;
+        let decoded = resolved
+            .decode_log_data(data)
+            .map_err(|err| Error::Decode {
+                what: format!("{contract}.{} at {address}", event.name),
+                reason: err.to_string(),
+            })?;
         let (mut indexed, mut body) = (decoded.indexed.into_iter(), decoded.body.into_iter());
         let mut fields = Map::new();
         let mut accounts = Vec::new();
@@ -173,7 +210,7 @@ impl Decoder {
                 reason: format!("field {} is missing", input.name),
             })?;
             collect_accounts(&value, &mut accounts);
-            fields.insert(input.name.clone(), to_json(&value, &input.components));
+            fields.insert(input.name.clone(), self.to_json(&value, &input.components));
         }
         Ok(Some(DecodedLog {
             contract,
@@ -195,9 +232,36 @@ fn collect_accounts(value: &DynSolValue, out: &mut Vec<Address>) {
     }
 }
 
-/// JSON for an ABI value: integers as decimal strings (they exceed JSON's safe range), bytes
-/// and hashes as 0x-hex, tuples as objects when the ABI names their components.
-fn to_json(value: &DynSolValue, components: &[Param]) -> Value {
+impl Decoder {
+    /// JSON for an ABI value: integers as decimal strings (they exceed JSON's safe range), bytes
+    /// and hashes as 0x-hex, addresses checksummed, tuples as objects when the ABI names their
+    /// components.
+    fn to_json(&self, value: &DynSolValue, components: &[Param]) -> Value {
+        match value {
+            DynSolValue::Address(a) => self.checksum(*a),
+            other => to_json(other, components, &|a| self.checksum(a)),
+        }
+    }
+
+    fn checksum(&self, address: Address) -> Value {
+        let mut known = self
+            .checksums
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(text) = known.get(&address) {
+            return text.clone();
+        }
+        if known.len() >= MAX_CHECKSUMS {
+            known.clear();
+        }
+        let text = Value::String(address.to_checksum(None));
+        known.insert(address, text.clone());
+        text
+    }
+}
+
+/// JSON for an ABI value, with `address` writing addresses.
+fn to_json(value: &DynSolValue, components: &[Param], address: &dyn Fn(Address) -> Value) -> Value {
     match value {
         DynSolValue::Bool(b) => Value::Bool(*b),
         DynSolValue::Int(i, _) => Value::String(i.to_string()),
@@ -205,7 +269,7 @@ fn to_json(value: &DynSolValue, components: &[Param]) -> Value {
         DynSolValue::FixedBytes(word, size) => {
             Value::String(alloy::primitives::hex::encode_prefixed(&word[..*size]))
         }
-        DynSolValue::Address(a) => Value::String(a.to_checksum(None)),
+        DynSolValue::Address(a) => address(*a),
         DynSolValue::Function(f) => Value::String(f.to_string()),
         DynSolValue::Bytes(b) => Value::String(alloy::primitives::hex::encode_prefixed(b)),
         DynSolValue::String(s) => Value::String(s.clone()),
@@ -213,11 +277,16 @@ fn to_json(value: &DynSolValue, components: &[Param]) -> Value {
             components
                 .iter()
                 .zip(items)
-                .map(|(p, v)| (p.name.clone(), to_json(v, &p.components)))
+                .map(|(p, v)| (p.name.clone(), to_json(v, &p.components, address)))
                 .collect(),
         ),
         DynSolValue::Tuple(items) | DynSolValue::Array(items) | DynSolValue::FixedArray(items) => {
-            Value::Array(items.iter().map(|v| to_json(v, components)).collect())
+            Value::Array(
+                items
+                    .iter()
+                    .map(|v| to_json(v, components, address))
+                    .collect(),
+            )
         }
         // Only built from EIP-712 type strings, never by decoding a log.
         DynSolValue::CustomStruct {
@@ -226,7 +295,7 @@ fn to_json(value: &DynSolValue, components: &[Param]) -> Value {
             prop_names
                 .iter()
                 .zip(tuple)
-                .map(|(name, v)| (name.clone(), to_json(v, &[])))
+                .map(|(name, v)| (name.clone(), to_json(v, &[], address)))
                 .collect(),
         ),
     }

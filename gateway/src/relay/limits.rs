@@ -1,6 +1,11 @@
 //! What the relayer spends, bounded: relayed writes per signer per minute and per gateway per
 //! second (in this process), and gas per signer per UTC day (in the branch database, shared by
 //! the branch's replicas and kept across restarts). Beyond any of them: 429 with `Retry-After`.
+//!
+//! The gas a relay spends is added up here and written to the database once a second (one
+//! transaction for all signers), and what the database says is read at most once a second per
+//! signer: a relay does not wait for the database, and a replica sees another's spending
+//! within about a second.
 
 use crate::{
     Settings,
@@ -11,7 +16,12 @@ use governor::{
     DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter,
     clock::{Clock, DefaultClock},
 };
-use std::{num::NonZeroU32, time::Duration};
+use std::{
+    collections::HashMap,
+    num::NonZeroU32,
+    sync::{Mutex, PoisonError},
+    time::{Duration, Instant},
+};
 use timebank_indexer::Store;
 
 /// Metric names (Prometheus).
@@ -33,7 +43,18 @@ pub struct Limits {
     per_gateway: DefaultDirectRateLimiter,
     daily_gas: u64,
     clock: DefaultClock,
+    spending: Mutex<Spending>,
 }
+
+/// Gas spent per (signer, day): not yet written to the database, and as last read from it.
+#[derive(Debug, Default)]
+struct Spending {
+    unwritten: HashMap<(Address, u64), u64>,
+    read: HashMap<(Address, u64), (u64, Instant)>,
+}
+
+/// How long a signer's spending read from the database stands.
+const REREAD: Duration = Duration::from_secs(1);
 
 impl Limits {
     /// The limits `settings` name (a zero rate is taken as one).
@@ -46,6 +67,7 @@ impl Limits {
             per_gateway: RateLimiter::direct(Quota::per_second(nonzero(settings.relay_per_second))),
             daily_gas: settings.relay_daily_gas_per_signer,
             clock: DefaultClock::default(),
+            spending: Mutex::default(),
         }
     }
 
@@ -75,7 +97,22 @@ impl Limits {
     /// daily budget.
     pub async fn within_budget(&self, store: &Store, signer: Address, gas: u64) -> ApiResult<()> {
         let now = crate::auth::unix_now();
-        let spent = store.relay_gas(signer, now / DAY).await?;
+        let key = (signer, now / DAY);
+        let known = self
+            .spending()
+            .read
+            .get(&key)
+            .filter(|(_, at)| at.elapsed() < REREAD)
+            .map(|(gas, _)| *gas);
+        let stored = match known {
+            Some(gas) => gas,
+            None => {
+                let gas = store.relay_gas(signer, key.1).await?;
+                self.spending().read.insert(key, (gas, Instant::now()));
+                gas
+            }
+        };
+        let spent = stored + self.spending().unwritten.get(&key).copied().unwrap_or(0);
         if spent.saturating_add(gas) > self.daily_gas {
             metrics::counter!(names::LIMITED, "limit" => "daily_gas").increment(1);
             return Err(ApiError::too_many(
@@ -91,17 +128,52 @@ impl Limits {
         Ok(())
     }
 
-    /// Counts `gas` the relayer spent for `signer`.
-    pub async fn spent(&self, store: &Store, signer: Address, gas: u64) -> ApiResult<()> {
+    /// Counts `gas` the relayer spent for `signer` (written by [`Limits::write`]).
+    pub fn spent(&self, signer: Address, gas: u64) {
         metrics::counter!(names::RELAYED_GAS, "signer" => signer.to_string()).increment(gas);
-        store
-            .add_relay_gas(signer, crate::auth::unix_now() / DAY, gas)
-            .await?;
+        *self
+            .spending()
+            .unwritten
+            .entry((signer, crate::auth::unix_now() / DAY))
+            .or_default() += gas;
+    }
+
+    /// Writes the gas counted since the last call to the database, in one transaction; what
+    /// could not be written is kept for the next call.
+    pub async fn write(&self, store: &Store) -> ApiResult<()> {
+        let unwritten = std::mem::take(&mut self.spending().unwritten);
+        if unwritten.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<_> = unwritten
+            .iter()
+            .map(|(&(signer, day), &gas)| (signer, day, gas))
+            .collect();
+        if let Err(err) = store.add_relay_gas(&rows).await {
+            let mut spending = self.spending();
+            for (key, gas) in unwritten {
+                *spending.unwritten.entry(key).or_default() += gas;
+            }
+            return Err(err.into());
+        }
+        let mut spending = self.spending();
+        for ((signer, day), gas) in unwritten {
+            if let Some((stored, _)) = spending.read.get_mut(&(signer, day)) {
+                *stored += gas;
+            }
+        }
         Ok(())
     }
 
-    /// Forgets signers whose allowance is full again (a bound on memory).
+    fn spending(&self) -> std::sync::MutexGuard<'_, Spending> {
+        self.spending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets signers whose allowance is full again, and spending read before today (a bound
+    /// on memory).
     pub fn forget_idle(&self) {
         self.per_signer.retain_recent();
+        let today = crate::auth::unix_now() / DAY;
+        self.spending().read.retain(|(_, day), _| *day == today);
     }
 }

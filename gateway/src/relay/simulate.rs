@@ -90,12 +90,12 @@ pub(crate) struct Preflight {
     pub simulated: ApiResult<()>,
 }
 
-/// Asks for the signer's forwarder nonce, the monitor's `check` of a payment and the call's
-/// simulation in one JSON-RPC batch (one round trip to the node). With a signed request (and
-/// the relayer that would send it, and the gas it would send with), the batch also runs the
-/// forwarder's `execute` exactly as the relayer would send it, so that a request the forwarder
-/// would refuse (a signature it does not accept, a nonce or deadline it does not, too little
-/// gas for the inner call) is refused before the relayer pays for it.
+/// Asks for the signer's forwarder nonce, the monitor's `check` of a payment and a simulation in
+/// one JSON-RPC batch (one round trip to the node). With a signed request (and the relayer that
+/// would send it, and the gas it would send with) the simulation is the forwarder's `execute`
+/// exactly as the relayer would send it, so that a request the forwarder would refuse (a
+/// signature it does not accept, a nonce or deadline it does not, too little gas for the inner
+/// call) is refused before the relayer pays for it; without, the call as the target sees it.
 pub(crate) async fn preflight(
     state: &AppState,
     from: Address,
@@ -146,35 +146,33 @@ pub(crate) async fn preflight(
         ),
         None => None,
     };
-    let simulation = batch
-        .add_call::<_, Bytes>("eth_call", &(forwarded(state, from, to, data, gas), latest))
-        .map_err(batch_error)?;
-    let execution = match signed {
-        Some((request, relayer, outer_gas)) => Some(
-            batch
-                .add_call::<_, Bytes>(
-                    "eth_call",
-                    &(
-                        TransactionRequest::default()
-                            .from(relayer)
-                            .to(d.contracts.forwarder)
-                            .input(
-                                Bytes::from(
-                                    TimebankForwarder::executeCall {
-                                        request: request.clone(),
-                                    }
-                                    .abi_encode(),
-                                )
-                                .into(),
-                            )
-                            .gas_limit(outer_gas),
-                        latest,
-                    ),
-                )
-                .map_err(batch_error)?,
+    // With a signed request, the forwarder's `execute` as the relayer would send it (which runs
+    // the call too); without, the call as the target will see it.
+    let simulation = match signed {
+        Some((request, relayer, outer_gas)) => batch.add_call::<_, Bytes>(
+            "eth_call",
+            &(
+                TransactionRequest::default()
+                    .from(relayer)
+                    .to(d.contracts.forwarder)
+                    .input(
+                        Bytes::from(
+                            TimebankForwarder::executeCall {
+                                request: request.clone(),
+                            }
+                            .abi_encode(),
+                        )
+                        .into(),
+                    )
+                    .gas_limit(outer_gas),
+                latest,
+            ),
         ),
-        None => None,
-    };
+        None => {
+            batch.add_call::<_, Bytes>("eth_call", &(forwarded(state, from, to, data, gas), latest))
+        }
+    }
+    .map_err(batch_error)?;
     batch.send().await.map_err(batch_error)?;
 
     let undecodable = |what: &str, err: alloy::sol_types::Error| {
@@ -197,25 +195,31 @@ pub(crate) async fn preflight(
         }
         None => None,
     };
-    let mut simulated = simulation.await.map(drop).map_err(refusal);
-    if simulated.is_ok()
-        && let Some(execution) = execution
-    {
-        simulated = execution.await.map(drop).map_err(|err| {
-            let refused = refusal(err);
-            if refused.status() == axum::http::StatusCode::UNPROCESSABLE_ENTITY {
-                ApiError::unprocessable(
-                    "reverted",
-                    format!(
-                        "the forwarder would not execute this request: {}",
-                        refused.message()
-                    ),
+    let simulated = match (simulation.await, signed) {
+        (Ok(_), _) => Ok(()),
+        (Err(err), None) => Err(refusal(err)),
+        // The forwarder refused: the call itself, as the target sees it, says why in the
+        // contract's own words; if it would pass, the forwarder's reason is the one.
+        (Err(err), Some(_)) => match simulate(state, from, to, data, gas).await {
+            Err(contract) => Err(contract),
+            Ok(()) => {
+                let forwarder = refusal(err);
+                Err(
+                    if forwarder.status() == axum::http::StatusCode::UNPROCESSABLE_ENTITY {
+                        ApiError::unprocessable(
+                            "reverted",
+                            format!(
+                                "the forwarder would not execute this request: {}",
+                                forwarder.message()
+                            ),
+                        )
+                    } else {
+                        forwarder
+                    },
                 )
-            } else {
-                refused
             }
-        });
-    }
+        },
+    };
     Ok(Preflight {
         nonce,
         monitor,

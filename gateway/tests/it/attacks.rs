@@ -178,8 +178,10 @@ async fn the_relayer_spends_a_daily_budget_per_signer() {
     assert!(retry <= 86_400, "until midnight UTC: {retry}");
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["code"], "gas_budget", "{body}");
-    // Spent gas is kept in the database, where every replica (and a restart) sees it.
+    // Spent gas is kept in the database (within a second), where every replica (and a
+    // restart) sees it.
     let day = timebank_gateway::auth::unix_now() / 86_400;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
     let spent = stack
         .north
         .state

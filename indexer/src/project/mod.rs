@@ -272,7 +272,7 @@ impl Projector {
 /// The event_log row of a log, and its event_account rows (payments index their own accounts).
 fn event_rows(raw: &RawLog, d: &DecodedLog, batch: &mut Batch) {
     let mut row = EventRow::new(&raw.at, d.contract, raw.address, d.name.clone());
-    row.fields = serde_json::Value::Object(d.fields.clone()).to_string();
+    row.fields = serde_json::to_string(&d.fields).unwrap_or_default();
     row.topics = raw.data.topics().iter().flat_map(|t| t.0).collect();
     row.data = raw.data.data.to_vec();
     batch.events.push(row);

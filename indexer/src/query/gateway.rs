@@ -145,6 +145,21 @@ impl Store {
 
     /// A write carrying `hashes` landed: their pending texts become notes. Returns how many.
     pub async fn land_notes(&self, hashes: &[B256], at: u64) -> Result<u64> {
+        // Most writes carry no text: one read finds out.
+        let mut pending = Vec::new();
+        for hash in hashes {
+            let found = sqlx::query("SELECT 1 AS one FROM pending_note WHERE hash = $1")
+                .bind(hash.to_vec())
+                .fetch_optional(self.pool())
+                .await?;
+            if found.is_some() {
+                pending.push(*hash);
+            }
+        }
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let hashes = &pending;
         let mut landed = 0;
         let mut tx = self.pool().begin().await?;
         for hash in hashes {
@@ -271,18 +286,23 @@ impl Store {
         Ok(swept)
     }
 
-    /// Adds `gas` the relayer spent for `signer` on `day` (days since the epoch, UTC).
-    pub async fn add_relay_gas(&self, signer: Address, day: u64, gas: u64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO relay_gas (signer, day, gas, relayed) VALUES ($1, $2, $3, 1) \
-             ON CONFLICT (signer, day) DO UPDATE SET gas = relay_gas.gas + excluded.gas, \
-             relayed = relay_gas.relayed + 1",
-        )
-        .bind(signer.to_vec())
-        .bind(to_i64(day))
-        .bind(to_i64(gas))
-        .execute(self.pool())
-        .await?;
+    /// Adds gas the relayer spent: `(signer, day, gas)` (days since the epoch, UTC), in one
+    /// transaction.
+    pub async fn add_relay_gas(&self, spent: &[(Address, u64, u64)]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for (signer, day, gas) in spent {
+            sqlx::query(
+                "INSERT INTO relay_gas (signer, day, gas, relayed) VALUES ($1, $2, $3, 1) \
+                 ON CONFLICT (signer, day) DO UPDATE SET gas = relay_gas.gas + excluded.gas, \
+                 relayed = relay_gas.relayed + 1",
+            )
+            .bind(signer.to_vec())
+            .bind(to_i64(*day))
+            .bind(to_i64(*gas))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -109,9 +109,14 @@ async fn sessions_nonces_and_notes(postgres: bool) {
     assert_eq!(store.count("note").await.unwrap(), 1);
 
     // Relayed gas per signer and day.
-    store.add_relay_gas(alice, 20_000, 60_000).await.unwrap();
-    store.add_relay_gas(alice, 20_000, 50_000).await.unwrap();
-    store.add_relay_gas(alice, 20_001, 1).await.unwrap();
+    store
+        .add_relay_gas(&[(alice, 20_000, 60_000), (alice, 20_001, 1)])
+        .await
+        .unwrap();
+    store
+        .add_relay_gas(&[(alice, 20_000, 50_000)])
+        .await
+        .unwrap();
     assert_eq!(store.relay_gas(alice, 20_000).await.unwrap(), 110_000);
     assert_eq!(store.relay_gas(Address::ZERO, 20_000).await.unwrap(), 0);
 }
