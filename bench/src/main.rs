@@ -155,11 +155,6 @@ async fn main() -> eyre::Result<()> {
         chain_only: true,
     };
     let platform = timebank_devnet::start(up).await?;
-    timebank_devnet::demo::run(timebank_devnet::Demo {
-        data_dir: data.clone(),
-        rpc_url: platform.rpc.clone(),
-    })
-    .await?;
     let accounts = platform.accounts()?;
 
     // North's indexer and gateway, each its own process.
@@ -198,6 +193,13 @@ async fn main() -> eyre::Result<()> {
     );
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&format!("{base}/ready")).await?;
+    // The demo data, written as people write it: through the gateway (north's, for every
+    // branch's people: any gateway relays anyone's own writes).
+    timebank_devnet::demo::run(timebank_devnet::Demo {
+        data_dir: data.clone(),
+        gateways: vec![base.clone(); 3],
+    })
+    .await?;
 
     // A supervisor reads a north member's record and history.
     let supervisor: PrivateKeySigner = accounts.keys[7].parse()?;
@@ -206,6 +208,17 @@ async fn main() -> eyre::Result<()> {
         .await?;
     let member: PrivateKeySigner = accounts.keys[12].parse()?;
     let member = member.address();
+    // Until the index has the demo's last writes.
+    let mut indexed = false;
+    for _ in 0..200 {
+        let activities: Vec<serde_json::Value> = session.get("/v1/activities?limit=10").await?;
+        if activities.len() >= 3 {
+            indexed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    eyre::ensure!(indexed, "the demo's writes did not reach the index");
     let auth = format!(
         "Authorization: Bearer {}",
         session.token().unwrap_or_default()

@@ -4,7 +4,10 @@
 use alloy::primitives::{Address, B256};
 use clap::Subcommand;
 use std::path::PathBuf;
-use timebank_bindings::types::{ActivityKind, CaseStatus, Purpose, RiskLevel};
+use timebank_bindings::types::{
+    ActivityKind, ActivityStatus, CaseStatus, CredentialKind, Purpose, RiskLevel, ServiceStatus,
+};
+use timebank_client::action::StaffRole;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -129,6 +132,193 @@ pub enum Command {
     },
     /// Follow the live stream of alerts, case decisions, risk and credential changes.
     Events,
+    /// Members of a branch waiting for a second operator (yours by default).
+    Pending {
+        /// The branch.
+        #[arg(long)]
+        branch: Option<u64>,
+    },
+    /// Members moving into a branch (yours by default), or out of it (`--out`).
+    Moves {
+        /// The branch.
+        #[arg(long)]
+        branch: Option<u64>,
+        /// Moves out rather than in.
+        #[arg(long)]
+        out: bool,
+    },
+    /// Activities and trainings with their participants, newest first.
+    Activities {
+        /// Only this branch's.
+        #[arg(long)]
+        branch: Option<u64>,
+        /// Only open or closed ones.
+        #[arg(long, value_enum)]
+        status: Option<ActivityStatus>,
+    },
+    /// Services: yours (members), your branch's (operators), any (supervisors).
+    Services {
+        /// Only in this state (`proposed`: waiting for the requester).
+        #[arg(long, value_enum)]
+        status: Option<ServiceStatus>,
+    },
+    /// Partners' risk alerts, newest first.
+    Alerts {
+        /// Only those not assessed yet.
+        #[arg(long)]
+        pending: bool,
+    },
+    /// A branch's minting quota: limit, minted, left (yours by default).
+    Quota {
+        /// The branch.
+        #[arg(long)]
+        branch: Option<u64>,
+    },
+    /// Credential types and who may issue them.
+    CredentialTypes,
+    /// Credentials of a branch's members (yours by default) expiring soon.
+    Expiring {
+        /// The branch.
+        #[arg(long)]
+        branch: Option<u64>,
+        /// Within this many days.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
+    /// Reads of private profiles at this gateway, newest first (auditors and the admin).
+    AccessLog {
+        /// Only reads of this member's profile.
+        #[arg(long)]
+        account: Option<Address>,
+    },
+    /// Audit a branch (the gateway's by default): every member's sealed profile opens and matches its
+    /// commitment, and the index agrees with the contracts (auditors, supervisors, the admin).
+    Audit {
+        /// The branch.
+        #[arg(long)]
+        branch: Option<u64>,
+    },
+    /// Let a partner institution hear of changes to your membership (risk, status, decided
+    /// cases), or withdraw it.
+    Consent {
+        /// The partner.
+        partner: Address,
+        /// Withdraw the consent.
+        #[arg(long)]
+        withdraw: bool,
+    },
+    /// Partners: where your webhooks go, their secret, the messages sent.
+    Partner {
+        #[command(subcommand)]
+        command: PartnerCommand,
+    },
+    /// The platform admin's routine work: branches, staff roles, credential types, quotas.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Receive webhooks at this https:// URL (the first time, prints the signing secret).
+    Webhook {
+        /// The endpoint.
+        url: String,
+    },
+    /// A new signing secret (the previous one keeps signing for a day).
+    Rotate,
+    /// Messages sent to you (or everyone's: admin, auditors).
+    Messages {
+        /// pending, delivered or dead.
+        #[arg(long, default_value = "pending")]
+        state: String,
+    },
+    /// Send a message again, under the same id.
+    Redeliver {
+        /// The message's id (`msg_…`).
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Add a branch with its data-package public key.
+    AddBranch {
+        /// Its name.
+        name: String,
+        /// Its region.
+        region: String,
+        /// Its X25519 public key (0x + 64 hex digits).
+        #[arg(long)]
+        public_key: B256,
+    },
+    /// Close a branch: its operators can't act until it reopens.
+    CloseBranch {
+        /// The branch.
+        branch: u32,
+    },
+    /// Reopen a closed branch.
+    OpenBranch {
+        /// The branch.
+        branch: u32,
+    },
+    /// Grant a staff role (`operator`/`gateway` of a branch, `issuer` of a credential type:
+    /// with `--id`).
+    Grant {
+        /// operator, issuer, gateway, partner, auditor, monitoring_agent.
+        #[arg(value_parser = staff_role)]
+        role: StaffRole,
+        /// The account.
+        account: Address,
+        /// The branch or credential type the role is of.
+        #[arg(long)]
+        id: Option<u32>,
+    },
+    /// Take a staff role away.
+    Revoke {
+        /// operator, issuer, gateway, partner, auditor, monitoring_agent.
+        #[arg(value_parser = staff_role)]
+        role: StaffRole,
+        /// The account.
+        account: Address,
+        /// The branch or credential type the role is of.
+        #[arg(long)]
+        id: Option<u32>,
+    },
+    /// Define a credential type.
+    DefineCredentialType {
+        /// Its name.
+        name: String,
+        /// What it attests.
+        #[arg(long, value_enum)]
+        kind: CredentialKind,
+    },
+    /// Switch a credential type off (its credentials stop counting) or back on (`--on`).
+    CredentialTypeActive {
+        /// The type.
+        type_id: u32,
+        /// Switch it on.
+        #[arg(long)]
+        on: bool,
+    },
+    /// Set a branch's minting quota, in hours.
+    SetQuota {
+        /// The branch.
+        branch: u32,
+        /// Hours.
+        hours: String,
+    },
+}
+
+/// A staff role by its API name.
+fn staff_role(name: &str) -> Result<StaffRole, String> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|_| {
+        format!(
+            "{name:?} is not a staff role: operator, issuer, gateway, partner, auditor, \
+             monitoring_agent"
+        )
+    })
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,8 +19,8 @@ mod writer;
 use alloy::primitives::Address;
 use clap::Parser;
 use commands::{
-    ActivityCommand, BranchKeyCommand, Command, CredentialCommand, MemberCommand, MoveCommand,
-    RiskCommand, ServiceCommand,
+    ActivityCommand, AdminCommand, BranchKeyCommand, Command, CredentialCommand, MemberCommand,
+    MoveCommand, PartnerCommand, RiskCommand, ServiceCommand,
 };
 use eyre::{WrapErr, bail, eyre};
 use futures::StreamExt;
@@ -273,8 +273,241 @@ async fn run(cli: Cli) -> eyre::Result<()> {
             .await?
         }
         Command::Events => events(&cli, &session).await?,
+        Command::Pending { branch } => {
+            let branch = own_branch(&session, *branch).await?;
+            out.rows(
+                &session
+                    .get::<Value>(&format!("/v1/branches/{branch}/pending-members?limit=1000"))
+                    .await?,
+                &["account", "memberId", "submittedBy", "submittedAt"],
+            )
+        }
+        Command::Moves {
+            branch,
+            out: outgoing,
+        } => {
+            let branch = own_branch(&session, *branch).await?;
+            let direction = if *outgoing { "out" } else { "in" };
+            out.rows(
+                &session
+                    .get::<Value>(&format!(
+                        "/v1/branches/{branch}/moves?direction={direction}&limit=1000"
+                    ))
+                    .await?,
+                &[
+                    "account",
+                    "memberId",
+                    "homeBranch",
+                    "pendingMoveTo",
+                    "updatedAt",
+                ],
+            )
+        }
+        Command::Activities { branch, status } => {
+            let mut query = vec!["limit=1000".to_owned()];
+            if let Some(branch) = branch {
+                query.push(format!("branch={branch}"));
+            }
+            if let Some(status) = status {
+                query.push(format!("status={status}"));
+            }
+            out.rows(
+                &session
+                    .get::<Value>(&format!("/v1/activities?{}", query.join("&")))
+                    .await?,
+                &[
+                    "activityId",
+                    "branchId",
+                    "kind",
+                    "status",
+                    "hoursCap",
+                    "details",
+                    "participants",
+                    "updatedAt",
+                ],
+            )
+        }
+        Command::Services { status } => {
+            let query = status.map_or_else(String::new, |s| format!("&status={s}"));
+            out.rows(
+                &session
+                    .get::<Value>(&format!("/v1/services?limit=1000{query}"))
+                    .await?,
+                &[
+                    "serviceId",
+                    "provider",
+                    "requester",
+                    "amount",
+                    "status",
+                    "details",
+                    "updatedAt",
+                ],
+            )
+        }
+        Command::Alerts { pending } => out.rows(
+            &session
+                .get::<Value>(&format!("/v1/alerts?limit=1000&pending={pending}"))
+                .await?,
+            &[
+                "alertId",
+                "account",
+                "homeBranch",
+                "partner",
+                "assessed",
+                "level",
+                "updatedAt",
+            ],
+        ),
+        Command::Quota { branch } => {
+            let branch = own_branch(&session, *branch).await?;
+            out.record(
+                &session
+                    .get::<Value>(&format!("/v1/branches/{branch}/quota"))
+                    .await?,
+            )
+        }
+        Command::CredentialTypes => out.rows(
+            &session.get::<Value>("/v1/credential-types").await?,
+            &["typeId", "kind", "name", "active", "issuers"],
+        ),
+        Command::Expiring { branch, days } => {
+            let branch = own_branch(&session, *branch).await?;
+            out.rows(
+                &session
+                    .get::<Value>(&format!(
+                        "/v1/branches/{branch}/expiring-credentials?days={days}&limit=1000"
+                    ))
+                    .await?,
+                &["account", "memberId", "typeName", "expiresAt", "issuer"],
+            )
+        }
+        Command::AccessLog { account } => {
+            let filter = account.map_or(String::new(), |a| format!("&account={a}"));
+            out.rows(
+                &session
+                    .get::<Value>(&format!("/v1/access-log?limit=1000{filter}"))
+                    .await?,
+                &[
+                    "at",
+                    "reader",
+                    "readerRoles",
+                    "account",
+                    "profileVersion",
+                    "reason",
+                ],
+            );
+        }
+        Command::Audit { branch } => {
+            // Without --branch, the gateway's own.
+            let scope = branch.map_or(String::new(), |b| format!("?branch={b}"));
+            let report = session.get::<Value>(&format!("/v1/audit{scope}")).await?;
+            out.record(&report);
+            if report["problems"].as_array().is_some_and(|p| !p.is_empty()) {
+                eyre::bail!(
+                    "the audit of branch {} found problems (listed above)",
+                    report["branch"]
+                );
+            }
+        }
+        Command::Admin { command } => w.act(admin(command)).await?,
+        Command::Consent { partner, withdraw } => {
+            w.act(Action::SetPartnerConsent {
+                partner: *partner,
+                granted: !*withdraw,
+            })
+            .await?
+        }
+        Command::Partner { command } => match command {
+            PartnerCommand::Webhook { url } => out.record(
+                &session
+                    .put::<Value>("/v1/partner/webhook", &json!({ "url": url }))
+                    .await?,
+            ),
+            PartnerCommand::Rotate => out.record(
+                &session
+                    .post::<Value>("/v1/partner/webhook/rotate", &json!({}))
+                    .await?,
+            ),
+            PartnerCommand::Messages { state } => out.rows(
+                &session
+                    .get::<Value>(&format!("/v1/partner/messages?state={state}&limit=1000"))
+                    .await?,
+                &[
+                    "id",
+                    "type",
+                    "timestamp",
+                    "attempts",
+                    "deliveredAt",
+                    "dead",
+                    "lastError",
+                ],
+            ),
+            PartnerCommand::Redeliver { id } => {
+                session
+                    .post::<Value>(&format!("/v1/partner/messages/{id}/redeliver"), &json!({}))
+                    .await?;
+                if !out.json {
+                    println!("queued: {id} goes out again");
+                }
+            }
+        },
     }
     Ok(())
+}
+
+/// `branch`, or the branch the signed-in operator serves.
+async fn own_branch(session: &Session, branch: Option<u64>) -> eyre::Result<u64> {
+    if let Some(branch) = branch {
+        return Ok(branch);
+    }
+    let me: Value = session.get("/v1/auth/me").await?;
+    me["operatorBranch"]
+        .as_u64()
+        .ok_or_else(|| eyre!("you operate no branch: name one with --branch"))
+}
+
+fn admin(command: &AdminCommand) -> Action {
+    match command {
+        AdminCommand::AddBranch {
+            name,
+            region,
+            public_key,
+        } => Action::AddBranch {
+            name: name.clone(),
+            region: region.clone(),
+            public_key: *public_key,
+        },
+        AdminCommand::CloseBranch { branch } => Action::SetBranchActive {
+            branch_id: *branch,
+            active: false,
+        },
+        AdminCommand::OpenBranch { branch } => Action::SetBranchActive {
+            branch_id: *branch,
+            active: true,
+        },
+        AdminCommand::Grant { role, account, id } => Action::GrantRole {
+            role: *role,
+            id: *id,
+            account: *account,
+        },
+        AdminCommand::Revoke { role, account, id } => Action::RevokeRole {
+            role: *role,
+            id: *id,
+            account: *account,
+        },
+        AdminCommand::DefineCredentialType { name, kind } => Action::DefineCredentialType {
+            kind: *kind,
+            name: name.clone(),
+        },
+        AdminCommand::CredentialTypeActive { type_id, on } => Action::SetCredentialTypeActive {
+            type_id: *type_id,
+            active: *on,
+        },
+        AdminCommand::SetQuota { branch, hours } => Action::SetMintQuota {
+            branch_id: *branch,
+            hours: hours.clone(),
+        },
+    }
 }
 
 fn credential(command: &CredentialCommand) -> Action {

@@ -5,7 +5,8 @@
 use alloy::primitives::{Address, B256, Bytes};
 use serde::{Deserialize, Serialize};
 use timebank_bindings::types::{
-    CaseKind, CaseStatus, CredentialKind, MemberStatus, MonitorAction, Purpose, RiskLevel,
+    ActivityKind, ActivityStatus, CaseKind, CaseStatus, CredentialKind, MemberStatus,
+    MonitorAction, ParticipationStatus, Purpose, RiskLevel, ServiceStatus,
 };
 
 /// Derives `utoipa::ToSchema` on a type when the `openapi` feature is on.
@@ -249,6 +250,194 @@ schema! {
         pub event: String,
         /// Decoded fields.
         pub fields: serde_json::Value,
+    }
+
+    /// A member in a work list (pending approval, moving).
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct MemberSummary {
+        /// Wallet.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub account: Address,
+        /// Stable id.
+        pub member_id: u64,
+        /// Home branch.
+        pub home_branch: u64,
+        /// Where the member is in the review.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::member_status))]
+        pub status: MemberStatus,
+        /// Branch asked to accept the member's move, or 0.
+        pub pending_move_to: u64,
+        /// The operator who submitted the member (another operator approves).
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub submitted_by: Address,
+        /// When submitted (ISO 8601).
+        pub submitted_at: String,
+        /// Block of the last change.
+        pub block_number: u64,
+        /// Its time (ISO 8601).
+        pub updated_at: String,
+    }
+
+    /// An activity or training, with its participants (those the caller may see).
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Activity {
+        /// Id.
+        pub activity_id: u64,
+        /// The branch running it.
+        pub branch_id: u64,
+        /// Activity or training.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::activity_kind))]
+        pub kind: ActivityKind,
+        /// The operator who created it.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub organizer: Address,
+        /// The most hours one volunteer may be rewarded (base units, decimal).
+        pub hours_cap: String,
+        /// The credential type a volunteer needs (0: none).
+        pub required_credential_type: u64,
+        /// Its details, when written through this branch's gateway.
+        pub details: Option<String>,
+        /// Open or closed.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::activity_status))]
+        pub status: ActivityStatus,
+        /// Block of the last change.
+        pub block_number: u64,
+        /// Its time (ISO 8601).
+        pub updated_at: String,
+        /// Volunteers and their hours: all of them for staff, only the caller for a member.
+        pub participants: Vec<Participant>,
+    }
+
+    /// A volunteer in an activity.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Participant {
+        /// The volunteer.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub volunteer: Address,
+        /// Joined, recorded, confirmed or settled.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::participation_status))]
+        pub status: ParticipationStatus,
+        /// Hours recorded (base units, decimal).
+        pub amount: String,
+        /// The first operator's approval of a large settlement, if any.
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub approved_by: Option<Address>,
+        /// Its time (ISO 8601).
+        pub updated_at: String,
+    }
+
+    /// A service between two members.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Service {
+        /// Id.
+        pub service_id: u64,
+        /// Who provides it.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub provider: Address,
+        /// Who receives and pays it (confirms it).
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub requester: Address,
+        /// Hours (base units, decimal).
+        pub amount: String,
+        /// Its details, when written through this branch's gateway.
+        pub details: Option<String>,
+        /// Proposed, completed or cancelled.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::service_status))]
+        pub status: ServiceStatus,
+        /// Block of the last change.
+        pub block_number: u64,
+        /// Its time (ISO 8601).
+        pub updated_at: String,
+    }
+
+    /// A partner's risk alert about a member.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Alert {
+        /// Id.
+        pub alert_id: u64,
+        /// About whom.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub account: Address,
+        /// Their home branch.
+        pub home_branch: Option<u64>,
+        /// The partner who raised it.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub partner: Address,
+        /// Whether a supervisor assessed it.
+        pub assessed: bool,
+        /// The level the supervisor set.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::risk_level))]
+        pub level: RiskLevel,
+        /// The supervisor who assessed it.
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+        pub supervisor: Option<Address>,
+        /// Block of the last change.
+        pub block_number: u64,
+        /// Its time (ISO 8601).
+        pub updated_at: String,
+    }
+
+    /// A branch's minting quota.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Quota {
+        /// The branch.
+        pub branch_id: u64,
+        /// Its limit (base units, decimal; 0 when never set).
+        pub limit: String,
+        /// Minted by its settlements so far.
+        pub minted: String,
+        /// What is left.
+        pub left: String,
+        /// Settlements above this need two operators (0: none).
+        pub second_approval_above: String,
+        /// The index's block these figures are at.
+        pub block_number: u64,
+    }
+
+    /// A credential type with who may issue it.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct CredentialType {
+        /// Id.
+        pub type_id: u64,
+        /// What it attests.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::credential_kind))]
+        pub kind: CredentialKind,
+        /// Its name.
+        pub name: String,
+        /// Whether its credentials count.
+        pub active: bool,
+        /// Who may issue it.
+        #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+        pub issuers: Vec<Address>,
+        /// Its time (ISO 8601).
+        pub updated_at: String,
+    }
+
+    /// A member's credential that expires soon.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ExpiringCredential {
+        /// The member.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub account: Address,
+        /// Their id.
+        pub member_id: u64,
+        /// The credential's type.
+        pub type_id: u64,
+        /// Its name.
+        pub type_name: String,
+        /// When it expires (ISO 8601).
+        pub expires_at: String,
+        /// Who issued it.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub issuer: Address,
     }
 
     /// A supervision case.

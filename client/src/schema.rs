@@ -24,4 +24,7 @@ enum_schemas! {
     case_status: timebank_bindings::types::CaseStatus,
     case_kind: timebank_bindings::types::CaseKind,
     activity_kind: timebank_bindings::types::ActivityKind,
+    activity_status: timebank_bindings::types::ActivityStatus,
+    participation_status: timebank_bindings::types::ParticipationStatus,
+    service_status: timebank_bindings::types::ServiceStatus,
 }

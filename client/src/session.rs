@@ -278,6 +278,17 @@ impl Session {
             .await
     }
 
+    /// `PUT path` with a JSON body as this session.
+    pub async fn put<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> ClientResult<T> {
+        let g = &self.gateway;
+        g.send(g.http.put(g.url(path)).json(body), Some(&self.token))
+            .await
+    }
+
     /// Encodes `action`, has the gateway prepare it (nonce, deadline, the monitor's verdict,
     /// the contract's own check), and checks that the gateway prepared exactly that call.
     pub async fn prepare(&self, action: &Action) -> ClientResult<Checked> {

@@ -23,6 +23,7 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
     mapping(address account => Member) private _members;
     /// @dev A retired address's successor (non-zero exactly for retired addresses).
     mapping(address account => address successor) private _successors;
+    mapping(uint48 memberId => mapping(address partner => bool)) private _partnerConsent;
     RiskAlert[] private _alerts;
     uint48 private _lastMemberId;
 
@@ -225,6 +226,25 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         );
         alertId = _alerts.length;
         emit RiskAlertRaised(alertId, account, partner, reasonHash);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function setPartnerConsent(address partner, bool granted) external {
+        address account = _msgSender();
+        Member storage m = _member(account);
+        if (m.status == MemberStatus.Closed) {
+            revert IdentityRegistryInvalidStatus(account, m.status);
+        }
+        if (granted && !access.hasRole(Roles.PARTNER, partner)) {
+            revert IdentityRegistryNotPartner(partner);
+        }
+        _partnerConsent[m.memberId][partner] = granted;
+        emit PartnerConsentChanged(account, m.memberId, partner, granted);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function partnerConsent(address account, address partner) external view returns (bool) {
+        return _partnerConsent[_members[currentAccount(account)].memberId][partner];
     }
 
     /// @inheritdoc IIdentityRegistry

@@ -374,6 +374,14 @@ contract AccessMatrixTest is Fixture {
             bytes4(keccak256("IdentityRegistryBlockedNeedsSupervisor(address)"))
         );
         calls[n++] = Call(
+            "setPartnerConsent",
+            address(identity),
+            abi.encodeCall(identity.setPartnerConsent, (partner, true)),
+            MEMBER,
+            IIdentityRegistry.IdentityRegistryUnknownMember.selector,
+            IIdentityRegistry.IdentityRegistryUnknownMember.selector
+        );
+        calls[n++] = Call(
             "raiseRiskAlert",
             address(identity),
             abi.encodeCall(identity.raiseRiskAlert, (alice, bytes32(0))),
@@ -701,7 +709,7 @@ contract AccessMatrixTest is Fixture {
             }
         }
         vm.assertEq(checked, calls.length * ACTOR_COUNT);
-        vm.assertEq(calls.length, 61, "every restricted function is in the table");
+        vm.assertEq(calls.length, 62, "every restricted function is in the table");
     }
 
     function _hit() internal view returns (ITimeCoinMonitor.RuleHit memory hit) {

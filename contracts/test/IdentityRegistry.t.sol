@@ -340,4 +340,39 @@ contract IdentityRegistryTest is Fixture {
         identity.recoverMember(alice, address(0), REASON);
         vm.stopPrank();
     }
+
+    function test_AMemberLetsAPartnerHearOfTheirMembership() public {
+        vm.expectEmit(address(identity));
+        emit IIdentityRegistry.PartnerConsentChanged(alice, 1, partner, true);
+        vm.prank(alice);
+        identity.setPartnerConsent(partner, true);
+        vm.assertTrue(identity.partnerConsent(alice, partner));
+        vm.assertFalse(identity.partnerConsent(bob, partner), "one member's consent only");
+
+        // Only to partner institutions; only members; withdrawn at will.
+        vm.expectRevert(
+            abi.encodeWithSelector(IIdentityRegistry.IdentityRegistryNotPartner.selector, stranger)
+        );
+        vm.prank(alice);
+        identity.setPartnerConsent(stranger, true);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IIdentityRegistry.IdentityRegistryUnknownMember.selector, stranger
+            )
+        );
+        vm.prank(stranger);
+        identity.setPartnerConsent(partner, true);
+
+        // The consent follows the member to a recovered wallet.
+        address fresh = makeAddr("alice-new-wallet");
+        vm.prank(op1);
+        uint256 caseId = desk.requestRecovery(alice, fresh, REASON);
+        vm.prank(supervisor);
+        desk.decideCase(caseId, ISupervisionDesk.CaseStatus.Cleared, REASON, RiskLevel.None);
+        vm.assertTrue(identity.partnerConsent(fresh, partner));
+        vm.assertTrue(identity.partnerConsent(alice, partner), "asked by the old wallet");
+        vm.prank(fresh);
+        identity.setPartnerConsent(partner, false);
+        vm.assertFalse(identity.partnerConsent(fresh, partner));
+    }
 }

@@ -1,26 +1,59 @@
-//! `demo`: members registered and approved at their branches (with sealed profiles), identity
-//! checks, a licence and a training certificate, activities settled, a service paid, gifts, and a
-//! few suspicious patterns that raise alerts: a large gift held, gifts structured just under the
-//! threshold, a round trip.
+//! `demo`: the demo people use the platform as people do, through their branch's gateway with
+//! their own wallets (every write built and checked by `timebank_client`, signed, relayed):
+//! members registered and approved at their branches with sealed profiles, identity checks, a
+//! licence and a training certificate, an activity per branch settled, a service paid, gifts, a
+//! partner's alert and consent, and a few suspicious patterns: a large gift held, gifts
+//! structured just under the threshold, a round trip.
 
 use crate::{
     Demo,
-    setup::{
-        Accounts, BRANCHES, ID_ISSUER, MEMBERS, OPERATORS, Paths, SKILLS_ISSUER, provider, send,
-    },
+    setup::{Accounts, BRANCHES, ID_ISSUER, MEMBERS, OPERATORS, PARTNER, Paths, SKILLS_ISSUER},
 };
-use alloy::primitives::{Address, B256, U256, aliases::U40, keccak256};
-use eyre::{WrapErr, ensure};
-use timebank_bindings::{
-    CredentialRegistry, IdentityRegistry, ServiceLedger, TimeCoin, TimebankAccess,
+use alloy::{
+    primitives::{Address, B256},
+    signers::local::PrivateKeySigner,
 };
-use timebank_gateway::privacy;
+use eyre::{WrapErr, ensure, eyre};
+use timebank_bindings::types::{ActivityKind, Purpose};
+use timebank_client::{Action, Gateway, Session, api::ProfileAction};
 use timebank_indexer::Deployment;
 
-const HOUR: u128 = 1_000_000_000_000_000_000;
+/// A demo person: their wallet, signed in at their branch's gateway.
+struct Person {
+    key: PrivateKeySigner,
+    session: Session,
+}
 
-fn hours(tenths: u128) -> U256 {
-    U256::from(tenths * HOUR / 10)
+impl Person {
+    async fn at(gateway: &Gateway, key: &str) -> eyre::Result<Self> {
+        let key: PrivateKeySigner = key
+            .parse()
+            .map_err(|_| eyre!("a key in the accounts file is not a key"))?;
+        let session = gateway
+            .sign_in(&key)
+            .await
+            .wrap_err_with(|| format!("signing in at {}", gateway.base()))?;
+        Ok(Self { key, session })
+    }
+
+    fn address(&self) -> Address {
+        self.key.address()
+    }
+
+    /// Makes a write; a refusal says what and why.
+    async fn act(&self, what: &str, action: Action) -> eyre::Result<()> {
+        let relayed = self
+            .session
+            .act(&self.key, &action)
+            .await
+            .wrap_err_with(|| format!("{what} was refused"))?;
+        ensure!(
+            relayed.success,
+            "{what} failed: {}",
+            relayed.failure.unwrap_or_default()
+        );
+        Ok(())
+    }
 }
 
 /// Fills the running platform.
@@ -33,41 +66,61 @@ pub async fn run(demo: Demo) -> eyre::Result<()> {
     let accounts: Accounts = serde_json::from_slice(
         &std::fs::read(paths.accounts()).wrap_err("reading the demo accounts")?,
     )?;
-    let (provider, a) = provider(&demo.rpc_url, &accounts.keys)?;
-    let access = TimebankAccess::new(deployment.contracts.access, &provider);
-    let identity = IdentityRegistry::new(deployment.contracts.identity_registry, &provider);
-    let credentials = CredentialRegistry::new(deployment.contracts.credential_registry, &provider);
-    let ledger = ServiceLedger::new(deployment.contracts.service_ledger, &provider);
-    let coin = TimeCoin::new(deployment.contracts.time_coin, &provider);
-    let members: Vec<(Address, u32)> = MEMBERS.iter().map(|(i, b)| (a[*i], *b)).collect();
+    ensure!(
+        demo.gateways.len() == BRANCHES.len(),
+        "--gateways names {} gateways; the demo has {} branches",
+        demo.gateways.len(),
+        BRANCHES.len()
+    );
     let done = demo.data_dir.join("demo-done");
     if done.exists() {
         println!("the demo data is already there");
         return Ok(());
     }
-    ensure!(
-        identity.memberIdOf(members[0].0).call().await? == alloy::primitives::aliases::U48::ZERO,
-        "a demo run stopped half-way on this chain: stop the platform, remove {} and run \
-         `make up` and `make demo` again",
-        demo.data_dir.display()
-    );
-
+    let gateways = demo
+        .gateways
+        .iter()
+        .map(|url| Gateway::new(url, deployment.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let gateway_of = |branch: u32| &gateways[branch as usize - 1];
+    let key = |i: usize| accounts.keys[i].as_str();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs();
     let (year, decade) = (now + 365 * 86_400, now + 10 * 365 * 86_400);
 
-    // Members, each with a sealed profile published by one operator and approved by another.
-    let profiles_dir = demo.data_dir.join("demo-profiles");
-    std::fs::create_dir_all(&profiles_dir)?;
-    let mut recipients = Vec::new();
-    for branch in 1..=BRANCHES.len() as u32 {
-        let b = access.branch(branch).call().await?;
-        recipients.push((
-            format!("branch:{branch}"),
-            <[u8; 32]>::try_from(b.publicKey.as_ref()).wrap_err("a branch key")?,
+    let mut operators = Vec::new();
+    for (i, (first, second)) in OPERATORS.iter().enumerate() {
+        let gateway = gateway_of(u32::try_from(i + 1)?);
+        operators.push((
+            Person::at(gateway, key(*first)).await?,
+            Person::at(gateway, key(*second)).await?,
         ));
     }
+    let mut members = Vec::new();
+    for (index, branch) in MEMBERS {
+        members.push((Person::at(gateway_of(branch), key(index)).await?, branch));
+    }
+    let first_member = format!("/v1/members/{}", members[0].0.address());
+    ensure!(
+        members[0]
+            .0
+            .session
+            .get::<serde_json::Value>(&first_member)
+            .await
+            .is_err(),
+        "a demo run stopped half-way on this chain: stop the platform, remove {} and run \
+         `make up` and `make demo` again",
+        demo.data_dir.display()
+    );
+    let id_issuer = Person::at(gateway_of(1), key(ID_ISSUER)).await?;
+    let skills_issuer = Person::at(gateway_of(1), key(SKILLS_ISSUER)).await?;
+    let partner = Person::at(gateway_of(1), key(PARTNER)).await?;
+
+    // Members, each with a profile sealed by their branch's gateway and published by one
+    // operator, approved by the other; an identity check for each.
+    let profiles_dir = demo.data_dir.join("demo-profiles");
+    std::fs::create_dir_all(&profiles_dir)?;
     let names = [
         "Ada Lovelace",
         "Grace Hopper",
@@ -76,127 +129,198 @@ pub async fn run(demo: Demo) -> eyre::Result<()> {
         "Barbara Liskov",
     ];
     for (n, (member, branch)) in members.iter().enumerate() {
-        let profile = serde_json::json!({
+        let (first, second) = &operators[*branch as usize - 1];
+        let fields = serde_json::json!({
             "fullName": names[n],
             "dateOfBirth": format!("19{}-0{}-1{}", 50 + n, 1 + n, n),
             "contact": format!("member{}@example.org", n + 1),
         });
-        let (profile, canonical) = privacy::prepare(profile)?;
-        let commitment = privacy::commitment(&canonical);
-        let package = privacy::seal(&canonical, commitment, &recipients)?;
+        let kept = first
+            .session
+            .publish_profile(&first.key, member.address(), fields, ProfileAction::Submit)
+            .await
+            .wrap_err_with(|| format!("submitting {}", names[n]))?;
         std::fs::write(
-            profiles_dir.join(format!("{member}.json")),
-            serde_json::to_string_pretty(&profile)?,
+            profiles_dir.join(format!("{}.json", member.address())),
+            serde_json::to_string_pretty(&kept)?,
         )?;
-        let (first, second) = OPERATORS[*branch as usize - 1];
-        send!(
-            format!("submitting {}", names[n]),
-            identity
-                .submitMember(*member, *branch, commitment, package.clone().into())
-                .from(a[first])
-        );
-        send!(
-            format!("approving {}", names[n]),
-            identity.approveMember(*member).from(a[second])
-        );
-        send!(
-            "an identity check",
-            credentials
-                .issueCredential(*member, 1, keccak256(names[n]), U40::from(decade))
-                .from(a[ID_ISSUER])
-        );
-    }
-    send!(
-        "a nursing licence",
-        credentials
-            .issueCredential(members[0].0, 2, B256::repeat_byte(2), U40::from(year))
-            .from(a[SKILLS_ISSUER])
-    );
-    send!(
-        "a first-aid certificate",
-        credentials
-            .issueCredential(
-                members[2].0,
-                3,
-                B256::repeat_byte(3),
-                U40::from(year + 2 * 365 * 86_400)
+        second
+            .act(
+                &format!("approving {}", names[n]),
+                Action::ApproveMember {
+                    account: member.address(),
+                },
             )
-            .from(a[SKILLS_ISSUER])
-    );
+            .await?;
+        id_issuer
+            .act(
+                "an identity check",
+                Action::IssueCredential {
+                    account: member.address(),
+                    type_id: 1,
+                    document_hash: alloy::primitives::keccak256(names[n]),
+                    expires_at: decade,
+                },
+            )
+            .await?;
+    }
+    skills_issuer
+        .act(
+            "a nursing licence",
+            Action::IssueCredential {
+                account: members[0].0.address(),
+                type_id: 2,
+                document_hash: B256::repeat_byte(2),
+                expires_at: year,
+            },
+        )
+        .await?;
+    skills_issuer
+        .act(
+            "a first-aid certificate",
+            Action::IssueCredential {
+                account: members[2].0.address(),
+                type_id: 3,
+                document_hash: B256::repeat_byte(3),
+                expires_at: year + 2 * 365 * 86_400,
+            },
+        )
+        .await?;
 
     // One activity per branch: everyone there joins, works, confirms and is rewarded.
-    for branch in 1..=BRANCHES.len() as u32 {
-        let op = a[OPERATORS[branch as usize - 1].0];
-        let receipt = ledger
-            .createActivity(
-                branch,
-                0,
-                40 * HOUR,
-                0,
-                keccak256(format!("clean-up {branch}")),
+    for branch in 1..=u32::try_from(BRANCHES.len())? {
+        let (first, second) = &operators[branch as usize - 1];
+        let details = format!("{} park clean-up", BRANCHES[branch as usize - 1].1);
+        first
+            .act(
+                "creating an activity",
+                Action::CreateActivity {
+                    branch_id: branch,
+                    kind: ActivityKind::Activity,
+                    hours_cap: "40".into(),
+                    required_credential_type: 0,
+                    details: details.clone(),
+                },
             )
-            .from(op)
-            .send()
-            .await?
-            .get_receipt()
             .await?;
-        let activity = receipt
-            .decoded_log::<ServiceLedger::ActivityCreated>()
-            .map(|log| log.data.activityId)
-            .ok_or_else(|| eyre::eyre!("creating an activity failed"))?;
+        // Listed once the branch's index has the block (a few milliseconds behind the chain).
+        let mut listed = None;
+        for _ in 0..200 {
+            let activities: Vec<serde_json::Value> = first
+                .session
+                .get(&format!("/v1/activities?branch={branch}&limit=1"))
+                .await?;
+            listed = activities
+                .first()
+                .filter(|a| a["details"].as_str() == Some(details.as_str()))
+                .and_then(|a| a["activityId"].as_u64());
+            if listed.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let activity = listed.ok_or_else(|| eyre!("the new activity is not listed"))?;
         for (member, b) in &members {
             if *b != branch {
                 continue;
             }
-            send!("joining", ledger.joinActivity(activity).from(*member));
-            send!(
-                "hours",
-                ledger.recordHours(activity, *member, 30 * HOUR).from(op)
-            );
-            send!(
-                "confirming",
-                ledger.confirmHours(activity, 30 * HOUR).from(*member)
-            );
-            send!("settling", ledger.settle(activity, *member).from(op));
+            member
+                .act(
+                    "joining",
+                    Action::JoinActivity {
+                        activity_id: activity,
+                    },
+                )
+                .await?;
+            first
+                .act(
+                    "recording hours",
+                    Action::RecordHours {
+                        activity_id: activity,
+                        volunteer: member.address(),
+                        hours: "30".into(),
+                    },
+                )
+                .await?;
+            member
+                .act(
+                    "confirming hours",
+                    Action::ConfirmHours {
+                        activity_id: activity,
+                        hours: "30".into(),
+                    },
+                )
+                .await?;
+            second
+                .act(
+                    "settling",
+                    Action::Settle {
+                        activity_id: activity,
+                        volunteer: member.address(),
+                    },
+                )
+                .await?;
         }
     }
 
-    // Ordinary payments: a service, gifts.
-    let (ada, grace, alan, edsger, barbara) = (
-        members[0].0,
-        members[1].0,
-        members[2].0,
-        members[3].0,
-        members[4].0,
-    );
-    send!(
+    let [ada, grace, alan, edsger, barbara] = [0, 1, 2, 3, 4].map(|i| &members[i].0);
+    let pay = |to: &Person, hours: &str, purpose: Purpose, reference: Option<&str>| Action::Pay {
+        to: to.address(),
+        hours: hours.into(),
+        purpose,
+        reference: reference.map(str::to_owned),
+    };
+    // Ordinary payments: a service, a gift; Ada lets the partner hear of her membership.
+    alan.act(
         "a service payment",
-        coin.pay(edsger, hours(20), 2, keccak256("garden help"))
-            .from(alan)
-    );
-    send!("a gift", coin.transfer(barbara, hours(5)).from(grace));
+        pay(edsger, "2", Purpose::ServicePayment, Some("garden help")),
+    )
+    .await?;
+    grace
+        .act("a gift", pay(barbara, "0.5", Purpose::Gift, None))
+        .await?;
+    ada.act(
+        "a partner's consent",
+        Action::SetPartnerConsent {
+            partner: partner.address(),
+            granted: true,
+        },
+    )
+    .await?;
 
-    // Suspicious patterns.
-    send!(
-        "a large gift (held)",
-        coin.transfer(ada, hours(120)).from(grace)
-    );
+    // Suspicious patterns: a large gift (held for a supervisor), gifts structured just under
+    // the threshold, a round trip.
+    grace
+        .act(
+            "a large gift (held)",
+            pay(ada, "12", Purpose::Gift, Some("birthday")),
+        )
+        .await?;
     for _ in 0..3 {
-        send!(
+        ada.act(
             "a gift just under the threshold",
-            coin.transfer(barbara, hours(85)).from(ada)
-        );
+            pay(barbara, "8.5", Purpose::Gift, None),
+        )
+        .await?;
     }
-    send!("a round trip", coin.transfer(alan, hours(10)).from(edsger));
-    ensure!(
-        coin.balanceOf(ada).call().await? > U256::ZERO,
-        "the demo payments did not go through"
-    );
+    edsger
+        .act("a round trip", pay(alan, "1", Purpose::Gift, None))
+        .await?;
+    partner
+        .act(
+            "a partner's risk alert",
+            Action::RaiseRiskAlert {
+                account: barbara.address(),
+                reason: "a concern the partner institution shares".into(),
+            },
+        )
+        .await?;
     std::fs::write(&done, "")?;
     println!(
-        "demo data: {} members at {} branches, credentials, three activities, payments, and \
-         alerts (a held large gift, structuring, a round trip). Members' salted profiles (what \
-         they present for `verify`) are in {}.",
+        "demo data, written through the gateways with the demo people's own wallets: {} members \
+         at {} branches, credentials, an activity per branch, payments, a partner's consent and \
+         alert, and what the monitor flags. Members' salted profiles (what they present for \
+         `verify`) are in {}.",
         members.len(),
         BRANCHES.len(),
         profiles_dir.display()

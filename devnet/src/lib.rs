@@ -51,11 +51,13 @@ pub struct Demo {
     /// The data directory `up` uses.
     #[arg(long, env = "TIMEBANK_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
-    /// Anvil's JSON-RPC endpoint.
+    /// The branches' gateways (north, south, east), which relay every demo write signed by the
+    /// demo people's wallets.
     #[arg(
         long,
-        env = "TIMEBANK_RPC_URL",
-        default_value = "http://127.0.0.1:8545"
+        env = "TIMEBANK_GATEWAYS",
+        value_delimiter = ',',
+        default_value = "http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8083"
     )]
-    pub rpc_url: String,
+    pub gateways: Vec<String>,
 }

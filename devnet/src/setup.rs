@@ -148,7 +148,6 @@ macro_rules! send {
         eyre::ensure!(receipt.status(), "{} reverted", $what);
     }};
 }
-pub(crate) use send;
 
 /// Deploys, wires and sets up the demo branches; writes the keys and the deployment file.
 pub(crate) async fn first_start(

@@ -434,3 +434,16 @@ impl FromRequestParts<Arc<AppState>> for OperatorCaller {
         Ok(Self(caller))
     }
 }
+
+/// A caller who is a partner institution, checked before the request body is read.
+pub struct PartnerCaller(pub Caller);
+
+impl FromRequestParts<Arc<AppState>> for PartnerCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> ApiResult<Self> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require_any(&[crate::access::Role::Partner], "a partner's webhook")?;
+        Ok(Self(caller))
+    }
+}

@@ -23,6 +23,12 @@ const MAX_CONCURRENT_REQUESTS: usize = 512;
 const STREAMS_PER_CALLER: usize = 4;
 /// Seconds between anchors of the access log.
 const ANCHOR_INTERVAL_SECS: u64 = 600;
+/// The first retry of a webhook, in milliseconds (doubled after each failure).
+const WEBHOOK_RETRY_BASE_MS: u64 = 10_000;
+/// Attempts at a webhook before it goes to the dead-letter list.
+const WEBHOOK_MAX_ATTEMPTS: u64 = 12;
+/// One webhook attempt's timeout, in milliseconds.
+const WEBHOOK_TIMEOUT_MS: u64 = 10_000;
 
 /// The gateway's command line; every flag also reads an environment variable.
 #[derive(Debug, Clone, Parser)]
@@ -123,6 +129,19 @@ pub struct Settings {
     /// needs `TimebankAccess.gatewayRole(branch)`); 0 never anchors.
     #[arg(long, env = "TIMEBANK_ANCHOR_INTERVAL_SECS", default_value_t = ANCHOR_INTERVAL_SECS)]
     pub anchor_interval_secs: u64,
+    /// The first retry of a partner's webhook, in milliseconds (doubled after each failure, at
+    /// most six hours).
+    #[arg(long, env = "TIMEBANK_WEBHOOK_RETRY_BASE_MS", default_value_t = WEBHOOK_RETRY_BASE_MS)]
+    pub webhook_retry_base_ms: u64,
+    /// Attempts at a webhook before it goes to the dead-letter list.
+    #[arg(long, env = "TIMEBANK_WEBHOOK_MAX_ATTEMPTS", default_value_t = WEBHOOK_MAX_ATTEMPTS)]
+    pub webhook_max_attempts: u64,
+    /// One webhook attempt's timeout, in milliseconds.
+    #[arg(long, env = "TIMEBANK_WEBHOOK_TIMEOUT_MS", default_value_t = WEBHOOK_TIMEOUT_MS)]
+    pub webhook_timeout_ms: u64,
+    /// Let partners register `http://` endpoints (development and tests only).
+    #[arg(long, env = "TIMEBANK_WEBHOOK_ALLOW_HTTP")]
+    pub webhook_allow_http: bool,
     /// Instead of serving, one of these.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -171,6 +190,10 @@ impl Settings {
             max_concurrent_requests: MAX_CONCURRENT_REQUESTS,
             streams_per_caller: STREAMS_PER_CALLER,
             anchor_interval_secs: ANCHOR_INTERVAL_SECS,
+            webhook_retry_base_ms: WEBHOOK_RETRY_BASE_MS,
+            webhook_max_attempts: WEBHOOK_MAX_ATTEMPTS,
+            webhook_timeout_ms: WEBHOOK_TIMEOUT_MS,
+            webhook_allow_http: false,
             command: None,
         }
     }
@@ -194,6 +217,16 @@ impl Settings {
     /// Session lifetime.
     pub fn session_ttl(&self) -> Duration {
         Duration::from_secs(self.session_ttl_secs)
+    }
+
+    /// How partners' webhooks are delivered.
+    pub fn webhook_policy(&self) -> crate::webhooks::DeliveryPolicy {
+        crate::webhooks::DeliveryPolicy {
+            retry_base: Duration::from_millis(self.webhook_retry_base_ms),
+            max_attempts: self.webhook_max_attempts.max(1),
+            timeout: Duration::from_millis(self.webhook_timeout_ms.max(1)),
+            allow_http: self.webhook_allow_http,
+        }
     }
 }
 

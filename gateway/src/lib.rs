@@ -21,6 +21,8 @@ pub mod prepare;
 pub mod privacy;
 pub mod relay;
 pub mod vocabulary;
+pub mod webhooks;
+pub mod work;
 
 pub use config::Settings;
 pub use error::{ApiError, ErrorBody};
@@ -33,7 +35,7 @@ use axum::{
     http::{HeaderName, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{get, post, put},
 };
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::{Deserialize, Serialize};
@@ -96,6 +98,8 @@ pub struct AppState {
     pub limits: relay::Limits,
     /// Live streams open, per caller.
     pub streams: live::Streams,
+    /// How partners' webhooks are delivered.
+    pub webhooks: webhooks::DeliveryPolicy,
 }
 
 impl AppState {
@@ -180,6 +184,7 @@ impl AppState {
             freshness,
             limits: relay::Limits::new(settings),
             streams: live::Streams::new(settings.streams_per_caller),
+            webhooks: settings.webhook_policy(),
         })
     }
 }
@@ -332,7 +337,11 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
                 .filter_map(|o| HeaderValue::from_str(o).ok()),
         ))
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .allow_methods([axum::http::Method::GET, axum::http::Method::POST]);
+        .allow_methods([
+            axum::http::Method::GET,
+            axum::http::Method::POST,
+            axum::http::Method::PUT,
+        ]);
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -348,6 +357,27 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .route("/v1/accounts/{address}/payments", get(api::payments))
         .route("/v1/accounts/{address}/history", get(api::history))
         .route("/v1/cases", get(api::cases))
+        .route("/v1/alerts", get(work::alerts))
+        .route("/v1/partner/webhook", put(webhooks::set_endpoint))
+        .route("/v1/partner/webhook/rotate", post(webhooks::rotate))
+        .route("/v1/partner/messages", get(webhooks::messages))
+        .route(
+            "/v1/partner/messages/{id}/redeliver",
+            post(webhooks::redeliver),
+        )
+        .route("/v1/activities", get(work::activities))
+        .route("/v1/services", get(work::services))
+        .route("/v1/credential-types", get(work::credential_types))
+        .route(
+            "/v1/branches/{branch}/pending-members",
+            get(work::pending_members),
+        )
+        .route("/v1/branches/{branch}/moves", get(work::moves))
+        .route("/v1/branches/{branch}/quota", get(work::quota))
+        .route(
+            "/v1/branches/{branch}/expiring-credentials",
+            get(work::expiring_credentials),
+        )
         .route("/v1/events", get(live::stream))
         .route("/v1/relay/nonce", get(relay::nonce))
         .route("/v1/relay", post(relay::relay))
@@ -403,21 +433,24 @@ pub async fn serve(
     settings: &Settings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let live = state.live.spawn(state.store.clone());
-    let chores = tokio::spawn(anchor::chores(
+    // The background work ends with this future, however it ends (a JoinSet aborts its tasks
+    // when dropped).
+    let mut background = tokio::task::JoinSet::new();
+    background.spawn(state.live.run(state.store.clone()));
+    background.spawn(anchor::chores(
         Arc::clone(&state),
         settings.anchor_interval_secs,
     ));
-    let metrics = match settings.metrics_listen {
-        Some(addr) => {
-            let listener = tokio::net::TcpListener::bind(addr).await?;
-            let app = metrics_router(Arc::clone(&state));
-            Some(tokio::spawn(
-                async move { axum::serve(listener, app).await },
-            ))
-        }
-        None => None,
-    };
+    background.spawn(webhooks::deliver(Arc::clone(&state)));
+    if let Some(addr) = settings.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let app = metrics_router(Arc::clone(&state));
+        background.spawn(async move {
+            if let Err(err) = axum::serve(listener, app).await {
+                tracing::warn!(error = %err, "serving metrics");
+            }
+        });
+    }
     let state_for_shutdown = Arc::clone(&state);
     let app = router(state, settings);
     let served = axum::serve(
@@ -426,8 +459,7 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await;
-    live.abort();
-    chores.abort();
+    background.abort_all();
     // The relayed gas counted since the last write.
     if let Err(err) = state_for_shutdown
         .limits
@@ -435,9 +467,6 @@ pub async fn serve(
         .await
     {
         tracing::warn!(error = %err, "writing the relayed gas at shutdown");
-    }
-    if let Some(metrics) = metrics {
-        metrics.abort();
     }
     served
 }
@@ -479,7 +508,7 @@ mod tests {
         let doc = ApiDoc::openapi();
         let mut missing = Vec::new();
         for (path, item) in &doc.paths.paths {
-            for (method, op) in [("GET", &item.get), ("POST", &item.post)] {
+            for (method, op) in [("GET", &item.get), ("POST", &item.post), ("PUT", &item.put)] {
                 if let Some(op) = op
                     && !op
                         .description

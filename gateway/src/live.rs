@@ -82,10 +82,11 @@ impl Default for Hub {
 }
 
 impl Hub {
-    /// Follows `store` from its current checkpoint, broadcasting each new live event.
-    pub fn spawn(&self, store: Store) -> tokio::task::JoinHandle<()> {
+    /// Follows `store` from its current checkpoint, broadcasting each new live event, until
+    /// the future is dropped.
+    pub fn run(&self, store: Store) -> impl std::future::Future<Output = ()> + Send + 'static {
         let tx = self.tx.clone();
-        tokio::spawn(async move {
+        async move {
             let mut cursor = loop {
                 match store.checkpoint().await {
                     Ok(c) => break c.map_or((0, 0), |(n, _)| (n, u64::MAX >> 1)),
@@ -111,7 +112,7 @@ impl Hub {
                 }
                 tokio::time::sleep(POLL).await;
             }
-        })
+        }
     }
 }
 

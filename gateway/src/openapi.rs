@@ -1,7 +1,7 @@
 //! The OpenAPI document: every operation, the session scheme, the answers every operation can
 //! give, and who may call each (from the role table of `docs/api.md`).
 
-use crate::{ErrorBody, api, auth, live, members, prepare, relay};
+use crate::{ErrorBody, api, auth, live, members, prepare, relay, webhooks, work};
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{Http, HttpAuthScheme, SecurityScheme},
@@ -20,13 +20,18 @@ use utoipa::{
         crate::health, crate::ready, auth::nonce, auth::login, auth::me, auth::logout, api::branches,
         api::member, api::balance, api::payments, api::history, api::cases, live::stream,
         relay::nonce, relay::relay, members::package, members::profile, members::verify,
-        members::access_log, members::audit, prepare::prepare, prepare::prepare_call
+        members::access_log, members::audit, prepare::prepare, prepare::prepare_call,
+        work::pending_members, work::moves, work::activities, work::services, work::alerts,
+        work::quota, work::credential_types, work::expiring_credentials,
+        webhooks::set_endpoint, webhooks::rotate, webhooks::messages, webhooks::redeliver
     ),
     components(schemas(ErrorBody, crate::Health, crate::Ready)),
     modifiers(&SessionAuth, &CommonErrors, &WhoMayCall),
     tags(
         (name = "auth", description = "Sign-In with Ethereum and sessions"),
         (name = "branches"), (name = "members"), (name = "payments"), (name = "cases"),
+        (name = "activities", description = "Activities, trainings and services"),
+        (name = "partners", description = "Warnings back to partner institutions (webhooks)"),
         (name = "live", description = "Server-Sent Events"),
         (name = "relay", description = "Transactions signed by members' and operators' wallets"),
         (name = "ops", description = "Health, readiness, metrics")
@@ -86,6 +91,7 @@ impl Modify for WhoMayCall {
             let op = match method {
                 "GET" => item.get.as_mut(),
                 "POST" => item.post.as_mut(),
+                "PUT" => item.put.as_mut(),
                 _ => None,
             };
             if let Some(op) = op {

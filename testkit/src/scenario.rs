@@ -293,6 +293,12 @@ impl Chain {
             .abi_encode(),
         )])
         .await;
+        // bob lets the partner hear of his membership: the assessment below reaches it.
+        send!(
+            identity
+                .setPartnerConsent(self.partner, true)
+                .from(self.bob)
+        );
         send!(
             identity
                 .raiseRiskAlert(self.bob, B256::repeat_byte(5))

@@ -382,6 +382,78 @@ impl Action {
                 }
                 .abi_encode(),
             ),
+            Self::SetPartnerConsent { partner, granted } => (
+                c.identity_registry,
+                IR::setPartnerConsentCall {
+                    partner: *partner,
+                    granted: *granted,
+                }
+                .abi_encode(),
+            ),
+            Self::AddBranch {
+                name,
+                region,
+                public_key,
+            } => (
+                c.access,
+                TA::addBranchCall {
+                    name: name.clone(),
+                    region: region.clone(),
+                    publicKey: *public_key,
+                }
+                .abi_encode(),
+            ),
+            Self::SetBranchActive { branch_id, active } => (
+                c.access,
+                TA::setBranchActiveCall {
+                    branchId: *branch_id,
+                    active: *active,
+                }
+                .abi_encode(),
+            ),
+            Self::GrantRole { role, id, account } => (
+                c.access,
+                TA::grantRoleCall {
+                    role: role.role(*id)?,
+                    account: *account,
+                }
+                .abi_encode(),
+            ),
+            Self::RevokeRole { role, id, account } => (
+                c.access,
+                TA::revokeRoleCall {
+                    role: role.role(*id)?,
+                    account: *account,
+                }
+                .abi_encode(),
+            ),
+            Self::DefineCredentialType { kind, name } => (
+                c.credential_registry,
+                CR::defineCredentialTypeCall {
+                    kind: (*kind).into(),
+                    name: name.clone(),
+                }
+                .abi_encode(),
+            ),
+            Self::SetCredentialTypeActive { type_id, active } => (
+                c.credential_registry,
+                CR::setCredentialTypeActiveCall {
+                    typeId: *type_id,
+                    active: *active,
+                }
+                .abi_encode(),
+            ),
+            Self::SetMintQuota {
+                branch_id,
+                hours: h,
+            } => (
+                c.service_ledger,
+                SL::setMintQuotaCall {
+                    branchId: *branch_id,
+                    limit: hours_u128(h, "hours")?,
+                }
+                .abi_encode(),
+            ),
         };
         Ok(Call {
             to,

@@ -4,7 +4,7 @@
 
 use alloy::primitives::{Address, B256, Bytes, U256, aliases::U40, utils::parse_units};
 use serde::{Deserialize, Serialize};
-use timebank_bindings::types::{ActivityKind, CaseStatus, Purpose, RiskLevel};
+use timebank_bindings::types::{ActivityKind, CaseStatus, CredentialKind, Purpose, RiskLevel};
 
 /// The longest text an action may carry.
 pub const MAX_TEXT: usize = 4096;
@@ -206,6 +206,94 @@ pub enum Action {
     /// Settlements of a branch above `hours` need two operators (the admin: any amount; an
     /// operator: only lower).
     SetSecondApproval { branch_id: u32, hours: String },
+    /// A member lets a partner institution hear of changes to their membership (risk level,
+    /// status, decided cases), or withdraws it (`granted: false`).
+    SetPartnerConsent {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        partner: Address,
+        granted: bool,
+    },
+    /// The admin adds a branch with its data-package public key.
+    AddBranch {
+        name: String,
+        region: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        public_key: B256,
+    },
+    /// The admin opens or closes a branch (a closed branch's operators can't act).
+    SetBranchActive { branch_id: u32, active: bool },
+    /// The admin grants a staff role: `operator` or `gateway` of branch `id`, `issuer` of
+    /// credential type `id`, `partner`, `auditor`, `monitoring_agent`.
+    GrantRole {
+        role: StaffRole,
+        id: Option<u32>,
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        account: Address,
+    },
+    /// The admin takes a staff role away.
+    RevokeRole {
+        role: StaffRole,
+        id: Option<u32>,
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        account: Address,
+    },
+    /// The admin defines a credential type.
+    DefineCredentialType {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::credential_kind))]
+        kind: CredentialKind,
+        name: String,
+    },
+    /// The admin switches a credential type on or off (a switched-off type's credentials don't
+    /// count).
+    SetCredentialTypeActive { type_id: u32, active: bool },
+    /// The admin sets a branch's minting quota (hours; not below what it minted).
+    SetMintQuota { branch_id: u32, hours: String },
+}
+
+/// A staff role the platform admin grants and revokes at once (the ledger, monitor, supervisor
+/// and governor roles go through the governor's delay instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    /// Operator of branch `id`.
+    Operator,
+    /// Issuer of credential type `id`.
+    Issuer,
+    /// Gateway key of branch `id` (anchors its access log).
+    Gateway,
+    /// Partner institution.
+    Partner,
+    /// Auditor.
+    Auditor,
+    /// Off-chain monitoring agent (opens cases).
+    MonitoringAgent,
+}
+
+impl StaffRole {
+    /// The role id, with the branch or type `id` the role needs.
+    pub fn role(self, id: Option<u32>) -> Result<B256, ActionError> {
+        use timebank_bindings::roles;
+        let needs = |what: &str| {
+            id.ok_or_else(|| {
+                ActionError(format!(
+                    "this role is of one {what}: give its `id` (`--id` on the command line)"
+                ))
+            })
+        };
+        let no_id = |role: B256| match id {
+            None => Ok(role),
+            Some(_) => Err(ActionError("this role takes no `id`".into())),
+        };
+        match self {
+            Self::Operator => Ok(roles::operator(needs("branch")?)),
+            Self::Gateway => Ok(roles::gateway(needs("branch")?)),
+            Self::Issuer => Ok(roles::issuer(needs("credential type")?)),
+            Self::Partner => no_id(roles::PARTNER),
+            Self::Auditor => no_id(roles::AUDITOR),
+            Self::MonitoringAgent => no_id(roles::MONITORING_AGENT),
+        }
+    }
 }
 
 /// A contract call an action encodes to, and the texts whose hashes it carries.

@@ -62,6 +62,7 @@ pub fn relayable(c: &Addresses, to: Address, data: &[u8]) -> Result<Relayable, A
             F::cancelMove(_) => by("cancelMove", &[Operator]),
             F::setRiskLevel(_) => by("setRiskLevel", &[Operator, Supervisor]),
             F::raiseRiskAlert(_) => by("raiseRiskAlert", &[Partner]),
+            F::setPartnerConsent(_) => by("setPartnerConsent", &[Member]),
             F::assessRiskAlert(_) => by("assessRiskAlert", &[Supervisor]),
             other => refused(F::name_by_selector(other.selector())),
         };
@@ -73,6 +74,8 @@ pub fn relayable(c: &Addresses, to: Address, data: &[u8]) -> Result<Relayable, A
             F::renewCredential(_) => by("renewCredential", &[Issuer]),
             F::revokeCredential(_) => by("revokeCredential", &[Issuer]),
             F::declareCredential(_) => by("declareCredential", &[Member]),
+            F::defineCredentialType(_) => by("defineCredentialType", &[Admin]),
+            F::setCredentialTypeActive(_) => by("setCredentialTypeActive", &[Admin]),
             other => refused(F::name_by_selector(other.selector())),
         };
     }
@@ -89,6 +92,7 @@ pub fn relayable(c: &Addresses, to: Address, data: &[u8]) -> Result<Relayable, A
             F::confirmService(_) => by("confirmService", &[Member]),
             F::cancelService(_) => by("cancelService", &[Member]),
             F::setSecondApproval(_) => by("setSecondApproval", &[Operator, Admin]),
+            F::setMintQuota(_) => by("setMintQuota", &[Admin]),
             other => refused(F::name_by_selector(other.selector())),
         };
     }
@@ -112,6 +116,12 @@ pub fn relayable(c: &Addresses, to: Address, data: &[u8]) -> Result<Relayable, A
     if to == c.access {
         use TA::TimebankAccessCalls as F;
         return match exact::<F>(data)? {
+            F::addBranch(_) => by("addBranch", &[Admin]),
+            F::setBranchActive(_) => by("setBranchActive", &[Admin]),
+            // The contract decides which roles the caller may grant: the admin the staff roles,
+            // nobody through here the governor's (its timelock is no forwarder client).
+            F::grantRole(_) => by("grantRole", &[Admin]),
+            F::revokeRole(_) => by("revokeRole", &[Admin]),
             F::proposeBranchKey(_) => by("proposeBranchKey", &[Operator, Admin]),
             F::confirmBranchKey(_) => by("confirmBranchKey", &[Operator, Admin]),
             F::cancelBranchKey(_) => by("cancelBranchKey", &[Operator, Admin]),

@@ -140,7 +140,52 @@ fn every_action() -> Vec<Action> {
             branch_id: 1,
             hours: "20".into(),
         },
+        Action::SetPartnerConsent {
+            partner: a,
+            granted: true,
+        },
+        Action::AddBranch {
+            name: "east".into(),
+            region: "East".into(),
+            public_key: B256::repeat_byte(7),
+        },
+        Action::SetBranchActive {
+            branch_id: 2,
+            active: false,
+        },
+        Action::GrantRole {
+            role: StaffRole::Operator,
+            id: Some(1),
+            account: a,
+        },
+        Action::RevokeRole {
+            role: StaffRole::Partner,
+            id: None,
+            account: a,
+        },
+        Action::DefineCredentialType {
+            kind: timebank_bindings::types::CredentialKind::TrainingCertificate,
+            name: "first aid".into(),
+        },
+        Action::SetCredentialTypeActive {
+            type_id: 1,
+            active: false,
+        },
+        Action::SetMintQuota {
+            branch_id: 1,
+            hours: "10000".into(),
+        },
     ]
+}
+
+#[test]
+fn staff_roles_name_their_branch_or_type_when_they_need_one() {
+    assert!(StaffRole::Operator.role(None).is_err());
+    assert!(StaffRole::Partner.role(Some(1)).is_err());
+    assert_eq!(
+        StaffRole::Gateway.role(Some(2)).unwrap(),
+        timebank_bindings::roles::gateway(2)
+    );
 }
 
 #[test]

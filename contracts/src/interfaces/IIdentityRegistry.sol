@@ -119,9 +119,16 @@ interface IIdentityRegistry {
         address actor,
         bytes32 reasonHash
     );
+    /// @notice A member let a partner institution hear of changes to their membership (risk
+    /// level, status, decided cases), or withdrew it.
+    event PartnerConsentChanged(
+        address indexed account, uint48 indexed memberId, address indexed partner, bool granted
+    );
     /// @notice The TimeCoin contract whose balances follow a recovery was set.
     event TimeCoinSet(address indexed timeCoin, address indexed admin);
 
+    /// @notice `partner` holds no partner role (consent goes to partner institutions only).
+    error IdentityRegistryNotPartner(address partner);
     /// @notice `account` has no member record.
     error IdentityRegistryUnknownMember(address account);
     /// @notice `account` is already registered, or was retired by a recovery.
@@ -192,6 +199,11 @@ interface IIdentityRegistry {
     function raiseRiskAlert(address account, bytes32 reasonHash) external returns (uint256 alertId);
     /// @notice Assesses a partner's alert and sets the member's level. Supervisor only.
     function assessRiskAlert(uint256 alertId, RiskLevel level, bytes32 reasonHash) external;
+    /// @notice The caller, a member, lets `partner` (a partner institution) hear of changes to
+    /// their membership, or withdraws it. Kept by member id: it follows a recovered wallet.
+    function setPartnerConsent(address partner, bool granted) external;
+    /// @notice Whether the member at `account` lets `partner` hear of changes to it.
+    function partnerConsent(address account, address partner) external view returns (bool);
     /// @notice Moves a member's identity, credentials and coins to `newAccount`. The supervision
     /// monitor only, carrying out a recovery an operator requested and a supervisor approved
     /// (`SupervisionDesk.requestRecovery`).

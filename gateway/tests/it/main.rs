@@ -12,5 +12,6 @@ mod privacy;
 mod relay;
 mod roles;
 mod stack;
+mod webhooks;
 
 pub(crate) use stack::{Stack, assert_error};

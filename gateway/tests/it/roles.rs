@@ -84,12 +84,18 @@ async fn every_endpoint_as_every_role() {
             None => None,
         };
         for (method, path, allowed) in &rows {
-            let path = path.replace("{account}", &subject.to_string());
+            let path = path
+                .replace("{account}", &subject.to_string())
+                .replace("{branch}", "2");
             let mut request = match method.as_str() {
                 "GET" => stack.http.get(format!("{}{path}", stack.base)),
                 "POST" => stack
                     .http
                     .post(format!("{}{path}", stack.base))
+                    .json(&serde_json::json!({})),
+                "PUT" => stack
+                    .http
+                    .put(format!("{}{path}", stack.base))
                     .json(&serde_json::json!({})),
                 m => panic!("method {m}"),
             };

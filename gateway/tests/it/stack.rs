@@ -280,6 +280,13 @@ pub struct Gateway {
     server: tokio::task::JoinHandle<()>,
 }
 
+impl Gateway {
+    /// Stops serving (its background work, webhook deliveries included, stops with it).
+    pub fn stop(&self) {
+        self.server.abort();
+    }
+}
+
 impl Drop for Gateway {
     fn drop(&mut self) {
         self.server.abort();

@@ -1,10 +1,10 @@
 //! `SupervisionDesk`: cases and their decisions.
 
-use super::{Ctx, id, n};
+use super::{Ctx, id, n, tell_partners};
 use crate::Result;
 use timebank_bindings::{
     SupervisionDesk::SupervisionDeskEvents as E,
-    types::{CaseKind, CaseStatus},
+    types::{CaseKind, CaseStatus, name_of},
 };
 
 pub(super) fn project(event: &E, cx: &mut Ctx<'_>) -> Result<()> {
@@ -46,18 +46,32 @@ pub(super) fn project(event: &E, cx: &mut Ctx<'_>) -> Result<()> {
             "UPDATE supervision_case SET kind = $2 WHERE case_id = $1",
             vec![id(e.caseId, "caseId")?.into(), n(CaseKind::Recovery)],
         ),
-        E::CaseDecided(e) => cx.op(
-            "UPDATE supervision_case SET status = $2, risk_level = $3, note_hash = $4, \
-             decided_by = $5, block_number = $6, tx_hash = $7, log_index = $8 \
-             WHERE case_id = $1",
-            vec![
-                id(e.caseId, "caseId")?.into(),
-                e.outcome.into(),
-                e.riskLevel.into(),
-                e.noteHash.into(),
-                e.supervisor.into(),
-            ],
-        ),
+        E::CaseDecided(e) => {
+            cx.op(
+                "UPDATE supervision_case SET status = $2, risk_level = $3, note_hash = $4, \
+                 decided_by = $5, block_number = $6, tx_hash = $7, log_index = $8 \
+                 WHERE case_id = $1",
+                vec![
+                    id(e.caseId, "caseId")?.into(),
+                    e.outcome.into(),
+                    e.riskLevel.into(),
+                    e.noteHash.into(),
+                    e.supervisor.into(),
+                ],
+            );
+            // The decision, never the note or the rules that fired.
+            tell_partners(
+                cx,
+                e.account,
+                "case.decided",
+                serde_json::json!({
+                    "caseId": id(e.caseId, "caseId")?,
+                    "account": e.account,
+                    "outcome": name_of("CaseStatus", e.outcome),
+                    "riskLevel": name_of("RiskLevel", e.riskLevel),
+                }),
+            );
+        }
         // In the event log only: the risk change itself is a RiskLevelChanged.
         E::RiskRaisedByOpenCases(_) | E::AutoRiskConfigured(_) => {}
     }

@@ -1,11 +1,12 @@
 //! `IdentityRegistry`: members, their profiles, moves, risk, partner alerts and recoveries.
 
-use super::{Ctx, ProfileVersionRow, id, n};
+use super::{Ctx, ProfileVersionRow, id, n, tell_partners};
 use crate::Result;
 use alloy::primitives::{Address, B256};
+use serde_json::json;
 use timebank_bindings::{
     IdentityRegistry::IdentityRegistryEvents as E,
-    types::{MemberStatus, RiskLevel},
+    types::{MemberStatus, RiskLevel, name_of},
 };
 
 pub(super) fn project(event: &E, cx: &mut Ctx<'_>) -> Result<()> {
@@ -63,6 +64,17 @@ pub(super) fn project(event: &E, cx: &mut Ctx<'_>) -> Result<()> {
                     if approved { at.block_time } else { 0 }.into(),
                 ],
             );
+            tell_partners(
+                cx,
+                e.account,
+                "member.status_changed",
+                json!({
+                    "account": e.account,
+                    "memberId": e.memberId.to::<u64>(),
+                    "branchId": e.branchId,
+                    "status": name_of("MemberStatus", e.current),
+                }),
+            );
         }
         E::MoveRequested(e) => cx.op(
             "UPDATE member SET pending_move_to = $2, block_number = $3, tx_hash = $4, \
@@ -79,11 +91,24 @@ pub(super) fn project(event: &E, cx: &mut Ctx<'_>) -> Result<()> {
              tx_hash = $4, log_index = $5 WHERE account = $1",
             vec![e.account.into(), e.toBranch.into()],
         ),
-        E::RiskLevelChanged(e) => cx.op(
-            "UPDATE member SET risk = $2, block_number = $3, tx_hash = $4, log_index = $5 \
-             WHERE account = $1",
-            vec![e.account.into(), e.current.into()],
-        ),
+        E::RiskLevelChanged(e) => {
+            cx.op(
+                "UPDATE member SET risk = $2, block_number = $3, tx_hash = $4, log_index = $5 \
+                 WHERE account = $1",
+                vec![e.account.into(), e.current.into()],
+            );
+            tell_partners(
+                cx,
+                e.account,
+                "member.risk_changed",
+                json!({
+                    "account": e.account,
+                    "memberId": e.memberId.to::<u64>(),
+                    "branchId": e.branchId,
+                    "riskLevel": name_of("RiskLevel", e.current),
+                }),
+            );
+        }
         E::RiskAlertRaised(e) => cx.op(
             "INSERT INTO risk_alert (alert_id, account, partner, reason_hash, assessed, level, \
              supervisor, block_number, tx_hash, log_index) \
@@ -118,6 +143,17 @@ pub(super) fn project(event: &E, cx: &mut Ctx<'_>) -> Result<()> {
                 vec![e.previousAccount.into(), e.newAccount.into()],
             );
         }
+        E::PartnerConsentChanged(e) => cx.op(
+            "INSERT INTO partner_consent (member_id, partner, granted, block_number, tx_hash, \
+             log_index) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (member_id, partner) \
+             DO UPDATE SET granted = excluded.granted, block_number = excluded.block_number, \
+             tx_hash = excluded.tx_hash, log_index = excluded.log_index",
+            vec![
+                e.memberId.to::<u64>().into(),
+                e.partner.into(),
+                e.granted.into(),
+            ],
+        ),
         // In the event log only: set once, at deployment.
         E::TimeCoinSet(_) => {}
     }

@@ -221,6 +221,34 @@ pub(crate) fn n(v: impl Into<u8>) -> Value {
     Value::from(v.into())
 }
 
+/// Tells the partners who consented to hear of `account`'s membership: one outbox message each
+/// (`kind`, with `data`: public fields only), in the index's own transaction, so that no event
+/// is lost or written twice whatever stops when. Not on a replay after a reorg: the messages of
+/// the blocks kept are already there.
+pub(crate) fn tell_partners(
+    cx: &mut Ctx<'_>,
+    account: Address,
+    kind: &'static str,
+    data: serde_json::Value,
+) {
+    if !cx.ingest() {
+        return;
+    }
+    let block_time = cx.raw.at.block_time;
+    cx.op(
+        "INSERT INTO webhook_outbox (partner, kind, data, block_time, block_number, tx_hash, \
+         log_index) SELECT pc.partner, $2, $3, $4, $5, $6, $7 FROM partner_consent pc \
+         JOIN member m ON m.member_id = pc.member_id WHERE m.account = $1 AND pc.granted \
+         ON CONFLICT (tx_hash, log_index, partner) DO NOTHING",
+        vec![
+            account.into(),
+            kind.into(),
+            data.to_string().into(),
+            block_time.into(),
+        ],
+    );
+}
+
 impl Projector {
     /// A projector that continues from these balances.
     pub fn new(balances: HashMap<Address, U256>) -> Self {

@@ -496,3 +496,277 @@ fn read_access(r: &sqlx::any::AnyRow) -> Result<AccessRecord> {
         gateway_branch: r.u64("gateway_branch")?,
     })
 }
+
+/// A partner's webhook endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointRow {
+    /// The partner.
+    pub partner: Address,
+    /// Where it receives.
+    pub url: String,
+    /// The signing secret (`whsec_…`).
+    pub secret: String,
+    /// The previous secret, still signing until `previous_until`.
+    pub previous_secret: Option<String>,
+    /// Unix seconds.
+    pub previous_until: u64,
+}
+
+/// A webhook message, with how its delivery went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    /// The partner it is for.
+    pub partner: Address,
+    /// The event's transaction.
+    pub tx_hash: B256,
+    /// The event's log index.
+    pub log_index: u64,
+    /// What happened (`member.risk_changed`, …).
+    pub kind: String,
+    /// The event's public fields (JSON).
+    pub data: String,
+    /// The event's block.
+    pub block_number: u64,
+    /// Its time (unix seconds).
+    pub block_time: u64,
+    /// Attempts so far.
+    pub attempts: u64,
+    /// When it was delivered, if it was.
+    pub delivered_at: Option<u64>,
+    /// Given up on (until redelivered on request).
+    pub dead: bool,
+    /// The last attempt's error.
+    pub last_error: Option<String>,
+}
+
+/// Which messages to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Not delivered yet, still tried.
+    Pending,
+    /// Delivered.
+    Delivered,
+    /// Given up on.
+    Dead,
+}
+
+const MESSAGE_COLUMNS: &str = "o.partner, o.tx_hash, o.log_index, o.kind, o.data, \
+    o.block_number, o.block_time, COALESCE(d.attempts, 0) AS attempts, d.delivered_at, \
+    CASE WHEN d.dead THEN 1 ELSE 0 END AS dead, d.last_error \
+    FROM webhook_outbox o LEFT JOIN webhook_delivery d \
+    ON d.tx_hash = o.tx_hash AND d.log_index = o.log_index AND d.partner = o.partner";
+
+fn read_message(r: &sqlx::any::AnyRow) -> Result<MessageRow> {
+    let dead: Option<i64> = sqlx::Row::try_get(r, "dead")?;
+    Ok(MessageRow {
+        partner: r.address("partner")?,
+        tx_hash: r.hash("tx_hash")?,
+        log_index: r.u64("log_index")?,
+        kind: r.text("kind")?,
+        data: r.text("data")?,
+        block_number: r.u64("block_number")?,
+        block_time: r.u64("block_time")?,
+        attempts: r.u64("attempts")?,
+        delivered_at: r.opt_u64("delivered_at")?,
+        dead: dead.unwrap_or(0) != 0,
+        last_error: r.opt_text("last_error")?,
+    })
+}
+
+impl Store {
+    /// Sets where `partner` receives webhooks. A partner without a secret gets `new_secret`;
+    /// `rotate` replaces the secret with `new_secret` and keeps the old one signing until
+    /// `previous_until`. Returns the endpoint as it now is.
+    pub async fn set_endpoint(
+        &self,
+        partner: Address,
+        url: Option<&str>,
+        new_secret: &str,
+        rotate: bool,
+        now: u64,
+        previous_until: u64,
+    ) -> Result<Option<EndpointRow>> {
+        let current = self.endpoint(partner).await?;
+        match (current, url) {
+            (None, None) => return Ok(None),
+            (None, Some(url)) => {
+                sqlx::query(
+                    "INSERT INTO partner_endpoint (partner, url, secret, previous_secret, \
+                     previous_until, updated_at) VALUES ($1, $2, $3, NULL, 0, $4)",
+                )
+                .bind(partner.to_vec())
+                .bind(url.to_owned())
+                .bind(new_secret.to_owned())
+                .bind(to_i64(now))
+                .execute(self.pool())
+                .await?;
+            }
+            (Some(current), url) => {
+                let (secret, previous, until) = if rotate {
+                    (new_secret.to_owned(), Some(current.secret), previous_until)
+                } else {
+                    (
+                        current.secret,
+                        current.previous_secret,
+                        current.previous_until,
+                    )
+                };
+                sqlx::query(
+                    "UPDATE partner_endpoint SET url = $2, secret = $3, previous_secret = $4, \
+                     previous_until = $5, updated_at = $6 WHERE partner = $1",
+                )
+                .bind(partner.to_vec())
+                .bind(url.map_or(current.url, str::to_owned))
+                .bind(secret)
+                .bind(previous)
+                .bind(to_i64(until))
+                .bind(to_i64(now))
+                .execute(self.pool())
+                .await?;
+            }
+        }
+        self.endpoint(partner).await
+    }
+
+    /// Where `partner` receives webhooks, if it said.
+    pub async fn endpoint(&self, partner: Address) -> Result<Option<EndpointRow>> {
+        let row = sqlx::query(
+            "SELECT partner, url, secret, previous_secret, previous_until FROM partner_endpoint \
+             WHERE partner = $1",
+        )
+        .bind(partner.to_vec())
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(EndpointRow {
+                partner: r.address("partner")?,
+                url: r.text("url")?,
+                secret: r.text("secret")?,
+                previous_secret: r.opt_text("previous_secret")?,
+                previous_until: r.u64("previous_until")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Messages due for an attempt at `now`, in chain order: not delivered, not given up on,
+    /// their next attempt due and nobody attempting them, for partners with an endpoint.
+    pub async fn due_messages(&self, now: u64, limit: i64) -> Result<Vec<MessageRow>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} JOIN partner_endpoint e ON e.partner = o.partner \
+             WHERE d.delivered_at IS NULL AND NOT COALESCE(d.dead, FALSE) \
+             AND COALESCE(d.next_attempt_at, 0) <= $1 AND COALESCE(d.claimed_until, 0) <= $2 \
+             ORDER BY o.block_number, o.log_index LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_i64(now))
+            .bind(to_i64(now))
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(read_message).collect()
+    }
+
+    /// Claims a message for an attempt until `until`: false when another replica holds it or
+    /// it was delivered meanwhile.
+    pub async fn claim_message(&self, m: &MessageRow, now: u64, until: u64) -> Result<bool> {
+        let claimed = sqlx::query(
+            "INSERT INTO webhook_delivery (partner, tx_hash, log_index, attempts, \
+             next_attempt_at, claimed_until, delivered_at, dead, last_error) \
+             VALUES ($1, $2, $3, 0, 0, $4, NULL, FALSE, NULL) \
+             ON CONFLICT (tx_hash, log_index, partner) DO UPDATE SET claimed_until = $5 \
+             WHERE webhook_delivery.claimed_until <= $6 AND webhook_delivery.delivered_at IS NULL",
+        )
+        .bind(m.partner.to_vec())
+        .bind(m.tx_hash.to_vec())
+        .bind(to_i64(m.log_index))
+        .bind(to_i64(until))
+        .bind(to_i64(until))
+        .bind(to_i64(now))
+        .execute(self.pool())
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    /// Records an attempt: delivered at `delivered`, or failed with `error` and tried again at
+    /// `next_attempt_at` (or given up on, `dead`).
+    pub async fn record_attempt(
+        &self,
+        m: &MessageRow,
+        delivered: Option<u64>,
+        error: Option<&str>,
+        next_attempt_at: u64,
+        dead: bool,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE webhook_delivery SET attempts = attempts + 1, delivered_at = $4, \
+             last_error = $5, next_attempt_at = $6, dead = $7, claimed_until = 0 \
+             WHERE partner = $1 AND tx_hash = $2 AND log_index = $3",
+        )
+        .bind(m.partner.to_vec())
+        .bind(m.tx_hash.to_vec())
+        .bind(to_i64(m.log_index))
+        .bind(delivered.map(to_i64))
+        .bind(error.map(str::to_owned))
+        .bind(to_i64(next_attempt_at))
+        .bind(dead)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Messages, newest first: of one partner (or all), in one state.
+    pub async fn messages(
+        &self,
+        partner: Option<Address>,
+        state: Delivery,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<MessageRow>> {
+        let filter = match state {
+            Delivery::Pending => "d.delivered_at IS NULL AND NOT COALESCE(d.dead, FALSE)",
+            Delivery::Delivered => "d.delivered_at IS NOT NULL",
+            Delivery::Dead => "d.dead",
+        };
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} WHERE ($1 = 0 OR o.partner = $2) AND {filter} \
+             ORDER BY o.block_number DESC, o.log_index DESC LIMIT $3 OFFSET $4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(i64::from(partner.is_some()))
+            .bind(partner.unwrap_or_default().to_vec())
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(read_message).collect()
+    }
+
+    /// Queues a message again (delivered or given up on): it is sent once more, under the same
+    /// id. Returns whether there was such a message.
+    pub async fn redeliver(&self, partner: Address, tx_hash: B256, log_index: u64) -> Result<bool> {
+        let exists = sqlx::query(
+            "SELECT 1 AS one FROM webhook_outbox WHERE partner = $1 AND tx_hash = $2 \
+             AND log_index = $3",
+        )
+        .bind(partner.to_vec())
+        .bind(tx_hash.to_vec())
+        .bind(to_i64(log_index))
+        .fetch_optional(self.pool())
+        .await?
+        .is_some();
+        if exists {
+            sqlx::query(
+                "UPDATE webhook_delivery SET delivered_at = NULL, dead = FALSE, \
+                 next_attempt_at = 0, claimed_until = 0 \
+                 WHERE partner = $1 AND tx_hash = $2 AND log_index = $3",
+            )
+            .bind(partner.to_vec())
+            .bind(tx_hash.to_vec())
+            .bind(to_i64(log_index))
+            .execute(self.pool())
+            .await?;
+        }
+        Ok(exists)
+    }
+}

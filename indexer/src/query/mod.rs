@@ -7,6 +7,8 @@
 //! - [`members`]: members, their standing, credentials and profile packages
 //! - [`coins`]: payments and balances
 //! - [`cases`]: supervision cases
+//! - [`work`]: what waits for a branch's people (pending members, moves, activities, services,
+//!   alerts, quotas, credential types, expiring credentials)
 //! - [`gateway`]: the gateway's own tables (sessions, notes, relayed gas, the access log)
 
 pub mod cases;
@@ -14,6 +16,7 @@ pub mod coins;
 pub mod gateway;
 pub mod members;
 mod row;
+pub mod work;
 
 pub use cases::CaseDetail;
 pub use coins::PaymentRow;

@@ -11,6 +11,10 @@ pub(crate) trait Columns {
     fn u64(&self, column: &str) -> Result<u64>;
     /// Text.
     fn text(&self, column: &str) -> Result<String>;
+    /// Nullable text.
+    fn opt_text(&self, column: &str) -> Result<Option<String>>;
+    /// A nullable non-negative integer.
+    fn opt_u64(&self, column: &str) -> Result<Option<u64>>;
     /// Raw bytes.
     fn bytes(&self, column: &str) -> Result<Vec<u8>>;
     /// A 20-byte address.
@@ -45,6 +49,16 @@ impl Columns for AnyRow {
 
     fn text(&self, column: &str) -> Result<String> {
         Ok(self.try_get(column)?)
+    }
+
+    fn opt_text(&self, column: &str) -> Result<Option<String>> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_u64(&self, column: &str) -> Result<Option<u64>> {
+        let v: Option<i64> = self.try_get(column)?;
+        v.map(|v| u64::try_from(v).map_err(|_| Error::Inconsistent(format!("{column} is {v}"))))
+            .transpose()
     }
 
     fn bytes(&self, column: &str) -> Result<Vec<u8>> {

@@ -51,6 +51,7 @@ pub const STATE_TABLES: &[&str] = &[
     "coin_hold",
     "supervision_case",
     "branch_key_proposal",
+    "partner_consent",
 ];
 
 /// Tables the gateway writes (never the indexer; never rolled back by a reorg).
@@ -62,6 +63,8 @@ pub const GATEWAY_TABLES: &[&str] = &[
     "gateway_session",
     "sign_in_nonce",
     "relay_gas",
+    "partner_endpoint",
+    "webhook_delivery",
 ];
 
 /// Views over the tables (`payment`: the coin movements in event_log).
@@ -75,6 +78,7 @@ pub const APPEND_TABLES: &[&str] = &[
     "profile_version",
     "activity_settlement",
     "indexed_block",
+    "webhook_outbox",
 ];
 
 impl Store {
