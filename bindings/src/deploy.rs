@@ -123,9 +123,10 @@ pub async fn deploy_all<P: Provider + Clone>(
     admin: Address,
 ) -> Result<Addresses, Error> {
     let forwarder = deploy(TimebankForwarder::deploy_builder(provider).from(admin)).await?;
-    let timelock =
-        deploy(TimebankTimelock::deploy_builder(provider, U256::ZERO, admin, admin).from(admin))
-            .await?;
+    let timelock = deploy(
+        TimebankTimelock::deploy_builder(provider, U256::ZERO, admin, admin, forwarder).from(admin),
+    )
+    .await?;
     // The admin governs while it wires the contracts, then hands over to the timelock.
     let access = TimebankAccess::new(
         deploy(

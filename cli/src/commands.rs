@@ -309,6 +309,41 @@ pub enum AdminCommand {
         /// Hours.
         hours: String,
     },
+    /// The monitoring rules in force and the governor's delay.
+    Rules,
+    /// Propose monitoring rules: the ones in force with your changes. They wait in the
+    /// governor's public queue for its delay, then anyone carries them out (`admin execute`).
+    ProposeRules {
+        /// Switch a rule on (by name, e.g. `structuring`); repeatable.
+        #[arg(long)]
+        enable: Vec<String>,
+        /// Switch a rule off; repeatable.
+        #[arg(long)]
+        disable: Vec<String>,
+        /// What a rule does when it fires, as RULE=ACTION (`none`, `flag`, `hold`, `block`);
+        /// repeatable.
+        #[arg(long, value_name = "RULE=ACTION")]
+        action: Vec<String>,
+        /// A threshold or window, as NAME=NUMBER with the names `admin rules --json` shows
+        /// (e.g. `largeGift=12`, `windowSecs=43200`); repeatable.
+        #[arg(long, value_name = "NAME=NUMBER")]
+        set: Vec<String>,
+        /// Wait longer than the governor's least delay, in seconds.
+        #[arg(long)]
+        delay_secs: Option<u64>,
+    },
+    /// The governor's queue: proposed changes, when each may be carried out, what became of it.
+    Governance,
+    /// Carry out a governed change whose delay has passed.
+    Execute {
+        /// Its id (from `admin governance`).
+        id: B256,
+    },
+    /// Withdraw a governed change before it is carried out.
+    Cancel {
+        /// Its id.
+        id: B256,
+    },
 }
 
 /// A staff role by its API name.

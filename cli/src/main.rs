@@ -12,6 +12,7 @@
 //! - `writer`: a write shown, confirmed, signed and relayed
 
 mod commands;
+mod governance;
 mod keystore;
 mod output;
 mod writer;
@@ -409,7 +410,10 @@ async fn run(cli: Cli) -> eyre::Result<()> {
                 );
             }
         }
-        Command::Admin { command } => w.act(admin(command)).await?,
+        Command::Admin { command } => match admin(command) {
+            Some(action) => w.act(action).await?,
+            None => governance::run(command, &w).await?,
+        },
         Command::Consent { partner, withdraw } => {
             w.act(Action::SetPartnerConsent {
                 partner: *partner,
@@ -466,8 +470,9 @@ async fn own_branch(session: &Session, branch: Option<u64>) -> eyre::Result<u64>
         .ok_or_else(|| eyre!("you operate no branch: name one with --branch"))
 }
 
-fn admin(command: &AdminCommand) -> Action {
-    match command {
+/// The admin's write, or `None` for the governance commands (`governance::run`).
+fn admin(command: &AdminCommand) -> Option<Action> {
+    Some(match command {
         AdminCommand::AddBranch {
             name,
             region,
@@ -507,7 +512,12 @@ fn admin(command: &AdminCommand) -> Action {
             branch_id: *branch,
             hours: hours.clone(),
         },
-    }
+        AdminCommand::Rules
+        | AdminCommand::ProposeRules { .. }
+        | AdminCommand::Governance
+        | AdminCommand::Execute { .. }
+        | AdminCommand::Cancel { .. } => return None,
+    })
 }
 
 fn credential(command: &CredentialCommand) -> Action {

@@ -662,6 +662,65 @@ async fn every_command_against_the_platform() {
     cli.write("admin", &["admin", "revoke", "auditor", &other]);
     cli.refused("admin", &["admin", "grant", "operator", &other], "--id");
 
+    // Monitoring rules through the governor: proposed with a change, listed with when it may
+    // be carried out (this development chain's governor waits 0 s), carried out, the rules in
+    // force changed; another proposal withdrawn; a typo and a supervisor's proposal refused.
+    let governance = cli.ok("admin", &["admin", "rules"]);
+    assert_eq!(governance["monitorRules"]["largeGift"], 10, "{governance}");
+    let proposed = cli.ok(
+        "admin",
+        &[
+            "admin",
+            "propose-rules",
+            "--set",
+            "largeGift=12",
+            "--action",
+            "round_trip=hold",
+        ],
+    );
+    let id = proposed["id"]
+        .as_str()
+        .expect("the proposal's id")
+        .to_owned();
+    assert_eq!(proposed["state"], "ready", "{proposed}");
+    assert!(
+        proposed["call"]
+            .as_str()
+            .unwrap()
+            .contains("TimeCoin.setMonitorRules"),
+        "{proposed}"
+    );
+    let queue = cli.ok("supervisor", &["admin", "governance"]);
+    assert!(field(&queue, "id", &id).is_some(), "{queue}");
+    cli.write("supervisor", &["admin", "execute", &id]);
+    let governance = cli.ok("auditor", &["admin", "rules"]);
+    assert_eq!(governance["monitorRules"]["largeGift"], 12, "{governance}");
+    let round_trip = field(&governance["monitorRules"]["rules"], "rule", "round_trip").unwrap();
+    assert_eq!(round_trip["action"], "hold", "{governance}");
+    let withdrawn = cli.ok(
+        "admin",
+        &["admin", "propose-rules", "--disable", "velocity"],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    cli.write("admin", &["admin", "cancel", &withdrawn]);
+    let queue = cli.ok("admin", &["admin", "governance"]);
+    assert_eq!(
+        field(&queue, "id", &withdrawn).unwrap()["state"],
+        "cancelled"
+    );
+    cli.refused(
+        "admin",
+        &["admin", "propose-rules", "--set", "largeGif=3"],
+        "no such setting",
+    );
+    cli.refused(
+        "supervisor",
+        &["admin", "propose-rules", "--set", "largeGift=1"],
+        "schedule",
+    );
+
     // Auditors: the access log shows the profile read above; an audit of north is clean.
     let log = cli.ok("auditor", &["access-log", "--account", &rosa]);
     assert!(

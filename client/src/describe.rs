@@ -38,11 +38,39 @@ pub fn describe(c: &Addresses, to: Address, data: &[u8], texts: &[String]) -> Op
     let selector: [u8; 4] = data.get(..4)?.try_into().ok()?;
     let function: &Function = abi.functions().find(|f| f.selector() == selector)?;
     let values = function.abi_decode_input(&data[4..]).ok()?;
+    // A governed call: the call it carries, in words, and the wait in days.
+    let target = function
+        .inputs
+        .iter()
+        .zip(&values)
+        .find_map(|(p, v)| (p.name == "target").then(|| v.as_address()).flatten());
     let arguments = function
         .inputs
         .iter()
         .zip(&values)
-        .map(|(param, value)| (param.name.clone(), words(param, value, texts)))
+        .map(|(param, value)| {
+            let text = match (name, param.name.as_str(), value, target) {
+                ("TimebankTimelock", "data" | "payload", DynSolValue::Bytes(inner), Some(to)) => {
+                    describe(c, to, inner, texts).map_or_else(
+                        || format!("{} bytes", inner.len()),
+                        |d| {
+                            let args: Vec<String> = d
+                                .arguments
+                                .iter()
+                                .map(|(n, v)| format!("{n}: {v}"))
+                                .collect();
+                            format!("{}.{}({})", d.contract, d.function, args.join(", "))
+                        },
+                    )
+                }
+                ("TimebankTimelock", "delay", DynSolValue::Uint(secs, _), _) => {
+                    let secs = secs.saturating_to::<u64>();
+                    format!("{secs} s ({:.1} days)", secs as f64 / 86_400.0)
+                }
+                _ => words(param, value, texts),
+            };
+            (param.name.clone(), text)
+        })
         .collect();
     Some(Description {
         contract: name.to_owned(),
@@ -78,6 +106,17 @@ fn words(param: &Param, value: &DynSolValue, texts: &[String]) -> String {
             }
         }
         DynSolValue::Bytes(b) => format!("{} bytes", b.len()),
+        DynSolValue::Tuple(items) | DynSolValue::CustomStruct { tuple: items, .. }
+            if items.len() == param.components.len() =>
+        {
+            let fields: Vec<String> = param
+                .components
+                .iter()
+                .zip(items)
+                .map(|(p, v)| format!("{}: {}", p.name, words(p, v, texts)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
         other => format!("{other:?}"),
     }
 }

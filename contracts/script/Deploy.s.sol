@@ -71,7 +71,7 @@ contract Deploy {
         if (key == 0) vm.startBroadcast();
         else vm.startBroadcast(key);
         d.forwarder = new TimebankForwarder();
-        d.timelock = new TimebankTimelock(delays.governance, admin, guardian);
+        d.timelock = new TimebankTimelock(delays.governance, admin, guardian, address(d.forwarder));
         // The deployer governs while it wires the contracts, then hands over to the timelock.
         d.access = new TimebankAccess(
             delays.admin, deployer, deployer, delays.branchKey, address(d.forwarder)

@@ -7,6 +7,7 @@ import {MonitorRules} from "../src/monitor/MonitorRules.sol";
 import {Fixture} from "./utils/Fixture.sol";
 import {vm} from "./utils/Vm.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
 
 /// @notice The governor behind its timelock: a dangerous change is public for the whole delay,
 /// the guardian can cancel it, and nobody can skip the wait.
@@ -18,7 +19,7 @@ contract GovernanceTest is Fixture {
     function setUp() public override {
         super.setUp();
         _enableDefaultRules();
-        timelock = new TimebankTimelock(DELAY, admin, guardian);
+        timelock = new TimebankTimelock(DELAY, admin, guardian, address(forwarder));
         vm.startPrank(governor);
         access.grantRole(Roles.GOVERNOR, address(timelock));
         access.renounceRole(Roles.GOVERNOR, governor);
@@ -79,5 +80,41 @@ contract GovernanceTest is Fixture {
         );
         vm.prank(admin);
         timelock.updateDelay(0);
+    }
+
+    /// The admin proposes with a signed request a gateway relays, as for every other write; a
+    /// relayed proposal by anyone else, or a relayed call posing as the timelock, is refused.
+    function test_TheAdminProposesThroughTheForwarder() public {
+        (address keyed, uint256 key) = makeAddrAndKey("admin with a wallet");
+        TimebankTimelock relayed = new TimebankTimelock(DELAY, keyed, guardian, address(forwarder));
+        vm.prank(address(timelock)); // the governor
+        access.grantRole(Roles.GOVERNOR, address(relayed));
+        (address target, uint256 value, bytes memory data) = _switchOff();
+        bytes memory schedule =
+            abi.encodeCall(relayed.schedule, (target, value, data, bytes32(0), bytes32(0), DELAY));
+
+        ERC2771Forwarder.ForwardRequestData memory request =
+            _forwardRequest(aliceKey, address(relayed), schedule);
+        vm.expectRevert();
+        forwarder.execute(request);
+        forwarder.execute(_forwardRequest(key, address(relayed), schedule));
+        bytes32 id = relayed.hashOperation(target, value, data, bytes32(0), bytes32(0));
+        vm.assertTrue(relayed.isOperationPending(id));
+
+        // Self-administration stays the timelock's own: the admin's relayed call is the admin's.
+        request = _forwardRequest(key, address(relayed), abi.encodeCall(relayed.updateDelay, (0)));
+        vm.expectRevert();
+        forwarder.execute(request);
+
+        vm.warp(block.timestamp + DELAY);
+        forwarder.execute(
+            _forwardRequest(
+                bobKey,
+                address(relayed),
+                abi.encodeCall(relayed.execute, (target, value, data, bytes32(0), bytes32(0)))
+            )
+        );
+        (MonitorRules.Config memory c,) = coin.monitorRules();
+        vm.assertEq(uint256(c.enabled), 0xfe, "the relayed change took effect");
     }
 }

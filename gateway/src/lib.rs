@@ -13,6 +13,7 @@ pub mod cache;
 pub mod config;
 pub mod error;
 pub mod freshness;
+pub mod governance;
 pub mod inclusion;
 pub mod live;
 pub mod members;
@@ -368,6 +369,7 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .route("/v1/activities", get(work::activities))
         .route("/v1/services", get(work::services))
         .route("/v1/credential-types", get(work::credential_types))
+        .route("/v1/governance", get(governance::governance))
         .route(
             "/v1/branches/{branch}/pending-members",
             get(work::pending_members),

@@ -1,7 +1,7 @@
 //! The OpenAPI document: every operation, the session scheme, the answers every operation can
 //! give, and who may call each (from the role table of `docs/api.md`).
 
-use crate::{ErrorBody, api, auth, live, members, prepare, relay, webhooks, work};
+use crate::{ErrorBody, api, auth, governance, live, members, prepare, relay, webhooks, work};
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{Http, HttpAuthScheme, SecurityScheme},
@@ -23,7 +23,8 @@ use utoipa::{
         members::access_log, members::audit, prepare::prepare, prepare::prepare_call,
         work::pending_members, work::moves, work::activities, work::services, work::alerts,
         work::quota, work::credential_types, work::expiring_credentials,
-        webhooks::set_endpoint, webhooks::rotate, webhooks::messages, webhooks::redeliver
+        webhooks::set_endpoint, webhooks::rotate, webhooks::messages, webhooks::redeliver,
+        governance::governance
     ),
     components(schemas(ErrorBody, crate::Health, crate::Ready)),
     modifiers(&SessionAuth, &CommonErrors, &WhoMayCall),
@@ -32,6 +33,7 @@ use utoipa::{
         (name = "branches"), (name = "members"), (name = "payments"), (name = "cases"),
         (name = "activities", description = "Activities, trainings and services"),
         (name = "partners", description = "Warnings back to partner institutions (webhooks)"),
+        (name = "governance", description = "The monitoring rules and the governor's public queue"),
         (name = "live", description = "Server-Sent Events"),
         (name = "relay", description = "Transactions signed by members' and operators' wallets"),
         (name = "ops", description = "Health, readiness, metrics")

@@ -7,7 +7,7 @@ use alloy::{
 };
 use timebank_bindings::{
     CredentialRegistry as CR, IdentityRegistry as IR, ServiceLedger as SL, SupervisionDesk as SD,
-    TimeCoin as TC, TimebankAccess as TA,
+    TimeCoin as TC, TimebankAccess as TA, TimebankTimelock as TT,
     deploy::Addresses,
     types::{CaseStatus, Purpose},
 };
@@ -454,6 +454,39 @@ impl Action {
                 }
                 .abi_encode(),
             ),
+            Self::ProposeMonitorRules {
+                rules,
+                delay_secs,
+                salt,
+            } => {
+                let (config, actions) = rules.to_chain()?;
+                (
+                    c.timelock,
+                    TT::scheduleCall {
+                        target: c.time_coin,
+                        value: U256::ZERO,
+                        data: TC::setMonitorRulesCall { config, actions }
+                            .abi_encode()
+                            .into(),
+                        predecessor: B256::ZERO,
+                        salt: *salt,
+                        delay: U256::from(*delay_secs),
+                    }
+                    .abi_encode(),
+                )
+            }
+            Self::ExecuteGoverned { target, data, salt } => (
+                c.timelock,
+                TT::executeCall {
+                    target: *target,
+                    value: U256::ZERO,
+                    payload: data.clone(),
+                    predecessor: B256::ZERO,
+                    salt: *salt,
+                }
+                .abi_encode(),
+            ),
+            Self::CancelGoverned { id } => (c.timelock, TT::cancelCall { id: *id }.abi_encode()),
         };
         Ok(Call {
             to,

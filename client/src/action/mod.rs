@@ -248,6 +248,30 @@ pub enum Action {
     SetCredentialTypeActive { type_id: u32, active: bool },
     /// The admin sets a branch's minting quota (hours; not below what it minted).
     SetMintQuota { branch_id: u32, hours: String },
+    /// The admin proposes monitoring rules. They wait in the governor's public queue for
+    /// `delay_secs` (at least the timelock's minimum delay; every branch sees them there), then
+    /// anyone carries them out (`ExecuteGoverned`) unless the guardian or the admin cancels them.
+    /// `salt` tells apart two proposals of the same rules.
+    ProposeMonitorRules {
+        rules: Rules,
+        delay_secs: u64,
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        salt: B256,
+    },
+    /// Carries out a governed call that waited its delay (as the queue lists it).
+    ExecuteGoverned {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        target: Address,
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        data: Bytes,
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        salt: B256,
+    },
+    /// The admin withdraws a governed call before it is carried out.
+    CancelGoverned {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        id: B256,
+    },
 }
 
 /// A staff role the platform admin grants and revokes at once (the ledger, monitor, supervisor
@@ -341,7 +365,9 @@ fn expiry(unix: u64, field: &str) -> Result<U40, ActionError> {
 
 mod encode;
 mod relayable;
+mod rules;
 #[cfg(test)]
 mod tests;
 
 pub use relayable::{Relayable, relayable};
+pub use rules::{RuleSetting, Rules};

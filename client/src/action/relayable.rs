@@ -3,7 +3,7 @@
 use alloy::primitives::Address;
 use timebank_bindings::{
     CredentialRegistry as CR, IdentityRegistry as IR, ServiceLedger as SL, SupervisionDesk as SD,
-    TimeCoin as TC, TimebankAccess as TA, deploy::Addresses,
+    TimeCoin as TC, TimebankAccess as TA, TimebankTimelock as TT, deploy::Addresses,
 };
 
 use super::ActionError;
@@ -118,13 +118,43 @@ pub fn relayable(c: &Addresses, to: Address, data: &[u8]) -> Result<Relayable, A
         return match exact::<F>(data)? {
             F::addBranch(_) => by("addBranch", &[Admin]),
             F::setBranchActive(_) => by("setBranchActive", &[Admin]),
-            // The contract decides which roles the caller may grant: the admin the staff roles,
-            // nobody through here the governor's (its timelock is no forwarder client).
+            // The contract decides which roles the caller may grant: the admin the staff roles;
+            // the governor's roles wait in the timelock, which relays no role grants.
             F::grantRole(_) => by("grantRole", &[Admin]),
             F::revokeRole(_) => by("revokeRole", &[Admin]),
             F::proposeBranchKey(_) => by("proposeBranchKey", &[Operator, Admin]),
             F::confirmBranchKey(_) => by("confirmBranchKey", &[Operator, Admin]),
             F::cancelBranchKey(_) => by("cancelBranchKey", &[Operator, Admin]),
+            other => refused(F::name_by_selector(other.selector())),
+        };
+    }
+    if to == c.timelock {
+        use TT::TimebankTimelockCalls as F;
+        // Only the governed calls the platform makes through a gateway: monitoring rules.
+        let governed = |target: Address, data: &[u8]| -> Result<(), ActionError> {
+            if target != c.time_coin {
+                return Err(ActionError(format!(
+                    "a governed call to {target} is not one this gateway relays"
+                )));
+            }
+            match exact::<TC::TimeCoinCalls>(data)? {
+                TC::TimeCoinCalls::setMonitorRules(_) => Ok(()),
+                other => Err(ActionError(format!(
+                    "governed `{}` is not one this gateway relays",
+                    TC::TimeCoinCalls::name_by_selector(other.selector()).unwrap_or("call")
+                ))),
+            }
+        };
+        return match exact::<F>(data)? {
+            F::schedule(call) if call.value.is_zero() && call.predecessor.is_zero() => {
+                governed(call.target, &call.data)?;
+                by("schedule", &[Admin])
+            }
+            F::execute(call) if call.value.is_zero() && call.predecessor.is_zero() => {
+                governed(call.target, &call.payload)?;
+                by("execute", &[Admin, Supervisor])
+            }
+            F::cancel(_) => by("cancel", &[Admin]),
             other => refused(F::name_by_selector(other.selector())),
         };
     }

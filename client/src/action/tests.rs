@@ -175,7 +175,79 @@ fn every_action() -> Vec<Action> {
             branch_id: 1,
             hours: "10000".into(),
         },
+        Action::ProposeMonitorRules {
+            rules: some_rules(),
+            delay_secs: 172_800,
+            salt: B256::repeat_byte(9),
+        },
+        Action::ExecuteGoverned {
+            target: Address::repeat_byte(6),
+            data: set_rules().into(),
+            salt: B256::repeat_byte(9),
+        },
+        Action::CancelGoverned {
+            id: B256::repeat_byte(1),
+        },
     ]
+}
+
+fn some_rules() -> Rules {
+    serde_json::from_value(serde_json::json!({
+        "rules": timebank_bindings::rules::BITS[..8].iter().map(|(_, name)| serde_json::json!({
+            "rule": name, "enabled": true, "action": "flag"
+        })).collect::<Vec<_>>(),
+        "largeActivityReward": 40, "largeTrainingReward": 40, "largeServicePayment": 24,
+        "largeGift": 10, "windowSecs": 86400, "velocityCount": 10, "volumeOut": 60,
+        "volumeIn": 60, "structuringCount": 3, "structuringBand": 20,
+        "roundTripWindowSecs": 3600, "newAccountDays": 7, "dustAmount": 50,
+        "newAccountAmount": 12, "riskyLevel": 3, "dormantDays": 180, "dormantAmount": 20
+    }))
+    .unwrap()
+}
+
+fn set_rules() -> Vec<u8> {
+    let (config, actions) = some_rules().to_chain().unwrap();
+    TC::setMonitorRulesCall { config, actions }.abi_encode()
+}
+
+#[test]
+fn the_governor_relays_monitoring_rules_and_nothing_else() {
+    use timebank_bindings::{TimebankAccess as TA, TimebankTimelock as TT};
+    let c = contracts();
+    let schedule = |target: Address, data: Vec<u8>| {
+        TT::scheduleCall {
+            target,
+            value: U256::ZERO,
+            data: data.into(),
+            predecessor: B256::ZERO,
+            salt: B256::ZERO,
+            delay: U256::from(1),
+        }
+        .abi_encode()
+    };
+    let ok = relayable(&c, c.timelock, &schedule(c.time_coin, set_rules())).unwrap();
+    assert_eq!(ok.by, &[crate::api::Role::Admin]);
+    // A supervisor grant, a monitor swap, rules sent to another contract: not through here.
+    let grant = TA::grantRoleCall {
+        role: timebank_bindings::roles::SUPERVISOR,
+        account: Address::ZERO,
+    }
+    .abi_encode();
+    assert!(relayable(&c, c.timelock, &schedule(c.access, grant)).is_err());
+    let swap = TC::setMonitorCall {
+        newMonitor: Address::ZERO,
+    }
+    .abi_encode();
+    assert!(relayable(&c, c.timelock, &schedule(c.time_coin, swap)).is_err());
+    assert!(relayable(&c, c.timelock, &schedule(c.access, set_rules())).is_err());
+    let mut padded = set_rules();
+    padded.push(0);
+    assert!(relayable(&c, c.timelock, &schedule(c.time_coin, padded)).is_err());
+    let delay = TT::updateDelayCall {
+        newDelay: U256::ZERO,
+    }
+    .abi_encode();
+    assert!(relayable(&c, c.timelock, &delay).is_err());
 }
 
 #[test]
@@ -248,4 +320,25 @@ fn actions_read_as_the_api_writes_them() {
     assert!(refused.call(&contracts()).is_err());
     assert!(hours("0", "hours").is_err());
     assert!(hours("abc", "hours").is_err());
+}
+
+#[test]
+fn a_proposal_reads_with_the_call_it_carries_and_its_wait() {
+    let c = contracts();
+    let call = Action::ProposeMonitorRules {
+        rules: some_rules(),
+        delay_secs: 172_800,
+        salt: B256::repeat_byte(9),
+    }
+    .call(&c)
+    .unwrap();
+    let words = crate::describe::describe(&c, call.to, &call.data, &[])
+        .unwrap()
+        .to_string();
+    assert!(words.starts_with("TimebankTimelock.schedule"), "{words}");
+    assert!(
+        words.contains("TimeCoin.setMonitorRules(config: {enabled: 255, largeActivityReward: 40"),
+        "{words}"
+    );
+    assert!(words.contains("delay: 172800 s (2.0 days)"), "{words}");
 }
