@@ -47,7 +47,8 @@ async fn act(session: &Session, signer: &PrivateKeySigner, action: Value) -> Val
 }
 
 fn profile(name: &str) -> Value {
-    json!({"fullName": name, "dateOfBirth": "1980-04-01", "contact": format!("{name}@example.org")})
+    json!({"fullName": name, "dateOfBirth": "1980-04-01", "contact": format!("{name}@example.org"),
+        "identityDocument": {"type": "passport", "number": format!("E{name}")}})
 }
 
 #[tokio::test(flavor = "multi_thread")]

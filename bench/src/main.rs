@@ -181,6 +181,8 @@ async fn main() -> eyre::Result<()> {
             .args(["--database-url", &database])
             .arg("--branch-key-file")
             .arg(data.join("keys/branch-1.key"))
+            .arg("--uniqueness-key-file")
+            .arg(data.join("keys/uniqueness.key"))
             .arg("--relayer-key-file")
             .arg(data.join("keys/relayer-1.key"))
             // The bench measures how many writes a gateway can relay, not the rate a branch

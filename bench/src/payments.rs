@@ -102,6 +102,7 @@ pub async fn members(
                     account: p,
                     branchId: 1,
                     commitment: keccak256(p),
+                    uniquenessKey: keccak256([p.as_slice(), b"person"].concat()),
                     encryptedData: vec![1u8; 64].into(),
                 };
                 (op1, *identity.address(), call.abi_encode().into())

@@ -185,6 +185,10 @@ pub enum Command {
         #[arg(long, default_value_t = 30)]
         days: u32,
     },
+    /// Members whose identity documents give one uniqueness key (suspected duplicates), keys
+    /// to renew after a rotation, profiles that can't be checked (auditors, supervisors, the
+    /// admin; every profile opened is a logged read).
+    Duplicates,
     /// Reads of private profiles at this gateway, newest first (auditors and the admin).
     AccessLog {
         /// Only reads of this member's profile.
@@ -309,6 +313,10 @@ pub enum AdminCommand {
         /// Hours.
         hours: String,
     },
+    /// Give every member whose uniqueness key is stale (after a rotation of the gateways'
+    /// secret, or registered before keys) the key of their document; a key another member
+    /// holds is reported, not forced.
+    Rekey,
     /// The monitoring rules in force and the governor's delay.
     Rules,
     /// Propose monitoring rules: the ones in force with your changes. They wait in the
@@ -384,7 +392,7 @@ pub enum MemberCommand {
     Submit {
         /// The member's wallet.
         account: Address,
-        /// The profile (JSON with fullName, dateOfBirth, contact, ...).
+        /// The profile (JSON with fullName, dateOfBirth, contact, identityDocument {type, number}).
         #[arg(long)]
         profile: PathBuf,
     },
@@ -427,6 +435,14 @@ pub enum MemberCommand {
     },
     /// Close a membership (a member holding coins: supervisors, who redeem them).
     Close {
+        /// The member.
+        account: Address,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Free a Closed member's uniqueness key so the person may register again (supervisors).
+    ReleaseKey {
         /// The member.
         account: Address,
         /// Why.

@@ -1,5 +1,7 @@
-//! `timebank admin rules|propose-rules|governance|execute|cancel`: the monitoring rules and the
-//! governor's public queue. A proposal is shown with the delay it will wait before it is signed.
+//! The admin's commands that are more than one write: `admin rules|propose-rules|governance|
+//! execute|cancel` (the monitoring rules and the governor's public queue; a proposal is shown
+//! with the delay it will wait before it is signed) and `admin rekey` (uniqueness keys after a
+//! rotation).
 
 use crate::{commands::AdminCommand, writer::Writer};
 use alloy::primitives::B256;
@@ -9,7 +11,11 @@ use timebank_client::{Action, action::Rules};
 
 /// Runs a governance command.
 pub async fn run(command: &AdminCommand, w: &Writer<'_>) -> eyre::Result<()> {
-    let governance: Value = w.session.get("/v1/governance").await?;
+    let governance = if matches!(command, AdminCommand::Rekey) {
+        Value::Null
+    } else {
+        w.session.get("/v1/governance").await?
+    };
     match command {
         AdminCommand::Rules => {
             if w.out.json {
@@ -89,6 +95,33 @@ pub async fn run(command: &AdminCommand, w: &Writer<'_>) -> eyre::Result<()> {
         AdminCommand::Cancel { id } => {
             queued(&governance, id)?;
             w.act(Action::CancelGoverned { id: *id }).await?;
+        }
+        AdminCommand::Rekey => {
+            let audit: Value = w.session.get("/v1/audit/uniqueness").await?;
+            let (mut renewed, mut refused) = (0, 0);
+            for member in audit["stale"].as_array().into_iter().flatten() {
+                let (Some(account), Some(key)) =
+                    (member["account"].as_str(), member["key"].as_str())
+                else {
+                    continue;
+                };
+                let action = Action::SetUniquenessKey {
+                    account: account.parse()?,
+                    key: key.parse()?,
+                };
+                // Another member holding the key is a suspected duplicate: said, not forced.
+                match w.act(action).await {
+                    Ok(()) => renewed += 1,
+                    Err(err) => {
+                        refused += 1;
+                        eprintln!("{account}: {err}");
+                    }
+                }
+            }
+            eprintln!("{renewed} keys renewed, {refused} refused (see `timebank duplicates`)");
+            if refused > 0 {
+                bail!("{refused} members keep their previous key");
+            }
         }
         _ => bail!("not a governance command"),
     }

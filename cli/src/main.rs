@@ -382,6 +382,27 @@ async fn run(cli: Cli) -> eyre::Result<()> {
                 &["account", "memberId", "typeName", "expiresAt", "issuer"],
             )
         }
+        Command::Duplicates => {
+            let audit: Value = session.get("/v1/audit/uniqueness").await?;
+            if out.json {
+                println!("{audit}");
+            } else {
+                for group in audit["shared"].as_array().into_iter().flatten() {
+                    println!("疑似重复 / one person, several memberships:");
+                    out.rows(group, &["account", "memberId", "homeBranch"]);
+                }
+                println!("待更新密钥 / keys to renew (`timebank admin rekey`):");
+                out.rows(
+                    &audit["stale"],
+                    &["account", "memberId", "homeBranch", "why"],
+                );
+                println!("无法核对 / not checked:");
+                out.rows(
+                    &audit["unreadable"],
+                    &["account", "memberId", "homeBranch", "why"],
+                );
+            }
+        }
         Command::AccessLog { account } => {
             let filter = account.map_or(String::new(), |a| format!("&account={a}"));
             out.rows(
@@ -512,7 +533,8 @@ fn admin(command: &AdminCommand) -> Option<Action> {
             branch_id: *branch,
             hours: hours.clone(),
         },
-        AdminCommand::Rules
+        AdminCommand::Rekey
+        | AdminCommand::Rules
         | AdminCommand::ProposeRules { .. }
         | AdminCommand::Governance
         | AdminCommand::Execute { .. }
@@ -668,6 +690,13 @@ async fn member(w: &Writer<'_>, command: &MemberCommand) -> eyre::Result<()> {
         }
         MemberCommand::Reinstate { account, reason } => {
             w.act(Action::ReinstateMember {
+                account: *account,
+                reason: reason.clone(),
+            })
+            .await?
+        }
+        MemberCommand::ReleaseKey { account, reason } => {
+            w.act(Action::ReleaseUniquenessKey {
                 account: *account,
                 reason: reason.clone(),
             })

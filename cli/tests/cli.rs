@@ -101,7 +101,7 @@ async fn operators_register_and_approve_a_member_from_the_command_line() {
     let profile = dir.path().join("profile.json");
     std::fs::write(
         &profile,
-        r#"{"fullName": "Rosa", "dateOfBirth": "1970-02-03", "contact": "rosa@example.org"}"#,
+        r#"{"fullName": "Rosa", "dateOfBirth": "1970-02-03", "contact": "rosa@example.org", "identityDocument": {"type": "cn_resident_id", "number": "440305197001010019"}}"#,
     )
     .unwrap();
     let (ok, out, err) = timebank(

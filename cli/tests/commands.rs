@@ -220,7 +220,7 @@ async fn every_command_against_the_platform() {
         let path = dir.path().join(format!("{name}.profile.json"));
         std::fs::write(
             &path,
-            format!(r#"{{"fullName": "{name}", "dateOfBirth": "1970-01-01", "contact": "{name}@example.org"}}"#),
+            format!(r#"{{"fullName": "{name}", "dateOfBirth": "1970-01-01", "contact": "{name}@example.org", "identityDocument": {{"type": "passport", "number": "E{name}0001"}}}}"#),
         )
         .unwrap();
         path
@@ -594,6 +594,22 @@ async fn every_command_against_the_platform() {
     cli.until(op1, &["moves", "--out"], |rows| rows.as_array().map(|_| ()))
         .await;
     south.write(sop, &["member", "close", &kai, "--reason", "moved abroad"]);
+    // Kai may come back one day: a supervisor frees the document's key.
+    cli.write(
+        "supervisor",
+        &[
+            "member",
+            "release-key",
+            &kai,
+            "--reason",
+            "left on good terms",
+        ],
+    );
+    cli.refused(
+        op1,
+        &["member", "release-key", &li, "--reason", "not closed"],
+        "supervisor",
+    );
 
     // A lost wallet: the operator asks, a supervisor's case decides.
     cli.write(
@@ -727,6 +743,11 @@ async fn every_command_against_the_platform() {
         field(&log, "reason", "checking her address").is_some(),
         "{log}"
     );
+    // One person, one membership: nobody shares a document, no key waits for renewal.
+    let duplicates = cli.ok("auditor", &["duplicates"]);
+    assert_eq!(duplicates["shared"], serde_json::json!([]), "{duplicates}");
+    assert_eq!(duplicates["stale"], serde_json::json!([]), "{duplicates}");
+    cli.ok("admin", &["admin", "rekey"]);
     let audit = cli.ok("auditor", &["audit"]);
     assert_eq!(audit["problems"], serde_json::json!([]), "{audit}");
 

@@ -120,6 +120,7 @@ async fn package(State(stub): State<Arc<Stub>>, Json(request): Json<Value>) -> J
         account,
         branchId: 1,
         commitment,
+        uniquenessKey: alloy::primitives::B256::repeat_byte(0x11),
         encryptedData: Bytes::from_static(b"sealed"),
     }
     .abi_encode();
@@ -195,8 +196,8 @@ async fn a_lying_gateway_gets_nothing_signed() {
 
     // A profile sealed for the member, published for someone else.
     lie(Lie::ProfileAccount);
-    let fields =
-        json!({"fullName": "Rosa", "dateOfBirth": "1970-02-03", "contact": "rosa@example.org"});
+    let fields = json!({"fullName": "Rosa", "dateOfBirth": "1970-02-03", "contact": "rosa@example.org",
+            "identityDocument": {"type": "passport", "number": "E1"}});
     refused(
         session
             .seal_profile(

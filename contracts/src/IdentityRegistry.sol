@@ -24,6 +24,9 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
     /// @dev A retired address's successor (non-zero exactly for retired addresses).
     mapping(address account => address successor) private _successors;
     mapping(uint48 memberId => mapping(address partner => bool)) private _partnerConsent;
+    mapping(bytes32 key => uint48 memberId) private _keyHolder;
+    mapping(uint48 memberId => bytes32 key) private _keyOf;
+    mapping(uint48 memberId => address account) private _accountOf;
     RiskAlert[] private _alerts;
     uint48 private _lastMemberId;
 
@@ -48,6 +51,7 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         address account,
         uint32 branchId,
         bytes32 commitment,
+        bytes32 uniquenessKey,
         bytes calldata encryptedData
     ) external returns (uint48 memberId) {
         address operator = _requireOperator(branchId);
@@ -57,6 +61,8 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         _checkProfile(commitment, encryptedData);
 
         memberId = ++_lastMemberId;
+        _accountOf[memberId] = account;
+        _holdKey(memberId, uniquenessKey, operator);
         Member storage m = _members[account];
         m.memberId = memberId;
         m.homeBranch = branchId;
@@ -86,7 +92,33 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         Member storage m = _member(account);
         address operator = _requireStaff(account, _requireOperator(m.homeBranch));
         _requireStatus(account, m, MemberStatus.Pending);
+        // A rejected application never was a membership: the person may apply again.
+        _releaseKey(m.memberId, operator, reasonHash);
         _setStatus(account, m, MemberStatus.Closed, operator, reasonHash);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function setUniquenessKey(address account, bytes32 key) external {
+        address admin = _requireRole(Roles.ADMIN);
+        _holdKey(_member(account).memberId, key, admin);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function releaseUniquenessKey(address account, bytes32 reasonHash) external {
+        address supervisor = _requireRole(Roles.SUPERVISOR);
+        Member storage m = _member(account);
+        _requireStatus(account, m, MemberStatus.Closed);
+        _releaseKey(m.memberId, supervisor, reasonHash);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function memberOfKey(bytes32 key) external view returns (uint48) {
+        return _keyHolder[key];
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function uniquenessKeyOf(address account) external view returns (bytes32) {
+        return _keyOf[_members[currentAccount(account)].memberId];
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -278,6 +310,7 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         _members[newAccount] = m;
         delete _members[previousAccount];
         _successors[previousAccount] = newAccount;
+        _accountOf[m.memberId] = newAccount;
         emit MemberRecovered(
             previousAccount, newAccount, m.memberId, m.homeBranch, desk, reasonHash
         );
@@ -361,6 +394,28 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         if (_members[account].memberId != 0 || _successors[account] != address(0)) {
             revert IdentityRegistryAlreadyRegistered(account);
         }
+    }
+
+    /// @dev `memberId` holds `key` (replacing its previous one); refused if another holds it.
+    function _holdKey(uint48 memberId, bytes32 key, address actor) private {
+        if (key == bytes32(0)) revert IdentityRegistryInvalidUniquenessKey();
+        uint48 holder = _keyHolder[key];
+        if (holder != 0 && holder != memberId) {
+            revert IdentityRegistryDuplicateMember(holder, _members[_accountOf[holder]].homeBranch);
+        }
+        bytes32 previous = _keyOf[memberId];
+        if (previous != bytes32(0)) delete _keyHolder[previous];
+        _keyHolder[key] = memberId;
+        _keyOf[memberId] = key;
+        emit UniquenessKeySet(memberId, previous, key, actor);
+    }
+
+    function _releaseKey(uint48 memberId, address actor, bytes32 reasonHash) private {
+        bytes32 key = _keyOf[memberId];
+        if (key == bytes32(0)) return;
+        delete _keyHolder[key];
+        delete _keyOf[memberId];
+        emit UniquenessKeyReleased(memberId, key, actor, reasonHash);
     }
 
     function _member(address account) private view returns (Member storage m) {

@@ -49,6 +49,7 @@ contract AccessMatrixTest is Fixture {
     address internal dave = makeAddr("dave"); // pending, submitted by op1b
     address internal erin = makeAddr("erin"); // suspended
     address internal frank = makeAddr("frank"); // asked to move from NORTH to SOUTH
+    address internal gina = makeAddr("gina"); // closed, her key still held
     address internal fresh = makeAddr("fresh-wallet");
     address internal agent = makeAddr("agent");
     address internal northGateway = makeAddr("north-gateway");
@@ -67,13 +68,16 @@ contract AccessMatrixTest is Fixture {
     function setUp() public override {
         super.setUp();
         vm.prank(op1b);
-        identity.submitMember(dave, NORTH, keccak256("dave"), hex"01");
+        identity.submitMember(dave, NORTH, keccak256("dave"), _person(dave), hex"01");
         _register(erin, NORTH);
         vm.prank(op1);
         identity.suspendMember(erin, bytes32(0));
         _register(frank, NORTH);
         vm.prank(frank);
         identity.requestMove(frank, SOUTH);
+        _register(gina, NORTH);
+        vm.prank(op1);
+        identity.closeMember(gina, bytes32(0));
         vm.prank(partner);
         alertId = identity.raiseRiskAlert(bob, bytes32(0));
         vm.prank(issuer);
@@ -163,7 +167,7 @@ contract AccessMatrixTest is Fixture {
     }
 
     function _calls() internal view returns (Call[] memory calls) {
-        calls = new Call[](64);
+        calls = new Call[](66);
         uint256 n;
         bytes4 notMember = ITimeCoin.TimeCoinNotActiveMember.selector;
         bytes4 notLedgerMember = IServiceLedger.ServiceLedgerNotActiveMember.selector;
@@ -272,7 +276,9 @@ contract AccessMatrixTest is Fixture {
         calls[n++] = Call(
             "submitMember",
             address(identity),
-            abi.encodeCall(identity.submitMember, (fresh, NORTH, keccak256("f"), hex"01")),
+            abi.encodeCall(
+                identity.submitMember, (fresh, NORTH, keccak256("f"), _person(fresh), hex"01")
+            ),
             HOME_OPERATOR,
             UNAUTHORIZED,
             UNAUTHORIZED
@@ -372,6 +378,22 @@ contract AccessMatrixTest is Fixture {
             SUPERVISOR | DESK_CONTRACT,
             UNAUTHORIZED,
             bytes4(keccak256("IdentityRegistryBlockedNeedsSupervisor(address)"))
+        );
+        calls[n++] = Call(
+            "setUniquenessKey",
+            address(identity),
+            abi.encodeCall(identity.setUniquenessKey, (alice, keccak256("rotated"))),
+            ADMIN,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "releaseUniquenessKey",
+            address(identity),
+            abi.encodeCall(identity.releaseUniquenessKey, (gina, bytes32(0))),
+            SUPERVISOR,
+            UNAUTHORIZED,
+            UNAUTHORIZED
         );
         calls[n++] = Call(
             "setPartnerConsent",
@@ -709,7 +731,7 @@ contract AccessMatrixTest is Fixture {
             }
         }
         vm.assertEq(checked, calls.length * ACTOR_COUNT);
-        vm.assertEq(calls.length, 62, "every restricted function is in the table");
+        vm.assertEq(calls.length, 64, "every restricted function is in the table");
     }
 
     function _hit() internal view returns (ITimeCoinMonitor.RuleHit memory hit) {

@@ -16,7 +16,7 @@ contract IdentityRegistryTest is Fixture {
 
     function _submitDave() internal returns (uint48 id) {
         vm.prank(op1);
-        id = identity.submitMember(dave, NORTH, COMMIT, hex"beef");
+        id = identity.submitMember(dave, NORTH, COMMIT, _person(dave), hex"beef");
     }
 
     function _status(address account) internal view returns (MemberStatus) {
@@ -81,13 +81,13 @@ contract IdentityRegistryTest is Fixture {
                 IIdentityRegistry.IdentityRegistryAlreadyRegistered.selector, dave
             )
         );
-        identity.submitMember(dave, NORTH, COMMIT, hex"01");
+        identity.submitMember(dave, NORTH, COMMIT, _person(dave), hex"01");
         vm.expectRevert(IIdentityRegistry.IdentityRegistryZeroAddress.selector);
-        identity.submitMember(address(0), NORTH, COMMIT, hex"01");
+        identity.submitMember(address(0), NORTH, COMMIT, _person(address(0)), hex"01");
         vm.expectRevert(IIdentityRegistry.IdentityRegistryInvalidProfile.selector);
-        identity.submitMember(stranger, NORTH, bytes32(0), hex"01");
+        identity.submitMember(stranger, NORTH, bytes32(0), _person(stranger), hex"01");
         vm.expectRevert(IIdentityRegistry.IdentityRegistryInvalidProfile.selector);
-        identity.submitMember(stranger, NORTH, COMMIT, "");
+        identity.submitMember(stranger, NORTH, COMMIT, _person(stranger), "");
         vm.stopPrank();
     }
 
@@ -310,6 +310,17 @@ contract IdentityRegistryTest is Fixture {
         vm.assertEq(coin.balanceOf(alice), 0);
         vm.assertTrue(credentials.hasValidCredential(fresh, licenceType));
         vm.assertFalse(credentials.hasValidCredential(alice, licenceType));
+        // The person keeps their uniqueness key: one membership, on its new wallet.
+        vm.assertEq(identity.uniquenessKeyOf(fresh), _person(alice));
+        vm.assertEq(uint256(identity.memberOfKey(_person(alice))), 1);
+        address third = makeAddr("alice's third wallet");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IIdentityRegistry.IdentityRegistryDuplicateMember.selector, uint48(1), NORTH
+            )
+        );
+        vm.prank(op2);
+        identity.submitMember(third, SOUTH, COMMIT, _person(alice), hex"01");
 
         // The lost wallet is retired for good.
         vm.expectRevert(
@@ -318,7 +329,7 @@ contract IdentityRegistryTest is Fixture {
             )
         );
         vm.prank(op1);
-        identity.submitMember(alice, NORTH, COMMIT, hex"01");
+        identity.submitMember(alice, NORTH, COMMIT, _person(alice), hex"01");
     }
 
     function test_RevertWhen_RecoveryTargetTakenOrZero() public {
@@ -374,5 +385,84 @@ contract IdentityRegistryTest is Fixture {
         vm.prank(fresh);
         identity.setPartnerConsent(partner, false);
         vm.assertFalse(identity.partnerConsent(fresh, partner));
+    }
+
+    /// One person, one membership: the same identity document (its key) at another branch with
+    /// another wallet is refused, naming the membership it already is; a rejection frees the
+    /// key, a closure only when a supervisor releases it; the admin rekeys (a rotation).
+    function test_OnePersonIsOneMembershipAtEveryBranch() public {
+        bytes32 key = _person(dave);
+        uint48 id = _submitDave();
+        address second = makeAddr("dave's second wallet");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IIdentityRegistry.IdentityRegistryDuplicateMember.selector, id, NORTH
+            )
+        );
+        vm.prank(op2);
+        identity.submitMember(second, SOUTH, COMMIT, key, hex"01");
+        vm.expectRevert(IIdentityRegistry.IdentityRegistryInvalidUniquenessKey.selector);
+        vm.prank(op2);
+        identity.submitMember(second, SOUTH, COMMIT, bytes32(0), hex"01");
+        vm.assertEq(uint256(identity.memberOfKey(key)), uint256(id));
+        vm.assertEq(identity.uniquenessKeyOf(dave), key);
+
+        // Rejected: the person may apply again.
+        vm.prank(op1b);
+        identity.rejectMember(dave, REASON);
+        vm.assertEq(uint256(identity.memberOfKey(key)), 0);
+        vm.prank(op2);
+        uint48 again = identity.submitMember(second, SOUTH, COMMIT, key, hex"01");
+        vm.prank(op2b);
+        identity.approveMember(second);
+
+        // Closed: the key stays taken until a supervisor releases it.
+        vm.prank(op2);
+        identity.closeMember(second, REASON);
+        address third = makeAddr("dave's third wallet");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IIdentityRegistry.IdentityRegistryDuplicateMember.selector, again, SOUTH
+            )
+        );
+        vm.prank(op1);
+        identity.submitMember(third, NORTH, COMMIT, key, hex"01");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, op2, Roles.SUPERVISOR
+            )
+        );
+        vm.prank(op2);
+        identity.releaseUniquenessKey(second, REASON);
+        vm.expectEmit(address(identity));
+        emit IIdentityRegistry.UniquenessKeyReleased(again, key, supervisor, REASON);
+        vm.prank(supervisor);
+        identity.releaseUniquenessKey(second, REASON);
+        vm.prank(op1);
+        uint48 thirdId = identity.submitMember(third, NORTH, COMMIT, key, hex"01");
+
+        // A rotation: the admin gives the member a new key; the old one is free, another
+        // member's is refused.
+        bytes32 rotated = keccak256("dave under the new gateway key");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, op1, Roles.ADMIN
+            )
+        );
+        vm.prank(op1);
+        identity.setUniquenessKey(third, rotated);
+        vm.prank(admin);
+        identity.setUniquenessKey(third, rotated);
+        vm.assertEq(uint256(identity.memberOfKey(rotated)), uint256(thirdId));
+        vm.assertEq(uint256(identity.memberOfKey(key)), 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IIdentityRegistry.IdentityRegistryDuplicateMember.selector,
+                identity.memberIdOf(alice),
+                NORTH
+            )
+        );
+        vm.prank(admin);
+        identity.setUniquenessKey(third, _person(alice));
     }
 }

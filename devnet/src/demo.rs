@@ -134,6 +134,7 @@ pub async fn run(demo: Demo) -> eyre::Result<()> {
             "fullName": names[n],
             "dateOfBirth": format!("19{}-0{}-1{}", 50 + n, 1 + n, n),
             "contact": format!("member{}@example.org", n + 1),
+            "identityDocument": {"type": "passport", "number": format!("E{:08}", 1000 + n)},
         });
         let kept = first
             .session

@@ -279,6 +279,7 @@ async fn start_branch(
 
     let settings = timebank_gateway::Settings {
         branch_key_file: Some(paths.branch_key(id)),
+        uniqueness_key_file: Some(paths.uniqueness_key()),
         ..timebank_gateway::Settings::new(
             listener.local_addr()?,
             id,

@@ -86,6 +86,10 @@ impl Paths {
     pub fn relayer_key(&self, branch: u32) -> PathBuf {
         self.root.join(format!("keys/relayer-{branch}.key"))
     }
+    /// The uniqueness key every branch's gateway shares (members' blind index).
+    pub fn uniqueness_key(&self) -> PathBuf {
+        self.root.join("keys/uniqueness.key")
+    }
 }
 
 /// Writes a secret readable by its owner only.
@@ -196,6 +200,11 @@ pub(crate) async fn first_start(
     )
     .await?;
 
+    // The gateways' shared secret for members' uniqueness keys (never on chain).
+    write_secret(
+        &paths.uniqueness_key(),
+        &alloy::hex::encode(rand::random::<[u8; 32]>()),
+    )?;
     for (i, (name, region)) in BRANCHES.iter().enumerate() {
         let branch = u32::try_from(i + 1)?;
         let key = KeyPair::generate();

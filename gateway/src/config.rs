@@ -77,6 +77,15 @@ pub struct Settings {
     /// its public key is the one the branch published on chain.
     #[arg(long, env = "TIMEBANK_BRANCH_KEY_FILE")]
     pub branch_key_file: Option<PathBuf>,
+    /// A file only the owner may read with the uniqueness key every branch's gateway shares
+    /// (32 bytes, hex): the blind index of members' identity documents. Without it, this
+    /// gateway submits no members.
+    #[arg(long, env = "TIMEBANK_UNIQUENESS_KEY_FILE")]
+    pub uniqueness_key_file: Option<PathBuf>,
+    /// During a rotation of the uniqueness key, the previous one (a file like
+    /// `--uniqueness-key-file`): a person holding a key under it is still refused.
+    #[arg(long, env = "TIMEBANK_PREVIOUS_UNIQUENESS_KEY_FILE")]
+    pub previous_uniqueness_key_file: Option<PathBuf>,
     /// The supervisors' X25519 public key (hex): every package is also sealed to it.
     #[arg(long, env = "TIMEBANK_SUPERVISORS_PUBLIC_KEY")]
     pub supervisors_public_key: Option<String>,
@@ -174,6 +183,8 @@ impl Settings {
             database_url: database_url.to_owned(),
             relayer_key_file: None,
             branch_key_file: None,
+            uniqueness_key_file: None,
+            previous_uniqueness_key_file: None,
             supervisors_public_key: None,
             domain: None,
             public_url: None,

@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod prepare;
 pub mod privacy;
 pub mod relay;
+pub mod uniqueness;
 pub mod vocabulary;
 pub mod webhooks;
 pub mod work;
@@ -75,6 +76,11 @@ pub struct AppState {
     pub branch_key: Option<privacy::KeyPair>,
     /// The supervisors' public key, a recipient of every package.
     pub supervisors_key: Option<[u8; 32]>,
+    /// The branches' shared secret for members' uniqueness keys.
+    pub uniqueness_key: Option<[u8; 32]>,
+    /// The secret before a rotation, while members are rekeyed: a submission is refused under
+    /// either.
+    pub previous_uniqueness_key: Option<[u8; 32]>,
     /// Sign-in and sessions.
     pub auth: auth::Auth,
     /// The live stream's fan-out.
@@ -131,6 +137,9 @@ impl AppState {
                 }
                 None => None,
             };
+        let uniqueness_key = uniqueness::read_key(settings.uniqueness_key_file.as_deref())?;
+        let previous_uniqueness_key =
+            uniqueness::read_key(settings.previous_uniqueness_key_file.as_deref())?;
         let supervisors_key = match &settings.supervisors_public_key {
             Some(hex) => Some(
                 alloy::hex::decode(hex.trim())
@@ -162,6 +171,8 @@ impl AppState {
             store: store.clone(),
             branch_key,
             supervisors_key,
+            uniqueness_key,
+            previous_uniqueness_key,
             deployment,
             provider,
             relayer,
@@ -390,6 +401,7 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .route("/v1/members/{address}/verify", post(members::verify))
         .route("/v1/access-log", get(members::access_log))
         .route("/v1/audit", get(members::audit))
+        .route("/v1/audit/uniqueness", get(members::uniqueness_audit))
         .fallback(not_found)
         .with_state(state)
         .layer(middleware::from_fn(track))

@@ -9,6 +9,7 @@ use crate::{
     auth::OperatorCaller,
     error::{ApiError, ApiResult, Json, Path, Query},
     privacy::{self, PrivacyError},
+    uniqueness,
     vocabulary::iso,
 };
 use alloy::sol_types::SolCall;
@@ -49,6 +50,9 @@ pub async fn package(
 ) -> ApiResult<Json<Sealed>> {
     let branch = caller.operator_branch.unwrap_or_default();
     let (profile, canonical) = privacy::prepare(req.profile)?;
+    // A mistyped document number is refused before anything is sealed or sent.
+    let (kind, number) =
+        uniqueness::document(&profile).map_err(|err| ApiError::bad_request(err.0))?;
     let commitment = privacy::commitment(&canonical);
     let mut recipients: Vec<(String, [u8; 32])> = Vec::new();
     for b in state.store.branches().await? {
@@ -63,14 +67,58 @@ pub async fn package(
     }
     let encrypted = privacy::seal(&canonical, commitment, &recipients)?;
     let data = match req.action {
-        ProfileAction::Submit => IdentityRegistry::submitMemberCall {
-            account: req.account,
-            branchId: u32::try_from(branch)
-                .map_err(|err| ApiError::internal("the operator's branch id", err))?,
-            commitment,
-            encryptedData: encrypted.clone().into(),
+        ProfileAction::Submit => {
+            let secret = state.uniqueness_key.ok_or_else(|| {
+                ApiError::unavailable(
+                    "member submissions",
+                    "this gateway has no uniqueness key (--uniqueness-key-file)",
+                )
+            })?;
+            let uniqueness_key = uniqueness::key(&secret, &kind, &number);
+            // Said in words before the operator signs (the registry refuses it in any case),
+            // and during a rotation also under the previous secret.
+            let registry = IdentityRegistry::new(
+                state.deployment.contracts.identity_registry,
+                &state.provider,
+            );
+            let previous = state
+                .previous_uniqueness_key
+                .map(|previous| uniqueness::key(&previous, &kind, &number));
+            let mut holder = alloy::primitives::aliases::U48::ZERO;
+            for key in std::iter::once(uniqueness_key).chain(previous) {
+                holder = registry
+                    .memberOfKey(key)
+                    .call()
+                    .await
+                    .map_err(|err| ApiError::unavailable("the node", err))?;
+                if !holder.is_zero() {
+                    break;
+                }
+            }
+            if !holder.is_zero() {
+                let branch = state
+                    .store
+                    .member_by_id(holder.to())
+                    .await?
+                    .map(|m| m.home_branch);
+                return Err(ApiError::conflict(
+                    "duplicate_member",
+                    format!(
+                        "this person is already member {holder}{}: one person, one membership                          (a closed membership is released by a supervisor)",
+                        branch.map_or(String::new(), |b| format!(" of branch {b}"))
+                    ),
+                ));
+            }
+            IdentityRegistry::submitMemberCall {
+                account: req.account,
+                branchId: u32::try_from(branch)
+                    .map_err(|err| ApiError::internal("the operator's branch id", err))?,
+                commitment,
+                uniquenessKey: uniqueness_key,
+                encryptedData: encrypted.clone().into(),
+            }
+            .abi_encode()
         }
-        .abi_encode(),
         ProfileAction::Update => IdentityRegistry::updateProfileCall {
             account: req.account,
             commitment,
@@ -366,4 +414,122 @@ pub async fn audit(
         }
     }
     Ok(Json(report))
+}
+
+/// Check every member's uniqueness key against their identity document (supervisors, auditors,
+/// the admin): members whose documents give one key (suspected duplicates), members whose key
+/// on chain is not their document's key under the current secret (to rekey after a rotation),
+/// and profiles this gateway can't open. Every profile opened is a logged read.
+#[utoipa::path(get, path = "/v1/audit/uniqueness", tag = "members", security(("session" = [])),
+    responses((status = 200, body = uniqueness::UniquenessAudit),
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody)))]
+pub async fn uniqueness_audit(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> ApiResult<Json<uniqueness::UniquenessAudit>> {
+    use uniqueness::KeyedMember;
+    caller.require_any(
+        &[Role::Auditor, Role::Supervisor, Role::Admin],
+        "a uniqueness audit",
+    )?;
+    let (Some(secret), Some(branch_key)) = (state.uniqueness_key, &state.branch_key) else {
+        return Err(ApiError::unavailable(
+            "the uniqueness audit",
+            "this gateway has no uniqueness key or no branch key",
+        ));
+    };
+    let registry = IdentityRegistry::new(
+        state.deployment.contracts.identity_registry,
+        &state.provider,
+    );
+    let mut audit = uniqueness::UniquenessAudit {
+        members: 0,
+        opened: 0,
+        shared: Vec::new(),
+        stale: Vec::new(),
+        unreadable: Vec::new(),
+    };
+    let mut by_key: std::collections::BTreeMap<alloy::primitives::B256, Vec<KeyedMember>> =
+        Default::default();
+    for branch in state.store.branches().await? {
+        for m in state.store.members_of(branch.branch_id).await? {
+            audit.members += 1;
+            let mut entry = KeyedMember {
+                account: m.account,
+                member_id: m.member_id,
+                home_branch: m.home_branch,
+                key: None,
+                why: None,
+            };
+            let Some((version, commitment, package)) =
+                state.store.profile_package(m.member_id).await?
+            else {
+                entry.why = Some("no profile published".into());
+                audit.unreadable.push(entry);
+                continue;
+            };
+            let canonical = match privacy::open(
+                &package,
+                commitment,
+                &kid(state.branch_id.into()),
+                branch_key,
+            ) {
+                Ok(canonical) => canonical,
+                Err(err) => {
+                    entry.why = Some(format!("the profile does not open here: {err}"));
+                    audit.unreadable.push(entry);
+                    continue;
+                }
+            };
+            audit.opened += 1;
+            state
+                .store
+                .record_access(&AccessRecord {
+                    at: unix_now(),
+                    reader: caller.address,
+                    reader_roles: caller.roles_text(),
+                    account: m.account,
+                    member_id: m.member_id,
+                    profile_version: version,
+                    reason: "uniqueness audit".into(),
+                    gateway_branch: state.branch_id.into(),
+                })
+                .await?;
+            let document = serde_json::from_slice::<serde_json::Value>(&canonical)
+                .map_err(|err| err.to_string())
+                .and_then(|p| uniqueness::document(&p).map_err(|err| err.0));
+            let (kind, number) = match document {
+                Ok(document) => document,
+                Err(why) => {
+                    entry.why = Some(why);
+                    audit.unreadable.push(entry);
+                    continue;
+                }
+            };
+            let key = uniqueness::key(&secret, &kind, &number);
+            entry.key = Some(key);
+            let on_chain = registry
+                .uniquenessKeyOf(m.account)
+                .call()
+                .await
+                .map_err(|err| ApiError::unavailable("the node", err))?;
+            // A closed membership holds its key or had it released on purpose.
+            if on_chain != key && m.status != timebank_bindings::types::MemberStatus::Closed {
+                let mut stale = entry.clone();
+                stale.why = Some(if on_chain.is_zero() {
+                    "no key on chain".into()
+                } else {
+                    "the key on chain is not under the current secret".into()
+                });
+                audit.stale.push(stale);
+            }
+            by_key.entry(key).or_default().push(entry);
+        }
+    }
+    audit.shared = by_key
+        .into_values()
+        .filter(|group| group.len() > 1)
+        .collect();
+    Ok(Json(audit))
 }

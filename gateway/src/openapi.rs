@@ -20,7 +20,7 @@ use utoipa::{
         crate::health, crate::ready, auth::nonce, auth::login, auth::me, auth::logout, api::branches,
         api::member, api::balance, api::payments, api::history, api::cases, live::stream,
         relay::nonce, relay::relay, members::package, members::profile, members::verify,
-        members::access_log, members::audit, prepare::prepare, prepare::prepare_call,
+        members::access_log, members::audit, members::uniqueness_audit, prepare::prepare, prepare::prepare_call,
         work::pending_members, work::moves, work::activities, work::services, work::alerts,
         work::quota, work::credential_types, work::expiring_credentials,
         webhooks::set_endpoint, webhooks::rotate, webhooks::messages, webhooks::redeliver,

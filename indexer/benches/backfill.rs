@@ -121,7 +121,13 @@ async fn main() -> eyre::Result<()> {
     for p in &people {
         pending.push(
             identity
-                .submitMember(*p, 1, keccak256(p), vec![1u8; 64].into())
+                .submitMember(
+                    *p,
+                    1,
+                    keccak256(p),
+                    keccak256([p.as_slice(), b"person"].concat()),
+                    vec![1u8; 64].into(),
+                )
                 .from(op1)
                 .gas(GAS)
                 .nonce(next(op1))

@@ -194,6 +194,12 @@ impl Chain {
     }
 }
 
+/// A uniqueness key for the person behind `account` (one person per account in the tests that
+/// call the registry directly; the gateway derives real ones from identity documents).
+pub fn person(account: alloy::primitives::Address) -> alloy::primitives::B256 {
+    alloy::primitives::keccak256([b"person".as_slice(), account.as_slice()].concat())
+}
+
 /// A fresh database: a SQLite file in `dir`, or a new PostgreSQL database on the test server.
 pub async fn fresh_database(postgres: bool, dir: &Path) -> Option<String> {
     // The code under test logs through `tracing`; `RUST_LOG=debug` shows it.

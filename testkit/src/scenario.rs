@@ -93,6 +93,7 @@ impl Chain {
                         member,
                         branch,
                         keccak256(member),
+                        crate::person(member),
                         vec![0xc0, 0xff, 0xee].into()
                     )
                     .from(submitter)
@@ -113,7 +114,7 @@ impl Chain {
         for who in [dave, erin] {
             send!(
                 identity
-                    .submitMember(who, 1, keccak256(who), vec![1].into())
+                    .submitMember(who, 1, keccak256(who), crate::person(who), vec![1].into())
                     .from(self.op1)
             );
         }

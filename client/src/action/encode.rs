@@ -454,6 +454,22 @@ impl Action {
                 }
                 .abi_encode(),
             ),
+            Self::SetUniquenessKey { account, key } => (
+                c.identity_registry,
+                IR::setUniquenessKeyCall {
+                    account: *account,
+                    key: *key,
+                }
+                .abi_encode(),
+            ),
+            Self::ReleaseUniquenessKey { account, reason } => (
+                c.identity_registry,
+                IR::releaseUniquenessKeyCall {
+                    account: *account,
+                    reasonHash: text(reason, "reason")?,
+                }
+                .abi_encode(),
+            ),
             Self::ProposeMonitorRules {
                 rules,
                 delay_secs,

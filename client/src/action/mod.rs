@@ -248,6 +248,20 @@ pub enum Action {
     SetCredentialTypeActive { type_id: u32, active: bool },
     /// The admin sets a branch's minting quota (hours; not below what it minted).
     SetMintQuota { branch_id: u32, hours: String },
+    /// The admin gives a member a new uniqueness key (after a rotation of the gateways'
+    /// secret, or to a member registered before keys), as the uniqueness audit lists it.
+    SetUniquenessKey {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        account: Address,
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        key: B256,
+    },
+    /// A supervisor frees a Closed member's uniqueness key so the person may register again.
+    ReleaseUniquenessKey {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        account: Address,
+        reason: String,
+    },
     /// The admin proposes monitoring rules. They wait in the governor's public queue for
     /// `delay_secs` (at least the timelock's minimum delay; every branch sees them there), then
     /// anyone carries them out (`ExecuteGoverned`) unless the guardian or the admin cancels them.

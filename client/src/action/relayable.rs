@@ -63,6 +63,8 @@ pub fn relayable(c: &Addresses, to: Address, data: &[u8]) -> Result<Relayable, A
             F::setRiskLevel(_) => by("setRiskLevel", &[Operator, Supervisor]),
             F::raiseRiskAlert(_) => by("raiseRiskAlert", &[Partner]),
             F::setPartnerConsent(_) => by("setPartnerConsent", &[Member]),
+            F::setUniquenessKey(_) => by("setUniquenessKey", &[Admin]),
+            F::releaseUniquenessKey(_) => by("releaseUniquenessKey", &[Supervisor]),
             F::assessRiskAlert(_) => by("assessRiskAlert", &[Supervisor]),
             other => refused(F::name_by_selector(other.selector())),
         };

@@ -185,6 +185,14 @@ fn every_action() -> Vec<Action> {
             data: set_rules().into(),
             salt: B256::repeat_byte(9),
         },
+        Action::SetUniquenessKey {
+            account: a,
+            key: B256::repeat_byte(3),
+        },
+        Action::ReleaseUniquenessKey {
+            account: a,
+            reason: "the member left; may register again".into(),
+        },
         Action::CancelGoverned {
             id: B256::repeat_byte(1),
         },

@@ -126,6 +126,16 @@ interface IIdentityRegistry {
     );
     /// @notice The TimeCoin contract whose balances follow a recovery was set.
     event TimeCoinSet(address indexed timeCoin, address indexed admin);
+    /// @notice `memberId` now holds `key`, the blind index of its identity document (a keyed
+    /// hash the branch gateways compute; never the number). `previousKey` is 0 at submission.
+    event UniquenessKeySet(
+        uint48 indexed memberId, bytes32 previousKey, bytes32 key, address indexed actor
+    );
+    /// @notice `memberId` no longer holds a key: rejected, or a Closed member released by a
+    /// supervisor, so the person may register again.
+    event UniquenessKeyReleased(
+        uint48 indexed memberId, bytes32 key, address indexed actor, bytes32 reasonHash
+    );
 
     /// @notice `partner` holds no partner role (consent goes to partner institutions only).
     error IdentityRegistryNotPartner(address partner);
@@ -161,14 +171,31 @@ interface IIdentityRegistry {
     error IdentityRegistryBalanceNeedsSupervisor(address account, uint256 balance);
     /// @notice The TimeCoin contract is set once, at deployment.
     error IdentityRegistryTimeCoinAlreadySet(address timeCoin);
+    /// @notice The person is already member `memberId` of branch `branchId` (the same identity
+    /// document's key), Pending, Active, Suspended or Closed and not released.
+    error IdentityRegistryDuplicateMember(uint48 memberId, uint32 branchId);
+    /// @notice A uniqueness key is required and is never 0.
+    error IdentityRegistryInvalidUniquenessKey();
 
     /// @notice Submits `account` for review at `branchId`. Operator of `branchId` only.
+    /// `uniquenessKey` is the blind index of the person's identity document: refused while
+    /// another membership holds it (`IdentityRegistryDuplicateMember`).
     function submitMember(
         address account,
         uint32 branchId,
         bytes32 commitment,
+        bytes32 uniquenessKey,
         bytes calldata encryptedData
     ) external returns (uint48 memberId);
+    /// @notice Gives the member of `account` a new uniqueness key (a rotation of the gateways'
+    /// key, or a member registered before keys). The admin only; refused if another holds it.
+    function setUniquenessKey(address account, bytes32 key) external;
+    /// @notice Frees a Closed member's key so the person may register again. Supervisor only.
+    function releaseUniquenessKey(address account, bytes32 reasonHash) external;
+    /// @notice The member holding `key`, or 0.
+    function memberOfKey(bytes32 key) external view returns (uint48 memberId);
+    /// @notice The key the member of `account` holds, or 0.
+    function uniquenessKeyOf(address account) external view returns (bytes32 key);
     /// @notice Activates a Pending member. An operator of the home branch other than the
     /// submitter.
     function approveMember(address account) external;

@@ -119,7 +119,9 @@ abstract contract Fixture is Test {
     function _register(address account, uint32 branchId) internal {
         (address submitter, address approver) = _operators(branchId);
         vm.prank(submitter);
-        identity.submitMember(account, branchId, _commitment(account), hex"c0ffee");
+        identity.submitMember(
+            account, branchId, _commitment(account), _person(account), hex"c0ffee"
+        );
         vm.prank(approver);
         identity.approveMember(account);
     }
@@ -146,6 +148,11 @@ abstract contract Fixture is Test {
 
     function _commitment(address account) internal pure returns (bytes32) {
         return keccak256(abi.encode("profile", account));
+    }
+
+    /// @dev The uniqueness key of the person behind `account` (one person per account here).
+    function _person(address account) internal pure returns (bytes32) {
+        return keccak256(abi.encode("person", account));
     }
 
     /// @dev Signs an EIP-712 `Pay` from `vm.addr(key)` with its current nonce.

@@ -12,6 +12,7 @@ mod privacy;
 mod relay;
 mod roles;
 mod stack;
+mod uniqueness;
 mod webhooks;
 
 pub(crate) use stack::{Stack, assert_error};

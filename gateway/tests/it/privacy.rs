@@ -82,6 +82,7 @@ async fn profile_lifecycle(stack: Stack) {
     .await;
     let profile = serde_json::json!({
         "fullName": "Ada Lovelace", "dateOfBirth": "1815-12-10", "contact": "ada@example.org",
+        "identityDocument": {"type": "passport", "number": "E18151210"},
         "notes": "speaks three languages"
     });
     assert_error(seal(profile.clone(), "delete").await, 400, "action").await;

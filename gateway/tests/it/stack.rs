@@ -84,6 +84,10 @@ impl Stack {
         let key_file = dir.path().join("north.key");
         write_secret(&key_file, &north_key.secret_hex());
         write_secret(&dir.path().join("south.key"), &south_key.secret_hex());
+        write_secret(
+            &dir.path().join("uniqueness.key"),
+            &alloy::hex::encode([0x5a; 32]),
+        );
         let url = fresh_database(postgres, dir.path()).await?;
         let (store, indexer) = spawn_indexer(&chain, &url).await;
         let north = spawn_gateway(&chain, &keys[12], 1, &key_file, store, configure).await;
@@ -332,6 +336,8 @@ async fn spawn_gateway(
     let addr = listener.local_addr().unwrap();
     let mut settings = Settings {
         branch_key_file: Some(key_file.to_path_buf()),
+        // Every branch's gateway shares it.
+        uniqueness_key_file: Some(key_file.with_file_name("uniqueness.key")),
         ..Settings::new(
             addr,
             branch_id,

@@ -155,7 +155,8 @@ pub(super) fn project(event: &E, cx: &mut Ctx<'_>) -> Result<()> {
             ],
         ),
         // In the event log only: set once, at deployment.
-        E::TimeCoinSet(_) => {}
+        // In the event log only: the gateway's audit reads keys from the chain.
+        E::TimeCoinSet(_) | E::UniquenessKeySet(_) | E::UniquenessKeyReleased(_) => {}
     }
     Ok(())
 }

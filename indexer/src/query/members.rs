@@ -201,7 +201,17 @@ impl Store {
         rows.iter().map(MemberRow::read).collect()
     }
 
-    /// The member at `account`, if any.
+    /// The member with id `member_id`, if any.
+    pub async fn member_by_id(&self, member_id: u64) -> Result<Option<MemberRow>> {
+        let sql = format!("{} WHERE m.member_id = $1", MemberRow::SELECT);
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_i64(member_id))
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(MemberRow::read).transpose()
+    }
+
+    /// A member by its wallet.
     pub async fn member(&self, account: Address) -> Result<Option<MemberRow>> {
         let sql = format!("{} WHERE m.account = $1", MemberRow::SELECT);
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
