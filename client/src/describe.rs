@@ -19,6 +19,18 @@ pub struct Description {
     pub arguments: Vec<(String, String)>,
 }
 
+impl Description {
+    /// On one line: `Contract.function(name: value, ...)`.
+    pub fn inline(&self) -> String {
+        let args: Vec<String> = self
+            .arguments
+            .iter()
+            .map(|(n, v)| format!("{n}: {v}"))
+            .collect();
+        format!("{}.{}({})", self.contract, self.function, args.join(", "))
+    }
+}
+
 impl std::fmt::Display for Description {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "{}.{}", self.contract, self.function)?;
@@ -51,17 +63,8 @@ pub fn describe(c: &Addresses, to: Address, data: &[u8], texts: &[String]) -> Op
         .map(|(param, value)| {
             let text = match (name, param.name.as_str(), value, target) {
                 ("TimebankTimelock", "data" | "payload", DynSolValue::Bytes(inner), Some(to)) => {
-                    describe(c, to, inner, texts).map_or_else(
-                        || format!("{} bytes", inner.len()),
-                        |d| {
-                            let args: Vec<String> = d
-                                .arguments
-                                .iter()
-                                .map(|(n, v)| format!("{n}: {v}"))
-                                .collect();
-                            format!("{}.{}({})", d.contract, d.function, args.join(", "))
-                        },
-                    )
+                    describe(c, to, inner, texts)
+                        .map_or_else(|| format!("{} bytes", inner.len()), |d| d.inline())
                 }
                 ("TimebankTimelock", "delay", DynSolValue::Uint(secs, _), _) => {
                     let secs = secs.saturating_to::<u64>();

@@ -103,14 +103,8 @@ pub async fn governance(
                     continue;
                 };
                 let delay = number(&e.fields, "delay").unwrap_or_default();
-                let call = timebank_client::describe::describe(c, target, &data, &[]).map(|d| {
-                    let args: Vec<String> = d
-                        .arguments
-                        .iter()
-                        .map(|(n, v)| format!("{n}: {v}"))
-                        .collect();
-                    format!("{}.{}({})", d.contract, d.function, args.join(", "))
-                });
+                let call =
+                    timebank_client::describe::describe(c, target, &data, &[]).map(|d| d.inline());
                 let ready = e.block_time.saturating_add(delay);
                 calls.push(GovernedCall {
                     id,

@@ -330,31 +330,19 @@ pub async fn audit(
         report.members += 1;
         let who = m.account;
         // The package.
-        let package = match (
-            &state.branch_key,
-            state.store.profile_package(m.member_id).await?,
-        ) {
-            (None, _) => Err("this gateway has no branch key".to_owned()),
-            (_, None) => Err("no profile published".to_owned()),
-            (Some(key), Some((version, commitment, package))) => {
-                let opened = privacy::open(&package, commitment, &kid(state.branch_id.into()), key);
-                if opened.is_ok() {
-                    // An audit decrypts: each profile it opens is a read like any other.
-                    state
-                        .store
-                        .record_access(&AccessRecord {
-                            at: unix_now(),
-                            reader: caller.address,
-                            reader_roles: caller.roles_text(),
-                            account: who,
-                            member_id: m.member_id,
-                            profile_version: version,
-                            reason: format!("audit of branch {branch}"),
-                            gateway_branch: state.branch_id.into(),
-                        })
-                        .await?;
-                }
-                opened.map_err(|e| e.to_string()).and_then(|canonical| {
+        let package = match &state.branch_key {
+            None => Err("this gateway has no branch key".to_owned()),
+            Some(key) => match open_for_audit(
+                &state,
+                &caller,
+                &m,
+                key,
+                format!("audit of branch {branch}"),
+            )
+            .await?
+            {
+                None => Err("no profile published".to_owned()),
+                Some(opened) => opened.map_err(|e| e.to_string()).and_then(|canonical| {
                     let profile: serde_json::Value =
                         serde_json::from_slice(&canonical).map_err(|e| e.to_string())?;
                     match privacy::REQUIRED_FIELDS.iter().find(|f| {
@@ -366,8 +354,8 @@ pub async fn audit(
                         Some(missing) => Err(format!("the profile lacks `{missing}`")),
                         None => Ok(()),
                     }
-                })
-            }
+                }),
+            },
         };
         match package {
             Ok(()) => report.packages_ok += 1,
@@ -462,40 +450,23 @@ pub async fn uniqueness_audit(
                 key: None,
                 why: None,
             };
-            let Some((version, commitment, package)) =
-                state.store.profile_package(m.member_id).await?
-            else {
-                entry.why = Some("no profile published".into());
-                audit.unreadable.push(entry);
-                continue;
-            };
-            let canonical = match privacy::open(
-                &package,
-                commitment,
-                &kid(state.branch_id.into()),
-                branch_key,
-            ) {
-                Ok(canonical) => canonical,
-                Err(err) => {
-                    entry.why = Some(format!("the profile does not open here: {err}"));
-                    audit.unreadable.push(entry);
-                    continue;
-                }
-            };
+            let canonical =
+                match open_for_audit(&state, &caller, &m, branch_key, "uniqueness audit".into())
+                    .await?
+                {
+                    None => {
+                        entry.why = Some("no profile published".into());
+                        audit.unreadable.push(entry);
+                        continue;
+                    }
+                    Some(Err(err)) => {
+                        entry.why = Some(format!("the profile does not open here: {err}"));
+                        audit.unreadable.push(entry);
+                        continue;
+                    }
+                    Some(Ok(canonical)) => canonical,
+                };
             audit.opened += 1;
-            state
-                .store
-                .record_access(&AccessRecord {
-                    at: unix_now(),
-                    reader: caller.address,
-                    reader_roles: caller.roles_text(),
-                    account: m.account,
-                    member_id: m.member_id,
-                    profile_version: version,
-                    reason: "uniqueness audit".into(),
-                    gateway_branch: state.branch_id.into(),
-                })
-                .await?;
             let document = serde_json::from_slice::<serde_json::Value>(&canonical)
                 .map_err(|err| err.to_string())
                 .and_then(|p| uniqueness::document(&p).map_err(|err| err.0));
@@ -532,4 +503,38 @@ pub async fn uniqueness_audit(
         .filter(|group| group.len() > 1)
         .collect();
     Ok(Json(audit))
+}
+
+/// Opens `member`'s current profile with this branch's `key` for an audit: `None` when none was
+/// published. An audit decrypts, so each profile it opens is logged as a read like any other,
+/// with `reason`.
+async fn open_for_audit(
+    state: &AppState,
+    caller: &Caller,
+    member: &timebank_indexer::query::MemberRow,
+    key: &privacy::KeyPair,
+    reason: String,
+) -> ApiResult<Option<Result<Vec<u8>, PrivacyError>>> {
+    let Some((version, commitment, package)) =
+        state.store.profile_package(member.member_id).await?
+    else {
+        return Ok(None);
+    };
+    let opened = privacy::open(&package, commitment, &kid(state.branch_id.into()), key);
+    if opened.is_ok() {
+        state
+            .store
+            .record_access(&AccessRecord {
+                at: unix_now(),
+                reader: caller.address,
+                reader_roles: caller.roles_text(),
+                account: member.account,
+                member_id: member.member_id,
+                profile_version: version,
+                reason,
+                gateway_branch: state.branch_id.into(),
+            })
+            .await?;
+    }
+    Ok(Some(opened))
 }

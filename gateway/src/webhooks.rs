@@ -330,16 +330,24 @@ async fn round(state: &AppState, http: &reqwest::Client) -> ApiResult<usize> {
     let now = unix_now();
     let due = state.store.due_messages(now, BATCH).await?;
     let mut attempted = 0;
+    // Each partner's endpoint read once per round, however many messages it has due.
+    let mut endpoints = std::collections::HashMap::new();
     for m in due {
         let claim_until = now + policy.timeout.as_secs() + 5;
         if !state.store.claim_message(&m, now, claim_until).await? {
             continue;
         }
         attempted += 1;
-        let Some(endpoint) = state.store.endpoint(m.partner).await? else {
+        let endpoint = match endpoints.entry(m.partner) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(new) => {
+                new.insert(state.store.endpoint(m.partner).await?)
+            }
+        };
+        let Some(endpoint) = endpoint.as_ref() else {
             continue;
         };
-        let outcome = send(http, &endpoint, &m).await;
+        let outcome = send(http, endpoint, &m).await;
         let attempts = m.attempts + 1;
         match outcome {
             Ok(()) => {

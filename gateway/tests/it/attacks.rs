@@ -403,11 +403,7 @@ async fn a_note_is_kept_when_its_decision_lands() {
         note: note.into(),
         risk_level: RiskLevel::None,
     };
-    let session = timebank_client::Gateway::new(&stack.base, c.deployment.clone())
-        .unwrap()
-        .sign_in(stack.key(c.supervisor))
-        .await
-        .unwrap();
+    let session = stack.session_at(&stack.north, c.supervisor).await;
     // Prepared and dropped: pending, not a note.
     session.prepare(&decide("never sent")).await.unwrap();
     assert_eq!(store.count("note").await.unwrap(), notes);

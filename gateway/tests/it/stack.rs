@@ -136,13 +136,23 @@ impl Stack {
         Some(spawn_gateway(&self.chain, &relayer, 2, &key_file, store, &|_| {}).await)
     }
 
-    /// Signs in as `address` at `gateway`, with the gateway's client library.
-    pub async fn sign_in_to(&self, gateway: &Gateway, address: Address) -> String {
+    /// A session of `address` at `gateway`, signed in with the gateway's client library.
+    pub async fn session_at(
+        &self,
+        gateway: &Gateway,
+        address: Address,
+    ) -> timebank_client::Session {
         timebank_client::Gateway::new(&gateway.base, self.chain.deployment.clone())
             .unwrap()
             .sign_in(self.key(address))
             .await
             .unwrap_or_else(|err| panic!("signing in as {address}: {err}"))
+    }
+
+    /// Signs in as `address` at `gateway`; the session token.
+    pub async fn sign_in_to(&self, gateway: &Gateway, address: Address) -> String {
+        self.session_at(gateway, address)
+            .await
             .token()
             .expect("a session token")
             .to_owned()

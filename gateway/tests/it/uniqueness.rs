@@ -22,17 +22,8 @@ async fn the_same_person_is_one_membership_at_every_branch() {
     let mut stack = Stack::start().await;
     let south = stack.south_gateway(false).await.unwrap();
     let c = &stack.chain;
-    let deployment = c.deployment.clone();
-    let north_op = timebank_client::Gateway::new(&stack.north.base, deployment.clone())
-        .unwrap()
-        .sign_in(stack.key(c.op1))
-        .await
-        .unwrap();
-    let south_op = timebank_client::Gateway::new(&south.base, deployment)
-        .unwrap()
-        .sign_in(stack.key(c.op2))
-        .await
-        .unwrap();
+    let north_op = stack.session_at(&stack.north, c.op1).await;
+    let south_op = stack.session_at(&south, c.op2).await;
     let (first, second, other) = (
         Address::repeat_byte(0xa1),
         Address::repeat_byte(0xa2),
@@ -162,15 +153,7 @@ async fn the_same_person_is_one_membership_at_every_branch() {
             s.previous_uniqueness_key_file = Some(dir.join("uniqueness.key"));
         })
         .await;
-    let stack = &stack;
-    let at = async |gateway: &crate::stack::Gateway, who: Address| {
-        timebank_client::Gateway::new(&gateway.base, c.deployment.clone())
-            .unwrap()
-            .sign_in(stack.key(who))
-            .await
-            .unwrap()
-    };
-    let operator = at(&rotating, c.op1).await;
+    let operator = stack.session_at(&rotating, c.op1).await;
     let again = operator
         .publish_profile(
             stack.key(c.op1),
@@ -181,12 +164,12 @@ async fn the_same_person_is_one_membership_at_every_branch() {
         .await
         .unwrap_err();
     assert!(again.to_string().contains("duplicate_member"), "{again}");
-    let auditor = at(&rotating, stack.auditor).await;
+    let auditor = stack.session_at(&rotating, stack.auditor).await;
     let audit: serde_json::Value = auditor.get("/v1/audit/uniqueness").await.unwrap();
     let stale: Vec<&serde_json::Value> = audit["stale"].as_array().unwrap().iter().collect();
     assert!(audit["shared"].as_array().unwrap().is_empty(), "{audit}");
     let mut rekeyed = 0;
-    let admin = at(&rotating, c.deployment.admin).await;
+    let admin = stack.session_at(&rotating, c.deployment.admin).await;
     for member in &stale {
         let account: Address = member["account"].as_str().unwrap().parse().unwrap();
         if account == first || account == other {
@@ -222,7 +205,8 @@ async fn the_same_person_is_one_membership_at_every_branch() {
     let careless = stack
         .north_replica(|s| s.uniqueness_key_file = Some(dir.join("careless.key")))
         .await;
-    at(&careless, c.op1)
+    stack
+        .session_at(&careless, c.op1)
         .await
         .publish_profile(
             stack.key(c.op1),
@@ -233,7 +217,8 @@ async fn the_same_person_is_one_membership_at_every_branch() {
         .await
         .unwrap();
     stack.caught_up().await;
-    let audit: serde_json::Value = at(&careless, stack.auditor)
+    let audit: serde_json::Value = stack
+        .session_at(&careless, stack.auditor)
         .await
         .get("/v1/audit/uniqueness")
         .await

@@ -186,8 +186,7 @@ async fn partners_hear_of_consenting_members_signed_retried_and_rotated() {
     .await;
 
     // carol consents, through her own signature; bob (to this partner) does not.
-    let gateway = timebank_client::Gateway::new(&stack.base, c.deployment.clone()).unwrap();
-    let carol = gateway.sign_in(stack.key(c.carol)).await.unwrap();
+    let carol = stack.session_at(&stack.north, c.carol).await;
     let consent = |granted| Action::SetPartnerConsent {
         partner: stack.partner,
         granted,
@@ -199,7 +198,7 @@ async fn partners_hear_of_consenting_members_signed_retried_and_rotated() {
             .unwrap()
             .success
     );
-    let supervisor = gateway.sign_in(stack.key(c.supervisor)).await.unwrap();
+    let supervisor = stack.session_at(&stack.north, c.supervisor).await;
     let set_risk = async |account: Address, level: RiskLevel| {
         let relayed = supervisor
             .act(
