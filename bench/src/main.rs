@@ -2,8 +2,9 @@
 //! contracts, the demo data), runs one branch's indexer and gateway as separate processes, loads
 //! the gateway's reads (a member lookup, a history page) and a bare axum JSON handler (the
 //! ceiling) from a separate load-generator process, then has many members' wallets pay through
-//! the gateway (signed, checked, relayed, mined, indexed) while the indexer's lag is sampled, and
-//! reads the indexer's and gateway's peak resident memory. Prints `BENCH name value unit` lines
+//! the gateway (signed, checked, relayed, mined, indexed) while the indexer's lag is sampled, then
+//! has the same members pay straight to the chain (the limit the gateway's rate is judged
+//! against), and reads the indexer's and gateway's peak resident memory. Prints `BENCH name value unit` lines
 //! and writes them as JSON to `--out`.
 
 mod payments;
@@ -110,6 +111,17 @@ fn cpu_seconds(pid: u32) -> eyre::Result<f64> {
         (Some(user), Some(system)) => Ok((user + system) / 100.0),
         _ => eyre::bail!("no CPU times for process {pid}"),
     }
+}
+
+/// Sends `signal` (`-STOP`, `-CONT`) to each of `pids`.
+fn signal(signal: &str, pids: &[u32]) -> eyre::Result<()> {
+    let status = Command::new("kill")
+        .arg(signal)
+        .args(pids.iter().map(u32::to_string))
+        .status()
+        .wrap_err("running kill")?;
+    ensure!(status.success(), "kill {signal} {pids:?} failed");
+    Ok(())
 }
 
 /// Where a child's log goes: next to `--out`.
@@ -273,14 +285,15 @@ async fn main() -> eyre::Result<()> {
         .iter()
         .map(|(_, pid)| cpu_seconds(*pid))
         .collect::<eyre::Result<Vec<_>>>()?;
+    let block_time = (args.block_ms > 0).then(|| Duration::from_millis(args.block_ms));
     let paid = payments::run(
         &base,
         &platform.rpc,
         &deployment_file,
         &index,
-        payers,
+        &payers,
         args.payments_per_payer,
-        (args.block_ms > 0).then(|| Duration::from_millis(args.block_ms)),
+        block_time,
     )
     .await?;
     // CPU per payment, by process: where the time goes on this machine.
@@ -292,6 +305,32 @@ async fn main() -> eyre::Result<()> {
             json!(used * 1000.0 / paid.payments.max(1) as f64),
         );
     }
+    // The limit: the same payers' next payments straight to the chain, under the same block
+    // period, with the gateway and the indexer stopped (SIGSTOP) so that they take no CPU.
+    let stopped = [gateway.0.id(), indexer.0.id()];
+    signal("-STOP", &stopped)?;
+    let anvil_before = cpu_seconds(anvil_pid)?;
+    let direct = payments::run_direct(
+        &platform.rpc,
+        &deployment_file,
+        accounts.keys[18].parse()?,
+        &payers,
+        args.payments_per_payer,
+        args.payments_per_payer as u64,
+        block_time,
+    )
+    .await;
+    let anvil_direct = cpu_seconds(anvil_pid)? - anvil_before;
+    signal("-CONT", &stopped)?;
+    let direct = direct.wrap_err("the chain-direct payments")?;
+    let direct_rate = direct.payments as f64 / direct.seconds;
+    let e2e_rate = paid.payments as f64 / paid.seconds;
+    let cpu_of = |name: &str| {
+        cpu.get(&format!("e2e_cpu_{name}_ms_per_payment"))
+            .and_then(Value::as_f64)
+            .unwrap_or_default()
+    };
+    let gateway_vs_node = cpu_of("gateway") / cpu_of("anvil").max(f64::MIN_POSITIVE);
     let quantile = |v: &[f64], q: f64| {
         v.get(((v.len().max(1) - 1) as f64 * q).round() as usize)
             .copied()
@@ -308,7 +347,12 @@ async fn main() -> eyre::Result<()> {
         "gateway_history_rps": history["rps"],
         "gateway_history_p50_ms": history["p50_ms"],
         "gateway_history_p99_ms": history["p99_ms"],
-        "e2e_monitored_payments_per_s": paid.payments as f64 / paid.seconds,
+        "e2e_monitored_payments_per_s": e2e_rate,
+        "e2e_chain_direct_payments_per_s": direct_rate,
+        "e2e_vs_chain_direct": e2e_rate / direct_rate,
+        "e2e_chain_direct_cpu_anvil_ms_per_payment":
+            anvil_direct * 1000.0 / direct.payments.max(1) as f64,
+        "e2e_cpu_gateway_vs_node": gateway_vs_node,
         "e2e_relay_p50_ms": quantile(&paid.relay_ms, 0.5),
         "e2e_relay_p99_ms": quantile(&paid.relay_ms, 0.99),
         "indexer_live_lag_p50_ms": quantile(&paid.lag_ms, 0.5),

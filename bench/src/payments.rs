@@ -7,14 +7,13 @@ use alloy::{
     network::EthereumWallet,
     primitives::{Address, B256, U256, keccak256},
     providers::{Provider, ProviderBuilder, ext::AnvilApi},
-    signers::{Signer, local::PrivateKeySigner},
+    signers::local::PrivateKeySigner,
     sol_types::SolCall,
 };
 use eyre::{WrapErr, ensure};
 use futures::{StreamExt, stream};
 use std::{
     collections::BTreeMap,
-    sync::Arc,
     time::{Duration, Instant},
 };
 use timebank_bindings::{
@@ -183,12 +182,12 @@ pub async fn run(
     rpc: &str,
     deployment: &Deployment,
     index: &Store,
-    payers: Vec<PrivateKeySigner>,
+    payers: &[PrivateKeySigner],
     per_payer: usize,
     block_time: Option<Duration>,
 ) -> eyre::Result<Figures> {
     let gateway = Gateway::new(gateway, deployment.clone())?;
-    let sessions: Vec<Session> = stream::iter(&payers)
+    let sessions: Vec<Session> = stream::iter(payers)
         .map(|p| gateway.sign_in(p))
         .buffered(16)
         .collect::<Vec<_>>()
@@ -197,17 +196,7 @@ pub async fn run(
         .collect::<Result<_, _>>()
         .wrap_err("signing the payers in")?;
     let provider = ProviderBuilder::new().connect_http(rpc.parse()?);
-    let deadline = provider
-        .get_block(alloy::eips::BlockId::latest())
-        .await?
-        .map(|b| b.header.timestamp)
-        .unwrap_or_default()
-        + 3_600;
-    let domain = Arc::new(forward::domain(
-        deployment.chain_id,
-        deployment.contracts.forwarder,
-    ));
-    let coin = deployment.contracts.time_coin;
+    let payments = Payments::new(&provider, deployment, payers).await?;
 
     // The lag sampler: when each block is first seen on the chain and in the index.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -250,68 +239,30 @@ pub async fn run(
         })
     };
 
-    // Blocks every `block_time` (as a QBFT chain makes them), or one per transaction.
-    let miner = block_time.map(|period| {
-        let (provider, mut stop) = (provider.clone(), stop_rx.clone());
-        tokio::spawn(async move {
-            provider.anvil_set_auto_mine(false).await?;
-            let mut ticks = tokio::time::interval(period);
-            loop {
-                tokio::select! {
-                    _ = stop.changed() => break,
-                    _ = ticks.tick() => provider.evm_mine(None).await.map(drop)?,
-                }
-            }
-            provider.anvil_set_auto_mine(true).await
-        })
-    });
+    let miner = Miner::start(&provider, block_time, stop_rx.clone());
 
-    // Payer i gifts payer i + 1: a chain, never straight back (no round trip).
-    let addresses: Vec<Address> = payers.iter().map(Signer::address).collect();
     let started = Instant::now();
-    let lanes = payers
-        .into_iter()
-        .zip(sessions)
-        .enumerate()
-        .map(|(i, (payer, session))| {
-            let domain = domain.clone();
-            let to = addresses[(i + 1) % addresses.len()];
-            async move {
-                let mut answers = Vec::with_capacity(per_payer);
-                for nonce in 0..per_payer as u64 {
-                    let data = TimeCoin::payCall {
-                        to,
-                        amount: U256::from(PAYMENT),
-                        purpose: Purpose::Gift as u8,
-                        r#ref: B256::ZERO,
-                    }
-                    .abi_encode()
-                    .into();
-                    let request = ForwardRequest::call(
-                        payer.address(),
-                        coin,
-                        data,
-                        forward::DEFAULT_GAS,
-                        nonce,
-                        deadline,
-                    );
-                    let request = SignedRequest::sign(&payer, &domain, &request).await?;
-                    let sent = Instant::now();
-                    let relayed: serde_json::Value = session
-                        .post("/v1/relay", &request)
-                        .await
-                        .wrap_err_with(|| format!("{}'s payment {nonce}", payer.address()))?;
-                    ensure!(
-                        relayed["success"] == true,
-                        "{}'s payment {nonce} failed: {relayed}",
-                        payer.address()
-                    );
-                    let block = relayed["blockNumber"].as_u64().unwrap_or_default();
-                    answers.push((sent.elapsed().as_secs_f64() * 1000.0, block));
-                }
-                Ok::<_, eyre::Report>(answers)
+    let lanes = sessions.into_iter().enumerate().map(|(i, session)| {
+        let payments = &payments;
+        async move {
+            let mut answers = Vec::with_capacity(per_payer);
+            for nonce in 0..per_payer as u64 {
+                let (payer, _, request) = payments.signed(i, nonce).await?;
+                let sent = Instant::now();
+                let relayed: serde_json::Value = session
+                    .post("/v1/relay", &request)
+                    .await
+                    .wrap_err_with(|| format!("{payer}'s payment {nonce}"))?;
+                ensure!(
+                    relayed["success"] == true,
+                    "{payer}'s payment {nonce} failed: {relayed}"
+                );
+                let block = relayed["blockNumber"].as_u64().unwrap_or_default();
+                answers.push((sent.elapsed().as_secs_f64() * 1000.0, block));
             }
-        });
+            Ok::<_, eyre::Report>(answers)
+        }
+    });
     let mut relay_ms = Vec::new();
     let mut last_block = 0;
     for lane in futures::future::join_all(lanes).await {
@@ -328,14 +279,179 @@ pub async fn run(
     relay_ms.sort_by(f64::total_cmp);
     let _ = stop_tx.send(true);
     let (lag_ms, max_lag_blocks) = sampler.await?;
-    if let Some(miner) = miner {
-        miner.await??;
-    }
+    miner.stop().await?;
     Ok(Figures {
         payments: relay_ms.len(),
         seconds,
         relay_ms,
         lag_ms,
         max_lag_blocks,
+    })
+}
+
+/// The payments of the load: payer i gifts payer i + 1 (a chain, never straight back: no round
+/// trip), each a forward request the payer signs.
+struct Payments<'a> {
+    payers: &'a [PrivateKeySigner],
+    domain: alloy::sol_types::Eip712Domain,
+    coin: Address,
+    deadline: u64,
+}
+
+impl<'a> Payments<'a> {
+    async fn new<P: Provider>(
+        provider: &P,
+        deployment: &Deployment,
+        payers: &'a [PrivateKeySigner],
+    ) -> eyre::Result<Self> {
+        let now = provider
+            .get_block(alloy::eips::BlockId::latest())
+            .await?
+            .map(|b| b.header.timestamp)
+            .unwrap_or_default();
+        Ok(Self {
+            payers,
+            domain: forward::domain(deployment.chain_id, deployment.contracts.forwarder),
+            coin: deployment.contracts.time_coin,
+            deadline: now + 3_600,
+        })
+    }
+
+    /// Payer `i`'s payment with forwarder nonce `nonce`, and it signed.
+    async fn signed(
+        &self,
+        i: usize,
+        nonce: u64,
+    ) -> eyre::Result<(Address, ForwardRequest, SignedRequest)> {
+        let payer = &self.payers[i];
+        let data = TimeCoin::payCall {
+            to: self.payers[(i + 1) % self.payers.len()].address(),
+            amount: U256::from(PAYMENT),
+            purpose: Purpose::Gift as u8,
+            r#ref: B256::ZERO,
+        }
+        .abi_encode()
+        .into();
+        let request = ForwardRequest::call(
+            payer.address(),
+            self.coin,
+            data,
+            forward::DEFAULT_GAS,
+            nonce,
+            self.deadline,
+        );
+        let signed = SignedRequest::sign(payer, &self.domain, &request).await?;
+        Ok((payer.address(), request, signed))
+    }
+}
+
+/// Mines a block every period while a load runs (as a QBFT chain makes them); with no period,
+/// anvil mines one per transaction.
+struct Miner(Option<tokio::task::JoinHandle<alloy::transports::TransportResult<()>>>);
+
+impl Miner {
+    fn start<P: Provider + Clone + 'static>(
+        provider: &P,
+        period: Option<Duration>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
+        Self(period.map(|period| {
+            let provider = provider.clone();
+            tokio::spawn(async move {
+                provider.anvil_set_auto_mine(false).await?;
+                let mut ticks = tokio::time::interval(period);
+                loop {
+                    tokio::select! {
+                        _ = stop.changed() => break,
+                        _ = ticks.tick() => provider.evm_mine(None).await.map(drop)?,
+                    }
+                }
+                provider.anvil_set_auto_mine(true).await
+            })
+        }))
+    }
+
+    /// Waits for the miner to see the stop signal and turn automining back on.
+    async fn stop(self) -> eyre::Result<()> {
+        if let Some(miner) = self.0 {
+            miner.await??;
+        }
+        Ok(())
+    }
+}
+
+/// What the same payments cost the chain alone.
+#[derive(Debug)]
+pub struct Direct {
+    /// Payments mined.
+    pub payments: usize,
+    /// From the first transaction sent to the last payment's receipt.
+    pub seconds: f64,
+}
+
+/// The same payers' next payments sent straight to the chain, under the same block period: each
+/// payer signs its forward request as before and `relayer` (one account, like a branch
+/// gateway's) submits it to the forwarder, one payment in flight per payer; no gateway checks,
+/// no simulation, no indexer. Forwarder nonces start at `first_nonce`.
+pub async fn run_direct(
+    rpc: &str,
+    deployment: &Deployment,
+    relayer: PrivateKeySigner,
+    payers: &[PrivateKeySigner],
+    per_payer: usize,
+    first_nonce: u64,
+    block_time: Option<Duration>,
+) -> eyre::Result<Direct> {
+    let relayer_address = relayer.address();
+    // Receipts are watched by one poller every 5 ms, so that the baseline is not held back by
+    // alloy's default 250 ms on a local node.
+    let client = alloy::rpc::client::RpcClient::new_http(rpc.parse()?)
+        .with_poll_interval(Duration::from_millis(5));
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(relayer))
+        .with_cached_nonce_management()
+        .connect_client(client);
+    let payments = Payments::new(&provider, deployment, payers).await?;
+    let fees = provider.estimate_eip1559_fees().await?;
+    let forwarder =
+        timebank_bindings::TimebankForwarder::new(deployment.contracts.forwarder, &provider);
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let miner = Miner::start(&provider, block_time, stop_rx);
+    let started = Instant::now();
+    let lanes = (0..payers.len()).map(|i| {
+        let (payments, forwarder) = (&payments, &forwarder);
+        async move {
+            for nonce in first_nonce..first_nonce + per_payer as u64 {
+                let (payer, request, signed) = payments.signed(i, nonce).await?;
+                let receipt = forwarder
+                    .execute(request.with_signature(signed.signature))
+                    .from(relayer_address)
+                    .gas(signed.gas + forward::FORWARDER_GAS)
+                    .max_fee_per_gas(fees.max_fee_per_gas)
+                    .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+                    .send()
+                    .await?
+                    .get_receipt()
+                    .await?;
+                let success = receipt.status()
+                    && receipt
+                        .decoded_log::<timebank_bindings::TimebankForwarder::ExecutedForwardRequest>()
+                        .is_some_and(|log| log.data.success);
+                ensure!(success, "{payer}'s direct payment {nonce} failed");
+            }
+            Ok::<_, eyre::Report>(per_payer)
+        }
+    });
+    let mut paid = 0;
+    for lane in futures::future::join_all(lanes).await {
+        paid += lane?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = stop_tx.send(true);
+    miner.stop().await?;
+    Ok(Direct {
+        payments: paid,
+        seconds,
     })
 }

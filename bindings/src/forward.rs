@@ -28,6 +28,8 @@ sol! {
 pub const DEFAULT_GAS: u64 = 1_000_000;
 /// The most gas a relayed call may ask for.
 pub const MAX_GAS: u64 = 5_000_000;
+/// Gas a relayer adds for the forwarder's own work around the inner call.
+pub const FORWARDER_GAS: u64 = 200_000;
 /// How long a prepared request stays valid, in seconds of the chain's clock.
 pub const VALIDITY: u64 = 600;
 

@@ -1,6 +1,8 @@
 //! `make bench-indexer`: creates at least 100,000 TimeCoin movements on anvil, then backfills
-//! them with every projection into a fresh SQLite file and a fresh PostgreSQL database, and
-//! prints `BENCH indexer_backfill_sqlite N events/s` and `BENCH indexer_backfill_postgres ...`.
+//! them with every projection into a fresh SQLite file and a fresh PostgreSQL database, each
+//! judged against two limits measured in the same run: the rate the node serves the same logs
+//! at (`indexer_backfill_*_vs_node`), and the rate the same database takes the same event_log
+//! rows at with no decoding or projection (`indexer_backfill_*_vs_raw_insert`).
 //!
 //! Settings (environment): `BENCH_MOVEMENTS` (default 100000), `BENCH_MEMBERS` (100),
 //! `TIMEBANK_BENCH_POSTGRES_URL` (a server to create the database on; the Makefile starts one).
@@ -9,12 +11,18 @@ use alloy::{
     node_bindings::Anvil,
     primitives::{Address, B256, U256, keccak256},
     providers::{Provider, ProviderBuilder, ext::AnvilApi},
+    rpc::types::{Filter, Log},
 };
 use eyre::WrapErr;
 use futures::{StreamExt, stream};
 use std::{path::Path, time::Instant};
 use timebank_bindings::{IdentityRegistry, ServiceLedger, TimeCoin, TimebankAccess, roles};
-use timebank_indexer::{Deployment, Settings, Store};
+use timebank_indexer::{
+    Deployment, Settings, Store,
+    decode::Decoder,
+    ingest::TARGET_LOGS,
+    project::{Batch, Mode, Projector, RawLog},
+};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -247,14 +255,15 @@ async fn main() -> eyre::Result<()> {
     );
 
     let deployment = Deployment::new(provider.get_chain_id().await?, start_block, admin, a);
+    // The indexer's own filter: every timebank contract.
+    let addresses = Decoder::new(&deployment)?.addresses();
     // A fresh anvil serves its first read of these blocks' logs about twice as slowly as later
-    // ones; a branch's long-running node would not. One read before either database is timed,
-    // so that neither pays it (the first one timed used to).
+    // ones; a branch's long-running node would not. One read before anything is timed.
     let warm = Instant::now();
     let logs = provider
         .get_logs(
-            &alloy::rpc::types::Filter::new()
-                .address(vec![a.time_coin, a.identity_registry, a.service_ledger])
+            &Filter::new()
+                .address(addresses.clone())
                 .from_block(start_block)
                 .to_block(last),
         )
@@ -264,29 +273,138 @@ async fn main() -> eyre::Result<()> {
         logs.len(),
         warm.elapsed().as_secs_f64()
     );
+    let ranges = ranges(&logs, TARGET_LOGS);
+
+    // Baseline 1: the node. The same logs read as the indexer reads them, a range at a time.
+    let whole = [(start_block, last, 0, logs.len())];
+    let node_whole = node_rate(&provider, &addresses, &whole).await?;
+    let node = node_rate(&provider, &addresses, &ranges).await?;
+    println!("BENCH indexer_node_serving_rate {node:.0} logs/s");
+    println!("BENCH indexer_node_serving_rate_whole {node_whole:.0} logs/s");
+
     let dir = tempfile::tempdir()?;
-    let sqlite = format!("sqlite://{}", dir.path().join("bench.sqlite").display());
-    backfill(
-        "indexer_backfill_sqlite",
-        &anvil.endpoint(),
-        &sqlite,
-        &deployment,
-    )
-    .await?;
+    let mut databases = vec![(
+        "sqlite",
+        format!("sqlite://{}", dir.path().join("backfill.sqlite").display()),
+        format!("sqlite://{}", dir.path().join("raw.sqlite").display()),
+    )];
     match std::env::var("TIMEBANK_BENCH_POSTGRES_URL") {
-        Ok(server) => {
-            let url = create_database(&server).await?;
-            backfill(
-                "indexer_backfill_postgres",
-                &anvil.endpoint(),
-                &url,
-                &deployment,
-            )
-            .await?;
-        }
+        Ok(server) => databases.push((
+            "postgres",
+            create_database(&server, "backfill").await?,
+            create_database(&server, "raw").await?,
+        )),
         Err(_) => eprintln!("bench: TIMEBANK_BENCH_POSTGRES_URL unset, PostgreSQL skipped"),
     }
+    for (name, backfill_url, raw_url) in databases {
+        let rate = backfill(name, &anvil.endpoint(), &backfill_url, &deployment).await?;
+        // Baseline 2: the database. The same event_log rows inserted by the same write path,
+        // in the same batches, with no decoding or projection.
+        let raw = raw_insert(name, &raw_url, &deployment, &logs, &ranges).await?;
+        println!("BENCH indexer_backfill_{name} {rate:.0} events/s");
+        println!("BENCH indexer_raw_insert_{name} {raw:.0} events/s");
+        println!("BENCH indexer_backfill_{name}_vs_node {:.3} x", rate / node);
+        println!(
+            "BENCH indexer_backfill_{name}_vs_raw_insert {:.3} x",
+            rate / raw
+        );
+    }
     Ok(())
+}
+
+/// Consecutive block ranges of at most `target` logs each (a block with more stands alone), as
+/// `(first block, last block, index of its first log, log count)`.
+fn ranges(logs: &[Log], target: usize) -> Vec<(u64, u64, usize, usize)> {
+    let mut out: Vec<(u64, u64, usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < logs.len() {
+        let block = logs[i].block_number.unwrap_or_default();
+        let in_block = logs[i..]
+            .iter()
+            .take_while(|l| l.block_number == Some(block))
+            .count();
+        match out.last_mut() {
+            Some(last) if last.3 + in_block <= target => {
+                last.1 = block;
+                last.3 += in_block;
+            }
+            _ => out.push((block, block, i, in_block)),
+        }
+        i += in_block;
+    }
+    out
+}
+
+/// Logs per second the node serves over `ranges`, one `eth_getLogs` at a time, parsed: the
+/// median of three passes.
+async fn node_rate<P: Provider>(
+    provider: &P,
+    addresses: &[Address],
+    ranges: &[(u64, u64, usize, usize)],
+) -> eyre::Result<f64> {
+    let mut passes = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let mut served = 0;
+        for (from, to, _, _) in ranges {
+            let filter = Filter::new()
+                .address(addresses.to_vec())
+                .from_block(*from)
+                .to_block(*to);
+            served += provider.get_logs(&filter).await?.len();
+        }
+        passes.push(served as f64 / started.elapsed().as_secs_f64());
+    }
+    passes.sort_by(f64::total_cmp);
+    eprintln!("bench: the node served {passes:.0?} logs/s in three passes");
+    Ok(passes[1])
+}
+
+/// Events per second a fresh database takes the event log at: the rows the backfill wrote,
+/// decoded and projected before the clock starts, written batch by batch with
+/// [`Store::write_batch`] (one transaction and checkpoint each) and nothing else.
+async fn raw_insert(
+    name: &str,
+    url: &str,
+    deployment: &Deployment,
+    logs: &[Log],
+    ranges: &[(u64, u64, usize, usize)],
+) -> eyre::Result<f64> {
+    let decoder = Decoder::new(deployment)?;
+    let mut projector = Projector::default();
+    let mut batches = Vec::new();
+    for (_, _, first, count) in ranges {
+        let mut projected = Batch::default();
+        for log in &logs[*first..first + count] {
+            let raw = RawLog::from_rpc(log, log.block_timestamp.unwrap_or_default())?;
+            if let Some(decoded) = decoder.decode(&raw.address, &raw.data)? {
+                projector.apply(&raw, &decoded, &mut projected, Mode::Ingest)?;
+            }
+        }
+        let last = &logs[first + count - 1];
+        let checkpoint = (
+            last.block_number.unwrap_or_default(),
+            last.block_hash.unwrap_or_default(),
+            last.block_timestamp.unwrap_or_default(),
+        );
+        let events = Batch {
+            events: projected.events,
+            ..Batch::default()
+        };
+        batches.push((events, checkpoint));
+    }
+    let store = Store::connect(url).await?;
+    let started = Instant::now();
+    let mut after = None;
+    let mut written = 0;
+    for (batch, checkpoint) in &batches {
+        store.write_batch(batch, after, *checkpoint).await?;
+        after = Some((checkpoint.0, checkpoint.1));
+        written += batch.log_count();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!("bench: raw insert into {name}: {written} event_log rows in {seconds:.2}s");
+    Ok(written as f64 / seconds)
 }
 
 /// Mines the pending transactions into one block and checks they all succeeded.
@@ -306,7 +424,8 @@ async fn mine<P: Provider>(
     Ok(())
 }
 
-async fn backfill(name: &str, rpc: &str, url: &str, deployment: &Deployment) -> eyre::Result<()> {
+/// Events per second of a backfill from the node into a fresh database, every projection.
+async fn backfill(name: &str, rpc: &str, url: &str, deployment: &Deployment) -> eyre::Result<f64> {
     let store = Store::connect(url).await?;
     let settings = Settings {
         rpc_url: rpc.into(),
@@ -334,12 +453,13 @@ async fn backfill(name: &str, rpc: &str, url: &str, deployment: &Deployment) -> 
     let seconds = started.elapsed().as_secs_f64();
     let events = store.count("event_log").await?;
     let payments = store.count("payment").await?;
-    eprintln!("bench: {name}: {events} events ({payments} payments) in {seconds:.2}s");
-    println!("BENCH {name} {:.0} events/s", events as f64 / seconds);
-    Ok(())
+    eprintln!(
+        "bench: backfill into {name}: {events} events ({payments} payments) in {seconds:.2}s"
+    );
+    Ok(events as f64 / seconds)
 }
 
-async fn create_database(server: &str) -> eyre::Result<String> {
-    let name = format!("bench_{}", std::process::id());
+async fn create_database(server: &str, what: &str) -> eyre::Result<String> {
+    let name = format!("bench_{what}_{}", std::process::id());
     Ok(timebank_indexer::store::create_database(server, &name, true).await?)
 }

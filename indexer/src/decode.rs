@@ -1,6 +1,7 @@
 //! Logs of the timebank contracts, decoded once into their contract's generated event enum
-//! (what the projections match on, exhaustively) and, for the event log, into a JSON object of
-//! their fields and the accounts they name, generically from the ABI.
+//! (what the projections match on, exhaustively). The event log keeps each log's raw topics and
+//! data; the accounts a log names and its fields as JSON are read from them, generically from
+//! the ABI, when they are needed ([`DecodedLog::accounts`], [`fields`]).
 
 use crate::{Deployment, Error, Result};
 use alloy::{
@@ -10,7 +11,7 @@ use alloy::{
     sol_types::SolEventInterface,
 };
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::LazyLock};
 use timebank_bindings::{
     CredentialRegistry as CR, IdentityRegistry as IR, ServiceLedger as SL, SupervisionDesk as SD,
     TimeCoin as TC, TimebankAccess as TA, TimebankForwarder as TF, TimebankTimelock as TT,
@@ -80,59 +81,80 @@ pub struct DecodedLog {
     /// The contract's name, e.g. `TimeCoin`.
     pub contract: &'static str,
     /// The event's name, e.g. `Transfer`; `unknown` for a topic the ABI does not have.
-    pub name: String,
+    pub name: &'static str,
     /// The typed event; `None` for a topic the ABI does not have.
     pub event: Option<Event>,
-    /// The event's fields by name; numbers as decimal strings, bytes as 0x-hex.
-    pub fields: Map<String, Value>,
-    /// Every address among the fields, in order, without repeats.
-    pub accounts: Vec<Address>,
+    /// The event's ABI, to find the accounts it names when they are needed.
+    known: Option<&'static Known>,
 }
 
-/// Decodes the logs of one deployment.
-#[derive(Debug, Clone)]
-pub struct Decoder {
-    contracts: HashMap<Address, (&'static str, Contract, HashMap<B256, Known>)>,
-    /// Addresses as checksummed text, computed once each (a keccak256 per address): payments
-    /// name the same few accounts over and over.
-    checksums: std::sync::Arc<std::sync::Mutex<HashMap<Address, Value>>>,
+impl DecodedLog {
+    /// Every address among the log's fields, in order, without repeats.
+    pub fn accounts(&self, data: &LogData) -> Result<Vec<Address>> {
+        let mut accounts = Vec::new();
+        if let Some(known) = self.known {
+            for value in known.values(self.contract, data)? {
+                collect_accounts(&value, &mut accounts);
+            }
+        }
+        Ok(accounts)
+    }
 }
 
 /// An event of an ABI, with its types resolved once.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Known {
     abi: AbiEvent,
     resolved: DynSolEvent,
 }
 
-/// Checksummed addresses remembered at most (a bound on memory).
-const MAX_CHECKSUMS: usize = 65_536;
+impl Known {
+    /// The log's values, in the order of the ABI's inputs.
+    fn values(&self, contract: &str, data: &LogData) -> Result<Vec<DynSolValue>> {
+        let failed = |reason: String| Error::Decode {
+            what: format!("{contract}.{}", self.abi.name),
+            reason,
+        };
+        let decoded = self
+            .resolved
+            .decode_log_data(data)
+            .map_err(|err| failed(err.to_string()))?;
+        let (mut indexed, mut body) = (decoded.indexed.into_iter(), decoded.body.into_iter());
+        self.abi
+            .inputs
+            .iter()
+            .map(|input| {
+                if input.indexed {
+                    indexed.next()
+                } else {
+                    body.next()
+                }
+                .ok_or_else(|| failed(format!("field {} is missing", input.name)))
+            })
+            .collect()
+    }
+}
 
-impl Decoder {
-    /// Builds a decoder for the contracts of `deployment`, from the ABIs compiled into the
-    /// bindings.
-    pub fn new(deployment: &Deployment) -> Result<Self> {
-        let mut abis = HashMap::new();
-        for (name, json) in timebank_bindings::ABIS {
-            let abi: JsonAbi = serde_json::from_str(json).map_err(|err| Error::Decode {
-                what: format!("the {name} ABI"),
-                reason: err.to_string(),
-            })?;
-            abis.insert(*name, abi);
-        }
+/// The events of every contract in the bindings, by contract name and topic, read once.
+struct Abis(HashMap<&'static str, (Contract, HashMap<B256, Known>)>);
+
+static ABIS: LazyLock<std::result::Result<Abis, String>> = LazyLock::new(Abis::load);
+
+impl Abis {
+    fn load() -> std::result::Result<Self, String> {
         let mut contracts = HashMap::new();
-        for (name, address) in deployment.indexed() {
-            let abi = abis.get(name).ok_or_else(|| Error::Decode {
-                what: format!("the {name} ABI"),
-                reason: "not in the bindings".into(),
-            })?;
+        for (name, json) in timebank_bindings::ABIS {
+            let Some(contract) = Contract::named(name) else {
+                continue;
+            };
+            let abi: JsonAbi =
+                serde_json::from_str(json).map_err(|err| format!("the {name} ABI: {err}"))?;
             let events = abi
                 .events()
                 .map(|e| {
-                    let resolved = e.resolve().map_err(|err| Error::Decode {
-                        what: format!("the {name}.{} event", e.name),
-                        reason: err.to_string(),
-                    })?;
+                    let resolved = e
+                        .resolve()
+                        .map_err(|err| format!("the {name}.{} event: {err}", e.name))?;
                     Ok((
                         e.selector(),
                         Known {
@@ -141,17 +163,40 @@ impl Decoder {
                         },
                     ))
                 })
-                .collect::<Result<_>>()?;
-            let contract = Contract::named(name).ok_or_else(|| Error::Decode {
+                .collect::<std::result::Result<_, String>>()?;
+            contracts.insert(*name, (contract, events));
+        }
+        Ok(Self(contracts))
+    }
+
+    fn get() -> Result<&'static Self> {
+        ABIS.as_ref().map_err(|reason| Error::Decode {
+            what: "the bindings' ABIs".into(),
+            reason: reason.clone(),
+        })
+    }
+}
+
+/// Decodes the logs of one deployment.
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    contracts: HashMap<Address, (&'static str, Contract, &'static HashMap<B256, Known>)>,
+}
+
+impl Decoder {
+    /// Builds a decoder for the contracts of `deployment`, from the ABIs compiled into the
+    /// bindings.
+    pub fn new(deployment: &Deployment) -> Result<Self> {
+        let abis = Abis::get()?;
+        let mut contracts = HashMap::new();
+        for (name, address) in deployment.indexed() {
+            let (contract, events) = abis.0.get(name).ok_or_else(|| Error::Decode {
                 what: format!("the {name} contract"),
                 reason: "not one the indexer knows".into(),
             })?;
-            contracts.insert(address, (name, contract, events));
+            contracts.insert(address, (name, *contract, events));
         }
-        Ok(Self {
-            contracts,
-            checksums: std::sync::Arc::default(),
-        })
+        Ok(Self { contracts })
     }
 
     /// The contract at `address`, if it is one of ours.
@@ -166,60 +211,54 @@ impl Decoder {
         all
     }
 
-    /// Decodes a log of one of our contracts; `None` for any other address.
+    /// Decodes a log of one of our contracts into its typed event; `None` for any other
+    /// address.
     pub fn decode(&self, address: &Address, data: &LogData) -> Result<Option<DecodedLog>> {
         let Some((contract, kind, events)) = self.contracts.get(address) else {
             return Ok(None);
         };
-        let Some(Known {
-            abi: event,
-            resolved,
-        }) = data.topics().first().and_then(|t| events.get(t))
-        else {
+        let Some(known) = data.topics().first().and_then(|t| events.get(t)) else {
             return Ok(Some(DecodedLog {
                 contract,
-                name: "unknown".into(),
+                name: "unknown",
                 event: None,
-                fields: Map::new(),
-                accounts: Vec::new(),
+                known: None,
             }));
         };
         let typed = kind
             .decode(data.topics(), &data.data)
             .map_err(|err| Error::Decode {
-                what: format!("{contract}.{} at {address}", event.name),
+                what: format!("{contract}.{} at {address}", known.abi.name),
                 reason: err.to_string(),
             })?;
-        let decoded = resolved
-            .decode_log_data(data)
-            .map_err(|err| Error::Decode {
-                what: format!("{contract}.{} at {address}", event.name),
-                reason: err.to_string(),
-            })?;
-        let (mut indexed, mut body) = (decoded.indexed.into_iter(), decoded.body.into_iter());
-        let mut fields = Map::new();
-        let mut accounts = Vec::new();
-        for input in &event.inputs {
-            let value = if input.indexed {
-                indexed.next()
-            } else {
-                body.next()
-            };
-            let value = value.ok_or_else(|| Error::Decode {
-                what: format!("{contract}.{}", event.name),
-                reason: format!("field {} is missing", input.name),
-            })?;
-            collect_accounts(&value, &mut accounts);
-            fields.insert(input.name.clone(), self.to_json(&value, &input.components));
-        }
         Ok(Some(DecodedLog {
             contract,
-            name: event.name.clone(),
+            name: &known.abi.name,
             event: Some(typed),
-            fields,
-            accounts,
+            known: Some(known),
         }))
     }
+}
+
+/// The fields of a stored log of `contract` as a JSON object by name: integers as decimal
+/// strings (they exceed JSON's safe range), bytes and hashes as 0x-hex, addresses checksummed,
+/// tuples as objects when the ABI names their components. Empty for an event the ABI does not
+/// have.
+pub fn fields(contract: &str, data: &LogData) -> Result<Map<String, Value>> {
+    let known = Abis::get()?
+        .0
+        .get(contract)
+        .and_then(|(_, events)| data.topics().first().and_then(|t| events.get(t)));
+    let Some(known) = known else {
+        return Ok(Map::new());
+    };
+    Ok(known
+        .abi
+        .inputs
+        .iter()
+        .zip(known.values(contract, data)?)
+        .map(|(input, value)| (input.name.clone(), to_json(&value, &input.components)))
+        .collect())
 }
 
 fn collect_accounts(value: &DynSolValue, out: &mut Vec<Address>) {
@@ -232,36 +271,8 @@ fn collect_accounts(value: &DynSolValue, out: &mut Vec<Address>) {
     }
 }
 
-impl Decoder {
-    /// JSON for an ABI value: integers as decimal strings (they exceed JSON's safe range), bytes
-    /// and hashes as 0x-hex, addresses checksummed, tuples as objects when the ABI names their
-    /// components.
-    fn to_json(&self, value: &DynSolValue, components: &[Param]) -> Value {
-        match value {
-            DynSolValue::Address(a) => self.checksum(*a),
-            other => to_json(other, components, &|a| self.checksum(a)),
-        }
-    }
-
-    fn checksum(&self, address: Address) -> Value {
-        let mut known = self
-            .checksums
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(text) = known.get(&address) {
-            return text.clone();
-        }
-        if known.len() >= MAX_CHECKSUMS {
-            known.clear();
-        }
-        let text = Value::String(address.to_checksum(None));
-        known.insert(address, text.clone());
-        text
-    }
-}
-
-/// JSON for an ABI value, with `address` writing addresses.
-fn to_json(value: &DynSolValue, components: &[Param], address: &dyn Fn(Address) -> Value) -> Value {
+/// JSON for an ABI value.
+fn to_json(value: &DynSolValue, components: &[Param]) -> Value {
     match value {
         DynSolValue::Bool(b) => Value::Bool(*b),
         DynSolValue::Int(i, _) => Value::String(i.to_string()),
@@ -269,7 +280,7 @@ fn to_json(value: &DynSolValue, components: &[Param], address: &dyn Fn(Address) 
         DynSolValue::FixedBytes(word, size) => {
             Value::String(alloy::primitives::hex::encode_prefixed(&word[..*size]))
         }
-        DynSolValue::Address(a) => address(*a),
+        DynSolValue::Address(a) => Value::String(a.to_checksum(None)),
         DynSolValue::Function(f) => Value::String(f.to_string()),
         DynSolValue::Bytes(b) => Value::String(alloy::primitives::hex::encode_prefixed(b)),
         DynSolValue::String(s) => Value::String(s.clone()),
@@ -277,16 +288,11 @@ fn to_json(value: &DynSolValue, components: &[Param], address: &dyn Fn(Address) 
             components
                 .iter()
                 .zip(items)
-                .map(|(p, v)| (p.name.clone(), to_json(v, &p.components, address)))
+                .map(|(p, v)| (p.name.clone(), to_json(v, &p.components)))
                 .collect(),
         ),
         DynSolValue::Tuple(items) | DynSolValue::Array(items) | DynSolValue::FixedArray(items) => {
-            Value::Array(
-                items
-                    .iter()
-                    .map(|v| to_json(v, components, address))
-                    .collect(),
-            )
+            Value::Array(items.iter().map(|v| to_json(v, components)).collect())
         }
         // Only built from EIP-712 type strings, never by decoding a log.
         DynSolValue::CustomStruct {
@@ -295,7 +301,7 @@ fn to_json(value: &DynSolValue, components: &[Param], address: &dyn Fn(Address) 
             prop_names
                 .iter()
                 .zip(tuple)
-                .map(|(name, v)| (name.clone(), to_json(v, &[], address)))
+                .map(|(name, v)| (name.clone(), to_json(v, &[])))
                 .collect(),
         ),
     }

@@ -3,17 +3,22 @@
 use crate::{
     Deployment, Error, Result, Settings, Store,
     decode::Decoder,
-    project::{Batch, LogRef, Mode, Projector, RawLog},
+    project::{Batch, Mode, Projector, RawLog},
     telemetry::{self, names},
 };
 use alloy::{
     eips::BlockNumberOrTag,
-    primitives::B256,
+    primitives::{Address, B256},
     providers::{Provider, ProviderBuilder},
     rpc::types::{Filter, Log},
 };
 use futures::StreamExt;
-use std::{collections::HashMap, future::Future, sync::Arc, time::Duration, time::Instant};
+use std::{
+    collections::{BTreeSet, HashMap},
+    future::Future,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 use tokio::sync::Notify;
 use tracing::{debug, info, warn};
 
@@ -23,11 +28,11 @@ const REPLAY_PAGE: i64 = 20_000;
 const FORK_SEARCH: i64 = 4_096;
 /// Logs per batch the block range adapts to: large enough for multi-row inserts to pay off,
 /// small enough that fetching and projecting the next batch overlaps writing this one.
-const TARGET_LOGS: usize = 16_384;
+pub const TARGET_LOGS: usize = 4_096;
 
 /// Indexes the deployment's contracts from `provider` into `store` until `shutdown` completes
 /// (or, with `stop_at_head`, until the head is reached).
-pub async fn run<P: Provider>(
+pub async fn run<P: Provider + Clone + 'static>(
     provider: P,
     store: Store,
     settings: &Settings,
@@ -48,9 +53,12 @@ pub async fn run<P: Provider>(
         .clone()
         .map(|url| AbortOnDrop(tokio::spawn(watch_heads(url, wake.clone()))));
 
+    let decoder = Decoder::new(deployment)?;
     let mut indexer = Indexer {
         provider,
-        decoder: Decoder::new(deployment)?,
+        addresses: decoder.addresses(),
+        decoder,
+        prefetch: None,
         projector: Projector::new(store.balances().await?),
         store,
         start: settings.start_block.unwrap_or(deployment.start_block),
@@ -111,6 +119,7 @@ pub async fn run<P: Provider>(
                     debug!(error = %other, "the write in flight failed too");
                 }
                 indexer.tip = None;
+                indexer.prefetch = None;
                 indexer.projector = Projector::new(indexer.store.balances().await?);
                 tokio::select! {
                     _ = &mut shutdown => return Ok(()),
@@ -122,9 +131,9 @@ pub async fn run<P: Provider>(
 }
 
 /// Aborts a background task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+struct AbortOnDrop<T = ()>(tokio::task::JoinHandle<T>);
 
-impl Drop for AbortOnDrop {
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -145,6 +154,10 @@ struct Indexer<P> {
     tip: Option<(u64, B256)>,
     /// The batch being written while the next one is fetched and projected (at most one).
     writing: Option<tokio::task::JoinHandle<Result<Written>>>,
+    /// The next range's read, started while this one is projected and written.
+    prefetch: Option<Prefetch>,
+    /// The contracts whose logs are read.
+    addresses: Vec<Address>,
     range: u64,
     max_range: u64,
     confirmations: u64,
@@ -160,7 +173,7 @@ struct Written {
     started: Instant,
 }
 
-impl<P: Provider> Indexer<P> {
+impl<P: Provider + Clone + 'static> Indexer<P> {
     async fn step(&mut self) -> Result<Step> {
         let head = retry("eth_blockNumber", || self.provider.get_block_number()).await?;
         let target = head.saturating_sub(self.confirmations);
@@ -168,61 +181,82 @@ impl<P: Provider> Indexer<P> {
             Some(tip) => Some(tip),
             None => self.store.checkpoint().await?,
         };
-        if let Some((number, hash)) = tip {
-            let canonical = self.block(number).await?.map(|(h, _)| h);
-            if canonical != Some(hash) {
-                // Roll back from what is committed, with nothing in flight.
-                self.flush().await?;
-                self.tip = None;
-                self.reorg(number).await?;
-                return Ok(Step::Advanced);
-            }
-        }
         let next = tip.map_or(self.start, |(n, _)| n + 1);
         metrics::gauge!(names::HEAD_LAG_BLOCKS)
             .set(target.saturating_sub(next.saturating_sub(1)) as f64);
         if next > target {
+            self.prefetch = None;
             self.flush().await?;
-            return Ok(Step::AtHead);
+            // The head did not move, but a reorg may have replaced the tip at the same height.
+            return Ok(if self.reorged(tip).await? {
+                Step::Advanced
+            } else {
+                Step::AtHead
+            });
         }
         let to = target.min(next.saturating_add(self.range - 1));
         if self.bar.is_none() && target - next > 10_000 {
             self.bar = telemetry::backfill_bar(target.saturating_sub(self.start) + 1);
         }
 
-        let Some((to_hash, to_time)) = self.block(to).await? else {
-            self.flush().await?;
-            return Ok(Step::AtHead); // the node has not got there yet
-        };
-        let filter = Filter::new()
-            .address(self.decoder.addresses())
-            .from_block(next)
-            .to_block(to);
         let started = Instant::now();
-        let logs = match self.provider.get_logs(&filter).await {
-            Ok(logs) => logs,
-            Err(err) if self.range > 1 && looks_like_a_limit(&err.to_string()) => {
+        let fetched = match self.prefetch.take() {
+            Some(mut ahead) if ahead.from == next && ahead.to <= target => (&mut ahead.logs.0)
+                .await
+                .map_err(|err| Error::Inconsistent(format!("the read ahead stopped: {err}")))?,
+            _ => fetch(self.provider.clone(), self.addresses.clone(), next, to).await,
+        };
+        let fetched = match fetched? {
+            Read::Logs(fetched) => fetched,
+            Read::NotYet => {
+                self.flush().await?;
+                return Ok(Step::AtHead);
+            }
+            Read::TooMany(err) if self.range > 1 => {
                 self.range = (self.range / 2).max(1);
-                debug!(
-                    range = self.range,
-                    "the node limits eth_getLogs; narrowing the range"
-                );
+                debug!(range = self.range, error = %err, "the node limits eth_getLogs; narrowing the range");
                 return Ok(Step::Advanced);
             }
-            Err(err) => return Err(Error::Rpc(format!("eth_getLogs {next}..={to}: {err}"))),
+            Read::TooMany(err) => return Err(Error::Rpc(err)),
         };
-        // A reorg between the two reads would show as a changed hash: start over.
-        if self.block(to).await?.map(|(h, _)| h) != Some(to_hash) {
+        // Checked after the read, so that logs read from a new fork never follow a tip the
+        // fork replaced.
+        if self.reorged(tip).await? {
             return Ok(Step::Advanced);
         }
-        let fetched = started.elapsed();
-        let batch = self.project(&logs).await?;
+        let Fetched {
+            to,
+            to_hash,
+            to_time,
+            logs,
+            times,
+        } = fetched;
+        let fetch_ms = started.elapsed().as_millis() as u64;
+
+        // Aim the next range at TARGET_LOGS (narrow at once, grow by doubling), and start
+        // reading it while this one is projected and written.
+        if logs.len() > TARGET_LOGS {
+            self.range = (self.range * TARGET_LOGS as u64 / logs.len() as u64).max(1);
+        } else if logs.len() < TARGET_LOGS / 2 && self.range < self.max_range {
+            self.range = (self.range * 2).min(self.max_range);
+        }
+        if to < target {
+            let (from, to) = (to + 1, target.min(to.saturating_add(self.range)));
+            let read = fetch(self.provider.clone(), self.addresses.clone(), from, to);
+            self.prefetch = Some(Prefetch {
+                from,
+                to,
+                logs: AbortOnDrop(tokio::spawn(read)),
+            });
+        }
+
+        let batch = self.project(&logs, &times)?;
         debug!(
             from = next,
             to,
             logs = logs.len(),
-            fetch_ms = fetched.as_millis() as u64,
-            project_ms = (started.elapsed() - fetched).as_millis() as u64,
+            fetch_ms,
+            project_ms = started.elapsed().as_millis() as u64 - fetch_ms,
             "batch projected"
         );
 
@@ -248,14 +282,23 @@ impl<P: Provider> Indexer<P> {
             })
         }));
         self.tip = Some((to, to_hash));
-
-        // Aim the next range at TARGET_LOGS; narrow at once, grow by doubling.
-        if logs.len() > TARGET_LOGS {
-            self.range = (self.range * TARGET_LOGS as u64 / logs.len() as u64).max(1);
-        } else if logs.len() < TARGET_LOGS / 2 && self.range < self.max_range {
-            self.range = (self.range * 2).min(self.max_range);
-        }
         Ok(Step::Advanced)
+    }
+
+    /// Whether the chain no longer has `tip`; if so, rolls back to where it forked, with
+    /// nothing in flight.
+    async fn reorged(&mut self, tip: Option<(u64, B256)>) -> Result<bool> {
+        let Some((number, hash)) = tip else {
+            return Ok(false);
+        };
+        if block(&self.provider, number).await?.map(|(h, _)| h) == Some(hash) {
+            return Ok(false);
+        }
+        self.prefetch = None;
+        self.flush().await?;
+        self.tip = None;
+        self.reorg(number).await?;
+        Ok(true)
     }
 
     /// Waits for the write in flight, if any, and records its progress.
@@ -293,44 +336,14 @@ impl<P: Provider> Indexer<P> {
     }
 
     /// Decodes and projects a range's logs in chain order.
-    async fn project(&mut self, logs: &[Log]) -> Result<Batch> {
+    fn project(&mut self, logs: &[Log], times: &HashMap<u64, u64>) -> Result<Batch> {
         let mut batch = Batch::default();
-        let mut times: HashMap<u64, u64> = HashMap::new();
         for log in logs {
-            let (Some(block_number), Some(block_hash), Some(tx_hash), Some(log_index)) = (
-                log.block_number,
-                log.block_hash,
-                log.transaction_hash,
-                log.log_index,
-            ) else {
-                return Err(Error::Rpc("the node returned a pending log".into()));
-            };
-            let block_time = match log.block_timestamp {
-                Some(t) => t,
-                None => match times.get(&block_number) {
-                    Some(t) => *t,
-                    None => {
-                        let t = self
-                            .block(block_number)
-                            .await?
-                            .map(|(_, t)| t)
-                            .unwrap_or_default();
-                        times.insert(block_number, t);
-                        t
-                    }
-                },
-            };
-            let raw = RawLog {
-                at: LogRef {
-                    block_number,
-                    block_hash,
-                    block_time,
-                    tx_hash,
-                    log_index,
-                },
-                address: log.inner.address,
-                data: log.inner.data.clone(),
-            };
+            let block_time = log
+                .block_timestamp
+                .or_else(|| times.get(&log.block_number?).copied())
+                .unwrap_or_default();
+            let raw = RawLog::from_rpc(log, block_time)?;
             if let Some(decoded) = self.decoder.decode(&raw.address, &raw.data)? {
                 self.projector
                     .apply(&raw, &decoded, &mut batch, Mode::Ingest)?;
@@ -343,7 +356,7 @@ impl<P: Provider> Indexer<P> {
     async fn reorg(&mut self, checkpoint: u64) -> Result<()> {
         let mut fork = None;
         for (number, hash) in self.store.blocks_below(checkpoint, FORK_SEARCH).await? {
-            if self.block(number).await?.map(|(h, _)| h) == Some(hash) {
+            if block(&self.provider, number).await?.map(|(h, _)| h) == Some(hash) {
                 fork = Some((number, hash));
                 break;
             }
@@ -368,16 +381,98 @@ impl<P: Provider> Indexer<P> {
         }
         Ok(())
     }
+}
 
-    /// The hash and timestamp of block `number`, if the node has it.
-    async fn block(&self, number: u64) -> Result<Option<(B256, u64)>> {
-        let block = retry("eth_getBlockByNumber", || {
-            self.provider
-                .get_block_by_number(BlockNumberOrTag::Number(number))
-        })
-        .await?;
-        Ok(block.map(|b| (b.header.hash, b.header.timestamp)))
+/// A range's logs as the node returned them, with the time of each block that has one.
+struct Fetched {
+    to: u64,
+    to_hash: B256,
+    to_time: u64,
+    logs: Vec<Log>,
+    /// Block times the logs did not carry (a node may leave out `blockTimestamp`).
+    times: HashMap<u64, u64>,
+}
+
+/// What a read of a range found.
+enum Read {
+    Logs(Fetched),
+    /// The node has not got to the range's end yet, or replaced it while the logs were read.
+    NotYet,
+    /// The node refused to return so many logs at once (its words).
+    TooMany(String),
+}
+
+/// The read of the next range, started before the current one is written.
+struct Prefetch {
+    from: u64,
+    to: u64,
+    logs: AbortOnDrop<Result<Read>>,
+}
+
+/// Reads the logs of blocks `from..=to`.
+async fn fetch<P: Provider>(
+    provider: P,
+    addresses: Vec<Address>,
+    from: u64,
+    to: u64,
+) -> Result<Read> {
+    let Some((to_hash, to_time)) = block(&provider, to).await? else {
+        return Ok(Read::NotYet);
+    };
+    let filter = Filter::new()
+        .address(addresses)
+        .from_block(from)
+        .to_block(to);
+    let logs = match provider.get_logs(&filter).await {
+        Ok(logs) => logs,
+        Err(err) => {
+            let limit = looks_like_a_limit(&err.to_string());
+            let err = format!("eth_getLogs {from}..={to}: {err}");
+            return if limit {
+                Ok(Read::TooMany(err))
+            } else {
+                Err(Error::Rpc(err))
+            };
+        }
+    };
+    // A reorg between the two reads shows as a changed hash.
+    if block(&provider, to).await?.map(|(h, _)| h) != Some(to_hash) {
+        return Ok(Read::NotYet);
     }
+    let untimed: BTreeSet<u64> = logs
+        .iter()
+        .filter(|log| log.block_timestamp.is_none())
+        .filter_map(|log| log.block_number)
+        .collect();
+    let times = futures::stream::iter(untimed)
+        .map(|number| {
+            let provider = &provider;
+            async move {
+                let time = block(provider, number).await?.map(|(_, t)| t);
+                Ok::<_, Error>((number, time.unwrap_or_default()))
+            }
+        })
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_>>()?;
+    Ok(Read::Logs(Fetched {
+        to,
+        to_hash,
+        to_time,
+        logs,
+        times,
+    }))
+}
+
+/// The hash and timestamp of block `number`, if the node has it.
+async fn block<P: Provider>(provider: &P, number: u64) -> Result<Option<(B256, u64)>> {
+    let block = retry("eth_getBlockByNumber", || {
+        provider.get_block_by_number(BlockNumberOrTag::Number(number))
+    })
+    .await?;
+    Ok(block.map(|b| (b.header.hash, b.header.timestamp)))
 }
 
 /// Whether an `eth_getLogs` error means "ask for less" (providers word it differently).

@@ -42,8 +42,6 @@ pub use timebank_client::api::{MonitorVerdict, Nonce, Relayed, SignedRequest};
 
 /// How long the relay waits for the receipt.
 const RECEIPT_WAIT: Duration = Duration::from_secs(20);
-/// Gas the relayer adds for the forwarder's own work around the inner call.
-const FORWARDER_GAS: u64 = 200_000;
 
 /// The caller's next forwarder nonce.
 #[utoipa::path(get, path = "/v1/relay/nonce", tag = "relay", security(("session" = [])),
@@ -192,7 +190,11 @@ pub async fn relay(
     state.limits.admit(request.from)?;
     state
         .limits
-        .within_budget(&state.store, request.from, request.gas + FORWARDER_GAS)
+        .within_budget(
+            &state.store,
+            request.from,
+            request.gas + forward::FORWARDER_GAS,
+        )
         .await?;
     let signed = message.with_signature(request.signature.clone());
     // The nonce, the monitor, the target contract and the forwarder's own `execute` asked in
@@ -207,7 +209,7 @@ pub async fn relay(
         request.to,
         &request.data,
         request.gas,
-        Some((&signed, relayer, request.gas + FORWARDER_GAS)),
+        Some((&signed, relayer, request.gas + forward::FORWARDER_GAS)),
     )
     .await?;
     if request.nonce < current {
@@ -271,7 +273,7 @@ async fn send(
         .execute(signed)
         .from(relayer)
         .nonce(nonce)
-        .gas(request.gas + FORWARDER_GAS)
+        .gas(request.gas + forward::FORWARDER_GAS)
         .max_fee_per_gas(fees.max_fee_per_gas)
         .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
         .send()

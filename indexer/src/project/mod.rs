@@ -130,6 +130,31 @@ pub struct RawLog {
     pub data: LogData,
 }
 
+impl RawLog {
+    /// A mined log as the node returned it, in the block of time `block_time`.
+    pub fn from_rpc(log: &alloy::rpc::types::Log, block_time: u64) -> Result<Self> {
+        let (Some(block_number), Some(block_hash), Some(tx_hash), Some(log_index)) = (
+            log.block_number,
+            log.block_hash,
+            log.transaction_hash,
+            log.log_index,
+        ) else {
+            return Err(Error::Rpc("the node returned a pending log".into()));
+        };
+        Ok(Self {
+            at: LogRef {
+                block_number,
+                block_hash,
+                block_time,
+                tx_hash,
+                log_index,
+            },
+            address: log.inner.address,
+            data: log.inner.data.clone(),
+        })
+    }
+}
+
 /// Everything one database transaction writes.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -272,7 +297,7 @@ impl Projector {
             .blocks
             .insert(raw.at.block_number, (raw.at.block_hash, raw.at.block_time));
         if mode == Mode::Ingest {
-            event_rows(raw, decoded, batch);
+            event_rows(raw, decoded, batch)?;
         }
         let Some(event) = &decoded.event else {
             return Ok(());
@@ -298,9 +323,8 @@ impl Projector {
 }
 
 /// The event_log row of a log, and its event_account rows (payments index their own accounts).
-fn event_rows(raw: &RawLog, d: &DecodedLog, batch: &mut Batch) {
-    let mut row = EventRow::new(&raw.at, d.contract, raw.address, d.name.clone());
-    row.fields = serde_json::to_string(&d.fields).unwrap_or_default();
+fn event_rows(raw: &RawLog, d: &DecodedLog, batch: &mut Batch) -> Result<()> {
+    let mut row = EventRow::new(&raw.at, d.contract, raw.address, d.name);
     row.topics = raw.data.topics().iter().flat_map(|t| t.0).collect();
     row.data = raw.data.data.to_vec();
     batch.events.push(row);
@@ -311,16 +335,17 @@ fn event_rows(raw: &RawLog, d: &DecodedLog, batch: &mut Batch) {
                 | timebank_bindings::TimeCoin::TimeCoinEvents::CoinsMoved(_)
         ))
     ) {
-        return;
+        return Ok(());
     }
-    for account in &d.accounts {
+    for account in d.accounts(&raw.data)? {
         batch.event_accounts.push(EventAccountRow {
-            account: *account,
+            account,
             block_number: raw.at.block_number,
             block_hash: raw.at.block_hash,
             log_index: raw.at.log_index,
         });
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -124,10 +124,8 @@ row! {
         log_index: u64,
         contract: &'static str,
         address: Address,
-        event: String,
-        /// The decoded fields, as a JSON object.
-        fields: String,
-        /// The raw topics, 32 bytes each.
+        event: &'static str,
+        /// The raw topics, 32 bytes each (the fields are read from them and `data`).
         topics: Vec<u8>,
         data: Vec<u8>,
         sender: Option<Address>,
@@ -224,7 +222,7 @@ row! {
 
 impl EventRow {
     /// The row of a log, with no payment.
-    pub fn new(at: &LogRef, contract: &'static str, address: Address, event: String) -> Self {
+    pub fn new(at: &LogRef, contract: &'static str, address: Address, event: &'static str) -> Self {
         Self {
             block_number: at.block_number,
             block_hash: at.block_hash,
@@ -234,7 +232,6 @@ impl EventRow {
             contract,
             address,
             event,
-            fields: String::new(),
             topics: Vec::new(),
             data: Vec::new(),
             sender: None,
@@ -262,12 +259,12 @@ mod tests {
             tx_hash: B256::repeat_byte(2),
             log_index: 3,
         };
-        let row = EventRow::new(&at, "TimeCoin", Address::ZERO, "Transfer".into());
+        let row = EventRow::new(&at, "TimeCoin", Address::ZERO, "Transfer");
         let mut values = Vec::new();
         row.values(&mut values);
         assert_eq!(values.len(), EventRow::COLUMNS.len());
-        assert_eq!(EventRow::COLUMNS[15].name, "purpose");
-        assert_eq!(values[15], Value::Null(ColumnType::Int2));
-        assert_eq!(EventRow::COLUMNS[16].name, "ref");
+        assert_eq!(EventRow::COLUMNS[14].name, "purpose");
+        assert_eq!(values[14], Value::Null(ColumnType::Int2));
+        assert_eq!(EventRow::COLUMNS[15].name, "ref");
     }
 }

@@ -51,19 +51,23 @@ pub struct HistoryEntry {
 
 impl HistoryEntry {
     const COLUMNS: &str = "e.block_number, e.block_time, e.log_index, e.tx_hash, e.contract, \
-                           e.event, e.fields";
+                           e.event, e.topics, e.data";
 
     fn read(r: &sqlx::any::AnyRow) -> Result<Self> {
+        let contract = r.text("contract")?;
+        let log = crate::store::to_log_data(
+            &sqlx::Row::try_get::<Vec<u8>, _>(r, "topics")?,
+            sqlx::Row::try_get(r, "data")?,
+        )?;
+        let fields = crate::decode::fields(&contract, &log)?;
         Ok(Self {
             block_number: r.u64("block_number")?,
             block_time: r.u64("block_time")?,
             log_index: r.u64("log_index")?,
             tx_hash: r.hash("tx_hash")?,
-            contract: r.text("contract")?,
+            contract,
             event: r.text("event")?,
-            fields: serde_json::from_str(&r.text("fields")?).map_err(|err| {
-                crate::Error::Inconsistent(format!("stored event fields are not JSON: {err}"))
-            })?,
+            fields: fields.into(),
         })
     }
 }
@@ -175,9 +179,9 @@ impl Store {
     ) -> Result<Vec<HistoryEntry>> {
         let a = account.to_vec();
         let sql = format!(
-            "SELECT {} FROM event_log e WHERE (e.block_hash, e.log_index) IN ( \
-               SELECT block_hash, log_index FROM event_account WHERE account = $1 \
-               UNION SELECT block_hash, log_index FROM payment WHERE sender = $2 OR recipient = $3) \
+            "SELECT {} FROM event_log e WHERE (e.block_number, e.log_index) IN ( \
+               SELECT block_number, log_index FROM event_account WHERE account = $1 \
+               UNION SELECT block_number, log_index FROM payment WHERE sender = $2 OR recipient = $3) \
              ORDER BY e.block_number, e.log_index LIMIT $4",
             HistoryEntry::COLUMNS
         );

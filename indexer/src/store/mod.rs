@@ -338,9 +338,6 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let topics: Vec<u8> = r.try_get(6)?;
-                let topics = topics.chunks(32).map(to_b256).collect::<Result<Vec<_>>>()?;
-                let data: Vec<u8> = r.try_get(7)?;
                 Ok(crate::project::RawLog {
                     at: crate::project::LogRef {
                         block_number: to_u64(r.try_get(0)?),
@@ -350,7 +347,7 @@ impl Store {
                         log_index: to_u64(r.try_get(4)?),
                     },
                     address: to_address(&r.try_get::<Vec<u8>, _>(5)?)?,
-                    data: alloy::primitives::LogData::new_unchecked(topics, data.into()),
+                    data: to_log_data(&r.try_get::<Vec<u8>, _>(6)?, r.try_get(7)?)?,
                 })
             })
             .collect()
@@ -430,6 +427,21 @@ pub fn to_b256(bytes: &[u8]) -> Result<B256> {
     B256::try_from(bytes).map_err(|_| {
         Error::Inconsistent(format!("a stored hash has {} bytes, not 32", bytes.len()))
     })
+}
+
+/// A stored log's topics (32 bytes each, concatenated) and data.
+pub fn to_log_data(topics: &[u8], data: Vec<u8>) -> Result<alloy::primitives::LogData> {
+    if !topics.len().is_multiple_of(32) || topics.len() > 4 * 32 {
+        return Err(Error::Inconsistent(format!(
+            "stored topics have {} bytes, not up to four 32-byte words",
+            topics.len()
+        )));
+    }
+    let topics = topics.chunks(32).map(to_b256).collect::<Result<Vec<_>>>()?;
+    Ok(alloy::primitives::LogData::new_unchecked(
+        topics,
+        data.into(),
+    ))
 }
 
 /// A stored 20-byte address.

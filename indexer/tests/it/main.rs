@@ -4,4 +4,5 @@
 
 mod gateway_tables;
 mod ingest;
+mod migrations;
 mod resilience;
