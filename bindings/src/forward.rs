@@ -78,12 +78,12 @@ impl ForwardRequest {
             return None;
         }
         let signature = Signature::try_from(signature).ok()?;
-        if signature.normalize_s().is_some() {
-            return None; // a high s: malleable, refused by OpenZeppelin's ECDSA
-        }
-        signature
-            .recover_address_from_prehash(&self.eip712_signing_hash(domain))
-            .ok()
+        // A high s (malleable) is refused, as by OpenZeppelin's ECDSA.
+        alloy_consensus::crypto::secp256k1::recover_signer(
+            &signature,
+            self.eip712_signing_hash(domain),
+        )
+        .ok()
     }
 
     /// The forwarder's `execute` argument: this request with its signature.
