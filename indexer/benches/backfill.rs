@@ -21,7 +21,7 @@ use timebank_indexer::{
     Deployment, Settings, Store,
     decode::Decoder,
     ingest::TARGET_LOGS,
-    project::{Batch, Mode, Projector, RawLog},
+    project::{Batch, Projector},
 };
 
 #[global_allocator]
@@ -374,13 +374,8 @@ async fn raw_insert(
     let mut projector = Projector::default();
     let mut batches = Vec::new();
     for (_, _, first, count) in ranges {
-        let mut projected = Batch::default();
-        for log in &logs[*first..first + count] {
-            let raw = RawLog::from_rpc(log, log.block_timestamp.unwrap_or_default())?;
-            if let Some(decoded) = decoder.decode(&raw.address, &raw.data)? {
-                projector.apply(&raw, &decoded, &mut projected, Mode::Ingest)?;
-            }
-        }
+        let projected =
+            projector.project(&decoder, &logs[*first..first + count], &Default::default())?;
         let last = &logs[first + count - 1];
         let checkpoint = (
             last.block_number.unwrap_or_default(),

@@ -3,7 +3,7 @@
 use crate::{
     Deployment, Error, Result, Settings, Store,
     decode::Decoder,
-    project::{Batch, Mode, Projector, RawLog},
+    project::{Batch, Mode, Projector},
     telemetry::{self, names},
 };
 use alloy::{
@@ -212,6 +212,7 @@ impl<P: Provider + Clone + 'static> Indexer<P> {
                 self.flush().await?;
                 return Ok(Step::AtHead);
             }
+            Read::Replaced => return Ok(Step::Advanced),
             Read::TooMany(err) if self.range > 1 => {
                 self.range = (self.range / 2).max(1);
                 debug!(range = self.range, error = %err, "the node limits eth_getLogs; narrowing the range");
@@ -250,7 +251,7 @@ impl<P: Provider + Clone + 'static> Indexer<P> {
             });
         }
 
-        let batch = self.project(&logs, &times)?;
+        let batch = self.projector.project(&self.decoder, &logs, &times)?;
         debug!(
             from = next,
             to,
@@ -335,23 +336,6 @@ impl<P: Provider + Clone + 'static> Indexer<P> {
         Ok(())
     }
 
-    /// Decodes and projects a range's logs in chain order.
-    fn project(&mut self, logs: &[Log], times: &HashMap<u64, u64>) -> Result<Batch> {
-        let mut batch = Batch::default();
-        for log in logs {
-            let block_time = log
-                .block_timestamp
-                .or_else(|| times.get(&log.block_number?).copied())
-                .unwrap_or_default();
-            let raw = RawLog::from_rpc(log, block_time)?;
-            if let Some(decoded) = self.decoder.decode(&raw.address, &raw.data)? {
-                self.projector
-                    .apply(&raw, &decoded, &mut batch, Mode::Ingest)?;
-            }
-        }
-        Ok(batch)
-    }
-
     /// Rolls back to the newest stored block still on the canonical chain and replays.
     async fn reorg(&mut self, checkpoint: u64) -> Result<()> {
         let mut fork = None;
@@ -396,8 +380,10 @@ struct Fetched {
 /// What a read of a range found.
 enum Read {
     Logs(Fetched),
-    /// The node has not got to the range's end yet, or replaced it while the logs were read.
+    /// The node has not got to the range's end yet.
     NotYet,
+    /// The node replaced the range's end while its logs were read: read it again.
+    Replaced,
     /// The node refused to return so many logs at once (its words).
     TooMany(String),
 }
@@ -437,7 +423,7 @@ async fn fetch<P: Provider>(
     };
     // A reorg between the two reads shows as a changed hash.
     if block(&provider, to).await?.map(|(h, _)| h) != Some(to_hash) {
-        return Ok(Read::NotYet);
+        return Ok(Read::Replaced);
     }
     let untimed: BTreeSet<u64> = logs
         .iter()

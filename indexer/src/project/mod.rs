@@ -285,6 +285,28 @@ impl Projector {
         self.balances.get(account).copied().unwrap_or_default()
     }
 
+    /// Decodes and projects a range's logs as the node returned them, in chain order, into one
+    /// batch; `times` has the block times the logs leave out (a node may omit `blockTimestamp`).
+    pub fn project(
+        &mut self,
+        decoder: &crate::decode::Decoder,
+        logs: &[alloy::rpc::types::Log],
+        times: &HashMap<u64, u64>,
+    ) -> Result<Batch> {
+        let mut batch = Batch::default();
+        for log in logs {
+            let block_time = log
+                .block_timestamp
+                .or_else(|| times.get(&log.block_number?).copied())
+                .unwrap_or_default();
+            let raw = RawLog::from_rpc(log, block_time)?;
+            if let Some(decoded) = decoder.decode(&raw.address, &raw.data)? {
+                self.apply(&raw, &decoded, &mut batch, Mode::Ingest)?;
+            }
+        }
+        Ok(batch)
+    }
+
     /// Projects one log into `batch`.
     pub fn apply(
         &mut self,
