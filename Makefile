@@ -19,6 +19,7 @@ export PATH := $(BIN):$(PATH)
 export FOUNDRY_OFFLINE := true
 
 TOOLS_STAMP := node_modules/.timebank-tools
+CONSOLE_STAMP := console/node_modules/.timebank-console
 LINT_STAMP  := .venv/.timebank-lint
 TEST_STAMP  := .venv/.timebank-test
 BENCH_STAMP := .venv/.timebank-bench
@@ -38,6 +39,10 @@ $(TOOLS_STAMP): package.json package-lock.json tools/solc
 	npm ci --no-audit --no-fund --loglevel=error
 	@$(FORGE) --version | head -1
 	@$(ROOT)/tools/solc --version | tail -1
+	@touch $@
+
+$(CONSOLE_STAMP): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 $(LINT_STAMP): requirements-lint.txt
@@ -65,7 +70,7 @@ build: tools ## Compile the contracts
 	cd $(CONTRACTS) && $(FORGE) build
 
 .PHONY: test
-test: test-contracts test-anvil-scripts gas test-rust test-e2e test-api ## Run every test the project has
+test: test-contracts test-anvil-scripts gas test-rust test-e2e test-api test-console ## Run every test the project has
 	@echo "make test: all suites passed"
 
 .PHONY: test-contracts
@@ -95,6 +100,15 @@ test-e2e: tools ## Two branches (SQLite and PostgreSQL) on one anvil, driven thr
 test-api: tools $(TEST_STAMP) ## Schemathesis against the gateway's /openapi.json: no 5xx, answers as documented
 	VENV=$(VENV) $(ROOT)/tests/api-fuzz.sh
 
+.PHONY: console
+console: $(CONSOLE_STAMP) ## Build the browser console (console/dist), which every gateway serves at /
+	cd console && npm run --silent build
+
+.PHONY: test-console
+test-console: tools $(CONSOLE_STAMP) ## The console's unit tests, then its browser tests (Debian's chromium, installed if missing) against make up's stack
+	cd console && npm test --silent
+	cd console && npm run --silent test:browser 2>&1 | tee $(ROOT)/target/console-browser.log
+
 .PHONY: test-anvil-scripts
 test-anvil-scripts: tools ## Deploy on real anvil chains and check the wiring with cast
 	$(ROOT)/anvil-scripts/test-deploy.sh
@@ -110,7 +124,7 @@ gas: tools ## Print `NAME GAS` per operation, measured in one forge run, and che
 # ---- the platform locally ----------------------------------------------------------------------
 
 .PHONY: up
-up: tools ## The platform locally: anvil (state in data/), the contracts, three branches' indexers and gateways
+up: tools console ## The platform locally: anvil (state in data/), the contracts, three branches' indexers and gateways serving the console
 	@command -v cargo >/dev/null || { echo "make up: cargo is missing (install Rust: https://rustup.rs)" >&2; exit 1; }
 	cargo run --quiet --locked -p timebank-devnet -- up
 
@@ -144,33 +158,42 @@ bench-visibility: tools ## Cross-branch visibility (p50, p99): the end-to-end te
 	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg-bench-e2e
 	@grep -E '^BENCH ' $(ROOT)/target/bench-visibility.log
 
+.PHONY: bench-console
+bench-console: tools $(CONSOLE_STAMP) ## The console: JavaScript size, first load, a 10,000-case inbox, rule hit to screen (BENCH lines)
+	cd console && npm run --silent build
+	cargo build --quiet --locked -p timebank-devnet
+	CHROMIUM="$$($(ROOT)/tools/chromium)" node console/tests/browser/bench.mjs 2>&1 | tee $(ROOT)/target/bench-console.log
+	@grep -E '^BENCH ' $(ROOT)/target/bench-console.log
+
 .PHONY: bench bench-start
 bench-start:
 	@mkdir -p $(ROOT)/target && date +%s > $(ROOT)/target/bench-start
 
 # The parts run one after another (make runs prerequisites in order without -j).
-bench: bench-start tools $(BENCH_STAMP) gas bench-indexer bench-platform bench-visibility ## Every benchmark, one BENCH line per figure; writes bench/RESULTS.md and its plots
+bench: bench-start tools $(BENCH_STAMP) gas bench-indexer bench-platform bench-visibility bench-console ## Every benchmark, one BENCH line per figure; writes bench/RESULTS.md and its plots
 	$(VENV)/bin/python $(ROOT)/tools/bench-report \
 		--seconds $$(( $$(date +%s) - $$(cat $(ROOT)/target/bench-start) )) \
 		--gas $(ROOT)/target/gas.txt --platform $(ROOT)/target/bench-platform.json --out $(ROOT)/bench \
 		$(ROOT)/target/bench-gas.log $(ROOT)/target/bench-indexer.log \
-		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log
+		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log $(ROOT)/target/bench-console.log
 	@echo; grep -hE '^BENCH ' $(ROOT)/target/bench-gas.log $(ROOT)/target/bench-indexer.log \
-		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log
+		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log $(ROOT)/target/bench-console.log
 
 # ---- quality --------------------------------------------------------------------------------
 
 .PHONY: lint
-lint: tools $(LINT_STAMP) ## fmt and clippy (Rust), forge fmt and Slither (fails on any low, medium or high finding)
+lint: tools $(LINT_STAMP) $(CONSOLE_STAMP) ## fmt and clippy (Rust), forge fmt and Slither (fails on any low, medium or high finding), the console's types and ESLint
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cd $(CONTRACTS) && $(FORGE) fmt --check
 	cd $(CONTRACTS) && $(VENV)/bin/slither . --config-file slither.config.json
+	cd console && npm run --silent check
 
 .PHONY: fmt
-fmt: tools ## Format the contracts and the Rust code
+fmt: tools $(CONSOLE_STAMP) ## Format the contracts, the Rust code and the console
 	cd $(CONTRACTS) && $(FORGE) fmt
 	cargo fmt --all
+	cd console && npm run --silent fmt
 
 # ---- local chain ----------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ pub async fn platform(dir: &std::path::Path) -> eyre::Result<Platform> {
         gateway_ports: vec![0, 0, 0],
         postgres_url: None,
         chain_only: false,
+        console_dir: "console/dist".into(),
         branch_databases: vec![
             format!("sqlite://{}", dir.join("north.sqlite").display()),
             south,

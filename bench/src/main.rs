@@ -165,6 +165,7 @@ async fn main() -> eyre::Result<()> {
         postgres_url: None,
         branch_databases: Vec::new(),
         chain_only: true,
+        console_dir: "console/dist".into(),
     };
     let platform = timebank_devnet::start(up).await?;
     let accounts = platform.accounts()?;

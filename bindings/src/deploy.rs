@@ -14,6 +14,10 @@ use alloy::{
 };
 use serde::{Deserialize, Serialize};
 
+/// Anvil's chain id: the development chain of `make up` and the tests. Demo wallets (anvil's
+/// well-known keys) exist on this chain only.
+pub const DEV_CHAIN_ID: u64 = 31337;
+
 /// Where a deployment's contracts live (the address fields of the deployment file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -702,3 +702,16 @@ schema! {
         pub problems: Vec<String>,
     }
 }
+
+impl Role {
+    /// Every role (`labels::role_label` has words for each: a new one does not build).
+    pub const ALL: [Self; 7] = [
+        Self::Member,
+        Self::Operator,
+        Self::Supervisor,
+        Self::Issuer,
+        Self::Partner,
+        Self::Admin,
+        Self::Auditor,
+    ];
+}

@@ -145,6 +145,37 @@ pub fn label_of(enum_name: &str, value: u8) -> Option<Label> {
     }
 }
 
+/// The words of the monitoring rule called `name` (as `timebank_bindings::rules::BITS` names
+/// it), if there is such a rule.
+pub fn rule_label(name: &str) -> Option<Label> {
+    Some(match name {
+        "large_amount" => l("大额", "large amount"),
+        "velocity" => l("频次过高", "too many payments"),
+        "volume" => l("支出累计过高", "outgoing volume"),
+        "volume_in" => l("收入累计过高", "incoming volume"),
+        "structuring" => l("拆分交易", "structuring"),
+        "round_trip" => l("资金回流", "round trip"),
+        "new_account" => l("新账户", "new account"),
+        "risky_counterparty" => l("高风险对手方", "risky counterparty"),
+        "dormant_reactivation" => l("休眠账户重新活跃", "dormant account reactivated"),
+        _ => return None,
+    })
+}
+
+/// The words of a role the gateway recognises.
+pub fn role_label(role: crate::api::Role) -> Label {
+    use crate::api::Role;
+    match role {
+        Role::Member => l("会员", "member"),
+        Role::Operator => l("网点经办人", "branch operator"),
+        Role::Supervisor => l("监管员", "supervisor"),
+        Role::Issuer => l("证书签发机构", "credential issuer"),
+        Role::Partner => l("合作机构", "partner institution"),
+        Role::Admin => l("平台管理员", "platform admin"),
+        Role::Auditor => l("审计员", "auditor"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +188,18 @@ mod tests {
             assert!(
                 label_of(name, 0).is_some(),
                 "the contracts' enum {name} has no words in labels.rs"
+            );
+        }
+    }
+
+    /// Every rule the contracts fire has its words: a rule added to `MonitorRules.sol` fails
+    /// this until it is listed in `rule_label`.
+    #[test]
+    fn every_rule_has_words() {
+        for (_, name) in timebank_bindings::rules::BITS {
+            assert!(
+                rule_label(name).is_some(),
+                "rule {name} has no words in labels.rs"
             );
         }
     }

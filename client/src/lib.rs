@@ -6,6 +6,7 @@
 //! # Layout
 //! - [`api`]: the requests and answers of the HTTP API
 //! - [`action`]: actions, their contract calls, and which calls a gateway relays
+//! - [`console`]: what the browser console takes from the contracts, as TypeScript
 //! - [`describe`]: a call in words, for the person about to sign it
 //! - [`labels`]: the chain's enums in Chinese and English
 //! - [`profile`]: a member profile's canonical form and commitment
@@ -14,6 +15,7 @@
 
 pub mod action;
 pub mod api;
+pub mod console;
 pub mod describe;
 pub mod labels;
 pub mod profile;

@@ -29,7 +29,7 @@ use timebank_bindings::{
 };
 
 /// The furthest in the future a deadline the gateway proposes may be.
-const LONGEST_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+pub const LONGEST_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 
 /// What went wrong talking to a gateway.
 #[derive(Debug, thiserror::Error)]

@@ -36,6 +36,9 @@ pub struct Up {
     /// (one database per branch, created if missing) instead of SQLite files.
     #[arg(long, env = "TIMEBANK_POSTGRES_URL")]
     pub postgres_url: Option<String>,
+    /// The browser console's build, served by every gateway at `/` (when it exists).
+    #[arg(long, env = "TIMEBANK_CONSOLE_DIR", default_value = "console/dist")]
+    pub console_dir: PathBuf,
     /// Each branch's database URL, overriding the above (tests).
     #[arg(skip)]
     pub branch_databases: Vec<String>,

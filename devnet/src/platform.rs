@@ -17,6 +17,7 @@ use std::{
     sync::Arc,
     time::Duration,
 };
+use timebank_bindings::deploy::DEV_CHAIN_ID;
 use timebank_indexer::{Deployment, Store};
 use tokio::{sync::watch, task::JoinHandle};
 
@@ -123,7 +124,7 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
             database: database(&up, u32::try_from(i + 1)?).await?,
         };
         lines.push(format!(
-            "  {:<6} http://{}   docs http://{}/docs   database {}",
+            "  {:<6} console http://{}/   docs http://{}/docs   database {}",
             BRANCHES[i].0,
             gateway_addrs[i],
             gateway_addrs[i],
@@ -138,7 +139,7 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
         paths.state().display(),
         lines.join("\n"),
         paths.accounts().display(),
-    );
+    ) + &console_note(&up);
     let gateways = gateway_addrs
         .iter()
         .map(|addr| format!("http://{addr}"))
@@ -153,6 +154,18 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
         paths,
         summary,
     })
+}
+
+/// A word when there is no console to serve.
+fn console_note(up: &Up) -> String {
+    if up.console_dir.join("index.html").is_file() {
+        String::new()
+    } else {
+        format!(
+            "  (no console: {} has no build; `make console` builds it)\n",
+            up.console_dir.display()
+        )
+    }
 }
 
 /// Binds the gateways' sockets now and holds them, so that nothing started meanwhile (an
@@ -184,7 +197,12 @@ async fn start_anvil(
 ) -> eyre::Result<(tokio::process::Child, String)> {
     let anvil = tokio::process::Command::new(anvil_bin)
         .args(["--host", &up.host, "--port", &up.anvil_port.to_string()])
-        .args(["--chain-id", "31337", "--accounts", &ACCOUNTS.to_string()])
+        .args([
+            "--chain-id",
+            &DEV_CHAIN_ID.to_string(),
+            "--accounts",
+            &ACCOUNTS.to_string(),
+        ])
         .arg("--state")
         .arg(paths.state())
         .args(["--state-interval", "1", "--silent"])
@@ -278,6 +296,8 @@ async fn start_branch(
     });
 
     let settings = timebank_gateway::Settings {
+        console_dir: up.console_dir.is_dir().then(|| up.console_dir.clone()),
+        dev_accounts_file: Some(paths.accounts()),
         branch_key_file: Some(paths.branch_key(id)),
         uniqueness_key_file: Some(paths.uniqueness_key()),
         ..timebank_gateway::Settings::new(

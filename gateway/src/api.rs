@@ -13,8 +13,10 @@ use serde::Deserialize;
 use std::sync::Arc;
 use timebank_bindings::types::{CaseStatus, Purpose};
 pub use timebank_client::api::{Balance, Branch, Case, Credential, Event, Payment, PublicMember};
-use timebank_indexer::query::{BranchRow, CaseDetail, CredentialRow, HistoryEntry, PaymentRow};
-use utoipa::IntoParams;
+use timebank_indexer::query::{
+    BranchRow, CaseDetail, CaseQuery, CredentialRow, HistoryEntry, PaymentRow,
+};
+use utoipa::{IntoParams, ToSchema};
 
 /// Most rows a list returns.
 const MAX_LIMIT: u32 = 1_000;
@@ -301,8 +303,24 @@ pub struct CaseFilter {
     /// Only cases in this state.
     #[param(schema_with = timebank_client::schema::case_status)]
     pub status: Option<CaseStatus>,
+    /// Only cases that fired this rule (`large_amount`, `structuring`, ...).
+    pub rule: Option<String>,
+    /// `newest` (default) or `oldest` first.
+    pub order: Option<CaseOrder>,
+    /// The next page: cases after this case id, in the chosen order.
+    pub after: Option<u64>,
     /// At most this many (1–1000, default 100).
     pub limit: Option<u32>,
+}
+
+/// The order of a list of cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseOrder {
+    /// Newest first.
+    Newest,
+    /// Oldest first (an inbox).
+    Oldest,
 }
 
 /// A case as the API shows it.
@@ -331,7 +349,8 @@ pub fn case(c: CaseDetail) -> Case {
     }
 }
 
-/// Supervision cases, newest first. Supervisors, auditors and the admin see every branch's;
+/// Supervision cases, newest (or oldest) first, a page at a time (`after` the last case id of
+/// the previous page). Supervisors, auditors and the admin see every branch's;
 /// operators see their own branch's.
 #[utoipa::path(get, path = "/v1/cases", tag = "cases", security(("session" = [])), params(CaseFilter),
     responses((status = 200, body = Vec<Case>), (status = 400, body = crate::error::ErrorBody),
@@ -357,9 +376,21 @@ pub async fn cases(
             )));
         }
     };
+    let rule_bits = match &filter.rule {
+        Some(name) => timebank_bindings::vocabulary::rule_bit(name)
+            .map_err(|err| ApiError::bad_request(format!("`rule`: {err}")))?,
+        None => 0,
+    };
     let rows = state
         .store
-        .cases(branch, filter.status, limit(filter.limit)?)
+        .cases(&CaseQuery {
+            branch,
+            status: filter.status,
+            rule_bits,
+            oldest_first: filter.order == Some(CaseOrder::Oldest),
+            after: filter.after,
+            limit: limit(filter.limit)?,
+        })
         .await?;
     // Nobody reviews cases about themselves: staff who are also members don't see theirs.
     Ok(Json(

@@ -151,6 +151,13 @@ pub struct Settings {
     /// Let partners register `http://` endpoints (development and tests only).
     #[arg(long, env = "TIMEBANK_WEBHOOK_ALLOW_HTTP")]
     pub webhook_allow_http: bool,
+    /// The browser console's built files (`console/dist`), served at `/`; none by default.
+    #[arg(long, env = "TIMEBANK_CONSOLE_DIR")]
+    pub console_dir: Option<PathBuf>,
+    /// The demo accounts of a development chain (`data/accounts.json` of `make up`), offered to
+    /// the console's demo wallet. Refused on any chain but anvil's.
+    #[arg(long, env = "TIMEBANK_DEV_ACCOUNTS_FILE")]
+    pub dev_accounts_file: Option<PathBuf>,
     /// Instead of serving, one of these.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -205,6 +212,8 @@ impl Settings {
             webhook_max_attempts: WEBHOOK_MAX_ATTEMPTS,
             webhook_timeout_ms: WEBHOOK_TIMEOUT_MS,
             webhook_allow_http: false,
+            console_dir: None,
+            dev_accounts_file: None,
             command: None,
         }
     }

@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod freshness;
 pub mod governance;
@@ -37,7 +38,7 @@ use axum::{
     http::{HeaderName, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{get, post, put},
+    routing::{any, get, post, put},
 };
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::{Deserialize, Serialize};
@@ -107,6 +108,8 @@ pub struct AppState {
     pub streams: live::Streams,
     /// How partners' webhooks are delivered.
     pub webhooks: webhooks::DeliveryPolicy,
+    /// A development chain's demo accounts, for the console's demo wallet.
+    pub demo_accounts: Option<console::DemoAccounts>,
 }
 
 impl AppState {
@@ -160,6 +163,11 @@ impl AppState {
                 })
             })
             .transpose()?;
+        let demo_accounts = settings
+            .dev_accounts_file
+            .as_deref()
+            .map(|path| console::DemoAccounts::load(path, chain_id))
+            .transpose()?;
         let freshness =
             freshness::Freshness::start(provider.clone(), settings.max_index_lag_blocks).await;
         // Only a relaying gateway waits for receipts.
@@ -197,6 +205,7 @@ impl AppState {
             limits: relay::Limits::new(settings),
             streams: live::Streams::new(settings.streams_per_caller),
             webhooks: settings.webhook_policy(),
+            demo_accounts,
         })
     }
 }
@@ -354,7 +363,7 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
             axum::http::Method::POST,
             axum::http::Method::PUT,
         ]);
-    Router::new()
+    let routes = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/openapi.json", get(openapi_json))
@@ -402,8 +411,15 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .route("/v1/access-log", get(members::access_log))
         .route("/v1/audit", get(members::audit))
         .route("/v1/audit/uniqueness", get(members::uniqueness_audit))
-        .fallback(not_found)
-        .with_state(state)
+        .route("/v1/deployment", get(console::deployment))
+        .route("/v1/dev/accounts", get(console::demo_accounts))
+        .route("/v1/{*rest}", any(not_found))
+        .with_state(state);
+    let routes = match console::files(settings.console_dir.as_ref()) {
+        Some(console) => routes.fallback_service(console),
+        None => routes.fallback(not_found),
+    };
+    routes
         .layer(middleware::from_fn(track))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))

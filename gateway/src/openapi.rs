@@ -1,7 +1,9 @@
 //! The OpenAPI document: every operation, the session scheme, the answers every operation can
 //! give, and who may call each (from the role table of `docs/api.md`).
 
-use crate::{ErrorBody, api, auth, governance, live, members, prepare, relay, webhooks, work};
+use crate::{
+    ErrorBody, api, auth, console, governance, live, members, prepare, relay, webhooks, work,
+};
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{Http, HttpAuthScheme, SecurityScheme},
@@ -24,9 +26,9 @@ use utoipa::{
         work::pending_members, work::moves, work::activities, work::services, work::alerts,
         work::quota, work::credential_types, work::expiring_credentials,
         webhooks::set_endpoint, webhooks::rotate, webhooks::messages, webhooks::redeliver,
-        governance::governance
+        governance::governance, console::deployment, console::demo_accounts
     ),
-    components(schemas(ErrorBody, crate::Health, crate::Ready)),
+    components(schemas(ErrorBody, crate::Health, crate::Ready, work::Direction, webhooks::MessageState, api::CaseOrder)),
     modifiers(&SessionAuth, &CommonErrors, &WhoMayCall),
     tags(
         (name = "auth", description = "Sign-In with Ethereum and sessions"),
@@ -36,7 +38,8 @@ use utoipa::{
         (name = "governance", description = "The monitoring rules and the governor's public queue"),
         (name = "live", description = "Server-Sent Events"),
         (name = "relay", description = "Transactions signed by members' and operators' wallets"),
-        (name = "ops", description = "Health, readiness, metrics")
+        (name = "ops", description = "Health, readiness, metrics"),
+        (name = "console", description = "What the browser console served at `/` needs")
     )
 )]
 pub struct ApiDoc;
@@ -166,5 +169,43 @@ impl Modify for CommonErrors {
                 add("504", "The request took longer than the timeout");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The console's API types are generated (`openapi-typescript`) from this document, kept
+    /// in `console/src/generated/openapi.json`.
+    #[test]
+    fn the_consoles_generated_openapi_is_current() {
+        use utoipa::OpenApi;
+        let json = super::ApiDoc::openapi().to_pretty_json().unwrap() + "\n";
+        timebank_client::console::check_generated("openapi.json", &json).unwrap();
+    }
+
+    /// Every `$ref` names a schema the document has (a parameter's enum once did not, which
+    /// the console's type generator refused).
+    #[test]
+    fn every_reference_resolves() {
+        use utoipa::OpenApi;
+        let doc = serde_json::to_value(super::ApiDoc::openapi()).unwrap();
+        let mut missing = Vec::new();
+        let mut stack = vec![&doc];
+        while let Some(value) = stack.pop() {
+            match value {
+                serde_json::Value::Object(map) => {
+                    if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                        let name = target.trim_start_matches("#/components/schemas/");
+                        if doc["components"]["schemas"].get(name).is_none() {
+                            missing.push(target.clone());
+                        }
+                    }
+                    stack.extend(map.values());
+                }
+                serde_json::Value::Array(items) => stack.extend(items),
+                _ => {}
+            }
+        }
+        assert!(missing.is_empty(), "unresolved: {missing:?}");
     }
 }

@@ -6,6 +6,7 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+pub use timebank_client::profile::DOCUMENT_TYPES;
 use unicode_normalization::UnicodeNormalization;
 
 /// Domain separation: a key of this scheme is never a hash of anything else.
@@ -15,9 +16,6 @@ const DOMAIN: &[u8] = b"timebank/uniqueness/v1";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct DocumentError(pub String);
-
-/// The kinds of identity document the scheme knows.
-pub const DOCUMENT_TYPES: [&str; 3] = ["cn_resident_id", "passport", "hk_macau_permit"];
 
 /// The document's number as every branch writes it: NFKC (full-width digits and letters become
 /// ASCII), without spaces or hyphens, upper case; a Chinese resident identity number must have

@@ -326,6 +326,57 @@ async fn reads_match_the_chain(stack: Stack) {
             .contains(&"large_amount".into())
     );
 
+    // Oldest first a page at a time (an inbox), and by rule.
+    let ids = |cases: &[serde_json::Value]| -> Vec<u64> {
+        cases
+            .iter()
+            .map(|c| c["caseId"].as_u64().unwrap())
+            .collect()
+    };
+    let get = |path: String| {
+        let stack = &stack;
+        let supervisor = &supervisor;
+        async move {
+            let cases: Vec<serde_json::Value> = stack
+                .get(&path, Some(supervisor))
+                .await
+                .json()
+                .await
+                .unwrap();
+            cases
+        }
+    };
+    let newest = ids(&cases);
+    let oldest = ids(&get("/v1/cases?status=cleared&order=oldest".into()).await);
+    assert_eq!(oldest, newest.iter().rev().copied().collect::<Vec<_>>());
+    let first = ids(&get("/v1/cases?status=cleared&order=oldest&limit=2".into()).await);
+    let next = ids(&get(format!(
+        "/v1/cases?status=cleared&order=oldest&limit=2&after={}",
+        first[1]
+    ))
+    .await);
+    assert_eq!([first, next].concat(), oldest, "pages follow each other");
+    let older = ids(&get(format!("/v1/cases?status=cleared&after={}", newest[0])).await);
+    assert_eq!(
+        older,
+        newest[1..],
+        "newest first, after a case: the older ones"
+    );
+    let large = get("/v1/cases?status=cleared&rule=large_amount".into()).await;
+    assert_eq!(large.len(), 1, "{large:?}");
+    assert!(
+        large[0]["rules"]
+            .as_array()
+            .unwrap()
+            .contains(&"large_amount".into())
+    );
+    crate::assert_error(
+        stack.get("/v1/cases?rule=loud", Some(&supervisor)).await,
+        400,
+        "rule",
+    )
+    .await;
+
     // The same answers at the other branch's... operators are scoped: north can't list south.
     let north = stack.sign_in(c.op1).await;
     crate::assert_error(

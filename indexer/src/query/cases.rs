@@ -10,6 +10,23 @@ use serde::Serialize;
 use sqlx::Row;
 use timebank_bindings::types::{CaseKind, CaseStatus, MonitorAction, Purpose, RiskLevel};
 
+/// Which cases, in which order, from where.
+#[derive(Debug, Clone, Default)]
+pub struct CaseQuery {
+    /// Only cases about members of this branch.
+    pub branch: Option<u64>,
+    /// Only cases in this state.
+    pub status: Option<CaseStatus>,
+    /// Only cases that fired any of these rules (`fired` bits; 0: any).
+    pub rule_bits: u16,
+    /// Oldest first (else newest first).
+    pub oldest_first: bool,
+    /// The page after this case id (in the chosen order).
+    pub after: Option<u64>,
+    /// At most this many.
+    pub limit: i64,
+}
+
 /// A supervision case, open or decided.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CaseDetail {
@@ -124,25 +141,31 @@ impl Store {
         })
     }
 
-    /// Cases, newest first, optionally only about members of `branch` and of one `status`.
-    pub async fn cases(
-        &self,
-        branch: Option<u64>,
-        status: Option<CaseStatus>,
-        limit: i64,
-    ) -> Result<Vec<CaseDetail>> {
+    /// Cases as `q` asks: of a branch, a status or a rule, newest or oldest first, a page at a
+    /// time.
+    pub async fn cases(&self, q: &CaseQuery) -> Result<Vec<CaseDetail>> {
+        // Case ids grow as cases open: the id is both the order and the page's cursor.
+        let (order, after) = if q.oldest_first {
+            ("ASC", "c.case_id > $7")
+        } else {
+            ("DESC", "c.case_id < $7")
+        };
         let sql = format!(
             "{} WHERE ($1 < 0 OR m.home_branch = $2) AND ($3 < 0 OR c.status = $4) \
-             ORDER BY c.case_id DESC LIMIT $5",
+             AND ($5 = 0 OR (c.rules & $6) <> 0) AND ($7 < 0 OR {after}) \
+             ORDER BY c.case_id {order} LIMIT $8",
             CaseDetail::SELECT
         );
-        let status = status.map_or(-1, |s| i64::from(s as u8));
+        let status = q.status.map_or(-1, |s| i64::from(s as u8));
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(branch.map_or(-1, to_i64))
-            .bind(branch.map_or(-1, to_i64))
+            .bind(q.branch.map_or(-1, to_i64))
+            .bind(q.branch.map_or(-1, to_i64))
             .bind(status)
             .bind(status)
-            .bind(limit)
+            .bind(i64::from(q.rule_bits))
+            .bind(i64::from(q.rule_bits))
+            .bind(q.after.map_or(-1, to_i64))
+            .bind(q.limit)
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(CaseDetail::read).collect()

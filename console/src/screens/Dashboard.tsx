@@ -1,0 +1,82 @@
+// The branch at a glance: its minting quota, open cases by rule and by action, and how long
+// decisions take.
+import { useQuery } from '@tanstack/react-query';
+import { api, ok } from '../api/client';
+import { ruleWords, enumWords } from '../chain/vocabulary';
+import { rules } from '../generated/chain';
+import { useI18n } from '../i18n/i18n';
+import type { Session } from '../session';
+import { Bars } from '../ui/Bars';
+import { Loaded } from '../ui/common';
+
+export function DashboardScreen({ session }: { session: Session }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const branch = session.me.operatorBranch ?? session.deployment.branchId;
+  const quota = useQuery({
+    queryKey: ['quota', branch],
+    queryFn: () => ok(api.GET('/v1/branches/{branch}/quota', { params: { path: { branch } } })),
+  });
+  const cases = useQuery({ queryKey: ['cases', 'recent'], queryFn: () => ok(api.GET('/v1/cases', { params: { query: { limit: 1000 } } })) });
+  return (
+    <div className="screen">
+      <section className="card" aria-labelledby="quota-title">
+        <h2 id="quota-title">{t('dash.quota')}</h2>
+        <Loaded query={quota}>
+          {(q) => {
+            const limit = Number(BigInt(q.limit) / 10n ** 14n) / 1e4;
+            const used = Number(BigInt(q.minted) / 10n ** 14n) / 1e4;
+            const share = limit > 0 ? Math.min(1, used / limit) : 0;
+            return (
+              <>
+                <svg
+                  viewBox="0 0 300 24"
+                  width="100%"
+                  role="img"
+                  aria-label={t('dash.quotaUsed', { used: i18n.number(used), limit: i18n.number(limit) })}
+                >
+                  <rect x={0} y={4} width={300} height={16} rx={4} className="gauge-back" />
+                  <rect x={0} y={4} width={300 * share} height={16} rx={4} className="gauge" />
+                </svg>
+                <p>{t('dash.quotaUsed', { used: i18n.number(used), limit: i18n.number(limit) })}</p>
+              </>
+            );
+          }}
+        </Loaded>
+      </section>
+      <Loaded query={cases}>
+        {(list) => {
+          const open = list.filter((c) => c.status === 'open');
+          const byRule = rules
+            .map((r) => ({ name: i18n.w(ruleWords(r.name)), value: open.filter((c) => c.rules.includes(r.name)).length }))
+            .filter((d) => d.value > 0);
+          const actions = [...new Set(list.map((c) => c.action))].map((a) => ({
+            name: i18n.w(enumWords('MonitorAction', a)),
+            value: list.filter((c) => c.action === a).length,
+          }));
+          const waits = list
+            .filter((c) => c.status !== 'open')
+            .map((c) => (Date.parse(c.updatedAt) - Date.parse(c.openedAt)) / 3_600_000)
+            .sort((a, b) => a - b);
+          const median = waits.length ? (waits[Math.floor((waits.length - 1) / 2)] ?? 0) : null;
+          return (
+            <>
+              <section className="card" aria-labelledby="by-rule-title">
+                <h2 id="by-rule-title">{t('dash.openByRule')}</h2>
+                <Bars data={byRule} label={t('dash.openByRule')} />
+              </section>
+              <section className="card" aria-labelledby="by-action-title">
+                <h2 id="by-action-title">{t('dash.casesByAction')}</h2>
+                <Bars data={actions} label={t('dash.casesByAction')} />
+              </section>
+              <section className="card" aria-labelledby="median-title">
+                <h2 id="median-title">{t('dash.medianDecision')}</h2>
+                <p className="big">{median == null ? '—' : t('dash.hoursUnit', { hours: i18n.number(median) })}</p>
+              </section>
+            </>
+          );
+        }}
+      </Loaded>
+    </div>
+  );
+}

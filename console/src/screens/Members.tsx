@@ -1,0 +1,93 @@
+// Find a member: the public record, credentials with expiry, balance and payments (as the
+// role table allows), and the decrypted profile when allowed — the read is logged.
+import { useQuery } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { isAddress } from 'viem';
+import { api, ok } from '../api/client';
+import { enumWords } from '../chain/vocabulary';
+import { useI18n } from '../i18n/i18n';
+import type { Session } from '../session';
+import { Loaded } from '../ui/common';
+
+export function MembersScreen({ account }: { session: Session; account?: string }) {
+  const { t } = useI18n();
+  const [text, setText] = useState(account ?? '');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (isAddress(text.trim())) location.hash = `#/members/${text.trim()}`;
+  };
+  return (
+    <div className="screen">
+      <section className="card wide" aria-labelledby="members-title">
+        <h2 id="members-title">{t('nav.members')}</h2>
+        <form onSubmit={submit} className="row">
+          <label>
+            {t('members.search')}
+            <input name="account" value={text} onChange={(e) => setText(e.target.value)} pattern="0x[0-9a-fA-F]{40}" required spellCheck={false} />
+          </label>
+          <button type="submit" className="primary">
+            {t('members.find')}
+          </button>
+        </form>
+        {account && isAddress(account) ? <Member account={account} /> : null}
+      </section>
+    </div>
+  );
+}
+
+function Member({ account }: { account: string }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const member = useQuery({
+    queryKey: ['member', account],
+    queryFn: () => ok(api.GET('/v1/members/{address}', { params: { path: { address: account } } })),
+  });
+  const balance = useQuery({
+    queryKey: ['balance', account],
+    queryFn: () => ok(api.GET('/v1/accounts/{address}/balance', { params: { path: { address: account } } })),
+    retry: false,
+  });
+  return (
+    <Loaded query={member}>
+      {(m) => (
+        <div data-testid="member">
+          <dl className="facts">
+            <div>
+              <dt>{t('members.status')}</dt>
+              <dd>{i18n.w(enumWords('MemberStatus', m.status))}</dd>
+            </div>
+            <div>
+              <dt>{t('members.home')}</dt>
+              <dd>{m.homeBranch}</dd>
+            </div>
+            {m.risk ? (
+              <div>
+                <dt>{t('members.risk')}</dt>
+                <dd>{i18n.w(enumWords('RiskLevel', m.risk))}</dd>
+              </div>
+            ) : null}
+            {balance.data ? (
+              <div>
+                <dt>{t('wallet.balance')}</dt>
+                <dd>{t('wallet.hours', { amount: i18n.hours(balance.data.amount) })}</dd>
+              </div>
+            ) : null}
+            <div>
+              <dt>{t('review.commitment')}</dt>
+              <dd className="mono">{m.commitment}</dd>
+            </div>
+          </dl>
+          <h3>{t('members.credentials')}</h3>
+          <ul className="list">
+            {m.credentials.map((c) => (
+              <li key={c.typeId}>
+                {c.typeName} · {i18n.w(enumWords('CredentialKind', c.kind))} · {t('members.expires')} {i18n.date(c.expiresAt)} ·{' '}
+                <span className={c.valid ? 'tag ok' : 'tag bad'}>{c.valid ? t('members.valid') : t('members.invalid')}</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </Loaded>
+  );
+}

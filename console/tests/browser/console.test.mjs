@@ -1,0 +1,276 @@
+// The console in a real headless Chromium against `make up`'s stack: one test per role's main
+// flow, driven through the page, signing with real keys (an injected EIP-1193 wallet, or the
+// demo wallet on this development chain). A failing test leaves a screenshot and a Playwright
+// trace in target/console-browser/.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { root, startStack } from './stack.mjs';
+import { injectWallet } from './wallet.mjs';
+
+const out = join(root, 'target/console-browser');
+const shots = process.env.TIMEBANK_UPDATE_SCREENSHOTS ? join(root, 'docs/console') : join(out, 'screens');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+mkdirSync(shots, { recursive: true });
+const axeSource = readFileSync(join(root, 'console/node_modules/axe-core/axe.min.js'), 'utf8');
+const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const TIMEOUT = 30_000;
+
+let stack;
+let browser;
+let north;
+
+before(async () => {
+  stack = await startStack();
+  north = stack.gateways[0];
+  browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+/** A fresh browser context and page for `name`: on failure, its screenshot and trace stay. */
+async function withPage(name, body, { wallet } = {}) {
+  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(TIMEOUT);
+  await context.tracing.start({ screenshots: true, snapshots: true });
+  // Init scripts come in through the browser, not the page: the console's CSP stays on.
+  await context.addInitScript({ content: axeSource });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err));
+  const injected = wallet ? await injectWallet(page, wallet.key, stack.deployment.chainId) : null;
+  try {
+    await body(page, injected);
+    assert.deepEqual(errors, [], 'no uncaught errors in the page');
+    await context.tracing.stop();
+  } catch (err) {
+    await page.screenshot({ path: join(out, `${name}.png`), fullPage: true }).catch(() => {});
+    await context.tracing.stop({ path: join(out, `${name}.trace.zip`) }).catch(() => {});
+    throw err;
+  } finally {
+    await context.close();
+  }
+}
+
+/** No serious or critical axe-core violation on what the page shows now. */
+async function accessible(page, screen) {
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(violations, [], `axe-core on ${screen}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+async function demoSignIn(page, who, gateway = north) {
+  await page.goto(`${gateway}/`);
+  const demo = page.getByTestId('demo-wallet');
+  await demo.locator('select').selectOption(who);
+  await demo.getByRole('button').click();
+  await page.getByRole('navigation').waitFor();
+}
+
+/** Runs the act the page shows to the end: done, or the failure's words. */
+async function finished(scope) {
+  const done = scope.getByTestId('act-done');
+  const failed = scope.getByTestId('act-failed');
+  await done.or(failed).first().waitFor();
+  if (await failed.count()) throw new Error(`the action failed: ${await failed.first().textContent()}`);
+}
+
+const unique = Date.now().toString().slice(-8);
+const newMember = `0x${'5eed'.padEnd(32, '0')}${unique}`;
+
+describe('the console', () => {
+  test('serves the console with a strict content security policy, and the API stays JSON', async () => {
+    const page = await fetch(`${north}/cases`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<div id="root">/);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    const api = await fetch(`${north}/v1/no-such-thing`);
+    assert.equal(api.status, 404);
+    assert.equal((await api.json()).code, 'not_found');
+  });
+
+  test('a volunteer pays with their own browser wallet, seeing the monitor’s verdict first', async () => {
+    const me = stack.accounts['member-1-north'];
+    const them = stack.accounts['member-2-north'];
+    await withPage(
+      'volunteer',
+      async (page, wallet) => {
+        await page.goto(`${north}/`);
+        await page.getByRole('button', { name: '用浏览器钱包登录' }).click();
+        await page.getByRole('link', { name: '我的账户' }).waitFor();
+        await page.getByTestId('balance').waitFor();
+        await accessible(page, 'my account');
+        const form = page.getByRole('region', { name: '付款或赠与' });
+        await form.getByLabel('收款账户').fill(them.address);
+        await form.getByLabel('小时数').fill('0.25');
+        await form.getByLabel('用途').selectOption('gift');
+        await form.getByLabel('备注（可选）').fill('谢谢帮忙买菜');
+        await form.getByRole('button', { name: '检查' }).click();
+        const verdict = form.getByTestId('verdict');
+        await verdict.waitFor();
+        assert.match(await verdict.textContent(), /^监控规则：/);
+        await shot(page, 'volunteer-pay');
+        await form.getByRole('button', { name: '签名并发送' }).click();
+        await finished(form);
+        // The wallet signed a forward request for the forwarder on this chain, built by the page.
+        const typed = wallet.signed.find((s) => s.method === 'eth_signTypedData_v4')?.typed;
+        assert.equal(typed.primaryType, 'ForwardRequest');
+        assert.equal(typed.domain.verifyingContract.toLowerCase(), stack.deployment.forwarder.toLowerCase());
+        assert.equal(Number(typed.domain.chainId), stack.deployment.chainId);
+        assert.equal(typed.message.to.toLowerCase(), stack.deployment.timeCoin.toLowerCase());
+        const history = page.getByRole('region', { name: '收支记录' });
+        await history.getByText('−0.25').first().waitFor();
+        await shot(page, 'volunteer');
+      },
+      { wallet: me },
+    );
+  });
+
+  test('an operator registers a member, and the same person again is refused in words', async () => {
+    await withPage('register', async (page) => {
+      await demoSignIn(page, 'north-operator-1');
+      await page.getByRole('link', { name: '登记新会员' }).click();
+      const form = page.getByRole('region', { name: '登记新会员' });
+      const fill = async (account) => {
+        await form.getByLabel('会员钱包地址').fill(account);
+        await form.getByLabel('姓名').fill('测试会员');
+        await form.getByLabel('出生日期').fill('1970-01-02');
+        await form.getByLabel('联系方式').fill('test@example.org');
+        await form.getByLabel('证件类型').selectOption('passport');
+        await form.getByLabel('证件号码').fill(`T${unique}`);
+        await form.getByRole('button', { name: '提交审核' }).click();
+      };
+      await fill(newMember);
+      await finished(form);
+      await accessible(page, 'register');
+      await shot(page, 'operator-register');
+      await fill(`0x${'5eee'.padEnd(32, '0')}${unique}`);
+      const failed = form.getByTestId('act-failed');
+      await failed.waitFor();
+      assert.match(await failed.textContent(), /此人已在平台登记/);
+    });
+  });
+
+  test('a second operator reviews the new member with the decrypted profile and approves', async () => {
+    await withPage('review', async (page) => {
+      await demoSignIn(page, 'north-operator-2');
+      await page.getByRole('link', { name: '待审核会员' }).click();
+      const row = page.getByTestId('pending-member').filter({ hasText: newMember });
+      await row.getByRole('button', { name: '查看资料' }).click();
+      await row.getByText('此次查看已记录在访问日志中。').waitFor();
+      await row.getByText('测试会员').waitFor();
+      await accessible(page, 'review');
+      await shot(page, 'operator-review');
+      await row.getByRole('button', { name: '批准' }).click();
+      await finished(page.getByRole('region', { name: '待审核会员' }));
+      await row.waitFor({ state: 'detached' });
+    });
+  });
+
+  test('a supervisor works the case inbox: oldest first, the coin flows, a decision', async () => {
+    await withPage('supervisor', async (page) => {
+      await demoSignIn(page, 'supervisor');
+      await page.getByRole('link', { name: '监管案件' }).click();
+      const rows = page.getByTestId('case-row');
+      await rows.first().waitFor();
+      const ids = (await rows.allTextContents()).map((t) => Number(t.match(/^#(\d+)/)?.[1]));
+      assert.deepEqual(
+        ids,
+        [...ids].sort((a, b) => a - b),
+        'oldest first',
+      );
+      await accessible(page, 'case inbox');
+      await shot(page, 'supervisor-inbox');
+      await rows.first().click();
+      await page.getByTestId('flow-graph').waitFor();
+      await accessible(page, 'case detail');
+      const decide = page.getByRole('form', { name: '决定' });
+      await decide.getByLabel('结论').selectOption('cleared');
+      await decide.getByLabel('说明（不上链，存于本网点）').fill('家人之间的赠与，已核实');
+      await shot(page, 'supervisor-case');
+      await decide.getByRole('button', { name: '决定' }).click();
+      // Decided, the case shows its outcome and the form goes.
+      const failed = decide.getByTestId('act-failed');
+      await page.getByTestId('case-status').filter({ hasText: '已排除' }).or(failed).first().waitFor();
+      if (await failed.count()) throw new Error(`the decision failed: ${await failed.textContent()}`);
+      await page.getByText('家人之间的赠与，已核实').waitFor();
+    });
+  });
+
+  test('a partner raises an alert and a supervisor sees it arrive without a reload', async () => {
+    const context = await browser.newContext({ locale: 'zh-CN' });
+    context.setDefaultTimeout(TIMEOUT);
+    const watching = await context.newPage();
+    try {
+      await demoSignIn(watching, 'supervisor');
+      await watching.getByRole('link', { name: '风险预警' }).click();
+      await withPage('partner', async (page) => {
+        await demoSignIn(page, 'partner');
+        await page.getByRole('link', { name: '风险预警' }).click();
+        const form = page.getByRole('region', { name: '提出风险预警' });
+        await form.getByLabel('会员账户').fill(stack.accounts['member-3-south'].address);
+        await form.getByLabel('原因').fill('合作银行报告：账户异常');
+        await form.getByRole('button', { name: '提出风险预警' }).click();
+        await finished(form);
+        await accessible(page, 'partner alerts');
+        await shot(page, 'partner');
+      });
+      await watching
+        .getByTestId('live')
+        .getByText(/新风险预警/)
+        .waitFor({ timeout: TIMEOUT });
+      await shot(watching, 'supervisor-live');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('an auditor sees the access log, with the review’s read and its reason', async () => {
+    await withPage('auditor', async (page) => {
+      await demoSignIn(page, 'auditor');
+      await page.getByRole('link', { name: '审计与访问日志' }).click();
+      await page.getByTestId('access-row').filter({ hasText: '四眼审核新会员' }).first().waitFor();
+      await accessible(page, 'audit');
+      await shot(page, 'auditor');
+    });
+  });
+
+  test('English is a switch away, every screen from the catalogs', async () => {
+    await withPage('english', async (page) => {
+      await demoSignIn(page, 'north-operator-1');
+      await page.getByRole('button', { name: 'English' }).click();
+      await page.getByRole('link', { name: 'Members to review' }).waitFor();
+      await page.getByRole('link', { name: 'Branch overview' }).click();
+      await page.getByRole('heading', { name: "The branch's minting quota" }).waitFor();
+      await accessible(page, 'dashboard');
+      await shot(page, 'dashboard-en');
+    });
+  });
+
+  test('no demo wallet on any other chain, whatever the gateway says', async () => {
+    await withPage('no-demo-wallet', async (page) => {
+      await page.route('**/v1/deployment', async (route) => {
+        const real = await (await route.fetch()).json();
+        await route.fulfill({ json: { ...real, chainId: 5, demoAccounts: true } });
+      });
+      await page.goto(`${north}/`);
+      await page.getByRole('heading', { name: '登录' }).waitFor();
+      assert.equal(await page.getByTestId('demo-wallet').count(), 0);
+      await accessible(page, 'sign-in');
+    });
+  });
+});
