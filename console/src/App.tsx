@@ -11,6 +11,7 @@ import { useRoute } from './route';
 import { AlertsScreen } from './screens/Alerts';
 import { AuditScreen } from './screens/Audit';
 import { CasesScreen } from './screens/Cases';
+import { CredentialsScreen } from './screens/Credentials';
 import { DashboardScreen } from './screens/Dashboard';
 import { MembersScreen } from './screens/Members';
 import { ActivitiesScreen } from './screens/Activities';
@@ -39,6 +40,7 @@ const screens: Screen[] = [
     roles: ['operator', 'supervisor', 'auditor', 'admin'],
     render: (s, r) => <MembersScreen session={s} account={r[0]} />,
   },
+  { id: 'credentials', label: 'nav.credentials', roles: ['issuer', 'operator'], render: (s) => <CredentialsScreen session={s} /> },
   { id: 'activities', label: 'nav.activities', roles: ['operator'], render: (s) => <ActivitiesScreen session={s} /> },
   {
     id: 'cases',

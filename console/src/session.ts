@@ -6,8 +6,27 @@ import { createSiweMessage } from 'viem/siwe';
 import { api, ok, setToken } from './api/client';
 import type { Action, ConsoleDeployment, Me, MonitorVerdict, Prepared, Relayed, SignedRequest } from './api/types';
 import { type Call, type Contracts, encodeAction } from './chain/actions';
-import { RefusedError, checkPrepared, forwardTypedData } from './chain/forward';
+import { checkPrepared, forwardTypedData } from './chain/forward';
 import type { Wallet } from './wallet/wallet';
+
+/** The wallet is on another network than the platform. */
+export class WrongChainError extends Error {
+  constructor(
+    readonly wallet: number,
+    readonly chain: number,
+  ) {
+    super(`the wallet is on chain ${wallet}, the platform on chain ${chain}`);
+    this.name = 'WrongChainError';
+  }
+}
+
+/** The gateway asked to be signed in to as something other than what this page talks to. */
+export class SignInRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SignInRefused';
+  }
+}
 
 export interface Session {
   wallet: Wallet;
@@ -36,18 +55,16 @@ export function contractsOf(deployment: ConsoleDeployment): Contracts {
  * domain, URI or chain than the one this page talks to. */
 export async function signIn(wallet: Wallet, deployment: ConsoleDeployment): Promise<Session> {
   const walletChain = await wallet.chainId();
-  if (walletChain !== deployment.chainId) {
-    throw new RefusedError(`the wallet is on chain ${walletChain}, the platform on chain ${deployment.chainId}`);
-  }
+  if (walletChain !== deployment.chainId) throw new WrongChainError(walletChain, deployment.chainId);
   const nonce = await ok(api.POST('/v1/auth/nonce'));
   if (nonce.domain !== location.host) {
-    throw new RefusedError(`the gateway asks to be signed in to as ${nonce.domain}, not ${location.host}`);
+    throw new SignInRefused(`the gateway asks to be signed in to as ${nonce.domain}, not ${location.host}`);
   }
   if (nonce.uri.replace(/\/$/, '') !== location.origin) {
-    throw new RefusedError(`the gateway asks to be signed in to at ${nonce.uri}, not ${location.origin}`);
+    throw new SignInRefused(`the gateway asks to be signed in to at ${nonce.uri}, not ${location.origin}`);
   }
   if (nonce.chainId !== deployment.chainId) {
-    throw new RefusedError(`the gateway is on chain ${nonce.chainId}, not ${deployment.chainId}`);
+    throw new SignInRefused(`the gateway is on chain ${nonce.chainId}, not ${deployment.chainId}`);
   }
   const now = new Date();
   const message = createSiweMessage({
@@ -64,7 +81,7 @@ export async function signIn(wallet: Wallet, deployment: ConsoleDeployment): Pro
   const signature = await wallet.signMessage(message);
   const login = await ok(api.POST('/v1/auth/login', { body: { message, signature } }));
   if (!isAddressEqual(login.address as Address, wallet.address)) {
-    throw new RefusedError(`the gateway signed in ${login.address}, not ${wallet.address}`);
+    throw new SignInRefused(`the gateway signed in ${login.address}, not ${wallet.address}`);
   }
   setToken(login.token);
   const me = await ok(api.GET('/v1/auth/me'));

@@ -18,6 +18,7 @@ use std::{
     sync::Arc,
 };
 use timebank_bindings::deploy::{Addresses, DEV_CHAIN_ID};
+use tower::ServiceBuilder;
 use tower_http::{
     services::{ServeDir, ServeFile},
     set_header::SetResponseHeaderLayer,
@@ -122,14 +123,25 @@ pub async fn demo_accounts(State(state): State<Arc<AppState>>) -> ApiResult<Json
 }
 
 /// The console's files at every path the API does not take, with the page itself for paths
-/// that are the console's screens; `None` without a console directory.
+/// that are the console's screens; `None` without a console directory. The build's assets have
+/// content hashes in their names, so browsers keep them; the page is checked on every visit.
 pub fn files(dir: Option<&PathBuf>) -> Option<Router> {
     let dir = dir?;
     let page = ServeFile::new(dir.join("index.html"));
-    let service = ServeDir::new(dir).fallback(page);
+    let assets = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        ))
+        .service(ServeDir::new(dir.join("assets")));
     Some(
         Router::new()
-            .fallback_service(service)
+            .nest_service("/assets", assets)
+            .fallback_service(ServeDir::new(dir).fallback(page))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            ))
             .layer(SetResponseHeaderLayer::overriding(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(CONTENT_SECURITY_POLICY),

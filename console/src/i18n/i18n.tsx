@@ -1,9 +1,10 @@
 // The chosen language: messages from the catalogs, numbers, amounts and dates in its locale.
 import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from 'react';
-import { formatUnits } from 'viem';
+import { BaseError, formatUnits } from 'viem';
 import { ApiFailure } from '../api/client';
 import { ActionError } from '../chain/actions';
 import { RefusedError } from '../chain/forward';
+import { SignInRefused, WrongChainError } from '../session';
 import type { Words } from '../chain/vocabulary';
 import { constants } from '../generated/chain';
 import { en } from './en';
@@ -54,6 +55,10 @@ export function makeI18n(locale: Locale, setLocale: (l: Locale) => void): I18n {
         return key in zh ? t(key, { message: err.body.message }) : t('error.unknown', { message: err.body.message });
       }
       if (err instanceof RefusedError) return t('error.refused', { message: err.message });
+      if (err instanceof WrongChainError) return t('signin.wrongChain', { wallet: err.wallet, chain: err.chain });
+      if (err instanceof SignInRefused) return t('error.signInRefused', { message: err.message });
+      // The wallet's own refusals (the person declined, the wallet is locked) come from viem.
+      if (err instanceof BaseError) return t('error.wallet', { message: err.shortMessage });
       if (err instanceof ActionError) return t('error.bad_request', { message: err.message });
       const text = err instanceof Error ? err.message : String(err);
       return t('error.unknown', { message: text });

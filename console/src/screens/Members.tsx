@@ -8,6 +8,7 @@ import { enumWords } from '../chain/vocabulary';
 import { useI18n } from '../i18n/i18n';
 import type { Session } from '../session';
 import { Loaded } from '../ui/common';
+import { ProfileReader } from '../ui/Profile';
 
 export function MembersScreen({ account }: { session: Session; account?: string }) {
   const { t } = useI18n();
@@ -77,6 +78,7 @@ function Member({ account }: { account: string }) {
               <dd className="mono">{m.commitment}</dd>
             </div>
           </dl>
+          <ProfileReader account={account} reason={t('members.whyDefault')} />
           <h3>{t('members.credentials')}</h3>
           <ul className="list">
             {m.credentials.map((c) => (
@@ -86,8 +88,37 @@ function Member({ account }: { account: string }) {
               </li>
             ))}
           </ul>
+          <History account={account} />
         </div>
       )}
     </Loaded>
+  );
+}
+
+/** Every event naming the account, as the chain recorded it (as the role table allows). */
+function History({ account }: { account: string }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const history = useQuery({
+    queryKey: ['history', account],
+    queryFn: () => ok(api.GET('/v1/accounts/{address}/history', { params: { path: { address: account }, query: { limit: 100 } } })),
+    retry: false,
+  });
+  if (history.isError) return null;
+  return (
+    <>
+      <h3>{t('members.history')}</h3>
+      <Loaded query={history}>
+        {(events) => (
+          <ul className="list">
+            {events.map((e) => (
+              <li key={`${e.blockNumber}-${e.logIndex}`}>
+                {i18n.date(e.blockTime)} · {e.contract}.{e.event} · #{e.blockNumber}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Loaded>
+    </>
   );
 }

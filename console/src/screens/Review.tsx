@@ -8,6 +8,7 @@ import { useI18n } from '../i18n/i18n';
 import type { Session } from '../session';
 import { ActProgress } from '../ui/ActProgress';
 import { Account, Loaded } from '../ui/common';
+import { ProfileReader } from '../ui/Profile';
 import { type Act, useAct } from '../ui/useAct';
 
 export function ReviewScreen({ session }: { session: Session }) {
@@ -41,15 +42,7 @@ export function ReviewScreen({ session }: { session: Session }) {
 function Pending({ session, member, act }: { session: Session; member: MemberSummary; act: Act }) {
   const i18n = useI18n();
   const { t } = i18n;
-  const [why, setWhy] = useState(t('review.whyDefault'));
-  const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
-  const profile = useQuery({
-    queryKey: ['profile', member.account, why],
-    queryFn: () => ok(api.GET('/v1/members/{address}/profile', { params: { path: { address: member.account }, query: { reason: why } } })),
-    enabled: open,
-    staleTime: Infinity,
-  });
   const mine = member.submittedBy.toLowerCase() === session.wallet.address.toLowerCase();
   return (
     <li className="pending" data-testid="pending-member">
@@ -57,40 +50,7 @@ function Pending({ session, member, act }: { session: Session; member: MemberSum
         <Account address={member.account} /> · {t('review.submittedBy')} <Account address={member.submittedBy} /> · {t('review.submittedAt')}{' '}
         {i18n.date(member.submittedAt)}
       </p>
-      {!open ? (
-        <div className="row">
-          <label>
-            {t('review.why')}
-            <input value={why} onChange={(e) => setWhy(e.target.value)} />
-          </label>
-          <button type="button" onClick={() => setOpen(true)}>
-            {t('review.open')}
-          </button>
-        </div>
-      ) : (
-        <Loaded query={profile}>
-          {(p) => (
-            <div className="profile">
-              <h3>{t('review.profile')}</h3>
-              <p className="logged" role="note">
-                {t('review.logged')}
-              </p>
-              <dl>
-                {Object.entries(p.profile as Record<string, unknown>).map(([k, v]) => (
-                  <div key={k}>
-                    <dt>{k}</dt>
-                    <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
-                  </div>
-                ))}
-                <div>
-                  <dt>{t('review.commitment')}</dt>
-                  <dd className="mono">{p.commitment}</dd>
-                </div>
-              </dl>
-            </div>
-          )}
-        </Loaded>
-      )}
+      <ProfileReader account={member.account} reason={t('review.whyDefault')} />
       <div className="row">
         <button type="button" className="primary" disabled={mine} onClick={() => void act.run({ action: 'approve_member', account: member.account })}>
           {t('review.approve')}

@@ -35,7 +35,7 @@ after(async () => {
 });
 
 /** A fresh browser context and page for `name`: on failure, its screenshot and trace stay. */
-async function withPage(name, body, { wallet } = {}) {
+async function withPage(name, body, { wallet, chainId } = {}) {
   const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(TIMEOUT);
   await context.tracing.start({ screenshots: true, snapshots: true });
@@ -44,7 +44,7 @@ async function withPage(name, body, { wallet } = {}) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (err) => errors.push(err));
-  const injected = wallet ? await injectWallet(page, wallet.key, stack.deployment.chainId) : null;
+  const injected = wallet ? await injectWallet(page, wallet.key, chainId ?? stack.deployment.chainId) : null;
   try {
     await body(page, injected);
     assert.deepEqual(errors, [], 'no uncaught errors in the page');
@@ -73,6 +73,14 @@ async function shot(page, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
+/** Signs in with the injected wallet, as someone with a browser wallet does. */
+async function walletSignIn(page, gateway = north) {
+  await page.goto(`${gateway}/`);
+  await page.getByRole('button', { name: '用浏览器钱包登录' }).click();
+  await page.getByRole('navigation').waitFor();
+}
+
+/** Signs in with the demo wallet's account `who` (anvil's chain only). */
 async function demoSignIn(page, who, gateway = north) {
   await page.goto(`${gateway}/`);
   const demo = page.getByTestId('demo-wallet');
@@ -98,6 +106,12 @@ describe('the console', () => {
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<div id="root">/);
     assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    assert.equal(page.headers.get('cache-control'), 'no-cache');
+    const script = (await (await fetch(`${north}/`)).text()).match(/src="(\/assets\/[^"]+\.js)"/)?.[1];
+    const asset = await fetch(`${north}${script}`);
+    assert.equal(asset.status, 200);
+    assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
+    assert.equal((await fetch(`${north}/assets/missing.js`)).status, 404, 'a missing asset is not the page');
     const api = await fetch(`${north}/v1/no-such-thing`);
     assert.equal(api.status, 404);
     assert.equal((await api.json()).code, 'not_found');
@@ -140,75 +154,128 @@ describe('the console', () => {
     );
   });
 
+  test('a wallet on another network is told to switch, and signs nothing', async () => {
+    const me = stack.accounts['member-2-north'];
+    await withPage(
+      'wrong-chain',
+      async (page, wallet) => {
+        await page.goto(`${north}/`);
+        await page.getByRole('button', { name: '用浏览器钱包登录' }).click();
+        await page.getByRole('alert').getByText(`钱包连接的是链 1，本平台在链 ${stack.deployment.chainId}`).waitFor();
+        assert.deepEqual(wallet.signed, []);
+      },
+      { wallet: me, chainId: 1 },
+    );
+  });
+
   test('an operator registers a member, and the same person again is refused in words', async () => {
-    await withPage('register', async (page) => {
-      await demoSignIn(page, 'north-operator-1');
-      await page.getByRole('link', { name: '登记新会员' }).click();
-      const form = page.getByRole('region', { name: '登记新会员' });
-      const fill = async (account) => {
-        await form.getByLabel('会员钱包地址').fill(account);
-        await form.getByLabel('姓名').fill('测试会员');
-        await form.getByLabel('出生日期').fill('1970-01-02');
-        await form.getByLabel('联系方式').fill('test@example.org');
-        await form.getByLabel('证件类型').selectOption('passport');
-        await form.getByLabel('证件号码').fill(`T${unique}`);
-        await form.getByRole('button', { name: '提交审核' }).click();
-      };
-      await fill(newMember);
-      await finished(form);
-      await accessible(page, 'register');
-      await shot(page, 'operator-register');
-      await fill(`0x${'5eee'.padEnd(32, '0')}${unique}`);
-      const failed = form.getByTestId('act-failed');
-      await failed.waitFor();
-      assert.match(await failed.textContent(), /此人已在平台登记/);
-    });
+    await withPage(
+      'register',
+      async (page) => {
+        await walletSignIn(page);
+        await page.getByRole('link', { name: '登记新会员' }).click();
+        const form = page.getByRole('region', { name: '登记新会员' });
+        const fill = async (account) => {
+          await form.getByLabel('会员钱包地址').fill(account);
+          await form.getByLabel('姓名').fill('测试会员');
+          await form.getByLabel('出生日期').fill('1970-01-02');
+          await form.getByLabel('联系方式').fill('test@example.org');
+          await form.getByLabel('证件类型').selectOption('passport');
+          await form.getByLabel('证件号码').fill(`T${unique}`);
+          await form.getByRole('button', { name: '提交审核' }).click();
+        };
+        await fill(newMember);
+        await finished(form);
+        await accessible(page, 'register');
+        await shot(page, 'operator-register');
+        await fill(`0x${'5eee'.padEnd(32, '0')}${unique}`);
+        const failed = form.getByTestId('act-failed');
+        await failed.waitFor();
+        assert.match(await failed.textContent(), /此人已在平台登记/);
+      },
+      { wallet: stack.accounts['north-operator-1'] },
+    );
   });
 
   test('a second operator reviews the new member with the decrypted profile and approves', async () => {
-    await withPage('review', async (page) => {
-      await demoSignIn(page, 'north-operator-2');
-      await page.getByRole('link', { name: '待审核会员' }).click();
-      const row = page.getByTestId('pending-member').filter({ hasText: newMember });
-      await row.getByRole('button', { name: '查看资料' }).click();
-      await row.getByText('此次查看已记录在访问日志中。').waitFor();
-      await row.getByText('测试会员').waitFor();
-      await accessible(page, 'review');
-      await shot(page, 'operator-review');
-      await row.getByRole('button', { name: '批准' }).click();
-      await finished(page.getByRole('region', { name: '待审核会员' }));
-      await row.waitFor({ state: 'detached' });
-    });
+    await withPage(
+      'review',
+      async (page) => {
+        await walletSignIn(page);
+        await page.getByRole('link', { name: '待审核会员' }).click();
+        const row = page.getByTestId('pending-member').filter({ hasText: newMember });
+        await row.getByRole('button', { name: '查看资料' }).click();
+        await row.getByText('此次查看已记录在访问日志中。').waitFor();
+        await row.getByText('测试会员').waitFor();
+        assert.match(await row.getByTestId('commitment-check').textContent(), /^✓/, 'the profile shown is the one committed on chain');
+        await accessible(page, 'review');
+        await shot(page, 'operator-review');
+        await row.getByRole('button', { name: '批准' }).click();
+        await finished(page.getByRole('region', { name: '待审核会员' }));
+        await row.waitFor({ state: 'detached' });
+      },
+      { wallet: stack.accounts['north-operator-2'] },
+    );
+  });
+
+  test('an issuer issues a credential, the document hashed in the page and never sent', async () => {
+    await withPage(
+      'issuer',
+      async (page) => {
+        const sent = [];
+        page.on('request', (r) => sent.push(r.postData() ?? ''));
+        await walletSignIn(page);
+        await page.getByRole('link', { name: '证书' }).click();
+        const form = page.getByRole('region', { name: '签发或续期证书' });
+        await form.getByLabel('会员钱包地址').fill(newMember);
+        await form.getByLabel('证书类型').selectOption({ index: 1 });
+        await form
+          .getByLabel('证书文件')
+          .setInputFiles({ name: 'licence.pdf', mimeType: 'application/pdf', buffer: Buffer.from('护士执业证书 扫描件') });
+        await form.getByLabel('文件哈希').and(page.locator('[value^="0x"]')).waitFor();
+        await form.getByLabel('到期日').fill('2031-06-30');
+        await accessible(page, 'credentials');
+        await shot(page, 'issuer');
+        await form.getByRole('button', { name: '签发' }).click();
+        await finished(form);
+        assert.ok(!sent.some((body) => body.includes('扫描件')), 'the document itself never leaves the page');
+      },
+      { wallet: stack.accounts['skills-issuer'] },
+    );
   });
 
   test('a supervisor works the case inbox: oldest first, the coin flows, a decision', async () => {
-    await withPage('supervisor', async (page) => {
-      await demoSignIn(page, 'supervisor');
-      await page.getByRole('link', { name: '监管案件' }).click();
-      const rows = page.getByTestId('case-row');
-      await rows.first().waitFor();
-      const ids = (await rows.allTextContents()).map((t) => Number(t.match(/^#(\d+)/)?.[1]));
-      assert.deepEqual(
-        ids,
-        [...ids].sort((a, b) => a - b),
-        'oldest first',
-      );
-      await accessible(page, 'case inbox');
-      await shot(page, 'supervisor-inbox');
-      await rows.first().click();
-      await page.getByTestId('flow-graph').waitFor();
-      await accessible(page, 'case detail');
-      const decide = page.getByRole('form', { name: '决定' });
-      await decide.getByLabel('结论').selectOption('cleared');
-      await decide.getByLabel('说明（不上链，存于本网点）').fill('家人之间的赠与，已核实');
-      await shot(page, 'supervisor-case');
-      await decide.getByRole('button', { name: '决定' }).click();
-      // Decided, the case shows its outcome and the form goes.
-      const failed = decide.getByTestId('act-failed');
-      await page.getByTestId('case-status').filter({ hasText: '已排除' }).or(failed).first().waitFor();
-      if (await failed.count()) throw new Error(`the decision failed: ${await failed.textContent()}`);
-      await page.getByText('家人之间的赠与，已核实').waitFor();
-    });
+    await withPage(
+      'supervisor',
+      async (page) => {
+        await walletSignIn(page);
+        await page.getByRole('link', { name: '监管案件' }).click();
+        const rows = page.getByTestId('case-row');
+        await rows.first().waitFor();
+        const ids = (await rows.allTextContents()).map((t) => Number(t.match(/^#(\d+)/)?.[1]));
+        assert.deepEqual(
+          ids,
+          [...ids].sort((a, b) => a - b),
+          'oldest first',
+        );
+        await accessible(page, 'case inbox');
+        await shot(page, 'supervisor-inbox');
+        await rows.first().click();
+        await page.getByTestId('flow-graph').waitFor();
+        await accessible(page, 'case detail');
+        const decide = page.getByRole('form', { name: '决定' });
+        await decide.getByLabel('结论').selectOption('cleared');
+        await decide.getByLabel('说明（不上链，存于本网点）').fill('家人之间的赠与，已核实');
+        await shot(page, 'supervisor-case');
+        await decide.getByRole('button', { name: '决定' }).click();
+        // Decided, the case shows its outcome and the form goes.
+        const failed = decide.getByTestId('act-failed');
+        await page.getByTestId('case-status').filter({ hasText: '已排除' }).or(failed).first().waitFor();
+        if (await failed.count()) throw new Error(`the decision failed: ${await failed.textContent()}`);
+        await page.getByText('家人之间的赠与，已核实').waitFor();
+      },
+      { wallet: stack.accounts.supervisor },
+    );
   });
 
   test('a partner raises an alert and a supervisor sees it arrive without a reload', async () => {
@@ -218,17 +285,21 @@ describe('the console', () => {
     try {
       await demoSignIn(watching, 'supervisor');
       await watching.getByRole('link', { name: '风险预警' }).click();
-      await withPage('partner', async (page) => {
-        await demoSignIn(page, 'partner');
-        await page.getByRole('link', { name: '风险预警' }).click();
-        const form = page.getByRole('region', { name: '提出风险预警' });
-        await form.getByLabel('会员账户').fill(stack.accounts['member-3-south'].address);
-        await form.getByLabel('原因').fill('合作银行报告：账户异常');
-        await form.getByRole('button', { name: '提出风险预警' }).click();
-        await finished(form);
-        await accessible(page, 'partner alerts');
-        await shot(page, 'partner');
-      });
+      await withPage(
+        'partner',
+        async (page) => {
+          await walletSignIn(page);
+          await page.getByRole('link', { name: '风险预警' }).click();
+          const form = page.getByRole('region', { name: '提出风险预警' });
+          await form.getByLabel('会员账户').fill(stack.accounts['member-3-south'].address);
+          await form.getByLabel('原因').fill('合作银行报告：账户异常');
+          await form.getByRole('button', { name: '提出风险预警' }).click();
+          await finished(form);
+          await accessible(page, 'partner alerts');
+          await shot(page, 'partner');
+        },
+        { wallet: stack.accounts.partner },
+      );
       await watching
         .getByTestId('live')
         .getByText(/新风险预警/)

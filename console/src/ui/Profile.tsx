@@ -1,0 +1,63 @@
+// A member's private profile, opened by the gateway for a role allowed to read it: asked for
+// with a reason (the access log keeps it), shown with "this read is logged", and checked
+// against the commitment the chain holds (recomputed here from the profile shown).
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api, ok } from '../api/client';
+import { commitment } from '../chain/profile';
+import { useI18n } from '../i18n/i18n';
+import { Loaded } from './common';
+
+export function ProfileReader({ account, reason: initial }: { account: string; reason: string }) {
+  const { t } = useI18n();
+  const [why, setWhy] = useState(initial);
+  const [open, setOpen] = useState(false);
+  const profile = useQuery({
+    queryKey: ['profile', account, why],
+    queryFn: () => ok(api.GET('/v1/members/{address}/profile', { params: { path: { address: account }, query: { reason: why } } })),
+    enabled: open,
+    staleTime: Infinity,
+  });
+  if (!open)
+    return (
+      <div className="row">
+        <label>
+          {t('review.why')}
+          <input value={why} onChange={(e) => setWhy(e.target.value)} />
+        </label>
+        <button type="button" onClick={() => setOpen(true)} disabled={why.trim().length < 5}>
+          {t('review.open')}
+        </button>
+      </div>
+    );
+  return (
+    <Loaded query={profile}>
+      {(p) => {
+        const matches = commitment(p.profile) === p.commitment.toLowerCase();
+        return (
+          <div className="profile">
+            <h3>{t('review.profile')}</h3>
+            <p className="logged" role="note">
+              {t('review.logged')}
+            </p>
+            <dl>
+              {Object.entries(p.profile as Record<string, unknown>).map(([k, v]) => (
+                <div key={k}>
+                  <dt>{k}</dt>
+                  <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+                </div>
+              ))}
+              <div>
+                <dt>{t('review.commitment')}</dt>
+                <dd className="mono">{p.commitment}</dd>
+              </div>
+            </dl>
+            <p className={matches ? 'done' : 'failed'} role={matches ? 'note' : 'alert'} data-testid="commitment-check">
+              {matches ? t('review.commitmentMatches') : t('review.commitmentDiffers')}
+            </p>
+          </div>
+        );
+      }}
+    </Loaded>
+  );
+}
