@@ -400,6 +400,56 @@ schema! {
         pub block_number: u64,
     }
 
+    /// A branch in figures: members by status, payments per day, hours rewarded per week.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct BranchStats {
+        /// The branch.
+        pub branch_id: u64,
+        /// Figures from this time on (ISO 8601).
+        pub since: String,
+        /// Its members by status.
+        pub members_by_status: Vec<StatusCount>,
+        /// Its members' payments to others (services and gifts; by the payer's home branch now)
+        /// per UTC day, days without any left out.
+        pub payments_per_day: Vec<DayCount>,
+        /// Hours its settlements rewarded, per week and purpose (activity or training).
+        pub rewards_per_week: Vec<WeekHours>,
+        /// The index's block these figures are at.
+        pub block_number: u64,
+    }
+
+    /// Members in one status.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct StatusCount {
+        /// The status.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::member_status))]
+        pub status: MemberStatus,
+        /// How many.
+        pub count: u64,
+    }
+
+    /// Payments on one day.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct DayCount {
+        /// The day (ISO 8601 date).
+        pub day: String,
+        /// How many.
+        pub count: u64,
+    }
+
+    /// Hours rewarded in one week for one purpose.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct WeekHours {
+        /// The week's first day (ISO 8601 date; weeks start on Thursdays, as unix time's do).
+        pub week: String,
+        /// `activity_reward` or `training_reward`.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::purpose))]
+        pub purpose: Purpose,
+        /// Hours, decimal.
+        pub hours: String,
+    }
+
     /// A credential type with who may issue it.
     #[derive(Debug, Clone, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]

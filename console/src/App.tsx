@@ -14,6 +14,7 @@ import { CasesScreen } from './screens/Cases';
 import { CredentialsScreen } from './screens/Credentials';
 import { DashboardScreen } from './screens/Dashboard';
 import { MembersScreen } from './screens/Members';
+import { MovesScreen } from './screens/Moves';
 import { ActivitiesScreen } from './screens/Activities';
 import { RegisterScreen } from './screens/Register';
 import { ReviewScreen } from './screens/Review';
@@ -41,6 +42,7 @@ const screens: Screen[] = [
     render: (s, r) => <MembersScreen session={s} account={r[0]} />,
   },
   { id: 'credentials', label: 'nav.credentials', roles: ['issuer', 'operator'], render: (s) => <CredentialsScreen session={s} /> },
+  { id: 'moves', label: 'nav.moves', roles: ['operator'], render: (s) => <MovesScreen session={s} /> },
   { id: 'activities', label: 'nav.activities', roles: ['operator'], render: (s) => <ActivitiesScreen session={s} /> },
   {
     id: 'cases',

@@ -396,6 +396,7 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         )
         .route("/v1/branches/{branch}/moves", get(work::moves))
         .route("/v1/branches/{branch}/quota", get(work::quota))
+        .route("/v1/branches/{branch}/stats", get(work::stats))
         .route(
             "/v1/branches/{branch}/expiring-credentials",
             get(work::expiring_credentials),

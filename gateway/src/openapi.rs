@@ -24,7 +24,7 @@ use utoipa::{
         relay::nonce, relay::relay, members::package, members::profile, members::verify,
         members::access_log, members::audit, members::uniqueness_audit, prepare::prepare, prepare::prepare_call,
         work::pending_members, work::moves, work::activities, work::services, work::alerts,
-        work::quota, work::credential_types, work::expiring_credentials,
+        work::quota, work::stats, work::credential_types, work::expiring_credentials,
         webhooks::set_endpoint, webhooks::rotate, webhooks::messages, webhooks::redeliver,
         governance::governance, console::deployment, console::demo_accounts
     ),

@@ -15,7 +15,8 @@ use serde::Deserialize;
 use std::sync::Arc;
 use timebank_bindings::types::{ActivityStatus, ServiceStatus};
 pub use timebank_client::api::{
-    Activity, Alert, CredentialType, ExpiringCredential, MemberSummary, Participant, Quota, Service,
+    Activity, Alert, BranchStats, CredentialType, DayCount, ExpiringCredential, MemberSummary,
+    Participant, Quota, Service, StatusCount, WeekHours,
 };
 use timebank_indexer::query::{
     MemberRow,
@@ -442,4 +443,87 @@ pub async fn expiring_credentials(
             })
             .collect(),
     ))
+}
+
+/// How far back a branch's figures go.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct Since {
+    /// Figures of the last this many days (1–366, default 56: eight weeks).
+    pub days: Option<u32>,
+}
+
+/// A branch in figures (its overview's charts): members by status, its members' payments per
+/// day, and the hours its members were rewarded per week by purpose.
+#[utoipa::path(get, path = "/v1/branches/{branch}/stats", tag = "branches",
+    security(("session" = [])), params(("branch" = u64, Path, description = "Branch id"), Since),
+    responses((status = 200, body = BranchStats), (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn stats(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(branch): Path<u64>,
+    Query(since): Query<Since>,
+) -> ApiResult<Json<BranchStats>> {
+    branch_staff(&caller, branch)?;
+    let days = since.days.unwrap_or(56);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::bad_request(format!(
+            "`days` is {days}; it must be between 1 and 366"
+        )));
+    }
+    let now = caller.head.map_or_else(crate::auth::unix_now, |h| h.time);
+    let from = now.saturating_sub(u64::from(days) * 86_400);
+    let s = state.store.branch_stats(branch, from).await?;
+    let date = |unix: u64| iso(unix).get(..10).unwrap_or_default().to_owned();
+    Ok(Json(BranchStats {
+        branch_id: branch,
+        since: iso(from),
+        members_by_status: s
+            .members_by_status
+            .into_iter()
+            .map(|(status, count)| StatusCount { status, count })
+            .collect(),
+        payments_per_day: s
+            .payments_per_day
+            .into_iter()
+            .map(|(day, count)| DayCount {
+                day: date(day),
+                count,
+            })
+            .collect(),
+        rewards_per_week: s
+            .rewards_per_week
+            .into_iter()
+            .map(|(week, purpose, micro)| WeekHours {
+                week: date(week),
+                purpose,
+                hours: hours_of_micro(micro),
+            })
+            .collect(),
+        block_number: caller.head.map_or(0, |h| h.number),
+    }))
+}
+
+/// Millionths of an hour as a decimal number of hours, without trailing zeros.
+fn hours_of_micro(micro: u64) -> String {
+    let (whole, part) = (micro / 1_000_000, micro % 1_000_000);
+    if part == 0 {
+        return whole.to_string();
+    }
+    format!("{whole}.{part:06}")
+        .trim_end_matches('0')
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hours_are_written_as_people_write_them() {
+        assert_eq!(super::hours_of_micro(20_000_000), "20");
+        assert_eq!(super::hours_of_micro(1_500_000), "1.5");
+        assert_eq!(super::hours_of_micro(10), "0.00001");
+        assert_eq!(super::hours_of_micro(0), "0");
+    }
 }

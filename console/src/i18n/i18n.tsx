@@ -30,6 +30,8 @@ export interface I18n {
   /** An ISO 8601 time, in this locale. */
   date: (iso: string) => string;
   number: (n: number) => string;
+  /** An ISO 8601 date (a day), in this locale. */
+  day: (date: string) => string;
   /** Any error, in words a clerk understands. */
   error: (err: unknown) => string;
 }
@@ -40,6 +42,7 @@ export function makeI18n(locale: Locale, setLocale: (l: Locale) => void): I18n {
   const tag = tags[locale];
   const numbers = new Intl.NumberFormat(tag, { maximumFractionDigits: 2 });
   const dates = new Intl.DateTimeFormat(tag, { dateStyle: 'medium', timeStyle: 'short' });
+  const days = new Intl.DateTimeFormat(tag, { month: 'short', day: 'numeric', timeZone: 'UTC' });
   const t = (key: MessageKey, vars?: Record<string, string | number>) => message(locale, key, vars);
   return {
     locale,
@@ -49,6 +52,7 @@ export function makeI18n(locale: Locale, setLocale: (l: Locale) => void): I18n {
     hours: (units) => numbers.format(Number(formatUnits(BigInt(units), constants.decimals))),
     date: (iso) => (iso ? dates.format(new Date(iso)) : ''),
     number: (n) => numbers.format(n),
+    day: (date) => days.format(new Date(`${date}T00:00:00Z`)),
     error: (err) => {
       if (err instanceof ApiFailure) {
         const key = `error.${err.body.code}` as MessageKey;

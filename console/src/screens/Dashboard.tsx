@@ -1,5 +1,6 @@
-// The branch at a glance: its minting quota, open cases by rule and by action, and how long
-// decisions take.
+// The branch at a glance, as charts: members by status, payments per day, hours rewarded per
+// week by purpose (`/v1/branches/{branch}/stats`), its minting quota, open cases by rule and by
+// action, and how long decisions take.
 import { useQuery } from '@tanstack/react-query';
 import { api, ok } from '../api/client';
 import { ruleWords, enumWords } from '../chain/vocabulary';
@@ -18,6 +19,10 @@ export function DashboardScreen({ session }: { session: Session }) {
     queryFn: () => ok(api.GET('/v1/branches/{branch}/quota', { params: { path: { branch } } })),
   });
   const cases = useQuery({ queryKey: ['cases', 'recent'], queryFn: () => ok(api.GET('/v1/cases', { params: { query: { limit: 1000 } } })) });
+  const stats = useQuery({
+    queryKey: ['stats', branch],
+    queryFn: () => ok(api.GET('/v1/branches/{branch}/stats', { params: { path: { branch } } })),
+  });
   return (
     <div className="screen">
       <section className="card" aria-labelledby="quota-title">
@@ -44,6 +49,33 @@ export function DashboardScreen({ session }: { session: Session }) {
           }}
         </Loaded>
       </section>
+      <Loaded query={stats}>
+        {(s) => (
+          <>
+            <section className="card" aria-labelledby="members-status-title">
+              <h2 id="members-status-title">{t('dash.membersByStatus')}</h2>
+              <Bars
+                data={s.membersByStatus.map((m) => ({ name: i18n.w(enumWords('MemberStatus', m.status)), value: m.count }))}
+                label={t('dash.membersByStatus')}
+              />
+            </section>
+            <section className="card" aria-labelledby="payments-day-title">
+              <h2 id="payments-day-title">{t('dash.paymentsPerDay')}</h2>
+              <Bars data={s.paymentsPerDay.slice(-14).map((d) => ({ name: i18n.day(d.day), value: d.count }))} label={t('dash.paymentsPerDay')} />
+            </section>
+            <section className="card" aria-labelledby="rewards-week-title">
+              <h2 id="rewards-week-title">{t('dash.rewardsPerWeek')}</h2>
+              <Bars
+                data={s.rewardsPerWeek.map((w) => ({
+                  name: `${i18n.day(w.week)} ${i18n.w(enumWords('Purpose', w.purpose))}`,
+                  value: Number(w.hours),
+                }))}
+                label={t('dash.rewardsPerWeek')}
+              />
+            </section>
+          </>
+        )}
+      </Loaded>
       <Loaded query={cases}>
         {(list) => {
           const open = list.filter((c) => c.status === 'open');

@@ -7,10 +7,12 @@ import { api, ok } from '../api/client';
 import { enumWords } from '../chain/vocabulary';
 import { useI18n } from '../i18n/i18n';
 import type { Session } from '../session';
-import { Loaded } from '../ui/common';
+import { ActProgress } from '../ui/ActProgress';
+import { Loaded, type RiskLevel, RiskLevelSelect } from '../ui/common';
+import { useAct } from '../ui/useAct';
 import { ProfileReader } from '../ui/Profile';
 
-export function MembersScreen({ account }: { session: Session; account?: string }) {
+export function MembersScreen({ session, account }: { session: Session; account?: string }) {
   const { t } = useI18n();
   const [text, setText] = useState(account ?? '');
   const submit = (e: FormEvent) => {
@@ -30,13 +32,13 @@ export function MembersScreen({ account }: { session: Session; account?: string 
             {t('members.find')}
           </button>
         </form>
-        {account && isAddress(account) ? <Member account={account} /> : null}
+        {account && isAddress(account) ? <Member session={session} account={account} /> : null}
       </section>
     </div>
   );
 }
 
-function Member({ account }: { account: string }) {
+function Member({ session, account }: { session: Session; account: string }) {
   const i18n = useI18n();
   const { t } = i18n;
   const member = useQuery({
@@ -64,7 +66,7 @@ function Member({ account }: { account: string }) {
             {m.risk ? (
               <div>
                 <dt>{t('members.risk')}</dt>
-                <dd>{i18n.w(enumWords('RiskLevel', m.risk))}</dd>
+                <dd data-testid="member-risk">{i18n.w(enumWords('RiskLevel', m.risk))}</dd>
               </div>
             ) : null}
             {balance.data ? (
@@ -79,6 +81,7 @@ function Member({ account }: { account: string }) {
             </div>
           </dl>
           <ProfileReader account={account} reason={t('members.whyDefault')} />
+          {m.risk ? <SetRisk session={session} account={account} current={m.risk as RiskLevel} /> : null}
           <h3>{t('members.credentials')}</h3>
           <ul className="list">
             {m.credentials.map((c) => (
@@ -120,5 +123,28 @@ function History({ account }: { account: string }) {
         )}
       </Loaded>
     </>
+  );
+}
+
+/** A supervisor (or an operator, below blocked) sets the member's risk level, with a reason. */
+function SetRisk({ session, account, current }: { session: Session; account: string; current: RiskLevel }) {
+  const { t } = useI18n();
+  const act = useAct(session);
+  const [level, setLevel] = useState<RiskLevel>(current);
+  const [reason, setReason] = useState('');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void act.run({ action: 'set_risk_level', account, level, reason });
+  };
+  return (
+    <form onSubmit={submit} aria-label={t('risk.set')} className="row">
+      <RiskLevelSelect label={t('risk.set')} value={level} onChange={setLevel} />
+      <label>
+        {t('alerts.reason')}
+        <input name="reason" value={reason} onChange={(e) => setReason(e.target.value)} required />
+      </label>
+      <button type="submit">{t('risk.doSet')}</button>
+      <ActProgress act={act} />
+    </form>
   );
 }

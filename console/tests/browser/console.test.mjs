@@ -278,6 +278,61 @@ describe('the console', () => {
     );
   });
 
+  test('a member moves: the home branch asks, the receiving branch accepts at its own gateway', async () => {
+    const moving = stack.accounts['member-2-north'].address;
+    await withPage(
+      'move-out',
+      async (page) => {
+        await walletSignIn(page);
+        await page.getByRole('link', { name: '会员转移' }).click();
+        const form = page.getByRole('region', { name: '申请转出到其他网点' });
+        await form.getByLabel('会员钱包地址').fill(moving);
+        await form.getByLabel('转入网点').selectOption('2');
+        await form.getByRole('button', { name: '申请转移' }).click();
+        await finished(form);
+        await page.getByTestId('move-out').filter({ hasText: moving }).waitFor();
+      },
+      { wallet: stack.accounts['north-operator-1'] },
+    );
+    await withPage(
+      'move-in',
+      async (page) => {
+        await walletSignIn(page, stack.gateways[1]);
+        await page.getByRole('link', { name: '会员转移' }).click();
+        const row = page.getByTestId('move-in').filter({ hasText: moving });
+        await accessible(page, 'moves');
+        await shot(page, 'operator-moves');
+        await row.getByRole('button', { name: '接收' }).click();
+        await finished(page.getByRole('region', { name: '会员转移' }));
+        await row.waitFor({ state: 'detached' });
+      },
+      { wallet: stack.accounts['south-operator-1'] },
+    );
+  });
+
+  test('a supervisor finds a member, reads the profile (logged, checked) and sets the risk level', async () => {
+    const member = stack.accounts['member-3-south'].address;
+    await withPage(
+      'member',
+      async (page) => {
+        await walletSignIn(page);
+        await page.goto(`${north}/#/members/${member}`);
+        const record = page.getByTestId('member');
+        await record.getByRole('button', { name: '查看资料' }).click();
+        assert.match(await record.getByTestId('commitment-check').textContent(), /^✓/);
+        const form = record.getByRole('form', { name: '设置风险等级' });
+        await form.getByLabel('设置风险等级').selectOption('medium');
+        await form.getByLabel('原因').fill('合作机构预警，已核实');
+        await accessible(page, 'member');
+        await shot(page, 'supervisor-member');
+        await form.getByRole('button', { name: '设置' }).click();
+        await finished(form);
+        await record.getByTestId('member-risk').filter({ hasText: /^中$/ }).waitFor();
+      },
+      { wallet: stack.accounts.supervisor },
+    );
+  });
+
   test('a partner raises an alert and a supervisor sees it arrive without a reload', async () => {
     const context = await browser.newContext({ locale: 'zh-CN' });
     context.setDefaultTimeout(TIMEOUT);
@@ -327,6 +382,8 @@ describe('the console', () => {
       await page.getByRole('link', { name: 'Members to review' }).waitFor();
       await page.getByRole('link', { name: 'Branch overview' }).click();
       await page.getByRole('heading', { name: "The branch's minting quota" }).waitFor();
+      await page.getByRole('heading', { name: 'Members by status' }).waitFor();
+      await page.getByRole('img', { name: 'Hours rewarded per week, by purpose' }).waitFor();
       await accessible(page, 'dashboard');
       await shot(page, 'dashboard-en');
     });

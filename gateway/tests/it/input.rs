@@ -377,6 +377,54 @@ async fn reads_match_the_chain(stack: Stack) {
     )
     .await;
 
+    // North in figures: alice and bob were rewarded 10 hours each for activities, alice 16 for
+    // a training; its members paid others.
+    let stats: serde_json::Value = stack
+        .get("/v1/branches/1/stats", Some(&supervisor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let hours = |purpose: &str| -> f64 {
+        stats["rewardsPerWeek"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["purpose"] == purpose)
+            .map(|w| w["hours"].as_str().unwrap().parse::<f64>().unwrap())
+            .sum()
+    };
+    assert_eq!(hours("activity_reward"), 20.0, "{stats}");
+    assert_eq!(hours("training_reward"), 16.0, "{stats}");
+    let members: u64 = stats["membersByStatus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["count"].as_u64().unwrap())
+        .sum();
+    assert!(members >= 2, "{stats}");
+    // Payments by the payer's home branch now: carol (south) paid in the scenario.
+    let south: serde_json::Value = stack
+        .get("/v1/branches/2/stats", Some(&supervisor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let days = south["paymentsPerDay"].as_array().unwrap();
+    assert!(!days.is_empty(), "{south}");
+    assert!(
+        days.iter()
+            .all(|d| d["day"].as_str().unwrap().len() == 10 && d["count"].as_u64().unwrap() > 0)
+    );
+    crate::assert_error(
+        stack
+            .get("/v1/branches/1/stats?days=0", Some(&supervisor))
+            .await,
+        400,
+        "days",
+    )
+    .await;
+
     // The same answers at the other branch's... operators are scoped: north can't list south.
     let north = stack.sign_in(c.op1).await;
     crate::assert_error(

@@ -12,8 +12,8 @@ use alloy::primitives::{Address, B256, U256};
 use serde::Serialize;
 use std::str::FromStr;
 use timebank_bindings::types::{
-    ActivityKind, ActivityStatus, CredentialKind, MemberStatus, ParticipationStatus, RiskLevel,
-    ServiceStatus,
+    ActivityKind, ActivityStatus, CredentialKind, MemberStatus, ParticipationStatus, Purpose,
+    RiskLevel, ServiceStatus,
 };
 
 /// A page: at most `limit` rows after skipping `offset`.
@@ -115,6 +115,18 @@ pub struct AlertRow {
     pub block_number: u64,
     /// Its time.
     pub updated_at: u64,
+}
+
+/// A branch in figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BranchStats {
+    /// Its members by status.
+    pub members_by_status: Vec<(MemberStatus, u64)>,
+    /// Its members' payments (services and gifts) per UTC day: the day's start, the count.
+    pub payments_per_day: Vec<(u64, u64)>,
+    /// Rewards its settlements minted per week: the week's start, the purpose, millionths of an
+    /// hour.
+    pub rewards_per_week: Vec<(u64, Purpose, u64)>,
 }
 
 /// A branch's minting quota.
@@ -368,6 +380,66 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// `branch` in figures since `since` (unix seconds): its members by status, its members'
+    /// payments (by the payer's home branch now) per day, and the hours the branch rewarded per
+    /// week by purpose (in millionths of an hour).
+    pub async fn branch_stats(&self, branch: u64, since: u64) -> Result<BranchStats> {
+        let b = to_i64(branch);
+        let since = to_i64(since);
+        let members_by_status = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM member WHERE home_branch = $1 \
+             GROUP BY status ORDER BY status",
+        )
+        .bind(b)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.kind("status")?, r.u64("n")?)))
+        .collect::<Result<_>>()?;
+        let payments_per_day = sqlx::query(
+            "SELECT p.block_time / 86400 AS day, COUNT(*) AS n FROM payment p \
+             JOIN member m ON m.account = p.sender \
+             WHERE m.home_branch = $1 AND p.block_time >= $2 AND p.purpose IN ($3, $4) \
+             GROUP BY p.block_time / 86400 ORDER BY day",
+        )
+        .bind(b)
+        .bind(since)
+        .bind(i64::from(Purpose::ServicePayment as u8))
+        .bind(i64::from(Purpose::Gift as u8))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.u64("day")? * 86_400, r.u64("n")?)))
+        .collect::<Result<_>>()?;
+        // Rewards by the branch that settled them (its quota), whoever the volunteer is now.
+        let rewards_per_week = sqlx::query(
+            "SELECT e.block_time / 604800 AS week, a.kind, \
+             CAST(SUM(s.amount_micro) AS BIGINT) AS micro FROM activity_settlement s \
+             JOIN activity a ON a.activity_id = s.activity_id \
+             JOIN event_log e ON e.block_number = s.block_number AND e.log_index = s.log_index \
+             WHERE s.branch_id = $1 AND e.block_time >= $2 \
+             GROUP BY e.block_time / 604800, a.kind ORDER BY week, a.kind",
+        )
+        .bind(b)
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let purpose = match r.kind::<ActivityKind>("kind")? {
+                ActivityKind::Activity => Purpose::ActivityReward,
+                ActivityKind::Training => Purpose::TrainingReward,
+            };
+            Ok((r.u64("week")? * 604_800, purpose, r.u64("micro")?))
+        })
+        .collect::<Result<_>>()?;
+        Ok(BranchStats {
+            members_by_status,
+            payments_per_day,
+            rewards_per_week,
+        })
     }
 
     /// `branch`'s minting quota: its limit, what its settlements minted, what is left.
