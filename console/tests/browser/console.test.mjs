@@ -365,10 +365,24 @@ describe('the console', () => {
     }
   });
 
-  test('an auditor sees the access log, with the review’s read and its reason', async () => {
+  test('an auditor, by keyboard alone, runs the branch audit and sees the access log with the review’s read', async () => {
     await withPage('auditor', async (page) => {
       await demoSignIn(page, 'auditor');
-      await page.getByRole('link', { name: '审计与访问日志' }).click();
+      // Keyboard only: Tab to the screen's link, Enter; Tab to the audit's button, Enter.
+      const tabTo = async (text) => {
+        for (let i = 0; i < 40; i++) {
+          await page.keyboard.press('Tab');
+          if (await page.evaluate((t) => document.activeElement?.textContent?.trim() === t, text)) return;
+        }
+        throw new Error(`Tab never reached ${text}`);
+      };
+      await tabTo('审计与访问日志');
+      await page.keyboard.press('Enter');
+      await tabTo('开始审计');
+      await page.keyboard.press('Enter');
+      const report = page.getByTestId('audit-report');
+      await report.waitFor();
+      assert.match(await report.textContent(), /未发现问题。/);
       await page.getByTestId('access-row').filter({ hasText: '四眼审核新会员' }).first().waitFor();
       await accessible(page, 'audit');
       await shot(page, 'auditor');
