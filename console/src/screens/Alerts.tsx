@@ -8,7 +8,7 @@ import { enumWords } from '../chain/vocabulary';
 import { useI18n } from '../i18n/i18n';
 import type { Session } from '../session';
 import { ActProgress } from '../ui/ActProgress';
-import { Account, Loaded, type RiskLevel, RiskLevelSelect } from '../ui/common';
+import { Account, AddressField, Loaded, type RiskLevel, RiskLevelSelect } from '../ui/common';
 import { useAct } from '../ui/useAct';
 
 export function AlertsScreen({ session }: { session: Session }) {
@@ -72,17 +72,7 @@ function Raise({ session }: { session: Session }) {
     <section className="card" aria-labelledby="raise-title">
       <h2 id="raise-title">{t('alerts.raise')}</h2>
       <form onSubmit={submit}>
-        <label>
-          {t('alerts.account')}
-          <input
-            name="account"
-            value={account}
-            onChange={(e) => setAccount(e.target.value)}
-            required
-            pattern="0x[0-9a-fA-F]{40}"
-            spellCheck={false}
-          />
-        </label>
+        <AddressField label={t('alerts.account')} name="account" value={account} onChange={setAccount} />
         <label>
           {t('alerts.reason')}
           <textarea name="reason" value={reason} onChange={(e) => setReason(e.target.value)} required />

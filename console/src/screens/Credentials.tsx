@@ -8,7 +8,7 @@ import { enumWords } from '../chain/vocabulary';
 import { useI18n } from '../i18n/i18n';
 import type { Session } from '../session';
 import { ActProgress } from '../ui/ActProgress';
-import { Account, Loaded } from '../ui/common';
+import { Account, AddressField, Loaded } from '../ui/common';
 import { useAct } from '../ui/useAct';
 
 const EXPIRING_DAYS = 30;
@@ -57,17 +57,7 @@ function Issue({ session }: { session: Session }) {
       <h2 id="issue-title">{t('credentials.issue')}</h2>
       <p className="hint">{t('credentials.intro')}</p>
       <form onSubmit={submit}>
-        <label>
-          {t('register.account')}
-          <input
-            name="account"
-            value={account}
-            onChange={(e) => setAccount(e.target.value)}
-            required
-            pattern="0x[0-9a-fA-F]{40}"
-            spellCheck={false}
-          />
-        </label>
+        <AddressField label={t('register.account')} name="account" value={account} onChange={setAccount} />
         <label>
           {t('credentials.type')}
           <select name="type" value={typeId} onChange={(e) => setTypeId(e.target.value)} required>
@@ -120,17 +110,7 @@ function Revoke({ session }: { session: Session }) {
     <section className="card" aria-labelledby="revoke-title">
       <h2 id="revoke-title">{t('credentials.revoke')}</h2>
       <form onSubmit={submit}>
-        <label>
-          {t('register.account')}
-          <input
-            name="account"
-            value={account}
-            onChange={(e) => setAccount(e.target.value)}
-            required
-            pattern="0x[0-9a-fA-F]{40}"
-            spellCheck={false}
-          />
-        </label>
+        <AddressField label={t('register.account')} name="account" value={account} onChange={setAccount} />
         <label>
           {t('credentials.type')}
           <select name="type" value={typeId} onChange={(e) => setTypeId(e.target.value)} required>

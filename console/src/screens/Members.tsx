@@ -8,7 +8,7 @@ import { enumWords } from '../chain/vocabulary';
 import { useI18n } from '../i18n/i18n';
 import type { Session } from '../session';
 import { ActProgress } from '../ui/ActProgress';
-import { Loaded, type RiskLevel, RiskLevelSelect } from '../ui/common';
+import { AddressField, Loaded, type RiskLevel, RiskLevelSelect } from '../ui/common';
 import { useAct } from '../ui/useAct';
 import { ProfileReader } from '../ui/Profile';
 
@@ -24,10 +24,7 @@ export function MembersScreen({ session, account }: { session: Session; account?
       <section className="card wide" aria-labelledby="members-title">
         <h2 id="members-title">{t('nav.members')}</h2>
         <form onSubmit={submit} className="row">
-          <label>
-            {t('members.search')}
-            <input name="account" value={text} onChange={(e) => setText(e.target.value)} pattern="0x[0-9a-fA-F]{40}" required spellCheck={false} />
-          </label>
+          <AddressField label={t('members.search')} name="account" value={text} onChange={setText} />
           <button type="submit" className="primary">
             {t('members.find')}
           </button>

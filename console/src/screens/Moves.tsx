@@ -7,7 +7,7 @@ import type { MemberSummary } from '../api/types';
 import { useI18n } from '../i18n/i18n';
 import type { Session } from '../session';
 import { ActProgress } from '../ui/ActProgress';
-import { Account, Loaded } from '../ui/common';
+import { Account, AddressField, Loaded } from '../ui/common';
 import { type Act, useAct } from '../ui/useAct';
 
 export function MovesScreen({ session }: { session: Session }) {
@@ -41,17 +41,7 @@ function Request({ session, branch }: { session: Session; branch: number }) {
     <section className="card" aria-labelledby="request-title">
       <h2 id="request-title">{t('moves.request')}</h2>
       <form onSubmit={submit}>
-        <label>
-          {t('register.account')}
-          <input
-            name="account"
-            value={account}
-            onChange={(e) => setAccount(e.target.value)}
-            required
-            pattern="0x[0-9a-fA-F]{40}"
-            spellCheck={false}
-          />
-        </label>
+        <AddressField label={t('register.account')} name="account" value={account} onChange={setAccount} />
         <label>
           {t('moves.toBranch')}
           <select name="to" value={to} onChange={(e) => setTo(e.target.value)} required>

@@ -11,6 +11,7 @@ import { useI18n } from '../i18n/i18n';
 import type { MessageKey } from '../i18n/zh';
 import { type Session, contractsOf, prepareCall } from '../session';
 import { ActProgress } from '../ui/ActProgress';
+import { AddressField } from '../ui/common';
 import { useAct } from '../ui/useAct';
 
 export function RegisterScreen({ session }: { session: Session }) {
@@ -41,17 +42,7 @@ export function RegisterScreen({ session }: { session: Session }) {
       <h2 id="register-title">{t('register.title')}</h2>
       <p className="hint">{t('register.intro')}</p>
       <form onSubmit={submit}>
-        <label>
-          {t('register.account')}
-          <input
-            name="account"
-            value={account}
-            onChange={(e) => setAccount(e.target.value)}
-            required
-            pattern="0x[0-9a-fA-F]{40}"
-            spellCheck={false}
-          />
-        </label>
+        <AddressField label={t('register.account')} name="account" value={account} onChange={setAccount} />
         <label>
           {t('register.fullName')}
           <input name="fullName" value={fullName} onChange={(e) => setFullName(e.target.value)} required />

@@ -10,7 +10,7 @@ import { enumWords } from '../chain/vocabulary';
 import { useI18n } from '../i18n/i18n';
 import type { Session } from '../session';
 import { ActProgress } from '../ui/ActProgress';
-import { Account, Loaded } from '../ui/common';
+import { Account, AddressField, Loaded } from '../ui/common';
 import { useAct } from '../ui/useAct';
 
 export function WalletScreen({ session }: { session: Session }) {
@@ -104,18 +104,7 @@ function PayForm({ session }: { session: Session }) {
     <section className="card" aria-labelledby="pay-title">
       <h2 id="pay-title">{t('wallet.pay')}</h2>
       <form onSubmit={submit}>
-        <label>
-          {t('wallet.to')}
-          <input
-            name="to"
-            value={to}
-            onChange={(e) => setTo(e.target.value)}
-            required
-            pattern="0x[0-9a-fA-F]{40}"
-            autoComplete="off"
-            spellCheck={false}
-          />
-        </label>
+        <AddressField label={t('wallet.to')} name="to" value={to} onChange={setTo} />
         <label>
           {t('wallet.amount')}
           <input name="hours" value={hours} onChange={(e) => setHours(e.target.value)} required inputMode="decimal" />

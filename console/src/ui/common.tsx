@@ -65,3 +65,21 @@ export function RiskLevelSelect({
     </label>
   );
 }
+
+/** A wallet address field: 0x and 40 hex digits, or the browser says what is wrong. */
+export function AddressField({ label, name, value, onChange }: { label: string; name: string; value: string; onChange: (value: string) => void }) {
+  return (
+    <label>
+      {label}
+      <input
+        name={name}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        required
+        pattern="0x[0-9a-fA-F]{40}"
+        spellCheck={false}
+        autoComplete="off"
+      />
+    </label>
+  );
+}
