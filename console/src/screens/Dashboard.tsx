@@ -2,9 +2,10 @@
 // week by purpose (`/v1/branches/{branch}/stats`), its minting quota, open cases by rule and by
 // action, and how long decisions take.
 import { useQuery } from '@tanstack/react-query';
+import { formatUnits } from 'viem';
 import { api, ok } from '../api/client';
 import { ruleWords, enumWords } from '../chain/vocabulary';
-import { rules } from '../generated/chain';
+import { constants, rules } from '../generated/chain';
 import { useI18n } from '../i18n/i18n';
 import type { Session } from '../session';
 import { Bars } from '../ui/Bars';
@@ -29,8 +30,8 @@ export function DashboardScreen({ session }: { session: Session }) {
         <h2 id="quota-title">{t('dash.quota')}</h2>
         <Loaded query={quota}>
           {(q) => {
-            const limit = Number(BigInt(q.limit) / 10n ** 14n) / 1e4;
-            const used = Number(BigInt(q.minted) / 10n ** 14n) / 1e4;
+            const limit = Number(formatUnits(BigInt(q.limit), constants.decimals));
+            const used = Number(formatUnits(BigInt(q.minted), constants.decimals));
             const share = limit > 0 ? Math.min(1, used / limit) : 0;
             return (
               <>
