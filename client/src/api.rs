@@ -5,7 +5,7 @@
 use alloy::primitives::{Address, B256, Bytes};
 use serde::{Deserialize, Serialize};
 use timebank_bindings::types::{
-    ActivityKind, ActivityStatus, CaseKind, CaseStatus, CredentialKind, MemberStatus,
+    ActivityKind, ActivityStatus, CaseKind, CaseStatus, CredentialKind, HoldStatus, MemberStatus,
     MonitorAction, ParticipationStatus, Purpose, RiskLevel, ServiceStatus,
 };
 
@@ -544,6 +544,37 @@ schema! {
         /// Block of its last change.
         pub block_number: u64,
         /// Its time.
+        pub updated_at: String,
+    }
+
+    /// Coins a monitor put in escrow until a supervisor decides.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Hold {
+        /// Hold id.
+        pub hold_id: u64,
+        /// Who paid.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub sender: Address,
+        /// Who the coins were for.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub recipient: Address,
+        /// Amount, base units.
+        pub amount: String,
+        /// The movement's purpose.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::purpose))]
+        pub purpose: Purpose,
+        /// Held, released to the recipient or returned to the sender.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::hold_status))]
+        pub status: HoldStatus,
+        /// The newest case about it; none while no desk owns it (a supervisor adopts it).
+        pub case_id: Option<u64>,
+        /// That case's state.
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::case_status))]
+        pub case_status: Option<CaseStatus>,
+        /// Block of its last change (while held: the block that held it).
+        pub block_number: u64,
+        /// Its time (ISO 8601).
         pub updated_at: String,
     }
 

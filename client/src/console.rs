@@ -11,7 +11,7 @@ use crate::{
     Action,
     action::MAX_TEXT,
     api::Role,
-    labels::{label_of, role_label, rule_label},
+    labels::{EVENTS, label_of, role_label, rule_label},
     session::LONGEST_DEADLINE,
 };
 use alloy::sol_types::SolStruct;
@@ -81,6 +81,10 @@ pub fn typescript() -> String {
             json!({"name": role, "zh": label.zh, "en": label.en})
         })
         .collect();
+    let events: serde_json::Map<String, Value> = EVENTS
+        .iter()
+        .map(|(name, label)| ((*name).to_owned(), json!({"zh": label.zh, "en": label.en})))
+        .collect();
     let role_ids: serde_json::Map<String, Value> = timebank_bindings::roles::ALL
         .iter()
         .map(|(name, id)| ((*name).to_owned(), json!(id)))
@@ -121,6 +125,8 @@ pub fn typescript() -> String {
          export const enums = {} as const;\n\n\
          /** The monitoring rules: each `fired` bit, its name and words. */\n\
          export const rules = {} as const;\n\n\
+         /** The contracts' events, with their words. */\n\
+         export const events = {} as const;\n\n\
          /** The roles the gateway recognises, with their words. */\n\
          export const roles = {} as const;\n\n\
          /** The contracts' role ids (`Roles.sol`), by name. */\n\
@@ -130,6 +136,7 @@ pub fn typescript() -> String {
         pretty(&Value::Object(abis)),
         pretty(&Value::Object(enums)),
         pretty(&Value::Array(rules)),
+        pretty(&Value::Object(events)),
         pretty(&Value::Array(roles)),
         pretty(&Value::Object(role_ids)),
         pretty(&constants),

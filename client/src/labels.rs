@@ -162,6 +162,177 @@ pub fn rule_label(name: &str) -> Option<Label> {
     })
 }
 
+/// The contracts' events (their own and those they inherit) in words, for a member's history
+/// and the live feed.
+pub const EVENTS: &[(&str, Label)] = &[
+    (
+        "AccessLogAnchored",
+        l("访问日志已存证", "access log anchored"),
+    ),
+    ("ActivityClosed", l("活动已结束", "activity closed")),
+    ("ActivityCreated", l("活动已创建", "activity created")),
+    ("ActivityJoined", l("报名参加活动", "joined an activity")),
+    (
+        "ActivitySettled",
+        l("活动时长已结算", "activity hours settled"),
+    ),
+    (
+        "AutoRiskConfigured",
+        l("自动风险等级规则已设置", "automatic risk level configured"),
+    ),
+    (
+        "BranchActiveChanged",
+        l("网点启用状态变更", "branch activated or deactivated"),
+    ),
+    ("BranchAdded", l("新增网点", "branch added")),
+    (
+        "BranchKeyChanged",
+        l("网点密钥已更换", "branch key changed"),
+    ),
+    (
+        "BranchKeyProposalCancelled",
+        l("网点密钥更换提议已撤销", "branch key proposal cancelled"),
+    ),
+    (
+        "BranchKeyProposed",
+        l("提议更换网点密钥", "branch key change proposed"),
+    ),
+    ("BranchUpdated", l("网点信息已更新", "branch updated")),
+    ("CaseDecided", l("案件已决定", "case decided")),
+    ("CaseOpened", l("案件已开立", "case opened")),
+    ("CoinsMoved", l("时间币转移", "coins moved")),
+    ("CredentialIssued", l("证书已签发", "credential issued")),
+    ("CredentialRenewed", l("证书已续期", "credential renewed")),
+    ("CredentialRevoked", l("证书已吊销", "credential revoked")),
+    (
+        "CredentialTypeActiveChanged",
+        l(
+            "证书类型启用状态变更",
+            "credential type activated or deactivated",
+        ),
+    ),
+    (
+        "CredentialTypeDefined",
+        l("新增证书类型", "credential type defined"),
+    ),
+    ("HoldAdopted", l("暂扣已被接管", "hold adopted")),
+    ("HoldSettled", l("暂扣已处理", "hold settled")),
+    ("HoursConfirmed", l("时长已确认", "hours confirmed")),
+    ("HoursRecorded", l("时长已记录", "hours recorded")),
+    ("MemberMoved", l("会员已转入新网点", "member moved")),
+    ("MemberRecovered", l("钱包已找回", "wallet recovered")),
+    (
+        "MemberStatusChanged",
+        l("会员状态变更", "member status changed"),
+    ),
+    ("MemberSubmitted", l("会员登记已提交", "member submitted")),
+    ("MintQuotaSet", l("发行额度已设置", "minting quota set")),
+    ("MonitorChanged", l("监控合约已更换", "monitor replaced")),
+    (
+        "MonitorRulesChanged",
+        l("监控规则已修改", "monitoring rules changed"),
+    ),
+    ("MoveCancelled", l("转移申请已撤销", "move cancelled")),
+    ("MoveRequested", l("申请转移网点", "move requested")),
+    ("MovementHeld", l("时间币被暂扣", "coins held")),
+    ("OperatorChanged", l("经办人变更", "operator changed")),
+    (
+        "PartnerConsentChanged",
+        l("合作机构授权变更", "partner consent changed"),
+    ),
+    ("ProfileUpdated", l("会员资料已更新", "profile updated")),
+    (
+        "RecoveryRequested",
+        l("申请找回钱包", "wallet recovery requested"),
+    ),
+    (
+        "RiskAlertAssessed",
+        l("风险预警已评估", "risk alert assessed"),
+    ),
+    ("RiskAlertRaised", l("收到风险预警", "risk alert raised")),
+    ("RiskLevelChanged", l("风险等级变更", "risk level changed")),
+    (
+        "RiskRaisedByOpenCases",
+        l("因未结案件提高风险等级", "risk raised by open cases"),
+    ),
+    ("RuleHit", l("触发监控规则", "monitoring rule hit")),
+    (
+        "SecondApprovalSet",
+        l("第二审核人已设置", "second approval set"),
+    ),
+    ("ServiceCancelled", l("服务已取消", "service cancelled")),
+    ("ServiceCompleted", l("服务已完成", "service completed")),
+    ("ServiceProposed", l("服务已提议", "service proposed")),
+    ("SettlementApproved", l("结算已批准", "settlement approved")),
+    ("StandingSynced", l("交易资格已同步", "standing synced")),
+    ("TimeCoinSet", l("时间币合约已设置", "time coin set")),
+    (
+        "UniquenessKeyReleased",
+        l("唯一性标识已释放", "uniqueness key released"),
+    ),
+    (
+        "UniquenessKeySet",
+        l("唯一性标识已设置", "uniqueness key set"),
+    ),
+    (
+        "EIP712DomainChanged",
+        l("签名域已变更", "signing domain changed"),
+    ),
+    (
+        "DefaultAdminDelayChangeCanceled",
+        l("管理员变更延迟调整已撤销", "admin delay change cancelled"),
+    ),
+    (
+        "DefaultAdminDelayChangeScheduled",
+        l("已安排调整管理员变更延迟", "admin delay change scheduled"),
+    ),
+    (
+        "DefaultAdminTransferScheduled",
+        l("已安排移交平台管理员", "admin transfer scheduled"),
+    ),
+    (
+        "DefaultAdminTransferCanceled",
+        l("平台管理员移交已撤销", "admin transfer cancelled"),
+    ),
+    ("RoleGranted", l("授予角色", "role granted")),
+    ("RoleRevoked", l("撤销角色", "role revoked")),
+    (
+        "RoleAdminChanged",
+        l("角色管理者变更", "role admin changed"),
+    ),
+    (
+        "ExecutedForwardRequest",
+        l("已代为提交签名交易", "forwarded request executed"),
+    ),
+    (
+        "MinDelayChange",
+        l("最短延迟已修改", "minimum delay changed"),
+    ),
+    ("CallSalt", l("操作附加盐值", "call salt")),
+    (
+        "CallScheduled",
+        l("治理操作已排期", "governance call scheduled"),
+    ),
+    (
+        "CallExecuted",
+        l("治理操作已执行", "governance call executed"),
+    ),
+    (
+        "Cancelled",
+        l("治理操作已取消", "governance call cancelled"),
+    ),
+    ("Transfer", l("转账", "transfer")),
+    ("Approval", l("授权额度", "approval")),
+];
+
+/// The words of the contracts' event called `name`, if the contracts have such an event.
+pub fn event_label(name: &str) -> Option<Label> {
+    EVENTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, label)| *label)
+}
+
 /// The words of a role the gateway recognises.
 pub fn role_label(role: crate::api::Role) -> Label {
     use crate::api::Role;
@@ -202,6 +373,36 @@ mod tests {
                 "rule {name} has no words in labels.rs"
             );
         }
+    }
+
+    /// Every event the contracts emit has its words: an event added to a contract (or one it
+    /// inherits) fails this until it is listed in `event_label`.
+    #[test]
+    fn every_event_has_words() {
+        use timebank_bindings::{
+            CredentialRegistry, IdentityRegistry, ServiceLedger, SupervisionDesk, TimeCoin,
+            TimebankAccess, TimebankForwarder, TimebankTimelock,
+        };
+        let signatures = [
+            CredentialRegistry::CredentialRegistryEvents::SIGNATURES,
+            IdentityRegistry::IdentityRegistryEvents::SIGNATURES,
+            ServiceLedger::ServiceLedgerEvents::SIGNATURES,
+            SupervisionDesk::SupervisionDeskEvents::SIGNATURES,
+            TimeCoin::TimeCoinEvents::SIGNATURES,
+            TimebankAccess::TimebankAccessEvents::SIGNATURES,
+            TimebankForwarder::TimebankForwarderEvents::SIGNATURES,
+            TimebankTimelock::TimebankTimelockEvents::SIGNATURES,
+        ];
+        let missing: Vec<&str> = signatures
+            .into_iter()
+            .flatten()
+            .map(|s| s.split_once('(').map_or(*s, |(name, _)| name))
+            .filter(|name| event_label(name).is_none())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "events with no words in labels.rs: {missing:?}"
+        );
     }
 
     #[test]

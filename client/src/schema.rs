@@ -23,6 +23,7 @@ enum_schemas! {
     monitor_action: timebank_bindings::types::MonitorAction,
     case_status: timebank_bindings::types::CaseStatus,
     case_kind: timebank_bindings::types::CaseKind,
+    hold_status: timebank_bindings::types::HoldStatus,
     activity_kind: timebank_bindings::types::ActivityKind,
     activity_status: timebank_bindings::types::ActivityStatus,
     participation_status: timebank_bindings::types::ParticipationStatus,

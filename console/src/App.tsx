@@ -13,6 +13,7 @@ import { AuditScreen } from './screens/Audit';
 import { CasesScreen } from './screens/Cases';
 import { CredentialsScreen } from './screens/Credentials';
 import { DashboardScreen } from './screens/Dashboard';
+import { HoldsScreen } from './screens/Holds';
 import { MembersScreen } from './screens/Members';
 import { MovesScreen } from './screens/Moves';
 import { ActivitiesScreen } from './screens/Activities';
@@ -50,6 +51,7 @@ const screens: Screen[] = [
     roles: ['supervisor', 'operator', 'auditor', 'admin'],
     render: (s, r) => <CasesScreen session={s} caseId={r[0]} />,
   },
+  { id: 'holds', label: 'nav.holds', roles: ['supervisor', 'auditor', 'admin'], render: (s) => <HoldsScreen session={s} /> },
   {
     id: 'alerts',
     label: 'nav.alerts',

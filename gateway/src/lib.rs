@@ -378,6 +378,7 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .route("/v1/accounts/{address}/payments", get(api::payments))
         .route("/v1/accounts/{address}/history", get(api::history))
         .route("/v1/cases", get(api::cases))
+        .route("/v1/holds", get(api::holds))
         .route("/v1/alerts", get(work::alerts))
         .route("/v1/partner/webhook", put(webhooks::set_endpoint))
         .route("/v1/partner/webhook/rotate", post(webhooks::rotate))

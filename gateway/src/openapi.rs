@@ -20,7 +20,7 @@ use utoipa::{
     ),
     paths(
         crate::health, crate::ready, auth::nonce, auth::login, auth::me, auth::logout, api::branches,
-        api::member, api::balance, api::payments, api::history, api::cases, live::stream,
+        api::member, api::balance, api::payments, api::history, api::cases, api::holds, live::stream,
         relay::nonce, relay::relay, members::package, members::profile, members::verify,
         members::access_log, members::audit, members::uniqueness_audit, prepare::prepare, prepare::prepare_call,
         work::pending_members, work::moves, work::activities, work::services, work::alerts,

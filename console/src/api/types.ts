@@ -11,6 +11,7 @@ export type ConsoleDeployment = Schemas['ConsoleDeployment'];
 export type DemoAccount = Schemas['DemoAccount'];
 export type ErrorBody = Schemas['ErrorBody'];
 export type HistoryEvent = Schemas['Event'];
+export type Hold = Schemas['Hold'];
 export type Me = Schemas['Me'];
 export type MemberSummary = Schemas['MemberSummary'];
 export type MonitorVerdict = Schemas['MonitorVerdict'];

@@ -1,5 +1,5 @@
 // The chain's enums, rules and roles in words, from the generated vocabulary.
-import { enums, roles, rules } from '../generated/chain';
+import { enums, events, roles, rules } from '../generated/chain';
 
 export type EnumName = keyof typeof enums;
 export type Words = { readonly zh: string; readonly en: string };
@@ -20,6 +20,12 @@ export function enumWords(enumName: EnumName, name: string): Words {
   return values.find((v) => v.name === name) ?? { zh: name, en: name };
 }
 
+/** The words of an enum value given by its number (as an event's fields carry it). */
+export function enumWordsOf(enumName: EnumName, value: number): Words {
+  const values: readonly (Words & { value: number })[] = enums[enumName];
+  return values.find((v) => v.value === value) ?? { zh: String(value), en: String(value) };
+}
+
 /** The API names of an enum's values, in the contract's order. */
 export function enumNames(enumName: EnumName): string[] {
   return enums[enumName].map((v) => v.name);
@@ -35,4 +41,10 @@ export function ruleWords(name: string): Words {
 export function roleWords(name: string): Words {
   const role: (Words & { name: string }) | undefined = roles.find((r) => r.name === name);
   return role ?? { zh: name, en: name };
+}
+
+/** The words of a contract event; its name if unknown. */
+export function eventWords(name: string): Words {
+  const all: Readonly<Record<string, Words>> = events;
+  return all[name] ?? { zh: name, en: name };
 }

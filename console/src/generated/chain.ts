@@ -1817,6 +1817,282 @@ export const rules = [
   }
 ] as const;
 
+/** The contracts' events, with their words. */
+export const events = {
+  "AccessLogAnchored": {
+    "en": "access log anchored",
+    "zh": "访问日志已存证"
+  },
+  "ActivityClosed": {
+    "en": "activity closed",
+    "zh": "活动已结束"
+  },
+  "ActivityCreated": {
+    "en": "activity created",
+    "zh": "活动已创建"
+  },
+  "ActivityJoined": {
+    "en": "joined an activity",
+    "zh": "报名参加活动"
+  },
+  "ActivitySettled": {
+    "en": "activity hours settled",
+    "zh": "活动时长已结算"
+  },
+  "Approval": {
+    "en": "approval",
+    "zh": "授权额度"
+  },
+  "AutoRiskConfigured": {
+    "en": "automatic risk level configured",
+    "zh": "自动风险等级规则已设置"
+  },
+  "BranchActiveChanged": {
+    "en": "branch activated or deactivated",
+    "zh": "网点启用状态变更"
+  },
+  "BranchAdded": {
+    "en": "branch added",
+    "zh": "新增网点"
+  },
+  "BranchKeyChanged": {
+    "en": "branch key changed",
+    "zh": "网点密钥已更换"
+  },
+  "BranchKeyProposalCancelled": {
+    "en": "branch key proposal cancelled",
+    "zh": "网点密钥更换提议已撤销"
+  },
+  "BranchKeyProposed": {
+    "en": "branch key change proposed",
+    "zh": "提议更换网点密钥"
+  },
+  "BranchUpdated": {
+    "en": "branch updated",
+    "zh": "网点信息已更新"
+  },
+  "CallExecuted": {
+    "en": "governance call executed",
+    "zh": "治理操作已执行"
+  },
+  "CallSalt": {
+    "en": "call salt",
+    "zh": "操作附加盐值"
+  },
+  "CallScheduled": {
+    "en": "governance call scheduled",
+    "zh": "治理操作已排期"
+  },
+  "Cancelled": {
+    "en": "governance call cancelled",
+    "zh": "治理操作已取消"
+  },
+  "CaseDecided": {
+    "en": "case decided",
+    "zh": "案件已决定"
+  },
+  "CaseOpened": {
+    "en": "case opened",
+    "zh": "案件已开立"
+  },
+  "CoinsMoved": {
+    "en": "coins moved",
+    "zh": "时间币转移"
+  },
+  "CredentialIssued": {
+    "en": "credential issued",
+    "zh": "证书已签发"
+  },
+  "CredentialRenewed": {
+    "en": "credential renewed",
+    "zh": "证书已续期"
+  },
+  "CredentialRevoked": {
+    "en": "credential revoked",
+    "zh": "证书已吊销"
+  },
+  "CredentialTypeActiveChanged": {
+    "en": "credential type activated or deactivated",
+    "zh": "证书类型启用状态变更"
+  },
+  "CredentialTypeDefined": {
+    "en": "credential type defined",
+    "zh": "新增证书类型"
+  },
+  "DefaultAdminDelayChangeCanceled": {
+    "en": "admin delay change cancelled",
+    "zh": "管理员变更延迟调整已撤销"
+  },
+  "DefaultAdminDelayChangeScheduled": {
+    "en": "admin delay change scheduled",
+    "zh": "已安排调整管理员变更延迟"
+  },
+  "DefaultAdminTransferCanceled": {
+    "en": "admin transfer cancelled",
+    "zh": "平台管理员移交已撤销"
+  },
+  "DefaultAdminTransferScheduled": {
+    "en": "admin transfer scheduled",
+    "zh": "已安排移交平台管理员"
+  },
+  "EIP712DomainChanged": {
+    "en": "signing domain changed",
+    "zh": "签名域已变更"
+  },
+  "ExecutedForwardRequest": {
+    "en": "forwarded request executed",
+    "zh": "已代为提交签名交易"
+  },
+  "HoldAdopted": {
+    "en": "hold adopted",
+    "zh": "暂扣已被接管"
+  },
+  "HoldSettled": {
+    "en": "hold settled",
+    "zh": "暂扣已处理"
+  },
+  "HoursConfirmed": {
+    "en": "hours confirmed",
+    "zh": "时长已确认"
+  },
+  "HoursRecorded": {
+    "en": "hours recorded",
+    "zh": "时长已记录"
+  },
+  "MemberMoved": {
+    "en": "member moved",
+    "zh": "会员已转入新网点"
+  },
+  "MemberRecovered": {
+    "en": "wallet recovered",
+    "zh": "钱包已找回"
+  },
+  "MemberStatusChanged": {
+    "en": "member status changed",
+    "zh": "会员状态变更"
+  },
+  "MemberSubmitted": {
+    "en": "member submitted",
+    "zh": "会员登记已提交"
+  },
+  "MinDelayChange": {
+    "en": "minimum delay changed",
+    "zh": "最短延迟已修改"
+  },
+  "MintQuotaSet": {
+    "en": "minting quota set",
+    "zh": "发行额度已设置"
+  },
+  "MonitorChanged": {
+    "en": "monitor replaced",
+    "zh": "监控合约已更换"
+  },
+  "MonitorRulesChanged": {
+    "en": "monitoring rules changed",
+    "zh": "监控规则已修改"
+  },
+  "MoveCancelled": {
+    "en": "move cancelled",
+    "zh": "转移申请已撤销"
+  },
+  "MoveRequested": {
+    "en": "move requested",
+    "zh": "申请转移网点"
+  },
+  "MovementHeld": {
+    "en": "coins held",
+    "zh": "时间币被暂扣"
+  },
+  "OperatorChanged": {
+    "en": "operator changed",
+    "zh": "经办人变更"
+  },
+  "PartnerConsentChanged": {
+    "en": "partner consent changed",
+    "zh": "合作机构授权变更"
+  },
+  "ProfileUpdated": {
+    "en": "profile updated",
+    "zh": "会员资料已更新"
+  },
+  "RecoveryRequested": {
+    "en": "wallet recovery requested",
+    "zh": "申请找回钱包"
+  },
+  "RiskAlertAssessed": {
+    "en": "risk alert assessed",
+    "zh": "风险预警已评估"
+  },
+  "RiskAlertRaised": {
+    "en": "risk alert raised",
+    "zh": "收到风险预警"
+  },
+  "RiskLevelChanged": {
+    "en": "risk level changed",
+    "zh": "风险等级变更"
+  },
+  "RiskRaisedByOpenCases": {
+    "en": "risk raised by open cases",
+    "zh": "因未结案件提高风险等级"
+  },
+  "RoleAdminChanged": {
+    "en": "role admin changed",
+    "zh": "角色管理者变更"
+  },
+  "RoleGranted": {
+    "en": "role granted",
+    "zh": "授予角色"
+  },
+  "RoleRevoked": {
+    "en": "role revoked",
+    "zh": "撤销角色"
+  },
+  "RuleHit": {
+    "en": "monitoring rule hit",
+    "zh": "触发监控规则"
+  },
+  "SecondApprovalSet": {
+    "en": "second approval set",
+    "zh": "第二审核人已设置"
+  },
+  "ServiceCancelled": {
+    "en": "service cancelled",
+    "zh": "服务已取消"
+  },
+  "ServiceCompleted": {
+    "en": "service completed",
+    "zh": "服务已完成"
+  },
+  "ServiceProposed": {
+    "en": "service proposed",
+    "zh": "服务已提议"
+  },
+  "SettlementApproved": {
+    "en": "settlement approved",
+    "zh": "结算已批准"
+  },
+  "StandingSynced": {
+    "en": "standing synced",
+    "zh": "交易资格已同步"
+  },
+  "TimeCoinSet": {
+    "en": "time coin set",
+    "zh": "时间币合约已设置"
+  },
+  "Transfer": {
+    "en": "transfer",
+    "zh": "转账"
+  },
+  "UniquenessKeyReleased": {
+    "en": "uniqueness key released",
+    "zh": "唯一性标识已释放"
+  },
+  "UniquenessKeySet": {
+    "en": "uniqueness key set",
+    "zh": "唯一性标识已设置"
+  }
+} as const;
+
 /** The roles the gateway recognises, with their words. */
 export const roles = [
   {

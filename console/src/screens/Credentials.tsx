@@ -25,19 +25,33 @@ export function CredentialsScreen({ session }: { session: Session }) {
   );
 }
 
-function useIssuableTypes(session: Session) {
-  return useQuery({
+/** The credential types the signed-in issuer may issue, each with its kind in words. */
+function CredentialTypeField({ session, value, onChange }: { session: Session; value: string; onChange: (typeId: string) => void }) {
+  const i18n = useI18n();
+  const types = useQuery({
     queryKey: ['credential-types'],
     queryFn: () => ok(api.GET('/v1/credential-types')),
     select: (types) => types.filter((t) => t.active && session.me.issuerTypes.includes(t.typeId)),
   });
+  return (
+    <label>
+      {i18n.t('credentials.type')}
+      <select name="type" value={value} onChange={(e) => onChange(e.target.value)} required>
+        <option value="">—</option>
+        {(types.data ?? []).map((ty) => (
+          <option key={ty.typeId} value={ty.typeId}>
+            {ty.name} ({i18n.w(enumWords('CredentialKind', ty.kind))})
+          </option>
+        ))}
+      </select>
+    </label>
+  );
 }
 
 function Issue({ session }: { session: Session }) {
   const i18n = useI18n();
   const { t } = i18n;
   const act = useAct(session);
-  const types = useIssuableTypes(session);
   const [account, setAccount] = useState('');
   const [typeId, setTypeId] = useState('');
   const [hash, setHash] = useState('');
@@ -58,17 +72,7 @@ function Issue({ session }: { session: Session }) {
       <p className="hint">{t('credentials.intro')}</p>
       <form onSubmit={submit}>
         <AddressField label={t('register.account')} name="account" value={account} onChange={setAccount} />
-        <label>
-          {t('credentials.type')}
-          <select name="type" value={typeId} onChange={(e) => setTypeId(e.target.value)} required>
-            <option value="">—</option>
-            {(types.data ?? []).map((ty) => (
-              <option key={ty.typeId} value={ty.typeId}>
-                {ty.name} ({i18n.w(enumWords('CredentialKind', ty.kind))})
-              </option>
-            ))}
-          </select>
-        </label>
+        <CredentialTypeField session={session} value={typeId} onChange={setTypeId} />
         <label>
           {t('credentials.file')}
           <input name="file" type="file" onChange={(e) => void hashFile(e.target.files?.[0])} />
@@ -98,7 +102,6 @@ function Revoke({ session }: { session: Session }) {
   const i18n = useI18n();
   const { t } = i18n;
   const act = useAct(session);
-  const types = useIssuableTypes(session);
   const [account, setAccount] = useState('');
   const [typeId, setTypeId] = useState('');
   const [reason, setReason] = useState('');
@@ -111,17 +114,7 @@ function Revoke({ session }: { session: Session }) {
       <h2 id="revoke-title">{t('credentials.revoke')}</h2>
       <form onSubmit={submit}>
         <AddressField label={t('register.account')} name="account" value={account} onChange={setAccount} />
-        <label>
-          {t('credentials.type')}
-          <select name="type" value={typeId} onChange={(e) => setTypeId(e.target.value)} required>
-            <option value="">—</option>
-            {(types.data ?? []).map((ty) => (
-              <option key={ty.typeId} value={ty.typeId}>
-                {ty.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <CredentialTypeField session={session} value={typeId} onChange={setTypeId} />
         <label>
           {t('alerts.reason')}
           <textarea name="reason" value={reason} onChange={(e) => setReason(e.target.value)} required />

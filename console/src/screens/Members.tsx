@@ -4,8 +4,9 @@ import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { isAddress } from 'viem';
 import { api, ok } from '../api/client';
-import { enumWords } from '../chain/vocabulary';
-import { useI18n } from '../i18n/i18n';
+import type { HistoryEvent } from '../api/types';
+import { enumWords, enumWordsOf, eventWords } from '../chain/vocabulary';
+import { type I18n, useI18n } from '../i18n/i18n';
 import type { Session } from '../session';
 import { ActProgress } from '../ui/ActProgress';
 import { AddressField, Loaded, type RiskLevel, RiskLevelSelect } from '../ui/common';
@@ -112,8 +113,9 @@ function History({ account }: { account: string }) {
         {(events) => (
           <ul className="list">
             {events.map((e) => (
-              <li key={`${e.blockNumber}-${e.logIndex}`}>
-                {i18n.date(e.blockTime)} · {e.contract}.{e.event} · #{e.blockNumber}
+              <li key={`${e.blockNumber}-${e.logIndex}`} title={`${e.contract}.${e.event}`}>
+                {i18n.date(e.blockTime)} · {i18n.w(eventWords(e.event))}
+                {eventDetail(e, i18n)} <span className="hint">#{e.blockNumber}</span>
               </li>
             ))}
           </ul>
@@ -121,6 +123,17 @@ function History({ account }: { account: string }) {
       </Loaded>
     </>
   );
+}
+
+/** An event's amount and purpose, where it has them, in words. */
+function eventDetail(e: HistoryEvent, i18n: I18n): string {
+  const fields = e.fields as Record<string, unknown>;
+  const parts: string[] = [];
+  // Coins' amounts are `amount`, an ERC-20 transfer's is `value`.
+  const amount = fields.amount ?? fields.value;
+  if (typeof amount === 'string' && /^\d+$/.test(amount)) parts.push(i18n.t('wallet.hours', { amount: i18n.hours(amount) }));
+  if (typeof fields.purpose === 'string' && /^\d+$/.test(fields.purpose)) parts.push(i18n.w(enumWordsOf('Purpose', Number(fields.purpose))));
+  return parts.map((p) => ` · ${p}`).join('');
 }
 
 /** A supervisor (or an operator, below blocked) sets the member's risk level, with a reason. */

@@ -5,8 +5,31 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, ok } from '../api/client';
 import { commitment } from '../chain/profile';
-import { useI18n } from '../i18n/i18n';
+import { constants } from '../generated/chain';
+import { type I18n, useI18n } from '../i18n/i18n';
+import type { MessageKey } from '../i18n/zh';
 import { Loaded } from './common';
+
+/** The profile's fields in words (the register form's labels); any other field by its name. */
+const fieldLabels = {
+  fullName: 'register.fullName',
+  dateOfBirth: 'register.dateOfBirth',
+  contact: 'register.contact',
+  identityDocument: 'review.identityDocument',
+  salt: 'review.salt',
+} as const satisfies Record<string, MessageKey>;
+
+/** A field's value as text: an identity document as its type in words and its number. */
+function fieldText(key: string, value: unknown, t: I18n['t']): string {
+  if (typeof value === 'string') return value;
+  if (key === 'identityDocument' && value && typeof value === 'object') {
+    const { type, number } = value as { type?: unknown; number?: unknown };
+    const known = (constants.documentTypes as readonly unknown[]).includes(type);
+    const words = known ? t(`register.doc.${type as (typeof constants.documentTypes)[number]}`) : String(type);
+    return `${words} ${String(number)}`;
+  }
+  return JSON.stringify(value);
+}
 
 export function ProfileReader({ account, reason: initial }: { account: string; reason: string }) {
   const { t } = useI18n();
@@ -43,8 +66,8 @@ export function ProfileReader({ account, reason: initial }: { account: string; r
             <dl>
               {Object.entries(p.profile as Record<string, unknown>).map(([k, v]) => (
                 <div key={k}>
-                  <dt>{k}</dt>
-                  <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+                  <dt>{k in fieldLabels ? t(fieldLabels[k as keyof typeof fieldLabels]) : k}</dt>
+                  <dd className={k === 'salt' ? 'mono' : undefined}>{fieldText(k, v, t)}</dd>
                 </div>
               ))}
               <div>

@@ -249,6 +249,14 @@ describe('the console', () => {
       'supervisor',
       async (page) => {
         await walletSignIn(page);
+        // The demo's large gift is in escrow: its hold links to the case that decides it.
+        await page.getByRole('link', { name: '暂扣的币' }).click();
+        const held = page.getByTestId('hold-row').filter({ hasText: '暂扣中' }).first();
+        await held.waitFor();
+        await accessible(page, 'held coins');
+        await shot(page, 'supervisor-holds');
+        const holdId = (await held.locator('td').first().textContent()).trim();
+        const holdCase = await held.getByRole('link').getAttribute('href');
         await page.getByRole('link', { name: '监管案件' }).click();
         const rows = page.getByTestId('case-row');
         await rows.first().waitFor();
@@ -260,7 +268,8 @@ describe('the console', () => {
         );
         await accessible(page, 'case inbox');
         await shot(page, 'supervisor-inbox');
-        await rows.first().click();
+        // The held gift's case, from the inbox.
+        await page.getByTestId('case-inbox').locator(`a[href="${holdCase}"]`).click();
         await page.getByTestId('flow-graph').waitFor();
         await accessible(page, 'case detail');
         const decide = page.getByRole('form', { name: '决定' });
@@ -273,9 +282,76 @@ describe('the console', () => {
         await page.getByTestId('case-status').filter({ hasText: '已排除' }).or(failed).first().waitFor();
         if (await failed.count()) throw new Error(`the decision failed: ${await failed.textContent()}`);
         await page.getByText('家人之间的赠与，已核实').waitFor();
+        // Clearing the held gift's case released its coins to the recipient.
+        await page.getByRole('link', { name: '暂扣的币' }).click();
+        await page.getByLabel('状态').selectOption('');
+        const row = page.getByTestId('hold-row').filter({ has: page.getByRole('cell', { name: holdId, exact: true }) });
+        await row.getByText('已放行').waitFor();
       },
       { wallet: stack.accounts.supervisor },
     );
+  });
+
+  test('an activity from start to reward: created, joined, hours recorded and confirmed, settled by a second operator', async () => {
+    const volunteer = stack.accounts['member-1-north'];
+    const details = `社区图书馆整理 ${unique}`;
+    const card = (page) => page.locator('article.activity').filter({ hasText: details });
+    const balance = async (page) => Number((await page.getByTestId('balance').textContent()).replace(/[^\d.]/g, ''));
+    const asOperator = (who, name, body) =>
+      withPage(
+        name,
+        async (page) => {
+          await walletSignIn(page);
+          await page.getByRole('link', { name: '活动与培训' }).click();
+          await body(page);
+        },
+        { wallet: stack.accounts[who] },
+      );
+    const asVolunteer = (name, body) =>
+      withPage(
+        name,
+        async (page) => {
+          await walletSignIn(page);
+          await page.getByTestId('balance').waitFor();
+          await body(page);
+        },
+        { wallet: volunteer },
+      );
+    await asOperator('north-operator-1', 'activity-create', async (page) => {
+      const form = page.getByRole('region', { name: '新建活动' });
+      await form.getByLabel('时长上限（小时）').fill('4');
+      await form.getByLabel('说明').fill(details);
+      await form.getByRole('button', { name: '新建活动' }).click();
+      await finished(form);
+      await card(page).waitFor();
+    });
+    let before = 0;
+    await asVolunteer('activity-join', async (page) => {
+      before = await balance(page);
+      const offered = page.getByRole('listitem').filter({ hasText: details });
+      await offered.getByRole('button', { name: '报名参加' }).click();
+      await finished(page.getByRole('region', { name: '可参加的活动' }));
+      await offered.getByText('已报名').waitFor();
+    });
+    await asOperator('north-operator-1', 'activity-record', async (page) => {
+      await card(page).getByLabel('记录时长').fill('3');
+      await card(page).getByRole('button', { name: '记录时长' }).click();
+      await finished(card(page));
+    });
+    await asVolunteer('activity-confirm', async (page) => {
+      const offered = page.getByRole('listitem').filter({ hasText: details });
+      await offered.getByRole('button', { name: /^确认时长/ }).click();
+      await finished(page.getByRole('region', { name: '可参加的活动' }));
+      await accessible(page, 'my activities');
+    });
+    await asOperator('north-operator-2', 'activity-settle', async (page) => {
+      await card(page).getByRole('button', { name: '结算' }).click();
+      await finished(card(page));
+      await shot(page, 'operator-activities');
+    });
+    await asVolunteer('activity-rewarded', async (page) => {
+      assert.equal(await balance(page), before + 3, 'three hours rewarded');
+    });
   });
 
   test('a member moves: the home branch asks, the receiving branch accepts at its own gateway', async () => {
@@ -328,6 +404,8 @@ describe('the console', () => {
         await form.getByRole('button', { name: '设置' }).click();
         await finished(form);
         await record.getByTestId('member-risk').filter({ hasText: /^中$/ }).waitFor();
+        // The history in words: the change just made, by its name in Chinese.
+        await page.getByRole('listitem').filter({ hasText: '风险等级变更' }).first().waitFor();
       },
       { wallet: stack.accounts.supervisor },
     );

@@ -377,6 +377,37 @@ async fn reads_match_the_chain(stack: Stack) {
     )
     .await;
 
+    // Held coins: the scenario's two holds (the adopted one, the held gift) were both released
+    // by their cases; none is still held.
+    let holds: Vec<serde_json::Value> = stack
+        .get("/v1/holds", Some(&supervisor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(holds.len(), 2, "{holds:?}");
+    assert!(
+        holds[0]["holdId"].as_u64() > holds[1]["holdId"].as_u64(),
+        "newest first"
+    );
+    for hold in &holds {
+        assert_eq!(hold["status"], "released", "{hold}");
+        assert_eq!(hold["caseStatus"], "cleared", "{hold}");
+        let case = hold["caseId"].as_u64().expect("each hold's case");
+        assert!(newest.contains(&case), "{hold}: a cleared case");
+    }
+    let after = get(format!("/v1/holds?after={}", holds[0]["holdId"])).await;
+    assert_eq!(after, holds[1..], "the page after the newest hold");
+    assert!(get("/v1/holds?status=held".into()).await.is_empty());
+    crate::assert_error(
+        stack
+            .get("/v1/holds?status=frozen", Some(&supervisor))
+            .await,
+        400,
+        "status",
+    )
+    .await;
+
     // North in figures: alice and bob were rewarded 10 hours each for activities, alice 16 for
     // a training; its members paid others.
     let stats: serde_json::Value = stack

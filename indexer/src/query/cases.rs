@@ -8,7 +8,9 @@ use crate::{
 use alloy::primitives::{Address, B256};
 use serde::Serialize;
 use sqlx::Row;
-use timebank_bindings::types::{CaseKind, CaseStatus, MonitorAction, Purpose, RiskLevel};
+use timebank_bindings::types::{
+    CaseKind, CaseStatus, HoldStatus, MonitorAction, Purpose, RiskLevel,
+};
 
 /// Which cases, in which order, from where.
 #[derive(Debug, Clone, Default)]
@@ -112,7 +114,76 @@ impl CaseDetail {
     }
 }
 
+/// Coins a monitor put in escrow, with the case that decides them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HoldRow {
+    /// Hold id.
+    pub hold_id: u64,
+    /// Who paid.
+    pub sender: Address,
+    /// Who the coins were for.
+    pub recipient: Address,
+    /// Amount, base units.
+    pub amount: String,
+    /// The movement's purpose.
+    pub purpose: Purpose,
+    /// Held, released to the recipient or returned to the sender.
+    pub status: HoldStatus,
+    /// The newest case about it (a rule hit's, or the one that adopted it), if any desk has one.
+    pub case_id: Option<u64>,
+    /// That case's state.
+    pub case_status: Option<CaseStatus>,
+    /// Block of the hold's last change (while held: the block that held it).
+    pub block_number: u64,
+    /// Its time (unix seconds).
+    pub updated_at: u64,
+}
+
 impl Store {
+    /// Holds, in `status` if given, newest first, a page at a time (`after` the last hold id of
+    /// the previous page).
+    pub async fn holds(
+        &self,
+        status: Option<HoldStatus>,
+        after: Option<u64>,
+        limit: i64,
+    ) -> Result<Vec<HoldRow>> {
+        let status = status.map_or(-1, |s| i64::from(s as u8));
+        let rows = sqlx::query(
+            "SELECT h.hold_id, h.sender, h.recipient, h.amount, h.purpose, h.status, \
+             c.case_id, c.status AS case_status, h.block_number, \
+             COALESCE(b.block_time, 0) AS updated_at FROM coin_hold h \
+             LEFT JOIN supervision_case c ON c.case_id = (SELECT MAX(x.case_id) \
+             FROM supervision_case x WHERE x.hold_id = h.hold_id) \
+             LEFT JOIN indexed_block b ON b.block_number = h.block_number \
+             WHERE ($1 < 0 OR h.status = $2) AND ($3 < 0 OR h.hold_id < $4) \
+             ORDER BY h.hold_id DESC LIMIT $5",
+        )
+        .bind(status)
+        .bind(status)
+        .bind(after.map_or(-1, to_i64))
+        .bind(after.map_or(-1, to_i64))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HoldRow {
+                    hold_id: r.u64("hold_id")?,
+                    sender: r.address("sender")?,
+                    recipient: r.address("recipient")?,
+                    amount: r.text("amount")?,
+                    purpose: r.kind("purpose")?,
+                    status: r.kind("status")?,
+                    case_id: r.opt_u64("case_id")?,
+                    case_status: r.opt_kind("case_status")?,
+                    block_number: r.u64("block_number")?,
+                    updated_at: r.u64("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
     /// The first block of supervision about `account` that is still undecided — an open case
     /// about it, or a partner's alert not yet assessed — if there is any: what the member must
     /// not see of their own history from there on (no tipping-off).

@@ -18,7 +18,7 @@ pub mod members;
 mod row;
 pub mod work;
 
-pub use cases::{CaseDetail, CaseQuery};
+pub use cases::{CaseDetail, CaseQuery, HoldRow};
 pub use coins::PaymentRow;
 pub use members::{CredentialRow, MemberRow, Standing};
 
