@@ -15,6 +15,7 @@ pub mod cases;
 pub mod coins;
 pub mod gateway;
 pub mod members;
+pub mod risk;
 mod row;
 pub mod work;
 
@@ -50,10 +51,10 @@ pub struct HistoryEntry {
 }
 
 impl HistoryEntry {
-    const COLUMNS: &str = "e.block_number, e.block_time, e.log_index, e.tx_hash, e.contract, \
+    pub(crate) const COLUMNS: &str = "e.block_number, e.block_time, e.log_index, e.tx_hash, e.contract, \
                            e.event, e.topics, e.data";
 
-    fn read(r: &sqlx::any::AnyRow) -> Result<Self> {
+    pub(crate) fn read(r: &sqlx::any::AnyRow) -> Result<Self> {
         let contract = r.text("contract")?;
         let log = crate::store::to_log_data(
             &sqlx::Row::try_get::<Vec<u8>, _>(r, "topics")?,
@@ -201,6 +202,7 @@ impl Store {
             .iter()
             .chain(crate::store::APPEND_TABLES)
             .chain(crate::store::GATEWAY_TABLES)
+            .chain(crate::store::RISK_TABLES)
             .chain(crate::store::VIEWS);
         if !known.into_iter().any(|t| *t == table) {
             return Err(crate::Error::Config(format!("unknown table {table}")));

@@ -67,6 +67,10 @@ pub const GATEWAY_TABLES: &[&str] = &[
     "webhook_delivery",
 ];
 
+/// Tables the risk agent (`timebank-riskscan`) writes; the gateway reads them. Never rolled back
+/// by a reorg.
+pub const RISK_TABLES: &[&str] = &["risk_finding", "platform_finding"];
+
 /// Views over the tables (`payment`: the coin movements in event_log).
 pub const VIEWS: &[&str] = &["payment"];
 

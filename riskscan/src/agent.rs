@@ -1,0 +1,371 @@
+//! The agent's loop: new blocks in the index → the detectors → findings stored once → a case
+//! on chain for each serious one; state and platform scans at an interval. A reorg in the
+//! index restarts the detectors from the first block (they rebuild their windows in seconds;
+//! a pattern found again has the same fingerprint and is not stored or opened twice).
+
+use crate::{
+    config::Config,
+    detect::Engine,
+    metrics as m,
+    model::{Finding, Severity},
+    platform, scans,
+};
+use alloy::{
+    primitives::{Address, B256},
+    providers::DynProvider,
+};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use timebank_bindings::{SupervisionDesk, TimeCoin, deploy::Deployment, time_coin::MonitorRules};
+use timebank_indexer::{
+    Store,
+    query::risk::{NewRiskFinding, ScanPayment},
+};
+use tokio::sync::mpsc;
+
+/// Payments read per query.
+const PAGE: i64 = 20_000;
+
+/// Now, unix seconds.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The chain's monitoring rules now (structuring's defaults come from them).
+pub async fn chain_rules(
+    chain: &DynProvider,
+    deployment: &Deployment,
+) -> eyre::Result<MonitorRules::Config> {
+    let rules = TimeCoin::new(deployment.contracts.time_coin, chain)
+        .monitorRules()
+        .call()
+        .await?;
+    Ok(rules._0)
+}
+
+/// Feeds every payment after the engine's last, up to block `until`, to `engine`, reading the
+/// next page while the detectors work on this one; `found` gets each block's findings.
+pub async fn scan_history(
+    store: &Store,
+    engine: &mut Engine,
+    escrow: Address,
+    until: u64,
+    mut found: impl FnMut(u64, Vec<Finding>),
+) -> eyre::Result<u64> {
+    let (tx, mut rx) = mpsc::channel::<Vec<ScanPayment>>(2);
+    let reader = {
+        let store = store.clone();
+        let mut after = engine.last().unwrap_or((0, 0));
+        tokio::spawn(async move {
+            loop {
+                let page = store.scan_payments(after, until, escrow, PAGE).await?;
+                let Some(last) = page.last() else {
+                    return Ok::<_, timebank_indexer::Error>(());
+                };
+                after = (last.block_number, last.log_index);
+                let full = page.len() as i64 == PAGE;
+                if tx.send(page).await.is_err() || !full {
+                    return Ok(());
+                }
+            }
+        })
+    };
+    let mut seen = 0;
+    let mut block = None;
+    let mut findings = Vec::new();
+    while let Some(page) = rx.recv().await {
+        for p in &page {
+            if block.is_some_and(|b| b != p.block_number) && !findings.is_empty() {
+                found(block.unwrap_or_default(), std::mem::take(&mut findings));
+            }
+            block = Some(p.block_number);
+            engine.observe(p, &mut findings);
+        }
+        seen += page.len() as u64;
+    }
+    if !findings.is_empty() {
+        found(block.unwrap_or_default(), findings);
+    }
+    reader.await??;
+    Ok(seen)
+}
+
+/// The agent: one branch's index, the chain, the detectors.
+pub struct Agent {
+    store: Store,
+    chain: DynProvider,
+    deployment: Deployment,
+    config: Config,
+    engine: Engine,
+    /// Whether the chain provider signs as a monitoring agent (else findings are stored only).
+    opens_cases: bool,
+    /// The last block the detectors finished, with its hash (a reorg changes it).
+    done: Option<(u64, B256)>,
+    last_scans: Option<Instant>,
+}
+
+/// What one step did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Payments seen.
+    pub payments: u64,
+    /// New findings stored.
+    pub findings: u64,
+    /// Cases opened on chain.
+    pub cases: u64,
+    /// Whether a reorg restarted the detectors.
+    pub restarted: bool,
+}
+
+impl Agent {
+    /// An agent over `store` and `chain`; `opens_cases` when `chain` signs as a wallet that
+    /// holds `MONITORING_AGENT`.
+    pub async fn new(
+        store: Store,
+        chain: DynProvider,
+        deployment: Deployment,
+        config: Config,
+        opens_cases: bool,
+    ) -> eyre::Result<Self> {
+        let rules = chain_rules(&chain, &deployment).await?;
+        Ok(Self {
+            engine: Engine::new(&config, &rules),
+            store,
+            chain,
+            deployment,
+            config,
+            opens_cases,
+            done: None,
+            last_scans: None,
+        })
+    }
+
+    /// Runs until `stop` resolves: a step every `poll`, scans every `platform.interval_secs`.
+    pub async fn run(
+        mut self,
+        poll: Duration,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> eyre::Result<()> {
+        tokio::pin!(stop);
+        // Cases a previous run found but could not open.
+        self.open_owed_cases().await;
+        loop {
+            match self.step().await {
+                Ok(step) if step.findings > 0 || step.restarted => {
+                    tracing::info!(?step, "detectors");
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    metrics::counter!(m::ERRORS).increment(1);
+                    tracing::warn!(error = %err, "a step failed; retrying");
+                }
+            }
+            if let Err(err) = self.scans_if_due().await {
+                metrics::counter!(m::ERRORS).increment(1);
+                tracing::warn!(error = %err, "a scan failed; retrying");
+            }
+            tokio::select! {
+                () = &mut stop => return Ok(()),
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+
+    /// New blocks in the index through the detectors; their findings stored and opened.
+    pub async fn step(&mut self) -> eyre::Result<Step> {
+        let mut step = Step::default();
+        let Some(head) = self.store.head().await? else {
+            return Ok(step);
+        };
+        if let Some((n, hash)) = self.done
+            && self.store.block_hash(n).await? != Some(hash)
+        {
+            tracing::info!(
+                block = n,
+                "the index reorganised: the detectors start again"
+            );
+            let rules = chain_rules(&self.chain, &self.deployment).await?;
+            self.engine = Engine::new(&self.config, &rules);
+            self.done = None;
+            step.restarted = true;
+        }
+        if self.done.is_some_and(|(n, _)| n >= head.number) {
+            return Ok(step);
+        }
+        let mut blocks = Vec::new();
+        let started = Instant::now();
+        step.payments = scan_history(
+            &self.store,
+            &mut self.engine,
+            self.deployment.contracts.time_coin,
+            head.number,
+            |block, findings| blocks.push((block, findings)),
+        )
+        .await?;
+        metrics::counter!(m::PAYMENTS).increment(step.payments);
+        for (_, findings) in blocks {
+            for f in findings {
+                let (new, case) = self.record(&f).await?;
+                step.findings += u64::from(new);
+                step.cases += u64::from(case);
+            }
+        }
+        if step.payments > 0 {
+            metrics::histogram!(m::BLOCK_SECONDS).record(started.elapsed().as_secs_f64());
+        }
+        self.done = Some((head.number, head.hash));
+        metrics::gauge!(m::LAG_BLOCKS).set(0.0);
+        Ok(step)
+    }
+
+    /// Stores `f` unless it is known; opens its case if it is serious enough. Returns (new,
+    /// case opened).
+    pub async fn record(&self, f: &Finding) -> eyre::Result<(bool, bool)> {
+        let (first_block, last_block) = f.blocks();
+        let stored = NewRiskFinding {
+            fingerprint: f.fingerprint(),
+            detector: f.detector.to_owned(),
+            account: f.account,
+            counterparty: f.counterparty,
+            severity: f.severity as u8,
+            score: f.score,
+            summary: f.summary.clone(),
+            evidence: f.evidence(),
+            reason_hash: f.reason_hash(),
+            first_block,
+            last_block,
+            found_at: now(),
+        };
+        let Some(id) = self.store.insert_risk_finding(&stored).await? else {
+            return Ok((false, false));
+        };
+        metrics::counter!(m::FINDINGS, "detector" => f.detector, "severity" => f.severity.as_str())
+            .increment(1);
+        tracing::info!(detector = f.detector, account = %f.account, severity = f.severity.as_str(), "{}", f.summary);
+        if f.severity < self.config.open_case_at || !self.opens_cases {
+            return Ok((true, false));
+        }
+        let opened = self
+            .open_case(
+                id,
+                f.detector,
+                f.account,
+                f.counterparty,
+                stored.reason_hash,
+            )
+            .await;
+        Ok((true, opened))
+    }
+
+    /// Opens the case for finding `id` on chain as the monitoring agent; false (logged) if the
+    /// chain refused.
+    async fn open_case(
+        &self,
+        id: u64,
+        detector: &str,
+        account: Address,
+        counterparty: Address,
+        reason: B256,
+    ) -> bool {
+        let desk = SupervisionDesk::new(self.deployment.contracts.supervision_desk, &self.chain);
+        let sent = async {
+            let pending = desk.openCase(account, counterparty, reason).send().await?;
+            self.store
+                .set_finding_case_tx(id, *pending.tx_hash())
+                .await?;
+            let receipt = pending
+                .with_timeout(Some(Duration::from_secs(60)))
+                .get_receipt()
+                .await?;
+            eyre::ensure!(
+                receipt.status(),
+                "openCase reverted in {}",
+                receipt.transaction_hash
+            );
+            Ok::<_, eyre::Report>(())
+        };
+        match sent.await {
+            Ok(()) => {
+                metrics::counter!(m::CASES, "detector" => detector.to_owned()).increment(1);
+                true
+            }
+            Err(err) => {
+                metrics::counter!(m::ERRORS).increment(1);
+                tracing::error!(finding = id, %account, error = %err, "cannot open the case");
+                false
+            }
+        }
+    }
+
+    /// Opens the cases of stored findings that never got one (the agent stopped in between).
+    async fn open_owed_cases(&self) {
+        if !self.opens_cases {
+            return;
+        }
+        let owed = match self
+            .store
+            .findings_without_case(self.config.open_case_at as u8)
+            .await
+        {
+            Ok(owed) => owed,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read the findings owed a case");
+                return;
+            }
+        };
+        for f in owed {
+            self.open_case(
+                f.finding_id,
+                &f.detector,
+                f.account,
+                f.counterparty,
+                f.reason_hash,
+            )
+            .await;
+        }
+    }
+
+    /// The state and platform scans, when their interval has passed.
+    async fn scans_if_due(&mut self) -> eyre::Result<()> {
+        let interval = Duration::from_secs(self.config.platform.interval_secs);
+        if self.last_scans.is_some_and(|t| t.elapsed() < interval) {
+            return Ok(());
+        }
+        self.last_scans = Some(Instant::now());
+        self.scan_state().await?;
+        if self.config.platform.enabled {
+            self.scan_platform().await?;
+        }
+        Ok(())
+    }
+
+    /// Accounts' and credentials' state: dormant balances, accounts never used, rewards around
+    /// a credential's end.
+    pub async fn scan_state(&self) -> eyre::Result<u64> {
+        let Some(head) = self.store.head().await? else {
+            return Ok(0);
+        };
+        let mut new = 0;
+        for f in scans::state(&self.store, &self.config, head.time).await? {
+            new += u64::from(self.record(&f).await?.0);
+        }
+        Ok(new)
+    }
+
+    /// The platform's nodes, services and contracts: what each check sees, recorded.
+    pub async fn scan_platform(&self) -> eyre::Result<Vec<platform::Sighting>> {
+        let sightings =
+            platform::scan(&self.store, &self.chain, &self.deployment, &self.config).await;
+        let opened = platform::record(&self.store, &sightings, now()).await?;
+        for s in &opened {
+            tracing::warn!(check = %s.check, subject = %s.subject, "{}", s.summary);
+        }
+        Ok(sightings)
+    }
+
+    /// The findings' severity at which a case opens.
+    pub fn open_case_at(&self) -> Severity {
+        self.config.open_case_at
+    }
+}

@@ -1,0 +1,42 @@
+//! Prometheus metrics (`--metrics`): findings by detector and severity, lag behind the index,
+//! time per block.
+
+/// Findings stored, by `detector` and `severity` (counter).
+pub const FINDINGS: &str = "timebank_riskscan_findings_total";
+/// Cases opened on chain, by `detector` (counter).
+pub const CASES: &str = "timebank_riskscan_cases_opened_total";
+/// Open platform findings, by `check` and `severity` (gauge).
+pub const PLATFORM_OPEN: &str = "timebank_riskscan_platform_findings_open";
+/// Blocks between the index's head and the last block the detectors saw (gauge).
+pub const LAG_BLOCKS: &str = "timebank_riskscan_lag_blocks";
+/// Seconds from reading a block's payments to its findings stored (histogram).
+pub const BLOCK_SECONDS: &str = "timebank_riskscan_block_seconds";
+/// Payments the detectors saw (counter).
+pub const PAYMENTS: &str = "timebank_riskscan_payments_total";
+/// Errors retried: the database, the node, a case that could not be opened (counter).
+pub const ERRORS: &str = "timebank_riskscan_errors_total";
+
+/// Describes the metrics and serves them on `addr`.
+pub fn serve(addr: std::net::SocketAddr) -> eyre::Result<()> {
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .with_http_listener(addr)
+        .install()
+        .map_err(|err| eyre::eyre!("cannot serve metrics on {addr}: {err}"))?;
+    metrics::describe_counter!(FINDINGS, "findings stored, by detector and severity");
+    metrics::describe_counter!(CASES, "cases opened on chain, by detector");
+    metrics::describe_gauge!(
+        PLATFORM_OPEN,
+        "open platform findings, by check and severity"
+    );
+    metrics::describe_gauge!(
+        LAG_BLOCKS,
+        "blocks between the index's head and the detectors"
+    );
+    metrics::describe_histogram!(
+        BLOCK_SECONDS,
+        "seconds from a block's payments to its findings"
+    );
+    metrics::describe_counter!(PAYMENTS, "payments the detectors saw");
+    metrics::describe_counter!(ERRORS, "errors retried");
+    Ok(())
+}
