@@ -143,6 +143,11 @@ bench-indexer: tools ## 100,000 movements on anvil, backfilled into SQLite and P
 	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg-bench
 	@grep -E '^BENCH ' $(ROOT)/target/bench-indexer.log
 
+.PHONY: bench-riskscan
+bench-riskscan: tools ## The risk agent: 1,000,000 payments through the detectors (memory, SQLite index), blocks of 500 to their findings (BENCH lines)
+	cargo bench --locked -p timebank-riskscan --bench scan 2>&1 | tee $(ROOT)/target/bench-riskscan.log
+	@grep -E '^BENCH ' $(ROOT)/target/bench-riskscan.log
+
 .PHONY: bench-platform
 bench-platform: tools ## Gateway reads vs a bare axum handler; end-to-end payments; indexer lag; memory (release build)
 	cargo build --release --locked -p timebank-indexer -p timebank-gateway -p timebank-bench
@@ -170,12 +175,13 @@ bench-start:
 	@mkdir -p $(ROOT)/target && date +%s > $(ROOT)/target/bench-start
 
 # The parts run one after another (make runs prerequisites in order without -j).
-bench: bench-start tools $(BENCH_STAMP) gas bench-indexer bench-platform bench-visibility bench-console ## Every benchmark, one BENCH line per figure; writes bench/RESULTS.md and its plots
+bench: bench-start tools $(BENCH_STAMP) gas bench-indexer bench-platform bench-visibility bench-console bench-riskscan ## Every benchmark, one BENCH line per figure; writes bench/RESULTS.md and its plots
 	$(VENV)/bin/python $(ROOT)/tools/bench-report \
 		--seconds $$(( $$(date +%s) - $$(cat $(ROOT)/target/bench-start) )) \
 		--gas $(ROOT)/target/gas.txt --platform $(ROOT)/target/bench-platform.json --out $(ROOT)/bench \
 		$(ROOT)/target/bench-gas.log $(ROOT)/target/bench-indexer.log \
-		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log $(ROOT)/target/bench-console.log
+		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log $(ROOT)/target/bench-console.log \
+		$(ROOT)/target/bench-riskscan.log
 	@echo; grep -hE '^BENCH ' $(ROOT)/target/bench-gas.log $(ROOT)/target/bench-indexer.log \
 		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log $(ROOT)/target/bench-console.log
 

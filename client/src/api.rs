@@ -91,6 +91,84 @@ schema! {
         Auditor,
     }
 
+    /// How serious a risk finding is: what it asks of whom, and whether it opens a case.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Severity {
+        /// Worth a look when there is time.
+        Low = 1,
+        /// A supervisor looks this week.
+        Medium = 2,
+        /// A supervisor looks today.
+        High = 3,
+        /// Someone acts now.
+        Critical = 4,
+    }
+
+    /// What the risk agent found about accounts: a pattern across payments or an account's
+    /// state, with its evidence and the case it opened.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct RiskFinding {
+        /// Id.
+        pub finding_id: u64,
+        /// The detector (`structuring`, `cycles`, `fan_in`, `fan_out`, `mule`, `velocity`,
+        /// `dormant`, `never_used`, `credential_*`).
+        pub detector: String,
+        /// The account it is about.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub account: Address,
+        /// The other side that matters most (zero if none).
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub counterparty: Address,
+        /// How serious.
+        pub severity: Severity,
+        /// Orders the inbox: higher first.
+        pub score: u64,
+        /// One line, Simplified Chinese then English.
+        pub summary: String,
+        /// The payments (`payments`), the accounts in order (`path`), the figures weighed
+        /// (`figures`).
+        pub evidence: serde_json::Value,
+        /// keccak256 of the evidence as stored: the case's `reasonHash` on chain.
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub reason_hash: B256,
+        /// The evidence's first block.
+        pub first_block: u64,
+        /// Its last block.
+        pub last_block: u64,
+        /// When the agent found it (ISO 8601).
+        pub found_at: String,
+        /// The case it opened, once indexed.
+        pub case_id: Option<u64>,
+    }
+
+    /// A weak spot of the platform the risk agent's scans see, while it lasts.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct PlatformFinding {
+        /// Id.
+        pub finding_id: u64,
+        /// The check (`node_fork`, `index_lag`, `monitor_rules_loosened`, `relayer_low`, ...).
+        pub check: String,
+        /// What it is about: a branch's node or gateway, a contract, an account.
+        pub subject: String,
+        /// How serious.
+        pub severity: Severity,
+        /// One line, Simplified Chinese then English.
+        pub summary: String,
+        /// What to do and who does it.
+        pub remediation: String,
+        /// What the check measured.
+        pub details: serde_json::Value,
+        /// First seen (ISO 8601).
+        pub first_seen: String,
+        /// Last seen.
+        pub last_seen: String,
+        /// When a scan no longer saw it; none while it lasts.
+        pub resolved_at: Option<String>,
+    }
+
     /// The caller as the chain knows them.
     #[derive(Debug, Clone, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -781,6 +859,26 @@ schema! {
         pub records_ok: u64,
         /// What is wrong, one line each.
         pub problems: Vec<String>,
+    }
+}
+
+impl Severity {
+    /// Every severity, least first (`labels::severity_label` has words for each).
+    pub const ALL: [Self; 4] = [Self::Low, Self::Medium, Self::High, Self::Critical];
+
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+
+    /// The severity stored as `n` (1 low … 4 critical).
+    pub fn from_u8(n: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| *s as u8 == n)
     }
 }
 

@@ -11,7 +11,7 @@ use crate::{
     Action,
     action::MAX_TEXT,
     api::Role,
-    labels::{EVENTS, label_of, role_label, rule_label},
+    labels::{EVENTS, label_of, role_label, rule_label, severity_label},
     session::LONGEST_DEADLINE,
 };
 use alloy::sol_types::SolStruct;
@@ -81,6 +81,13 @@ pub fn typescript() -> String {
             json!({"name": role, "zh": label.zh, "en": label.en})
         })
         .collect();
+    let severities: Vec<Value> = crate::api::Severity::ALL
+        .iter()
+        .map(|s| {
+            let label = severity_label(*s);
+            json!({"name": s, "value": *s as u8, "zh": label.zh, "en": label.en})
+        })
+        .collect();
     let events: serde_json::Map<String, Value> = EVENTS
         .iter()
         .map(|(name, label)| ((*name).to_owned(), json!({"zh": label.zh, "en": label.en})))
@@ -125,6 +132,8 @@ pub fn typescript() -> String {
          export const enums = {} as const;\n\n\
          /** The monitoring rules: each `fired` bit, its name and words. */\n\
          export const rules = {} as const;\n\n\
+         /** Risk findings' severities, with their words. */\n\
+         export const severities = {} as const;\n\n\
          /** The contracts' events, with their words. */\n\
          export const events = {} as const;\n\n\
          /** The roles the gateway recognises, with their words. */\n\
@@ -136,6 +145,7 @@ pub fn typescript() -> String {
         pretty(&Value::Object(abis)),
         pretty(&Value::Object(enums)),
         pretty(&Value::Array(rules)),
+        pretty(&Value::Array(severities)),
         pretty(&Value::Object(events)),
         pretty(&Value::Array(roles)),
         pretty(&Value::Object(role_ids)),

@@ -333,6 +333,17 @@ pub fn event_label(name: &str) -> Option<Label> {
         .map(|(_, label)| *label)
 }
 
+/// The words of a risk finding's severity.
+pub fn severity_label(severity: crate::api::Severity) -> Label {
+    use crate::api::Severity;
+    match severity {
+        Severity::Low => l("低", "low"),
+        Severity::Medium => l("中", "medium"),
+        Severity::High => l("高", "high"),
+        Severity::Critical => l("紧急", "critical"),
+    }
+}
+
 /// The words of a role the gateway recognises.
 pub fn role_label(role: crate::api::Role) -> Label {
     use crate::api::Role;

@@ -18,6 +18,7 @@ import { MembersScreen } from './screens/Members';
 import { MovesScreen } from './screens/Moves';
 import { ActivitiesScreen } from './screens/Activities';
 import { RegisterScreen } from './screens/Register';
+import { RiskScreen } from './screens/Risk';
 import { ReviewScreen } from './screens/Review';
 import { SignIn } from './screens/SignIn';
 import { WalletScreen } from './screens/Wallet';
@@ -51,6 +52,7 @@ const screens: Screen[] = [
     roles: ['supervisor', 'operator', 'auditor', 'admin'],
     render: (s, r) => <CasesScreen session={s} caseId={r[0]} />,
   },
+  { id: 'risk', label: 'nav.risk', roles: ['supervisor', 'auditor', 'admin'], render: () => <RiskScreen /> },
   { id: 'holds', label: 'nav.holds', roles: ['supervisor', 'auditor', 'admin'], render: (s) => <HoldsScreen session={s} /> },
   {
     id: 'alerts',

@@ -307,6 +307,19 @@ pub async fn run(demo: Demo) -> eyre::Result<()> {
     edsger
         .act("a round trip", pay(alan, "1", Purpose::Gift, None))
         .await?;
+    // A gift going round three members, a little less each hop: no rule on chain sees it
+    // (the round-trip rule remembers one payee); the risk agent does.
+    grace
+        .act("a cycle, first hop", pay(alan, "3", Purpose::Gift, None))
+        .await?;
+    alan.act(
+        "a cycle, second hop",
+        pay(edsger, "2.9", Purpose::Gift, None),
+    )
+    .await?;
+    edsger
+        .act("a cycle, back", pay(grace, "2.8", Purpose::Gift, None))
+        .await?;
     partner
         .act(
             "a partner's risk alert",

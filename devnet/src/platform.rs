@@ -117,6 +117,7 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Vec::new();
     let mut lines = Vec::new();
+    let mut north = None;
     for (i, listener) in listeners.into_iter().enumerate() {
         let branch = Branch {
             id: u32::try_from(i + 1)?,
@@ -130,7 +131,17 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
             gateway_addrs[i],
             timebank_indexer::config::redact(&branch.database)
         ));
+        north.get_or_insert_with(|| branch.database.clone());
         tasks.extend(start_branch(&up, &paths, &deployment, &rpc, branch, &stopped).await?);
+    }
+    if let Some(north) = north {
+        tasks.push(
+            start_risk_agent(&north, &paths, &deployment, &rpc, &gateway_addrs, &stopped).await?,
+        );
+        lines.push(
+            "  risk   one agent on north's index: findings at GET /v1/risk/findings and /v1/risk/platform, the console's 风险扫描"
+                .to_owned(),
+        );
     }
     let summary = format!(
         "\ntimebank is up ({}).\n  chain  {rpc} (chain id {}, state in {})\n{}\n  demo accounts and keys: {} (anvil's public development keys)\n  `make demo` fills it with members, payments and alerts; Ctrl-C stops everything.\n",
@@ -338,6 +349,66 @@ async fn start_branch(
         }
     });
     Ok([indexer, gateway])
+}
+
+/// The platform's risk agent, on north's index: every branch's node and gateway scanned, cases
+/// opened as the monitoring agent (its key from the data directory).
+async fn start_risk_agent(
+    database: &str,
+    paths: &Paths,
+    deployment: &Deployment,
+    rpc: &str,
+    gateways: &[SocketAddr],
+    stopped: &watch::Receiver<bool>,
+) -> eyre::Result<JoinHandle<()>> {
+    use timebank_riskscan::config::BranchEndpoints;
+    let store = Store::connect(database).await?;
+    let mut config = timebank_riskscan::Config::default();
+    config.platform.branches = gateways
+        .iter()
+        .enumerate()
+        .map(|(i, addr)| {
+            Ok(BranchEndpoints {
+                branch: u64::try_from(i + 1)?,
+                rpc_url: rpc.parse()?,
+                gateway_url: Some(format!("http://{addr}/").parse()?),
+            })
+        })
+        .collect::<eyre::Result<_>>()?;
+    for branch in 1..=u32::try_from(BRANCHES.len())? {
+        let key: PrivateKeySigner = std::fs::read_to_string(paths.relayer_key(branch))?
+            .trim()
+            .parse()
+            .map_err(|_| eyre!("the relayer key file of branch {branch} is damaged"))?;
+        config.platform.relayers.push(key.address());
+    }
+    // A data directory from before the agent had a key: it finds, it opens no cases.
+    let key = std::fs::read_to_string(paths.risk_agent_key()).ok();
+    let (chain, opens_cases) = match key.and_then(|k| k.trim().parse::<PrivateKeySigner>().ok()) {
+        Some(signer) => (
+            ProviderBuilder::new()
+                .wallet(EthereumWallet::from(signer))
+                .connect_http(rpc.parse()?)
+                .erased(),
+            true,
+        ),
+        None => (
+            ProviderBuilder::new().connect_http(rpc.parse()?).erased(),
+            false,
+        ),
+    };
+    let agent =
+        timebank_riskscan::agent::Agent::new(store, chain, deployment.clone(), config, opens_cases)
+            .await?;
+    let mut rx = stopped.clone();
+    Ok(tokio::spawn(async move {
+        let stop = async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        if let Err(err) = agent.run(Duration::from_millis(500), stop).await {
+            tracing::error!(error = %err, "the risk agent stopped");
+        }
+    }))
 }
 
 fn check_port(host: &str, port: u16, what: &str, variable: &str) -> eyre::Result<()> {

@@ -18,7 +18,7 @@ use timebank_gateway::privacy::KeyPair;
 use timebank_indexer::Deployment;
 
 /// Anvil accounts (its well-known development mnemonic) and what the demo makes of them.
-pub const ACCOUNTS: usize = 20;
+pub const ACCOUNTS: usize = 21;
 const ADMIN: usize = 0;
 /// Two operators per branch: the second approves what the first submits.
 pub const OPERATORS: [(usize, usize); 3] = [(1, 2), (3, 4), (5, 6)];
@@ -36,6 +36,8 @@ pub const AUDITOR: usize = 11;
 pub const MEMBERS: [(usize, u32); 5] = [(12, 1), (13, 1), (14, 2), (15, 2), (16, 3)];
 /// One relayer per branch's gateway.
 const RELAYERS: [usize; 3] = [17, 18, 19];
+/// The platform's risk agent (`timebank-riskscan`): opens cases as the monitoring agent.
+const RISK_AGENT: usize = 20;
 /// The branches.
 pub const BRANCHES: [(&str, &str); 3] = [
     ("north", "North Region"),
@@ -85,6 +87,10 @@ impl Paths {
     /// A branch gateway's relayer key.
     pub fn relayer_key(&self, branch: u32) -> PathBuf {
         self.root.join(format!("keys/relayer-{branch}.key"))
+    }
+    /// The risk agent's key.
+    pub fn risk_agent_key(&self) -> PathBuf {
+        self.root.join("keys/risk-agent.key")
     }
     /// The uniqueness key every branch's gateway shares (members' blind index).
     pub fn uniqueness_key(&self) -> PathBuf {
@@ -231,9 +237,11 @@ pub(crate) async fn first_start(
             access.grantRole(roles::gateway(branch), a[RELAYERS[i]])
         );
     }
+    write_secret(&paths.risk_agent_key(), &keys[RISK_AGENT])?;
     for (name, role, who) in [
         ("partner", roles::PARTNER, PARTNER),
         ("auditor", roles::AUDITOR, AUDITOR),
+        ("the risk agent", roles::MONITORING_AGENT, RISK_AGENT),
     ] {
         send!(format!("granting {name}"), access.grantRole(role, a[who]));
     }

@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod prepare;
 pub mod privacy;
 pub mod relay;
+pub mod risk;
 pub mod uniqueness;
 pub mod vocabulary;
 pub mod webhooks;
@@ -379,6 +380,8 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .route("/v1/accounts/{address}/history", get(api::history))
         .route("/v1/cases", get(api::cases))
         .route("/v1/holds", get(api::holds))
+        .route("/v1/risk/findings", get(risk::findings))
+        .route("/v1/risk/platform", get(risk::platform))
         .route("/v1/alerts", get(work::alerts))
         .route("/v1/partner/webhook", put(webhooks::set_endpoint))
         .route("/v1/partner/webhook/rotate", post(webhooks::rotate))

@@ -2,7 +2,7 @@
 //! give, and who may call each (from the role table of `docs/api.md`).
 
 use crate::{
-    ErrorBody, api, auth, console, governance, live, members, prepare, relay, webhooks, work,
+    ErrorBody, api, auth, console, governance, live, members, prepare, relay, risk, webhooks, work,
 };
 use utoipa::{
     Modify, OpenApi,
@@ -20,7 +20,7 @@ use utoipa::{
     ),
     paths(
         crate::health, crate::ready, auth::nonce, auth::login, auth::me, auth::logout, api::branches,
-        api::member, api::balance, api::payments, api::history, api::cases, api::holds, live::stream,
+        api::member, api::balance, api::payments, api::history, api::cases, api::holds, risk::findings, risk::platform, live::stream,
         relay::nonce, relay::relay, members::package, members::profile, members::verify,
         members::access_log, members::audit, members::uniqueness_audit, prepare::prepare, prepare::prepare_call,
         work::pending_members, work::moves, work::activities, work::services, work::alerts,

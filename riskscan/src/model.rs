@@ -5,31 +5,7 @@ use serde::{Deserialize, Serialize};
 use timebank_bindings::types::Purpose;
 use timebank_indexer::query::risk::ScanPayment;
 
-/// How serious a finding is: what it asks of whom, and whether it opens a case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Worth a look when there is time.
-    Low = 1,
-    /// A supervisor looks this week.
-    Medium = 2,
-    /// A supervisor looks today.
-    High = 3,
-    /// Someone acts now.
-    Critical = 4,
-}
-
-impl Severity {
-    /// Its name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Critical => "critical",
-        }
-    }
-}
+pub use timebank_client::api::Severity;
 
 /// A payment in chain order: where it is (block, log index) names it.
 pub type Payment = ScanPayment;

@@ -1,5 +1,5 @@
 // The chain's enums, rules and roles in words, from the generated vocabulary.
-import { enums, events, roles, rules } from '../generated/chain';
+import { enums, events, roles, rules, severities } from '../generated/chain';
 
 export type EnumName = keyof typeof enums;
 export type Words = { readonly zh: string; readonly en: string };
@@ -47,4 +47,10 @@ export function roleWords(name: string): Words {
 export function eventWords(name: string): Words {
   const all: Readonly<Record<string, Words>> = events;
   return all[name] ?? { zh: name, en: name };
+}
+
+/** The words of a risk finding's severity. */
+export function severityWords(name: string): Words {
+  const found: (Words & { name: string }) | undefined = severities.find((s) => s.name === name);
+  return found ?? { zh: name, en: name };
 }

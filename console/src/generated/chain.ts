@@ -1817,6 +1817,34 @@ export const rules = [
   }
 ] as const;
 
+/** Risk findings' severities, with their words. */
+export const severities = [
+  {
+    "en": "low",
+    "name": "low",
+    "value": 1,
+    "zh": "低"
+  },
+  {
+    "en": "medium",
+    "name": "medium",
+    "value": 2,
+    "zh": "中"
+  },
+  {
+    "en": "high",
+    "name": "high",
+    "value": 3,
+    "zh": "高"
+  },
+  {
+    "en": "critical",
+    "name": "critical",
+    "value": 4,
+    "zh": "紧急"
+  }
+] as const;
+
 /** The contracts' events, with their words. */
 export const events = {
   "AccessLogAnchored": {

@@ -14,6 +14,7 @@ import type { Session } from '../session';
 import { ActProgress } from '../ui/ActProgress';
 import { Account, Empty, Loaded, type RiskLevel, RiskLevelSelect } from '../ui/common';
 import { FlowGraph } from '../ui/FlowGraph';
+import { CaseEvidence } from './Risk';
 import { useAct } from '../ui/useAct';
 
 const PAGE = 200;
@@ -200,18 +201,27 @@ function CaseDetail({ session, caseId }: { session: Session; caseId: number }) {
                   <Account address={c.counterparty} />
                 </dd>
               </div>
-              <div>
-                <dt>{t('cases.amount')}</dt>
-                <dd>{t('wallet.hours', { amount: i18n.hours(c.amount) })}</dd>
-              </div>
-              <div>
-                <dt>{t('wallet.purpose')}</dt>
-                <dd>{i18n.w(enumWords('Purpose', c.purpose))}</dd>
-              </div>
-              <div>
-                <dt>{t('cases.rules')}</dt>
-                <dd>{c.rules.map((r) => i18n.w(ruleWords(r))).join('、')}</dd>
-              </div>
+              {c.kind === 'agent' ? (
+                <div>
+                  <dt>{t('cases.kind')}</dt>
+                  <dd>{i18n.w(enumWords('CaseKind', c.kind))}</dd>
+                </div>
+              ) : (
+                <>
+                  <div>
+                    <dt>{t('cases.amount')}</dt>
+                    <dd>{t('wallet.hours', { amount: i18n.hours(c.amount) })}</dd>
+                  </div>
+                  <div>
+                    <dt>{t('wallet.purpose')}</dt>
+                    <dd>{i18n.w(enumWords('Purpose', c.purpose))}</dd>
+                  </div>
+                  <div>
+                    <dt>{t('cases.rules')}</dt>
+                    <dd>{c.rules.map((r) => i18n.w(ruleWords(r))).join('、')}</dd>
+                  </div>
+                </>
+              )}
               <div>
                 <dt>{t('cases.action')}</dt>
                 <dd>{i18n.w(enumWords('MonitorAction', c.action))}</dd>
@@ -233,6 +243,9 @@ function CaseDetail({ session, caseId }: { session: Session; caseId: number }) {
                 </div>
               ) : null}
             </dl>
+            {c.kind === 'agent' && session.me.roles.some((r) => r === 'supervisor' || r === 'auditor' || r === 'admin') ? (
+              <CaseEvidence caseId={c.caseId} />
+            ) : null}
             <h3>{t('cases.flow')}</h3>
             <FlowGraph center={c.account} />
             {c.status === 'open' && session.me.roles.includes('supervisor') ? (

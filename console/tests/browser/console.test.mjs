@@ -354,6 +354,38 @@ describe('the console', () => {
     });
   });
 
+  test('the risk agent’s findings: a gift gone round three members, its evidence beside the case it opened, and the platform’s weak spots', async () => {
+    await withPage(
+      'risk',
+      async (page) => {
+        await walletSignIn(page);
+        await page.getByRole('link', { name: '风险扫描' }).click();
+        // The demo's cycle (grace → alan → edsger → grace) is found as the blocks arrive.
+        // (Its case link appears once the case the agent opened is indexed.)
+        const finding = page.getByTestId('risk-finding').filter({ hasText: '(cycles)' });
+        const caseLink = finding.getByRole('link', { name: /^案件 #/ });
+        for (let i = 0; i < 60 && !(await caseLink.count()); i++) {
+          await page.waitForTimeout(500);
+          await page.reload();
+        }
+        await finding.first().waitFor();
+        assert.match(await finding.first().textContent(), /回到原账户/);
+        await page.getByTestId('platform-finding').first().waitFor();
+        await accessible(page, 'risk scan');
+        await shot(page, 'supervisor-risk');
+        // Its case, opened by the agent, shows the evidence: the path and the three payments.
+        await caseLink.first().click();
+        const evidence = page.getByTestId('finding');
+        await evidence.waitFor();
+        assert.equal(await evidence.locator('tbody tr').count(), 3);
+        await evidence.getByText(/→/).first().waitFor();
+        await accessible(page, 'agent case');
+        await shot(page, 'supervisor-agent-case');
+      },
+      { wallet: stack.accounts.supervisor },
+    );
+  });
+
   test('a member moves: the home branch asks, the receiving branch accepts at its own gateway', async () => {
     const moving = stack.accounts['member-2-north'].address;
     await withPage(

@@ -1,7 +1,7 @@
 //! Bad input of every kind is answered 4xx with a message that says what was wrong.
 
 use crate::{Stack, assert_error};
-use alloy::signers::local::PrivateKeySigner;
+use alloy::{primitives::Address, signers::local::PrivateKeySigner};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_in_refuses_what_it_must() {
@@ -407,6 +407,98 @@ async fn reads_match_the_chain(stack: Stack) {
         "status",
     )
     .await;
+
+    // The risk agent's findings: the one behind the recovery case (its evidence hashed into
+    // the case's reason), and a platform finding; about the caller, nothing.
+    let store = timebank_indexer::Store::connect(&stack.url).await.unwrap();
+    let recovery = get("/v1/cases?status=cleared".into()).await[0].clone();
+    let recovery_id = recovery["caseId"].as_u64().unwrap();
+    let detail = store
+        .cases(&timebank_indexer::query::CaseQuery {
+            after: Some(recovery_id + 1),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .remove(0);
+    let finding = |n: u8, account, reason_hash| timebank_indexer::query::risk::NewRiskFinding {
+        fingerprint: alloy::primitives::B256::repeat_byte(n),
+        detector: "mule".into(),
+        account,
+        counterparty: Address::ZERO,
+        severity: 2,
+        score: 2_450_006,
+        summary: "收到 6 小时 / received 6 h".into(),
+        evidence: r#"{"payments":[],"path":[],"figures":{"delaySecs":300}}"#.into(),
+        reason_hash,
+        first_block: 1,
+        last_block: 2,
+        found_at: 1_700_000_000,
+    };
+    store
+        .insert_risk_finding(&finding(1, detail.account, detail.reason_hash))
+        .await
+        .unwrap();
+    store
+        .insert_risk_finding(&finding(2, c.bob, alloy::primitives::B256::repeat_byte(9)))
+        .await
+        .unwrap();
+    store
+        .insert_risk_finding(&finding(
+            3,
+            c.supervisor,
+            alloy::primitives::B256::repeat_byte(8),
+        ))
+        .await
+        .unwrap();
+    let behind = get(format!("/v1/risk/findings?case={recovery_id}")).await;
+    assert_eq!(behind.len(), 1, "{behind:?}");
+    assert_eq!(behind[0]["caseId"].as_u64(), Some(recovery_id));
+    assert_eq!(behind[0]["severity"], "medium");
+    assert_eq!(behind[0]["evidence"]["figures"]["delaySecs"], 300);
+    let all = get("/v1/risk/findings".into()).await;
+    assert_eq!(all.len(), 2, "never the supervisor's own: {all:?}");
+    assert!(
+        get("/v1/risk/findings?detector=cycles".into())
+            .await
+            .is_empty()
+    );
+    crate::assert_error(
+        stack
+            .get("/v1/risk/findings?case=999999", Some(&supervisor))
+            .await,
+        404,
+        "999999",
+    )
+    .await;
+    let sighting = timebank_indexer::query::risk::PlatformSighting {
+        check: "relayer_low".into(),
+        subject: "0xbb".into(),
+        severity: 3,
+        summary: "中继账户余额低 / a relayer runs low".into(),
+        remediation: "平台管理员充值 / the platform admin funds it".into(),
+        details: r#"{"balance":"0"}"#.into(),
+    };
+    store
+        .record_platform_scan("relayer_low", &[sighting], 1_700_000_000)
+        .await
+        .unwrap();
+    let platform = get("/v1/risk/platform?open=true".into()).await;
+    assert_eq!(platform.len(), 1, "{platform:?}");
+    assert_eq!(platform[0]["check"], "relayer_low");
+    assert_eq!(platform[0]["severity"], "high");
+    assert!(platform[0]["resolvedAt"].is_null());
+    store
+        .record_platform_scan("relayer_low", &[], 1_700_000_060)
+        .await
+        .unwrap();
+    assert!(get("/v1/risk/platform?open=true".into()).await.is_empty());
+    assert_eq!(
+        get("/v1/risk/platform".into()).await.len(),
+        1,
+        "resolved, still listed"
+    );
 
     // North in figures: alice and bob were rewarded 10 hours each for activities, alice 16 for
     // a training; its members paid others.

@@ -28,6 +28,12 @@ pub struct Store {
     writer: Writer,
 }
 
+/// The concrete driver's pool, for reads of many rows (no `Any` conversion of every value).
+pub(crate) enum Typed<'a> {
+    Sqlite(&'a sqlx::SqlitePool),
+    Postgres(&'a sqlx::PgPool),
+}
+
 #[derive(Debug, Clone)]
 enum Writer {
     Sqlite(sqlx::SqlitePool),
@@ -86,6 +92,15 @@ pub const APPEND_TABLES: &[&str] = &[
 ];
 
 impl Store {
+    /// The concrete driver's pool (the writer's; the processes that read through it write
+    /// nothing in batches).
+    pub(crate) fn typed(&self) -> Typed<'_> {
+        match &self.writer {
+            Writer::Sqlite(pool) => Typed::Sqlite(pool),
+            Writer::Postgres(pool) => Typed::Postgres(pool),
+        }
+    }
+
     /// Connects to `url` (`sqlite://PATH` is created if missing) and applies the migrations.
     pub async fn connect(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();

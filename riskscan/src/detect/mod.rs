@@ -68,7 +68,7 @@ pub struct Seen {
 }
 
 /// One detector.
-pub trait Detector: Send {
+pub trait Detector: Send + Sync {
     /// Its name (`structuring`, `cycles`, ...), as the config and the findings call it.
     fn name(&self) -> &'static str;
     /// Sees the next payment; pushes what it finds.
