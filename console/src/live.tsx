@@ -3,9 +3,9 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { getToken } from './api/client';
-import { ruleWords } from './chain/vocabulary';
+import { ruleWords, severityWords } from './chain/vocabulary';
 import { rules } from './generated/chain';
-import { useI18n } from './i18n/i18n';
+import { ownHalf, useI18n } from './i18n/i18n';
 
 interface LiveEvent {
   id: number;
@@ -91,6 +91,10 @@ export function LiveFeed() {
         return i18n.t('live.decided', { id });
       case 'RiskAlertRaised':
         return i18n.t('live.alert', { id });
+      case 'PlatformFinding': {
+        const text = ownHalf(String(e.fields.summary ?? ''), i18n.locale);
+        return i18n.t('live.platform', { severity: i18n.w(severityWords(String(e.fields.severity ?? ''))), text });
+      }
       default:
         return i18n.t('live.event', { event: e.event });
     }

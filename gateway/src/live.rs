@@ -96,7 +96,15 @@ impl Hub {
                     }
                 }
             };
+            // The risk agent's platform findings, as they open (not those already open).
+            let mut platform = store.last_platform_finding().await.unwrap_or(u64::MAX);
             loop {
+                if let Ok(found) = store.platform_findings_after(platform).await {
+                    for f in found {
+                        platform = f.finding_id;
+                        let _ = tx.send(Arc::new(platform_event(f)));
+                    }
+                }
                 match store.events_after(cursor, LIVE_EVENTS, 500).await {
                     Ok(entries) if !entries.is_empty() => {
                         for entry in entries {
@@ -115,6 +123,32 @@ impl Hub {
         }
     }
 }
+
+/// A platform finding as a live event named `PlatformFinding`: no block, no branch (only
+/// supervisors, auditors and the admin, who watch everything, receive it).
+fn platform_event(f: timebank_indexer::query::risk::PlatformFindingRow) -> LiveEvent {
+    LiveEvent {
+        entry: HistoryEntry {
+            block_number: 0,
+            block_time: f.first_seen,
+            log_index: f.finding_id,
+            tx_hash: B256::ZERO,
+            contract: "riskscan".to_owned(),
+            event: PLATFORM_FINDING.to_owned(),
+            fields: serde_json::json!({
+                "check": f.check,
+                "subject": f.subject,
+                "severity": timebank_client::api::Severity::from_u8(f.severity).map(|s| s.as_str()),
+                "summary": f.summary,
+                "remediation": f.remediation,
+            }),
+        },
+        branches: BTreeSet::new(),
+    }
+}
+
+/// The live event of a platform finding the risk agent opened.
+pub const PLATFORM_FINDING: &str = "PlatformFinding";
 
 /// Home branches of the members an event names (any address-valued field).
 async fn branches_named(store: &Store, entry: &HistoryEntry) -> BTreeSet<u64> {

@@ -229,6 +229,7 @@ export const en: Record<MessageKey, string> = {
   'live.case': 'New case #{id}: {rules}',
   'live.decided': 'Case #{id} decided',
   'live.alert': 'New risk alert #{id}',
+  'live.platform': 'Platform ({severity}): {text}',
   'live.event': '{event}',
   'error.unknown': 'Something went wrong: {message}',
   'error.unauthorized': 'Your session ended; sign in again.',

@@ -14,6 +14,12 @@ export type Locale = 'zh' | 'en';
 const catalogs: Record<Locale, Record<MessageKey, string>> = { zh, en };
 const tags: Record<Locale, string> = { zh: 'zh-CN', en: 'en' };
 
+/** The reader's half of a line the server writes in both languages, "中文 / English". */
+export function ownHalf(text: string, locale: Locale): string {
+  const [zh, ...en] = text.split(' / ');
+  return locale === 'zh' || en.length === 0 ? (zh ?? text) : en.join(' / ');
+}
+
 /** A catalog's message with `{name}` placeholders filled. */
 export function message(locale: Locale, key: MessageKey, vars: Record<string, string | number> = {}): string {
   return catalogs[locale][key].replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));

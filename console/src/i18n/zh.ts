@@ -222,6 +222,7 @@ export const zh = {
   'live.case': '新案件 #{id}：{rules}',
   'live.decided': '案件 #{id} 已决定',
   'live.alert': '新风险预警 #{id}',
+  'live.platform': '平台风险（{severity}）：{text}',
   'live.event': '{event}',
   'error.unknown': '出现了问题：{message}',
   'error.unauthorized': '登录已失效，请重新登录。',

@@ -4,13 +4,12 @@ import { useQuery } from '@tanstack/react-query';
 import { api, ok } from '../api/client';
 import type { RiskFinding } from '../api/types';
 import { enumWords, severityWords } from '../chain/vocabulary';
-import { type I18n, useI18n } from '../i18n/i18n';
+import { type I18n, ownHalf, useI18n } from '../i18n/i18n';
 import { Account, Empty, Loaded } from '../ui/common';
 
-/** The agent writes one line in both languages, "中文 / English": the reader's half. */
+/** The agent writes one line in both languages: the reader's half. */
 function half(text: string, i18n: I18n): string {
-  const [zh, ...en] = text.split(' / ');
-  return i18n.locale === 'zh' || en.length === 0 ? (zh ?? text) : en.join(' / ');
+  return ownHalf(text, i18n.locale);
 }
 
 interface EvidencePayment {

@@ -364,9 +364,12 @@ describe('the console', () => {
         // (Its case link appears once the case the agent opened is indexed.)
         const finding = page.getByTestId('risk-finding').filter({ hasText: '(cycles)' });
         const caseLink = finding.getByRole('link', { name: /^案件 #/ });
+        // (Leaving the screen and coming back reads the lists again; a reload would sign out.)
         for (let i = 0; i < 60 && !(await caseLink.count()); i++) {
           await page.waitForTimeout(500);
-          await page.reload();
+          await page.getByRole('link', { name: '网点概况' }).click();
+          await page.getByRole('link', { name: '风险扫描' }).click();
+          await page.getByRole('region', { name: '跨账户的可疑模式' }).waitFor();
         }
         await finding.first().waitFor();
         assert.match(await finding.first().textContent(), /回到原账户/);

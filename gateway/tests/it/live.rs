@@ -78,3 +78,39 @@ async fn alerts_reach_supervisors_and_the_members_branch_only() {
         "north's operator does not"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_risk_agents_platform_findings_reach_supervisors_not_operators() {
+    let stack = Stack::start().await;
+    let c = &stack.chain;
+    let supervisor = stack.sign_in(c.supervisor).await;
+    let north = stack.sign_in(c.op1).await;
+    let for_supervisor = stack.get("/v1/events", Some(&supervisor)).await;
+    let for_north = stack.get("/v1/events", Some(&north)).await;
+    // Let the hub start (it skips what is already open), then the agent sees a node fork.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let store = timebank_indexer::Store::connect(&stack.url).await.unwrap();
+    let fork = timebank_indexer::query::risk::PlatformSighting {
+        check: "node_fork".into(),
+        subject: "branch 2 node".into(),
+        severity: 4,
+        summary: "网点 2 的节点分叉 / branch 2's node forked".into(),
+        remediation: "停止写入 / stop writes".into(),
+        details: "{}".into(),
+    };
+    store
+        .record_platform_scan("node_fork", &[fork], 1_700_000_000)
+        .await
+        .unwrap();
+    let seen = next_event(for_supervisor, "PlatformFinding", Duration::from_secs(10))
+        .await
+        .expect("the supervisor sees the platform finding");
+    assert_eq!(seen["fields"]["check"], "node_fork");
+    assert_eq!(seen["fields"]["severity"], "critical");
+    assert!(
+        next_event(for_north, "PlatformFinding", Duration::from_secs(2))
+            .await
+            .is_none(),
+        "an operator watches their branch's members, not the platform"
+    );
+}

@@ -519,6 +519,27 @@ impl Store {
         Ok(opened)
     }
 
+    /// Platform findings opened after finding `after`, oldest first (the live stream's feed).
+    pub async fn platform_findings_after(&self, after: u64) -> Result<Vec<PlatformFindingRow>> {
+        let rows = sqlx::query(
+            "SELECT finding_id, check_name, subject, severity, summary, remediation, details, \
+             first_seen, last_seen, resolved_at FROM platform_finding \
+             WHERE finding_id > $1 ORDER BY finding_id LIMIT 100",
+        )
+        .bind(to_i64(after))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(platform).collect()
+    }
+
+    /// The newest platform finding's id (0 if none).
+    pub async fn last_platform_finding(&self) -> Result<u64> {
+        let row = sqlx::query("SELECT COALESCE(MAX(finding_id), 0) AS id FROM platform_finding")
+            .fetch_one(self.pool())
+            .await?;
+        row.u64("id")
+    }
+
     /// Platform findings, open first then newest first; only the open ones if `open_only`.
     pub async fn platform_findings(
         &self,
