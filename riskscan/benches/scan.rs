@@ -212,22 +212,13 @@ async fn main() {
             engine.observe(p, &mut found);
         }
         for f in &found {
-            let (first_block, last_block) = f.blocks();
-            let new = timebank_indexer::query::risk::NewRiskFinding {
-                fingerprint: f.fingerprint(),
-                detector: f.detector.to_owned(),
-                account: f.account,
-                counterparty: f.counterparty,
-                severity: f.severity as u8,
-                score: f.score,
-                summary: f.summary.clone(),
-                evidence: f.evidence(),
-                reason_hash: f.reason_hash(),
-                first_block,
-                last_block,
-                found_at: 0,
-            };
-            stored += usize::from(store.insert_risk_finding(&new).await.unwrap().is_some());
+            stored += usize::from(
+                store
+                    .insert_risk_finding(&f.stored(0))
+                    .await
+                    .unwrap()
+                    .is_some(),
+            );
         }
         times.push(started.elapsed().as_secs_f64() * 1e3);
     }

@@ -12,14 +12,11 @@ use crate::{
 };
 use alloy::{
     primitives::{Address, B256},
-    providers::DynProvider,
+    providers::{DynProvider, Provider},
 };
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use timebank_bindings::{SupervisionDesk, TimeCoin, deploy::Deployment, time_coin::MonitorRules};
-use timebank_indexer::{
-    Store,
-    query::risk::{NewRiskFinding, ScanPayment},
-};
+use timebank_indexer::{Store, query::risk::ScanPayment};
 use tokio::sync::mpsc;
 
 /// Payments read per query.
@@ -215,28 +212,16 @@ impl Agent {
             metrics::histogram!(m::BLOCK_SECONDS).record(started.elapsed().as_secs_f64());
         }
         self.done = Some((head.number, head.hash));
-        metrics::gauge!(m::LAG_BLOCKS).set(0.0);
+        if let Ok(chain_head) = self.chain.get_block_number().await {
+            metrics::gauge!(m::LAG_BLOCKS).set(chain_head.saturating_sub(head.number) as f64);
+        }
         Ok(step)
     }
 
     /// Stores `f` unless it is known; opens its case if it is serious enough. Returns (new,
     /// case opened).
     pub async fn record(&self, f: &Finding) -> eyre::Result<(bool, bool)> {
-        let (first_block, last_block) = f.blocks();
-        let stored = NewRiskFinding {
-            fingerprint: f.fingerprint(),
-            detector: f.detector.to_owned(),
-            account: f.account,
-            counterparty: f.counterparty,
-            severity: f.severity as u8,
-            score: f.score,
-            summary: f.summary.clone(),
-            evidence: f.evidence(),
-            reason_hash: f.reason_hash(),
-            first_block,
-            last_block,
-            found_at: now(),
-        };
+        let stored = f.stored(now());
         let Some(id) = self.store.insert_risk_finding(&stored).await? else {
             return Ok((false, false));
         };

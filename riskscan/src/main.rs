@@ -81,7 +81,7 @@ fn parse_param(s: &str) -> Result<(String, String), String> {
 #[tokio::main]
 async fn main() -> eyre::Result<()> {
     let cli = Cli::parse();
-    init_logs(cli.log_json);
+    timebank_indexer::telemetry::init_logs(cli.log_json);
     let mut config = Config::load(cli.config.as_deref())?;
     let deployment = Deployment::load(&cli.deployment)?;
     let store = Store::connect(&cli.database_url).await?;
@@ -118,7 +118,12 @@ async fn main() -> eyre::Result<()> {
                 deployment.chain_id
             );
             let agent = agent::Agent::new(store, chain, deployment, config, opens_cases).await?;
-            agent.run(Duration::from_millis(poll_ms), shutdown()).await
+            agent
+                .run(
+                    Duration::from_millis(poll_ms),
+                    timebank_indexer::telemetry::shutdown_signal(),
+                )
+                .await
         }
         Command::Backtest {
             detector,
@@ -136,7 +141,8 @@ async fn main() -> eyre::Result<()> {
             };
             let started = std::time::Instant::now();
             let mut by_account: BTreeMap<String, u64> = BTreeMap::new();
-            let mut total = 0u64;
+            let (mut total, mut cases) = (0u64, 0u64);
+            let open_case_at = config.open_case_at;
             let seen = agent::scan_history(
                 &store,
                 &mut engine,
@@ -145,6 +151,7 @@ async fn main() -> eyre::Result<()> {
                 |_, findings| {
                     for f in findings {
                         total += 1;
+                        cases += u64::from(f.severity >= open_case_at);
                         *by_account.entry(f.account.to_string()).or_default() += 1;
                         if json {
                             println!("{}", serde_json::to_string(&f).unwrap_or_default());
@@ -154,7 +161,9 @@ async fn main() -> eyre::Result<()> {
             )
             .await?;
             println!(
-                "{detector}: {total} findings ({} accounts) over {seen} payments to block {} in {:.2} s",
+                "{detector}: {total} findings, {cases} of them cases (at {} or above), on {} \
+                 accounts, over {seen} payments to block {} in {:.2} s",
+                open_case_at.as_str(),
                 by_account.len(),
                 head.number,
                 started.elapsed().as_secs_f64()
@@ -164,33 +173,5 @@ async fn main() -> eyre::Result<()> {
             }
             Ok(())
         }
-    }
-}
-
-fn init_logs(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
-async fn shutdown() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
     }
 }

@@ -7,7 +7,8 @@ pub const FINDINGS: &str = "timebank_riskscan_findings_total";
 pub const CASES: &str = "timebank_riskscan_cases_opened_total";
 /// Open platform findings, by `check` and `severity` (gauge).
 pub const PLATFORM_OPEN: &str = "timebank_riskscan_platform_findings_open";
-/// Blocks between the index's head and the last block the detectors saw (gauge).
+/// Blocks between the chain's head and the last block the detectors finished (gauge): the
+/// index's lag and the agent's together.
 pub const LAG_BLOCKS: &str = "timebank_riskscan_lag_blocks";
 /// Seconds from reading a block's payments to its findings stored (histogram).
 pub const BLOCK_SECONDS: &str = "timebank_riskscan_block_seconds";
@@ -18,10 +19,7 @@ pub const ERRORS: &str = "timebank_riskscan_errors_total";
 
 /// Describes the metrics and serves them on `addr`.
 pub fn serve(addr: std::net::SocketAddr) -> eyre::Result<()> {
-    metrics_exporter_prometheus::PrometheusBuilder::new()
-        .with_http_listener(addr)
-        .install()
-        .map_err(|err| eyre::eyre!("cannot serve metrics on {addr}: {err}"))?;
+    timebank_indexer::telemetry::serve_metrics(addr)?;
     metrics::describe_counter!(FINDINGS, "findings stored, by detector and severity");
     metrics::describe_counter!(CASES, "cases opened on chain, by detector");
     metrics::describe_gauge!(

@@ -3,7 +3,7 @@
 use alloy::primitives::{Address, B256, keccak256};
 use serde::{Deserialize, Serialize};
 use timebank_bindings::types::Purpose;
-use timebank_indexer::query::risk::ScanPayment;
+use timebank_indexer::query::risk::{NewRiskFinding, ScanPayment};
 
 pub use timebank_client::api::Severity;
 
@@ -99,6 +99,25 @@ impl Finding {
     /// evidence can check it is what the case was opened for.
     pub fn reason_hash(&self) -> B256 {
         keccak256(self.evidence())
+    }
+
+    /// The finding as the database stores it, found at `found_at` (unix seconds).
+    pub fn stored(&self, found_at: u64) -> NewRiskFinding {
+        let (first_block, last_block) = self.blocks();
+        NewRiskFinding {
+            fingerprint: self.fingerprint(),
+            detector: self.detector.to_owned(),
+            account: self.account,
+            counterparty: self.counterparty,
+            severity: self.severity as u8,
+            score: self.score,
+            summary: self.summary.clone(),
+            evidence: self.evidence(),
+            reason_hash: self.reason_hash(),
+            first_block,
+            last_block,
+            found_at,
+        }
     }
 
     /// The evidence's first and last blocks.
