@@ -118,6 +118,23 @@ async fn write(store: &Store, payments: &[ScanPayment]) {
     }
 }
 
+/// Every payment in the index, a page at a time: payments per second.
+async fn read_pages(store: &Store, escrow: Address) -> f64 {
+    let started = Instant::now();
+    let mut read = 0usize;
+    let mut after = (0, 0);
+    loop {
+        let page = store
+            .scan_payments(after, u64::MAX >> 1, escrow, 20_000)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        after = (last.block_number, last.log_index);
+        read += page.len();
+    }
+    read as f64 / started.elapsed().as_secs_f64()
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -152,24 +169,19 @@ async fn main() {
     let url = format!("sqlite://{}", dir.path().join("index.sqlite").display());
     let store = Store::connect(&url).await.unwrap();
     write(&store, &payments).await;
-    // The same rows read alone, no detectors (a first pass warms the cache for both).
-    let read_all = || async {
-        let started = Instant::now();
-        let mut read = 0usize;
-        let mut after = (0, 0);
-        loop {
-            let page = store
-                .scan_payments(after, u64::MAX >> 1, escrow, 20_000)
+    // The same rows read alone, no detectors (a first pass warms the cache for both), in a
+    // spawned task as the agent's reader is (the thread that blocks on `main` wakes slower).
+    let read_all = || {
+        let store = store.clone();
+        async move {
+            tokio::spawn(async move { read_pages(&store, escrow).await })
                 .await
-                .unwrap();
-            let Some(last) = page.last() else { break };
-            after = (last.block_number, last.log_index);
-            read += page.len();
+                .unwrap()
         }
-        read as f64 / started.elapsed().as_secs_f64()
     };
     read_all().await;
     let read_rate = read_all().await;
+
     let mut engine = Engine::new(&config, &rules);
     let started = Instant::now();
     let mut history_found = 0;
@@ -227,10 +239,6 @@ async fn main() {
     println!("BENCH riskscan_engine_payments_per_s {engine_rate:.0} payments/s");
     println!("BENCH riskscan_index_read_payments_per_s {read_rate:.0} payments/s");
     println!("BENCH riskscan_history_scan_payments_per_s {scan_rate:.0} payments/s");
-    println!(
-        "BENCH riskscan_history_scan_vs_index_read {:.3} x",
-        scan_rate / read_rate
-    );
     println!(
         "BENCH riskscan_block_to_findings_p50_ms {:.2} ms",
         percentile(&times, 0.5)
