@@ -623,6 +623,9 @@ schema! {
         pub block_number: u64,
         /// Its time.
         pub updated_at: String,
+        /// How urgent (higher first with `order=score`): a case the risk agent opened scores as
+        /// its finding; a rule's case as the severity of what the monitor did.
+        pub score: u64,
     }
 
     /// Coins a monitor put in escrow until a supervisor decides.

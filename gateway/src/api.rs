@@ -307,7 +307,8 @@ pub struct CaseFilter {
     pub status: Option<CaseStatus>,
     /// Only cases that fired this rule (`large_amount`, `structuring`, ...).
     pub rule: Option<String>,
-    /// `newest` (default) or `oldest` first.
+    /// `newest` (default), `oldest` first, or `score`: the highest score first (the risk
+    /// agent's findings by theirs, a rule's case by what the monitor did), then the oldest.
     pub order: Option<CaseOrder>,
     /// The next page: cases after this case id, in the chosen order.
     pub after: Option<u64>,
@@ -323,6 +324,8 @@ pub enum CaseOrder {
     Newest,
     /// Oldest first (an inbox).
     Oldest,
+    /// The highest score first, then the oldest (an inbox by risk).
+    Score,
 }
 
 /// Hold filters.
@@ -401,6 +404,7 @@ pub fn case(c: CaseDetail) -> Case {
         opened_at: iso(c.opened_at),
         block_number: c.block_number,
         updated_at: iso(c.updated_at),
+        score: c.score,
     }
 }
 
@@ -442,7 +446,11 @@ pub async fn cases(
             branch,
             status: filter.status,
             rule_bits,
-            oldest_first: filter.order == Some(CaseOrder::Oldest),
+            order: match filter.order {
+                None | Some(CaseOrder::Newest) => timebank_indexer::query::CaseOrder::Newest,
+                Some(CaseOrder::Oldest) => timebank_indexer::query::CaseOrder::Oldest,
+                Some(CaseOrder::Score) => timebank_indexer::query::CaseOrder::Score,
+            },
             after: filter.after,
             limit: limit(filter.limit)?,
         })

@@ -249,11 +249,17 @@ pub struct Ready {
     pub head_block: Option<u64>,
     /// The last indexed block.
     pub indexed_block: Option<u64>,
+    /// Seconds since the live stream last read the index (it reads every 100 ms).
+    pub live_polled_secs_ago: u64,
     /// What is not ready.
     pub problems: Vec<String>,
 }
 
-/// Ready to serve: the node and the database answer and the index has started.
+/// The live stream reads the index every 100 ms; this long without a read, it has stalled.
+pub const LIVE_STALLED_SECS: u64 = 10;
+
+/// Ready to serve: the node and the database answer, the index has started and the live
+/// stream follows it.
 #[utoipa::path(get, path = "/ready", tag = "ops",
     responses((status = 200, body = Ready), (status = 503, body = Ready)))]
 pub async fn ready(State(state): State<Arc<AppState>>) -> (StatusCode, axum::Json<Ready>) {
@@ -278,6 +284,12 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> (StatusCode, axum::Jso
             None
         }
     };
+    let live_polled_secs_ago = state.live.polled_secs_ago();
+    if live_polled_secs_ago > LIVE_STALLED_SECS {
+        problems.push(format!(
+            "the live stream has not read the index for {live_polled_secs_ago} s"
+        ));
+    }
     let status = if problems.is_empty() {
         StatusCode::OK
     } else {
@@ -294,6 +306,7 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> (StatusCode, axum::Jso
             .into(),
             head_block,
             indexed_block,
+            live_polled_secs_ago,
             problems,
         }),
     )

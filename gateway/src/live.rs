@@ -19,7 +19,10 @@ use serde::Serialize;
 use std::{
     collections::{BTreeSet, HashMap},
     convert::Infallible,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 use timebank_indexer::{Store, query::HistoryEntry};
@@ -71,21 +74,31 @@ impl LiveEvent {
 #[derive(Debug, Clone)]
 pub struct Hub {
     tx: broadcast::Sender<Arc<LiveEvent>>,
+    /// When the hub last read the index (unix seconds): `/ready` reports it, so a stalled
+    /// stream is seen from outside (the risk agent's `event_stream_stalled`).
+    polled: Arc<AtomicU64>,
 }
 
 impl Default for Hub {
     fn default() -> Self {
         Self {
             tx: broadcast::channel(4_096).0,
+            polled: Arc::new(AtomicU64::new(crate::auth::unix_now())),
         }
     }
 }
 
 impl Hub {
+    /// Seconds since the hub last read the index.
+    pub fn polled_secs_ago(&self) -> u64 {
+        crate::auth::unix_now().saturating_sub(self.polled.load(Ordering::Relaxed))
+    }
+
     /// Follows `store` from its current checkpoint, broadcasting each new live event, until
     /// the future is dropped.
     pub fn run(&self, store: Store) -> impl std::future::Future<Output = ()> + Send + 'static {
         let tx = self.tx.clone();
+        let polled = Arc::clone(&self.polled);
         async move {
             let mut cursor = loop {
                 match store.checkpoint().await {
@@ -105,7 +118,11 @@ impl Hub {
                         let _ = tx.send(Arc::new(platform_event(f)));
                     }
                 }
-                match store.events_after(cursor, LIVE_EVENTS, 500).await {
+                let read = store.events_after(cursor, LIVE_EVENTS, 500).await;
+                if read.is_ok() {
+                    polled.store(crate::auth::unix_now(), Ordering::Relaxed);
+                }
+                match read {
                     Ok(entries) if !entries.is_empty() => {
                         for entry in entries {
                             cursor = (entry.block_number, entry.log_index);

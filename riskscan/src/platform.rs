@@ -70,6 +70,7 @@ pub const CHECKS: &[&str] = &[
     "block_time_drift",
     "node_peers_low",
     "gateway_down",
+    "event_stream_stalled",
     "index_lag",
     "monitor_rules_loosened",
     "monitor_replaced",
@@ -284,27 +285,7 @@ async fn services(store: &Store, chain: &DynProvider, config: &Config, seen: &mu
                 "该网点运维重启网关并查看其日志 / the branch's IT: restart the gateway and read its log",
                 serde_json::json!({"url": gateway.as_str()}),
             )),
-            Ok(ready) => {
-                let head = ready["headBlock"].as_u64();
-                let indexed = ready["indexedBlock"].as_u64();
-                if let (Some(head), Some(indexed)) = (head, indexed)
-                    && indexed + config.platform.max_lag_blocks < head
-                {
-                    seen.push(lagging(b.branch, head, indexed));
-                } else if indexed.is_none() {
-                    seen.push(sighting(
-                        "index_lag",
-                        format!("branch {} index", b.branch),
-                        3,
-                        format!(
-                            "网点 {} 的索引未就绪 / branch {}'s index is not ready: {}",
-                            b.branch, b.branch, ready["problems"]
-                        ),
-                        "该网点运维检查索引器进程与数据库 / the branch's IT: check the indexer and its database",
-                        ready.clone(),
-                    ));
-                }
-            }
+            Ok(ready) => seen.extend(ready_sightings(b.branch, &ready, config.platform.max_lag_blocks)),
         }
     }
     // This agent's own index.
@@ -313,6 +294,45 @@ async fn services(store: &Store, chain: &DynProvider, config: &Config, seen: &mu
     {
         seen.push(lagging(0, head, indexed.number));
     }
+}
+
+/// What a branch gateway's `/ready` answer shows: its live stream stalled, its index lagging
+/// or not ready.
+fn ready_sightings(branch: u64, ready: &serde_json::Value, max_lag: u64) -> Vec<Sighting> {
+    let mut seen = Vec::new();
+    if let Some(secs) = ready["livePolledSecsAgo"].as_u64()
+        && secs > 10
+    {
+        seen.push(sighting(
+            "event_stream_stalled",
+            format!("branch {branch} live stream"),
+            3,
+            format!(
+                "网点 {branch} 的实时推送已 {secs} 秒未读取索引 / branch {branch}'s live stream has \
+                 not read its index for {secs} s"
+            ),
+            "该网点运维重启网关并查看其日志 / the branch's IT: restart the gateway and read its log",
+            ready.clone(),
+        ));
+    }
+    match (ready["headBlock"].as_u64(), ready["indexedBlock"].as_u64()) {
+        (Some(head), Some(indexed)) if indexed + max_lag < head => {
+            seen.push(lagging(branch, head, indexed));
+        }
+        (_, None) => seen.push(sighting(
+            "index_lag",
+            format!("branch {branch} index"),
+            3,
+            format!(
+                "网点 {branch} 的索引未就绪 / branch {branch}'s index is not ready: {}",
+                ready["problems"]
+            ),
+            "该网点运维检查索引器进程与数据库 / the branch's IT: check the indexer and its database",
+            ready.clone(),
+        )),
+        _ => {}
+    }
+    seen
 }
 
 fn lagging(branch: u64, head: u64, indexed: u64) -> Sighting {
@@ -567,6 +587,31 @@ fn relayer_low(relayer: Address, balance: U256, min: U256) -> Sighting {
 mod tests {
     use super::loosened;
     use crate::detect::tests::rules;
+
+    #[test]
+    fn a_gateways_ready_answer_shows_a_stalled_stream_and_a_lagging_index() {
+        let fine =
+            serde_json::json!({"headBlock": 100, "indexedBlock": 99, "livePolledSecsAgo": 0});
+        assert!(super::ready_sightings(1, &fine, 10).is_empty());
+        let bad =
+            serde_json::json!({"headBlock": 100, "indexedBlock": 50, "livePolledSecsAgo": 40});
+        let checks: Vec<String> = super::ready_sightings(2, &bad, 10)
+            .into_iter()
+            .map(|s| format!("{} {}", s.check, s.subject))
+            .collect();
+        assert_eq!(
+            checks,
+            [
+                "event_stream_stalled branch 2 live stream",
+                "index_lag branch 2 index"
+            ]
+        );
+        let starting = serde_json::json!({"headBlock": 100, "indexedBlock": null, "problems": ["the index has not written its first batch yet"]});
+        assert_eq!(
+            super::ready_sightings(3, &starting, 10)[0].check,
+            "index_lag"
+        );
+    }
 
     #[test]
     fn loosened_rules_are_named() {

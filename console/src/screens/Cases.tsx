@@ -30,9 +30,10 @@ function Inbox() {
   const [branch, setBranch] = useState('');
   const [minDays, setMinDays] = useState('');
   const [minHours, setMinHours] = useState('');
+  const [order, setOrder] = useState<'oldest' | 'score'>('oldest');
   const branches = useQuery({ queryKey: ['branches'], queryFn: () => ok(api.GET('/v1/branches')), staleTime: 60_000 });
   const cases = useInfiniteQuery({
-    queryKey: ['inbox', rule, branch],
+    queryKey: ['inbox', rule, branch, order],
     initialPageParam: undefined as number | undefined,
     queryFn: ({ pageParam }) =>
       ok(
@@ -40,7 +41,7 @@ function Inbox() {
           params: {
             query: {
               status: 'open',
-              order: 'oldest',
+              order,
               limit: PAGE,
               after: pageParam,
               rule: rule || undefined,
@@ -80,6 +81,13 @@ function Inbox() {
     <section className="card wide" aria-labelledby="cases-title">
       <h2 id="cases-title">{t('cases.title')}</h2>
       <div className="filters">
+        <label>
+          {t('cases.order')}
+          <select value={order} onChange={(e) => setOrder(e.target.value as 'oldest' | 'score')}>
+            <option value="oldest">{t('cases.orderOldest')}</option>
+            <option value="score">{t('cases.orderScore')}</option>
+          </select>
+        </label>
         <label>
           {t('cases.filterRule')}
           <select value={rule} onChange={(e) => setRule(e.target.value)}>

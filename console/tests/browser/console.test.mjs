@@ -376,8 +376,16 @@ describe('the console', () => {
         await page.getByTestId('platform-finding').first().waitFor();
         await accessible(page, 'risk scan');
         await shot(page, 'supervisor-risk');
+        const agentCase = await caseLink.first().getAttribute('href');
+        // By risk score, the inbox puts it first: the open cases left are the rules' flags.
+        await page.getByRole('link', { name: '监管案件' }).click();
+        await page.getByLabel('排序').selectOption('score');
+        const firstRow = page.getByTestId('case-row').first();
+        await firstRow.waitFor();
+        for (let i = 0; i < 20 && (await firstRow.getAttribute('href')) !== agentCase; i++) await page.waitForTimeout(250);
+        assert.equal(await firstRow.getAttribute('href'), agentCase);
         // Its case, opened by the agent, shows the evidence: the path and the three payments.
-        await caseLink.first().click();
+        await firstRow.click();
         const evidence = page.getByTestId('finding');
         await evidence.waitFor();
         assert.equal(await evidence.locator('tbody tr').count(), 3);

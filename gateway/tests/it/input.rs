@@ -457,6 +457,27 @@ async fn reads_match_the_chain(stack: Stack) {
     assert_eq!(behind[0]["caseId"].as_u64(), Some(recovery_id));
     assert_eq!(behind[0]["severity"], "medium");
     assert_eq!(behind[0]["evidence"]["figures"]["delaySecs"], 300);
+    // By score: the holds' cases (high: the monitor held coins) before the recovery, which
+    // scores as the finding behind it; a page at a time by (score, id).
+    let by_score = get("/v1/cases?status=cleared&order=score".into()).await;
+    let scores: Vec<u64> = by_score
+        .iter()
+        .map(|c| c["score"].as_u64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    assert_eq!(
+        by_score.last().unwrap()["caseId"].as_u64(),
+        Some(recovery_id)
+    );
+    assert_eq!(scores.last(), Some(&2_450_006), "the finding's score");
+    assert_eq!(scores[0], 3_000_000, "a hold scores high");
+    let first = get("/v1/cases?status=cleared&order=score&limit=2".into()).await;
+    let rest = get(format!(
+        "/v1/cases?status=cleared&order=score&limit=2&after={}",
+        first[1]["caseId"]
+    ))
+    .await;
+    assert_eq!([first, rest].concat(), by_score, "pages follow each other");
     let all = get("/v1/risk/findings".into()).await;
     assert_eq!(all.len(), 2, "never the supervisor's own: {all:?}");
     assert!(

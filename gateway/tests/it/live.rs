@@ -113,4 +113,7 @@ async fn the_risk_agents_platform_findings_reach_supervisors_not_operators() {
             .is_none(),
         "an operator watches their branch's members, not the platform"
     );
+    // `/ready` says the stream follows the index (the risk agent's `event_stream_stalled`).
+    let ready: serde_json::Value = stack.get("/ready", None).await.json().await.unwrap();
+    assert!(ready["livePolledSecsAgo"].as_u64().unwrap() <= 2, "{ready}");
 }

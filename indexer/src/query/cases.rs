@@ -21,12 +21,24 @@ pub struct CaseQuery {
     pub status: Option<CaseStatus>,
     /// Only cases that fired any of these rules (`fired` bits; 0: any).
     pub rule_bits: u16,
-    /// Oldest first (else newest first).
-    pub oldest_first: bool,
+    /// The order.
+    pub order: CaseOrder,
     /// The page after this case id (in the chosen order).
     pub after: Option<u64>,
     /// At most this many.
     pub limit: i64,
+}
+
+/// The order of a list of cases.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CaseOrder {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Oldest first (an inbox).
+    Oldest,
+    /// The highest score first, then oldest (an inbox by risk): see [`CaseDetail::score`].
+    Score,
 }
 
 /// A supervision case, open or decided.
@@ -74,6 +86,10 @@ pub struct CaseDetail {
     pub block_number: u64,
     /// Its time.
     pub updated_at: u64,
+    /// How urgent: a case the risk agent opened scores as its finding (severity, the
+    /// detector's weight, the hours at stake); a rule's case as the severity of what the
+    /// monitor did — a flag medium, a hold or a block high (`risk_finding`'s scale).
+    pub score: u64,
 }
 
 impl CaseDetail {
@@ -81,8 +97,12 @@ impl CaseDetail {
         home_branch, c.counterparty, c.rules, c.action, c.amount, c.purpose, c.hold_id, \
         c.status, c.opened_by, c.reason_hash, c.note_hash, c.decided_by, c.risk_level, \
         c.opened_block, COALESCE(o.block_time, 0) AS opened_at, c.block_number, \
-        COALESCE(u.block_time, 0) AS updated_at, n.text AS note \
-        FROM supervision_case c LEFT JOIN member m ON m.account = c.account \
+        COALESCE(u.block_time, 0) AS updated_at, n.text AS note, c.score \
+        FROM (SELECT c.*, COALESCE((SELECT MAX(f.score) FROM risk_finding f \
+            WHERE f.reason_hash = c.reason_hash AND f.account = c.account), \
+            CASE c.action WHEN 1 THEN 2000000 WHEN 2 THEN 3000000 WHEN 3 THEN 3000000 \
+            ELSE 1000000 END) AS score FROM supervision_case c) c \
+        LEFT JOIN member m ON m.account = c.account \
         LEFT JOIN note n ON n.hash = c.note_hash \
         LEFT JOIN indexed_block o ON o.block_number = c.opened_block \
         LEFT JOIN indexed_block u ON u.block_number = c.block_number";
@@ -110,6 +130,7 @@ impl CaseDetail {
             opened_at: r.u64("opened_at")?,
             block_number: r.u64("block_number")?,
             updated_at: r.u64("updated_at")?,
+            score: r.u64("score")?,
         })
     }
 }
@@ -215,16 +236,33 @@ impl Store {
     /// Cases as `q` asks: of a branch, a status or a rule, newest or oldest first, a page at a
     /// time.
     pub async fn cases(&self, q: &CaseQuery) -> Result<Vec<CaseDetail>> {
-        // Case ids grow as cases open: the id is both the order and the page's cursor.
-        let (order, after) = if q.oldest_first {
-            ("ASC", "c.case_id > $7")
-        } else {
-            ("DESC", "c.case_id < $7")
+        // Case ids grow as cases open: the id is both the order and the page's cursor; by
+        // score, the cursor is the last case's (score, id).
+        let (order, after) = match q.order {
+            CaseOrder::Oldest => ("c.case_id ASC", "c.case_id > $7"),
+            CaseOrder::Newest => ("c.case_id DESC", "c.case_id < $7"),
+            CaseOrder::Score => (
+                "c.score DESC, c.case_id ASC",
+                "(c.score < $9 OR (c.score = $10 AND c.case_id > $7))",
+            ),
+        };
+        let after_score = match (q.order, q.after) {
+            (CaseOrder::Score, Some(id)) => {
+                let sql = format!("{} WHERE c.case_id = $1", CaseDetail::SELECT);
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(to_i64(id))
+                    .fetch_optional(self.pool())
+                    .await?;
+                row.map(|r| CaseDetail::read(&r))
+                    .transpose()?
+                    .map_or(0, |c| c.score)
+            }
+            _ => 0,
         };
         let sql = format!(
             "{} WHERE ($1 < 0 OR m.home_branch = $2) AND ($3 < 0 OR c.status = $4) \
              AND ($5 = 0 OR (c.rules & $6) <> 0) AND ($7 < 0 OR {after}) \
-             ORDER BY c.case_id {order} LIMIT $8",
+             AND $9 >= 0 AND $10 >= 0 ORDER BY {order} LIMIT $8",
             CaseDetail::SELECT
         );
         let status = q.status.map_or(-1, |s| i64::from(s as u8));
@@ -237,6 +275,8 @@ impl Store {
             .bind(i64::from(q.rule_bits))
             .bind(q.after.map_or(-1, to_i64))
             .bind(q.limit)
+            .bind(to_i64(after_score))
+            .bind(to_i64(after_score))
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(CaseDetail::read).collect()
