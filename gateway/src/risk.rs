@@ -1,7 +1,7 @@
 //! The risk agent's findings (`timebank-riskscan` writes them to this branch's database): the
 //! patterns it found about accounts, each with its evidence — beside the case it opened, whose
 //! `reasonHash` is the evidence's hash — and the platform's weak spots while they last. For
-//! supervisors, auditors and the admin; nobody sees findings about themselves.
+//! supervisors, auditors and the admin; nobody sees a finding they are part of.
 
 use crate::{
     AppState,
@@ -72,8 +72,15 @@ pub async fn findings(
         .store
         .risk_findings(case, filter.detector.as_deref(), limit)
         .await?;
+    // Nobody reviews a pattern they are part of: about them, or through them (a hop of a
+    // cycle, a payer of a fan-in) — a supervisor who is also a member included.
+    let me = caller.address.to_string().to_lowercase();
     rows.into_iter()
-        .filter(|f| f.account != caller.address)
+        .filter(|f| {
+            f.account != caller.address
+                && f.counterparty != caller.address
+                && !f.evidence.to_lowercase().contains(&me)
+        })
         .map(|f| {
             Ok(RiskFinding {
                 finding_id: f.finding_id,
