@@ -1,0 +1,8 @@
+//! The production kit (`deploy/`): from one reviewed description of the chain and its branches
+//! (`branches.toml`), the Besu QBFT genesis and each branch node's files. `docs/deploy.md` walks
+//! a branch's IT person through it.
+
+pub mod genesis;
+pub mod kit;
+
+pub use kit::Kit;

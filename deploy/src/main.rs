@@ -1,0 +1,51 @@
+//! `timebank-kit`: writes a branch network's chain files from `branches.toml`.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use timebank_kit::Kit;
+
+/// The production kit.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Writes the QBFT genesis, the static nodes, the allowlists and each branch node's
+    /// configuration into a directory, and prints the genesis digest every branch compares.
+    Genesis {
+        /// The description of the chain and its branches.
+        #[arg(long, default_value = "deploy/branches.example.toml")]
+        branches: PathBuf,
+        /// Where to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn main() -> eyre::Result<()> {
+    match Cli::parse().command {
+        Command::Genesis { branches, out } => {
+            let kit = Kit::load(&branches)?;
+            for path in kit.write(&out)? {
+                println!("wrote {}", path.display());
+            }
+            for n in kit.nodes()? {
+                println!(
+                    "  {:<12} {} {}",
+                    n.name,
+                    n.address.to_checksum(None),
+                    if n.validator { "validator" } else { "" }
+                );
+            }
+            println!(
+                "genesis digest (keccak256 of genesis.json) {}: every branch compares it",
+                timebank_kit::kit::genesis_digest(&kit)?
+            );
+            Ok(())
+        }
+    }
+}
