@@ -283,8 +283,9 @@ impl Agent {
         }
     }
 
-    /// Opens the cases of stored findings that never got one (the agent stopped in between).
-    async fn open_owed_cases(&self) {
+    /// Opens the cases of stored findings that never got one: not sent (the agent stopped in
+    /// between), or sent and never landed.
+    pub async fn open_owed_cases(&self) {
         if !self.opens_cases {
             return;
         }
@@ -300,6 +301,13 @@ impl Agent {
             }
         };
         for f in owed {
+            // Sent before: owed again only if the chain has no successful receipt for it.
+            if let Some(tx) = f.case_tx
+                && let Ok(Some(receipt)) = self.chain.get_transaction_receipt(tx).await
+                && receipt.status()
+            {
+                continue;
+            }
             self.open_case(
                 f.finding_id,
                 &f.detector,

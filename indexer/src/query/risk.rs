@@ -411,12 +411,13 @@ impl Store {
         Ok(())
     }
 
-    /// Findings of at least `severity` whose case was never sent, oldest first: what a restart
-    /// still owes the chain.
+    /// Findings of at least `severity` whose case this index does not hold, oldest first: what
+    /// a restart may still owe the chain (never sent, or sent and not landed — the caller
+    /// checks `case_tx` on chain; one that landed and is not indexed yet is not owed).
     pub async fn findings_without_case(&self, severity: u8) -> Result<Vec<RiskFindingRow>> {
         let sql = format!(
-            "SELECT {FINDING_COLUMNS} FROM risk_finding f WHERE f.severity >= $1 \
-             AND f.case_tx IS NULL ORDER BY f.finding_id"
+            "SELECT * FROM (SELECT {FINDING_COLUMNS} FROM risk_finding f \
+             WHERE f.severity >= $1) o WHERE o.case_id IS NULL ORDER BY o.finding_id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(i64::from(severity))

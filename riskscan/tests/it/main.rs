@@ -261,6 +261,39 @@ async fn finds_each_pattern_once_and_opens_its_case(postgres: bool) {
         cases_before + U256::from(5)
     );
 
+    // A case sent before a crash and never mined (its transaction is unknown to the chain) is
+    // sent again at the next start; once its receipt is there, it is not owed any more.
+    let lost = timebank_indexer::query::risk::NewRiskFinding {
+        fingerprint: B256::repeat_byte(0x10),
+        detector: "mule".into(),
+        account: w.members[19],
+        counterparty: Address::ZERO,
+        severity: 2,
+        score: 2_450_000,
+        summary: "收到 / received".into(),
+        evidence: "{}".into(),
+        reason_hash: keccak256("{}"),
+        first_block: 1,
+        last_block: 1,
+        found_at: 0,
+    };
+    let id = store.insert_risk_finding(&lost).await.unwrap().unwrap();
+    store
+        .set_finding_case_tx(id, B256::repeat_byte(0x77))
+        .await
+        .unwrap();
+    again.open_owed_cases().await;
+    assert_eq!(
+        desk.caseCount().call().await.unwrap(),
+        cases_before + U256::from(6)
+    );
+    again.open_owed_cases().await;
+    assert_eq!(
+        desk.caseCount().call().await.unwrap(),
+        cases_before + U256::from(6),
+        "mined now: not sent twice"
+    );
+
     // New blocks: the running agent sees only them.
     w.pay(19, 0, 1.0, Purpose::ServicePayment).await;
     let store = timebank_testkit::index_to_head(&w.chain, &url).await;
