@@ -46,6 +46,9 @@ pub const LIVE_EVENTS: &[&str] = &[
 /// How often the index is polled for new events.
 const POLL: Duration = Duration::from_millis(100);
 
+/// How often it is read for new platform findings.
+const PLATFORM_POLL: Duration = Duration::from_secs(1);
+
 /// One streamed event.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -109,14 +112,28 @@ impl Hub {
                     }
                 }
             };
-            // The risk agent's platform findings, as they open (not those already open).
-            let mut platform = store.last_platform_finding().await.unwrap_or(u64::MAX);
+            // The risk agent's platform findings, as they open (not those open before): its
+            // scans run every half minute, so a read a second is enough.
+            let mut platform = None;
+            let mut platform_read: Option<tokio::time::Instant> = None;
             loop {
-                if let Ok(found) = store.platform_findings_after(platform).await {
-                    for f in found {
-                        platform = f.finding_id;
-                        let _ = tx.send(Arc::new(platform_event(f)));
-                    }
+                if platform_read.is_none_or(|t| t.elapsed() >= PLATFORM_POLL) {
+                    platform_read = Some(tokio::time::Instant::now());
+                    platform = match platform {
+                        None => store.last_platform_finding().await.ok(),
+                        Some(after) => {
+                            let mut last = after;
+                            for f in store
+                                .platform_findings_after(after)
+                                .await
+                                .unwrap_or_default()
+                            {
+                                last = f.finding_id;
+                                let _ = tx.send(Arc::new(platform_event(f)));
+                            }
+                            Some(last)
+                        }
+                    };
                 }
                 let read = store.events_after(cursor, LIVE_EVENTS, 500).await;
                 if read.is_ok() {

@@ -14,7 +14,6 @@ use axum::extract::State;
 use serde::Deserialize;
 use std::sync::Arc;
 pub use timebank_client::api::{PlatformFinding, RiskFinding, Severity};
-use timebank_indexer::query::CaseQuery;
 use utoipa::IntoParams;
 
 const WHO: &[Role] = &[Role::Supervisor, Role::Auditor, Role::Admin];
@@ -53,17 +52,10 @@ pub async fn findings(
     let case = match filter.case {
         None => None,
         Some(id) => {
-            let found = state
+            let case = state
                 .store
-                .cases(&CaseQuery {
-                    after: Some(id.saturating_add(1)),
-                    limit: 1,
-                    ..Default::default()
-                })
-                .await?;
-            let case = found
-                .into_iter()
-                .find(|c| c.case_id == id)
+                .case(id)
+                .await?
                 .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
             Some((case.reason_hash, case.account))
         }

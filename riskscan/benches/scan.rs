@@ -185,8 +185,8 @@ async fn main() {
     let mut engine = Engine::new(&config, &rules);
     let started = Instant::now();
     let mut history_found = 0;
-    let seen = agent::scan_history(&store, &mut engine, escrow, u64::MAX >> 1, |_, f| {
-        history_found += f.len();
+    let seen = agent::scan_history(&store, &mut engine, escrow, u64::MAX >> 1, |_| {
+        history_found += 1;
     })
     .await
     .unwrap();

@@ -3,13 +3,7 @@
 //! index restarts the detectors from the first block (they rebuild their windows in seconds;
 //! a pattern found again has the same fingerprint and is not stored or opened twice).
 
-use crate::{
-    config::Config,
-    detect::Engine,
-    metrics as m,
-    model::{Finding, Severity},
-    platform, scans,
-};
+use crate::{config::Config, detect::Engine, metrics as m, model::Finding, platform, scans};
 use alloy::{
     primitives::{Address, B256},
     providers::{DynProvider, Provider},
@@ -42,13 +36,13 @@ pub async fn chain_rules(
 }
 
 /// Feeds every payment after the engine's last, up to block `until`, to `engine`, reading the
-/// next page while the detectors work on this one; `found` gets each block's findings.
+/// next page while the detectors work on this one; `found` gets each finding in chain order.
 pub async fn scan_history(
     store: &Store,
     engine: &mut Engine,
     escrow: Address,
     until: u64,
-    mut found: impl FnMut(u64, Vec<Finding>),
+    mut found: impl FnMut(Finding),
 ) -> eyre::Result<u64> {
     let (tx, mut rx) = mpsc::channel::<Vec<ScanPayment>>(2);
     let reader = {
@@ -69,20 +63,13 @@ pub async fn scan_history(
         })
     };
     let mut seen = 0;
-    let mut block = None;
     let mut findings = Vec::new();
     while let Some(page) = rx.recv().await {
         for p in &page {
-            if block.is_some_and(|b| b != p.block_number) && !findings.is_empty() {
-                found(block.unwrap_or_default(), std::mem::take(&mut findings));
-            }
-            block = Some(p.block_number);
             engine.observe(p, &mut findings);
+            findings.drain(..).for_each(&mut found);
         }
         seen += page.len() as u64;
-    }
-    if !findings.is_empty() {
-        found(block.unwrap_or_default(), findings);
     }
     reader.await??;
     Ok(seen)
@@ -190,23 +177,21 @@ impl Agent {
         if self.done.is_some_and(|(n, _)| n >= head.number) {
             return Ok(step);
         }
-        let mut blocks = Vec::new();
+        let mut findings = Vec::new();
         let started = Instant::now();
         step.payments = scan_history(
             &self.store,
             &mut self.engine,
             self.deployment.contracts.time_coin,
             head.number,
-            |block, findings| blocks.push((block, findings)),
+            |f| findings.push(f),
         )
         .await?;
         metrics::counter!(m::PAYMENTS).increment(step.payments);
-        for (_, findings) in blocks {
-            for f in findings {
-                let (new, case) = self.record(&f).await?;
-                step.findings += u64::from(new);
-                step.cases += u64::from(case);
-            }
+        for f in &findings {
+            let (new, case) = self.record(f).await?;
+            step.findings += u64::from(new);
+            step.cases += u64::from(case);
         }
         if step.payments > 0 {
             metrics::histogram!(m::BLOCK_SECONDS).record(started.elapsed().as_secs_f64());
@@ -355,10 +340,5 @@ impl Agent {
             tracing::warn!(check = %s.check, subject = %s.subject, "{}", s.summary);
         }
         Ok(sightings)
-    }
-
-    /// The findings' severity at which a case opens.
-    pub fn open_case_at(&self) -> Severity {
-        self.config.open_case_at
     }
 }

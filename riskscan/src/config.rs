@@ -12,8 +12,9 @@ use crate::model::Severity;
 const HOUR: u64 = 1_000_000; // micro-hours
 const DAY: u64 = 86_400;
 
-/// Everything the agent reads from its file.
-#[derive(Debug, Clone, Deserialize)]
+/// Everything the agent reads from its file (serialized back for `set`, which goes through
+/// TOML).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Findings at or above this severity open a case on chain; the others are listed only.
@@ -86,25 +87,6 @@ impl Config {
         table.insert(param.to_owned(), parsed);
         *self = doc.try_into()?;
         Ok(())
-    }
-}
-
-// `set` goes through TOML: the parameters serialize as they are read.
-impl serde::Serialize for Config {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Config", 10)?;
-        st.serialize_field("open_case_at", &self.open_case_at)?;
-        st.serialize_field("structuring", &self.structuring)?;
-        st.serialize_field("cycles", &self.cycles)?;
-        st.serialize_field("fan_in", &self.fan_in)?;
-        st.serialize_field("fan_out", &self.fan_out)?;
-        st.serialize_field("mule", &self.mule)?;
-        st.serialize_field("velocity", &self.velocity)?;
-        st.serialize_field("dormant", &self.dormant)?;
-        st.serialize_field("credentials", &self.credentials)?;
-        st.serialize_field("platform", &self.platform)?;
-        st.end()
     }
 }
 

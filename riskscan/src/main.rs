@@ -148,14 +148,12 @@ async fn main() -> eyre::Result<()> {
                 &mut engine,
                 deployment.contracts.time_coin,
                 head.number,
-                |_, findings| {
-                    for f in findings {
-                        total += 1;
-                        cases += u64::from(f.severity >= open_case_at);
-                        *by_account.entry(f.account.to_string()).or_default() += 1;
-                        if json {
-                            println!("{}", serde_json::to_string(&f).unwrap_or_default());
-                        }
+                |f| {
+                    total += 1;
+                    cases += u64::from(f.severity >= open_case_at);
+                    *by_account.entry(f.account.to_string()).or_default() += 1;
+                    if json {
+                        println!("{}", serde_json::to_string(&f).unwrap_or_default());
                     }
                 },
             )

@@ -2,7 +2,6 @@
 
 use alloy::primitives::{Address, B256, keccak256};
 use serde::{Deserialize, Serialize};
-use timebank_bindings::types::Purpose;
 use timebank_indexer::query::risk::{NewRiskFinding, ScanPayment};
 
 pub use timebank_client::api::Severity;
@@ -138,9 +137,4 @@ pub fn score(severity: Severity, weight: u64, micro: u64) -> u64 {
 pub fn hours(micro: u64) -> String {
     let text = format!("{:.2}", micro as f64 / 1e6);
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
-/// Whether `purpose` is one of `set`.
-pub fn among(purpose: Purpose, set: &[Purpose]) -> bool {
-    set.contains(&purpose)
 }

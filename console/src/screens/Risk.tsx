@@ -4,13 +4,8 @@ import { useQuery } from '@tanstack/react-query';
 import { api, ok } from '../api/client';
 import type { RiskFinding } from '../api/types';
 import { enumWords, severityWords } from '../chain/vocabulary';
-import { type I18n, ownHalf, useI18n } from '../i18n/i18n';
+import { ownHalf, useI18n } from '../i18n/i18n';
 import { Account, Empty, Loaded } from '../ui/common';
-
-/** The agent writes one line in both languages: the reader's half. */
-function half(text: string, i18n: I18n): string {
-  return ownHalf(text, i18n.locale);
-}
 
 interface EvidencePayment {
   block: number;
@@ -32,7 +27,7 @@ function Evidence({ finding }: { finding: RiskFinding }) {
   return (
     <article className="finding" data-testid="finding">
       <h4>
-        <span className={`tag severity-${finding.severity}`}>{i18n.w(severityWords(finding.severity))}</span> {half(finding.summary, i18n)}{' '}
+        <span className={`tag severity-${finding.severity}`}>{i18n.w(severityWords(finding.severity))}</span> {ownHalf(finding.summary, i18n.locale)}{' '}
         <span className="hint">({finding.detector})</span>
       </h4>
       {path.length > 0 ? (
@@ -133,8 +128,8 @@ export function RiskScreen() {
                         <span className={`tag severity-${f.severity}`}>{i18n.w(severityWords(f.severity))}</span>
                       </td>
                       <td>{f.subject}</td>
-                      <td>{half(f.summary, i18n)}</td>
-                      <td>{half(f.remediation, i18n)}</td>
+                      <td>{ownHalf(f.summary, i18n.locale)}</td>
+                      <td>{ownHalf(f.remediation, i18n.locale)}</td>
                       <td>
                         {i18n.date(f.firstSeen)} – {f.resolvedAt ? `${t('risk.resolved')} ${i18n.date(f.resolvedAt)}` : t('risk.ongoing')}
                       </td>
@@ -177,7 +172,7 @@ export function RiskScreen() {
                           </a>
                         </td>
                         <td>
-                          {half(f.summary, i18n)} <span className="hint">({f.detector})</span>
+                          {ownHalf(f.summary, i18n.locale)} <span className="hint">({f.detector})</span>
                         </td>
                         <td>{f.caseId != null ? <a href={`#/cases/${f.caseId}`}>{t('cases.detail', { id: f.caseId })}</a> : t('risk.noCase')}</td>
                       </tr>

@@ -233,6 +233,16 @@ impl Store {
         })
     }
 
+    /// Case `id`, if there is one.
+    pub async fn case(&self, id: u64) -> Result<Option<CaseDetail>> {
+        let sql = format!("{} WHERE c.case_id = $1", CaseDetail::SELECT);
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_i64(id))
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| CaseDetail::read(&r)).transpose()
+    }
+
     /// Cases as `q` asks: of a branch, a status or a rule, newest or oldest first, a page at a
     /// time.
     pub async fn cases(&self, q: &CaseQuery) -> Result<Vec<CaseDetail>> {
@@ -247,16 +257,7 @@ impl Store {
             ),
         };
         let after_score = match (q.order, q.after) {
-            (CaseOrder::Score, Some(id)) => {
-                let sql = format!("{} WHERE c.case_id = $1", CaseDetail::SELECT);
-                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(to_i64(id))
-                    .fetch_optional(self.pool())
-                    .await?;
-                row.map(|r| CaseDetail::read(&r))
-                    .transpose()?
-                    .map_or(0, |c| c.score)
-            }
+            (CaseOrder::Score, Some(id)) => self.case(id).await?.map_or(0, |c| c.score),
             _ => 0,
         };
         let sql = format!(

@@ -301,20 +301,23 @@ impl Store {
 
     /// Events called any of `names` at or after `since` (block time), oldest first.
     pub async fn recent_events(&self, names: &[&str], since: u64) -> Result<Vec<HistoryEntry>> {
-        let list = names
-            .iter()
-            .map(|n| format!("'{}'", n.replace('\'', "")))
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (0..names.len())
+            .map(|i| format!("${}", i + 2))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "SELECT {} FROM event_log e WHERE e.event IN ({list}) AND e.block_time >= $1 \
+            "SELECT {} FROM event_log e WHERE e.block_time >= $1 AND e.event IN ({list}) \
              ORDER BY e.block_number, e.log_index",
             HistoryEntry::COLUMNS
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(to_i64(since))
-            .fetch_all(self.pool())
-            .await?;
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_i64(since));
+        for name in names {
+            query = query.bind(*name);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
         rows.iter().map(HistoryEntry::read).collect()
     }
 

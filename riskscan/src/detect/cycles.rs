@@ -8,7 +8,7 @@
 use super::{Accounts, Detector, Id, Seen, slot};
 use crate::{
     config,
-    model::{Finding, PaymentRef, Severity, among, hours, score},
+    model::{Finding, PaymentRef, Severity, hours, score},
 };
 use std::collections::VecDeque;
 
@@ -107,7 +107,7 @@ impl Detector for Cycles {
 
     fn observe(&mut self, s: &Seen, accounts: &Accounts, found: &mut Vec<Finding>) {
         let p = &s.p;
-        if p.micro < self.params.min_micro || !among(p.purpose, &self.params.purposes) {
+        if p.micro < self.params.min_micro || !self.params.purposes.contains(&p.purpose) {
             return;
         }
         let since = p.time.saturating_sub(self.params.window_secs);

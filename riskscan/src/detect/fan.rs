@@ -4,7 +4,7 @@
 use super::{Accounts, Detector, Id, Seen, slot};
 use crate::{
     config,
-    model::{Finding, PaymentRef, Severity, among, hours, score},
+    model::{Finding, PaymentRef, Severity, hours, score},
 };
 use alloy::primitives::map::HashMap;
 use std::collections::VecDeque;
@@ -77,7 +77,7 @@ impl Detector for FanIn {
     }
 
     fn observe(&mut self, s: &Seen, accounts: &Accounts, found: &mut Vec<Finding>) {
-        if !among(s.p.purpose, &self.params.purposes) {
+        if !self.params.purposes.contains(&s.p.purpose) {
             return;
         }
         let w = slot(&mut self.payees, s.to);

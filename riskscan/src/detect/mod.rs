@@ -44,16 +44,6 @@ impl Accounts {
     pub fn address(&self, id: Id) -> Address {
         self.addresses[id as usize]
     }
-
-    /// How many.
-    pub fn len(&self) -> usize {
-        self.addresses.len()
-    }
-
-    /// None yet.
-    pub fn is_empty(&self) -> bool {
-        self.addresses.is_empty()
-    }
 }
 
 /// A payment with its two sides numbered.
@@ -130,11 +120,6 @@ impl Engine {
         }
         self.detectors.retain(|d| d.name() == name);
         Ok(self)
-    }
-
-    /// The detectors' names.
-    pub fn names(&self) -> Vec<&'static str> {
-        self.detectors.iter().map(|d| d.name()).collect()
     }
 
     /// Sees `p`, the next payment in chain order; pushes findings to `found`. A payment at or

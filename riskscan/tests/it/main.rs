@@ -333,15 +333,9 @@ async fn a_backtest_with_other_parameters_finds_other_things() {
                 .only(detector)
                 .unwrap();
             let mut accounts = Vec::new();
-            timebank_riskscan::agent::scan_history(
-                &store,
-                &mut engine,
-                coin,
-                u64::MAX >> 1,
-                |_, f| {
-                    accounts.extend(f.into_iter().map(|f| f.account));
-                },
-            )
+            timebank_riskscan::agent::scan_history(&store, &mut engine, coin, u64::MAX >> 1, |f| {
+                accounts.push(f.account);
+            })
             .await
             .unwrap();
             accounts
