@@ -70,7 +70,7 @@ build: tools ## Compile the contracts
 	cd $(CONTRACTS) && $(FORGE) build
 
 .PHONY: test
-test: test-contracts test-anvil-scripts gas test-rust test-e2e test-api test-console ## Run every test the project has
+test: test-contracts test-anvil-scripts gas test-rust test-e2e test-branches test-api test-console ## Run every test the project has
 	@echo "make test: all suites passed"
 
 .PHONY: test-contracts
@@ -95,6 +95,15 @@ test-e2e: tools ## Two branches (SQLite and PostgreSQL) on one anvil, driven thr
 		cargo test --locked -p timebank-e2e -- --nocapture 2>&1 | tee $(ROOT)/target/e2e.log
 	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg-e2e
 	@grep -E '^BENCH ' $(ROOT)/target/e2e.log
+
+.PHONY: test-branches
+test-branches: tools ## Four branches (SQLite x2, PostgreSQL x2) paying each other for 30 s: an indexer killed, a gateway restarted, a database restored from its backup, one rebuilt from the chain; every table compared
+	cargo build --locked -p timebank-indexer -p timebank-gateway -p timebank-bench --bins
+	$(ROOT)/tools/pg-test-server start $(ROOT)/target/pg-test-branches >/dev/null
+	TIMEBANK_BENCH_POSTGRES_URL="$$(cat $(ROOT)/target/pg-test-branches/url)" \
+		$(ROOT)/target/debug/timebank-bench-branches --branches 4 --members 4 --seconds 30 \
+		--out $(ROOT)/target/test-branches 2>&1 | tee $(ROOT)/target/test-branches.log
+	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg-test-branches
 
 .PHONY: test-api
 test-api: tools $(TEST_STAMP) ## Schemathesis against the gateway's /openapi.json: no 5xx, answers as documented
@@ -163,6 +172,17 @@ bench-visibility: tools ## Cross-branch visibility (p50, p99): the end-to-end te
 	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg-bench-e2e
 	@grep -E '^BENCH ' $(ROOT)/target/bench-visibility.log
 
+.PHONY: bench-branches
+bench-branches: tools ## Eight branches (SQLite x4, PostgreSQL x4) on one chain with a block a second, paying each other; an indexer killed, a gateway restarted, a database rebuilt; every table compared (BENCH lines)
+	cargo build --release --locked -p timebank-indexer -p timebank-gateway -p timebank-bench
+	$(ROOT)/tools/pg-test-server start $(ROOT)/target/pg-branches >/dev/null
+	sync
+	TIMEBANK_BENCH_POSTGRES_URL="$$(cat $(ROOT)/target/pg-branches/url)" \
+		$(ROOT)/target/release/timebank-bench-branches --out $(ROOT)/target/bench-branches \
+		2>&1 | tee $(ROOT)/target/bench-branches.log
+	@$(ROOT)/tools/pg-test-server stop $(ROOT)/target/pg-branches
+	@grep -E '^BENCH ' $(ROOT)/target/bench-branches.log
+
 .PHONY: bench-console
 bench-console: tools $(CONSOLE_STAMP) ## The console: JavaScript size, first load, a 10,000-case inbox, rule hit to screen (BENCH lines)
 	cd console && npm run --silent build
@@ -175,13 +195,13 @@ bench-start:
 	@mkdir -p $(ROOT)/target && date +%s > $(ROOT)/target/bench-start
 
 # The parts run one after another (make runs prerequisites in order without -j).
-bench: bench-start tools $(BENCH_STAMP) gas bench-indexer bench-platform bench-visibility bench-console bench-riskscan ## Every benchmark, one BENCH line per figure; writes bench/RESULTS.md and its plots
+bench: bench-start tools $(BENCH_STAMP) gas bench-indexer bench-platform bench-visibility bench-console bench-riskscan bench-branches ## Every benchmark, one BENCH line per figure; writes bench/RESULTS.md and its plots
 	$(VENV)/bin/python $(ROOT)/tools/bench-report \
 		--seconds $$(( $$(date +%s) - $$(cat $(ROOT)/target/bench-start) )) \
 		--gas $(ROOT)/target/gas.txt --platform $(ROOT)/target/bench-platform.json --out $(ROOT)/bench \
 		$(ROOT)/target/bench-gas.log $(ROOT)/target/bench-indexer.log \
 		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log $(ROOT)/target/bench-console.log \
-		$(ROOT)/target/bench-riskscan.log
+		$(ROOT)/target/bench-riskscan.log $(ROOT)/target/bench-branches.log
 	@echo; grep -hE '^BENCH ' $(ROOT)/target/bench-gas.log $(ROOT)/target/bench-indexer.log \
 		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log $(ROOT)/target/bench-console.log
 

@@ -7,16 +7,18 @@
 //! against), and reads the indexer's and gateway's peak resident memory. Prints `BENCH name value unit` lines
 //! and writes them as JSON to `--out`.
 
-mod payments;
-
 use alloy::signers::local::PrivateKeySigner;
 use clap::Parser;
-use eyre::{WrapErr, bail, ensure};
+use eyre::{WrapErr, ensure};
 use serde_json::{Value, json};
 use std::{
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::Duration,
+};
+use timebank_bench::{
+    payments,
+    procs::{Proc, cpu_seconds, free_port, peak_rss_mib, signal, wait_ready},
 };
 use timebank_client::Gateway;
 
@@ -43,35 +45,6 @@ struct Args {
     out: PathBuf,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(0)
-}
-
-/// A child process killed when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Peak resident memory of `pid` in MiB (`VmHWM`).
-fn peak_rss_mib(pid: u32) -> eyre::Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| eyre::eyre!("no VmHWM for process {pid}"))?;
-    Ok(kib / 1024.0)
-}
-
 fn loadgen(bin: &Path, url: &str, header: Option<&str>, args: &Args) -> eyre::Result<Value> {
     let mut command = Command::new(bin.join("loadgen"));
     command
@@ -96,34 +69,6 @@ fn loadgen(bin: &Path, url: &str, header: Option<&str>, args: &Args) -> eyre::Re
     Ok(result)
 }
 
-/// CPU time `pid` has used, in seconds (user + system, from `/proc/PID/stat`).
-fn cpu_seconds(pid: u32) -> eyre::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command (which may hold spaces), which ends at the last ')'.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
-    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the command.
-    match (ticks(11), ticks(12)) {
-        // The kernel's USER_HZ is 100 on every Linux this runs on.
-        (Some(user), Some(system)) => Ok((user + system) / 100.0),
-        _ => eyre::bail!("no CPU times for process {pid}"),
-    }
-}
-
-/// Sends `signal` (`-STOP`, `-CONT`) to each of `pids`.
-fn signal(signal: &str, pids: &[u32]) -> eyre::Result<()> {
-    let status = Command::new("kill")
-        .arg(signal)
-        .args(pids.iter().map(u32::to_string))
-        .status()
-        .wrap_err("running kill")?;
-    ensure!(status.success(), "kill {signal} {pids:?} failed");
-    Ok(())
-}
-
 /// Where a child's log goes: next to `--out`.
 fn log_file(out: &Path, name: &str) -> eyre::Result<Stdio> {
     let path = out.with_file_name(format!("bench-platform-{name}.log"));
@@ -133,19 +78,6 @@ fn log_file(out: &Path, name: &str) -> eyre::Result<Stdio> {
     Ok(std::fs::File::create(&path)
         .wrap_err_with(|| format!("creating {}", path.display()))?
         .into())
-}
-
-async fn wait_ready(url: &str) -> eyre::Result<()> {
-    let http = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(r) = http.get(url).send().await
-            && r.status().is_success()
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("{url} did not become ready (see target/bench-platform-*.log)")
 }
 
 #[tokio::main]
@@ -264,9 +196,16 @@ async fn main() -> eyre::Result<()> {
     // End-to-end monitored payments.
     let deployment_file = timebank_indexer::Deployment::load(&deployment)?;
     let setup = std::time::Instant::now();
-    let payers = payments::members(&platform.rpc, &deployment_file, &accounts.keys, args.payers)
-        .await
-        .wrap_err("setting up the payers")?;
+    let payers = payments::members(
+        &platform.rpc,
+        &deployment_file,
+        &accounts.keys[0].parse()?,
+        [&accounts.keys[1].parse()?, &accounts.keys[2].parse()?],
+        1,
+        args.payers,
+    )
+    .await
+    .wrap_err("setting up the payers")?;
     eprintln!(
         "bench: {} payers registered and funded in {:.1}s; paying",
         args.payers,
@@ -277,8 +216,8 @@ async fn main() -> eyre::Result<()> {
         .anvil_pid()
         .ok_or_else(|| eyre::eyre!("anvil is not running"))?;
     let pids = [
-        ("gateway", gateway.0.id()),
-        ("indexer", indexer.0.id()),
+        ("gateway", gateway.id()),
+        ("indexer", indexer.id()),
         ("anvil", anvil_pid),
         ("load", std::process::id()),
     ];
@@ -308,7 +247,7 @@ async fn main() -> eyre::Result<()> {
     }
     // The limit: the same payers' next payments straight to the chain, under the same block
     // period, with the gateway and the indexer stopped (SIGSTOP) so that they take no CPU.
-    let stopped = [gateway.0.id(), indexer.0.id()];
+    let stopped = [gateway.id(), indexer.id()];
     signal("-STOP", &stopped)?;
     let anvil_before = cpu_seconds(anvil_pid)?;
     let direct = payments::run_direct(
@@ -359,33 +298,14 @@ async fn main() -> eyre::Result<()> {
         "indexer_live_lag_p50_ms": quantile(&paid.lag_ms, 0.5),
         "indexer_live_lag_p99_ms": quantile(&paid.lag_ms, 0.99),
         "indexer_live_lag_max_blocks": paid.max_lag_blocks,
-        "gateway_peak_rss_mib": peak_rss_mib(gateway.0.id())?,
-        "indexer_peak_rss_mib": peak_rss_mib(indexer.0.id())?,
+        "gateway_peak_rss_mib": peak_rss_mib(gateway.id())?,
+        "indexer_peak_rss_mib": peak_rss_mib(indexer.id())?,
     });
     let mut figures = figures;
     if let Some(f) = figures.as_object_mut() {
         f.extend(cpu);
     }
-    let units = |name: &str| {
-        if name.ends_with("_rps") {
-            "req/s"
-        } else if name.ends_with("_per_s") {
-            "payments/s"
-        } else if name.ends_with("_blocks") {
-            "blocks"
-        } else if name.ends_with("_ms") || name.ends_with("_ms_per_payment") {
-            "ms"
-        } else if name.ends_with("_mib") {
-            "MiB"
-        } else {
-            "x"
-        }
-    };
-    for (name, value) in figures.as_object().into_iter().flatten() {
-        let value = value.as_f64().unwrap_or(0.0);
-        let digits = if value.abs() < 10.0 { 3 } else { 1 };
-        println!("BENCH {name} {value:.digits$} {}", units(name));
-    }
+    timebank_bench::print_bench_lines(&figures);
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
     }

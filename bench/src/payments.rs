@@ -44,20 +44,21 @@ pub struct Figures {
     pub max_lag_blocks: u64,
 }
 
-/// The payers: `count` fresh wallets registered at branch 1 by its two operators (one submits,
-/// the other approves) and rewarded `FUNDS` through an activity. Set up directly on the chain,
-/// many transactions a block; not part of any figure.
+/// The payers: `count` fresh wallets registered at `branch` by its two operators (one submits,
+/// the other approves) and rewarded `FUNDS` through an activity there. Set up directly on the
+/// chain by the platform's admin and the operators, many transactions a block; not part of any
+/// figure.
 pub async fn members(
     rpc: &str,
     deployment: &Deployment,
-    keys: &[String],
+    admin: &PrivateKeySigner,
+    [op1, op2]: [&PrivateKeySigner; 2],
+    branch: u32,
     count: usize,
 ) -> eyre::Result<Vec<PrivateKeySigner>> {
-    let (admin, op1, op2): (PrivateKeySigner, PrivateKeySigner, PrivateKeySigner) =
-        (keys[0].parse()?, keys[1].parse()?, keys[2].parse()?);
     let payers: Vec<PrivateKeySigner> = (0..count).map(|_| PrivateKeySigner::random()).collect();
     let mut wallet = EthereumWallet::from(admin.clone());
-    for signer in [&op1, &op2].into_iter().chain(&payers) {
+    for signer in [op1, op2].into_iter().chain(&payers) {
         wallet.register_signer(signer.clone());
     }
     let provider = ProviderBuilder::new()
@@ -68,14 +69,14 @@ pub async fn members(
     let (admin, op1, op2) = (admin.address(), op1.address(), op2.address());
 
     ledger
-        .setMintQuota(1, u128::MAX / 2)
+        .setMintQuota(branch, u128::MAX / 2)
         .from(admin)
         .send()
         .await?
         .get_receipt()
         .await?;
     let receipt = ledger
-        .createActivity(1, 0, FUNDS, 0, keccak256("bench payments"))
+        .createActivity(branch, 0, FUNDS, 0, keccak256("bench payments"))
         .from(op1)
         .send()
         .await?
@@ -99,7 +100,7 @@ pub async fn members(
             &|p| {
                 let call = IdentityRegistry::submitMemberCall {
                     account: p,
-                    branchId: 1,
+                    branchId: branch,
                     commitment: keccak256(p),
                     uniquenessKey: keccak256([p.as_slice(), b"person"].concat()),
                     encryptedData: vec![1u8; 64].into(),
@@ -196,7 +197,7 @@ pub async fn run(
         .collect::<Result<_, _>>()
         .wrap_err("signing the payers in")?;
     let provider = ProviderBuilder::new().connect_http(rpc.parse()?);
-    let payments = Payments::new(&provider, deployment, payers).await?;
+    let payments = Payments::new(&provider, deployment, payers, 1).await?;
 
     // The lag sampler: when each block is first seen on the chain and in the index.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -289,20 +290,23 @@ pub async fn run(
     })
 }
 
-/// The payments of the load: payer i gifts payer i + 1 (a chain, never straight back: no round
-/// trip), each a forward request the payer signs.
-struct Payments<'a> {
+/// The payments of a load: payer i gifts payer i + `step` (a chain, never straight back: no
+/// round trip), each a forward request the payer signs.
+pub struct Payments<'a> {
     payers: &'a [PrivateKeySigner],
+    step: usize,
     domain: alloy::sol_types::Eip712Domain,
     coin: Address,
     deadline: u64,
 }
 
 impl<'a> Payments<'a> {
-    async fn new<P: Provider>(
+    /// Payments among `payers`, each to the payer `step` places on (round to the first).
+    pub async fn new<P: Provider>(
         provider: &P,
         deployment: &Deployment,
         payers: &'a [PrivateKeySigner],
+        step: usize,
     ) -> eyre::Result<Self> {
         let now = provider
             .get_block(alloy::eips::BlockId::latest())
@@ -311,6 +315,7 @@ impl<'a> Payments<'a> {
             .unwrap_or_default();
         Ok(Self {
             payers,
+            step,
             domain: forward::domain(deployment.chain_id, deployment.contracts.forwarder),
             coin: deployment.contracts.time_coin,
             deadline: now + 3_600,
@@ -318,14 +323,14 @@ impl<'a> Payments<'a> {
     }
 
     /// Payer `i`'s payment with forwarder nonce `nonce`, and it signed.
-    async fn signed(
+    pub async fn signed(
         &self,
         i: usize,
         nonce: u64,
     ) -> eyre::Result<(Address, ForwardRequest, SignedRequest)> {
         let payer = &self.payers[i];
         let data = TimeCoin::payCall {
-            to: self.payers[(i + 1) % self.payers.len()].address(),
+            to: self.payers[(i + self.step) % self.payers.len()].address(),
             amount: U256::from(PAYMENT),
             purpose: Purpose::Gift as u8,
             r#ref: B256::ZERO,
@@ -347,10 +352,11 @@ impl<'a> Payments<'a> {
 
 /// Mines a block every period while a load runs (as a QBFT chain makes them); with no period,
 /// anvil mines one per transaction.
-struct Miner(Option<tokio::task::JoinHandle<alloy::transports::TransportResult<()>>>);
+pub struct Miner(Option<tokio::task::JoinHandle<alloy::transports::TransportResult<()>>>);
 
 impl Miner {
-    fn start<P: Provider + Clone + 'static>(
+    /// Mines every `period` until `stop` turns.
+    pub fn start<P: Provider + Clone + 'static>(
         provider: &P,
         period: Option<Duration>,
         mut stop: tokio::sync::watch::Receiver<bool>,
@@ -372,7 +378,7 @@ impl Miner {
     }
 
     /// Waits for the miner to see the stop signal and turn automining back on.
-    async fn stop(self) -> eyre::Result<()> {
+    pub async fn stop(self) -> eyre::Result<()> {
         if let Some(miner) = self.0 {
             miner.await??;
         }
@@ -411,7 +417,7 @@ pub async fn run_direct(
         .wallet(EthereumWallet::from(relayer))
         .with_cached_nonce_management()
         .connect_client(client);
-    let payments = Payments::new(&provider, deployment, payers).await?;
+    let payments = Payments::new(&provider, deployment, payers, 1).await?;
     let fees = provider.estimate_eip1559_fees().await?;
     let forwarder =
         timebank_bindings::TimebankForwarder::new(deployment.contracts.forwarder, &provider);

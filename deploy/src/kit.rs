@@ -72,6 +72,9 @@ pub struct Branch {
     pub node_public_key: String,
     /// Where other nodes reach it.
     pub host: String,
+    /// Where its members reach its gateway and console (`https://...`): sign-in messages must
+    /// name it.
+    pub public_url: String,
     /// Its P2P port.
     #[serde(default = "p2p_port")]
     pub p2p_port: u16,
@@ -81,6 +84,10 @@ pub struct Branch {
     /// Whether its node validates (at least four validators tolerate one fault).
     #[serde(default = "yes")]
     pub validator: bool,
+    /// It joined the running chain: the genesis stays as it was (its node, if it validates, is
+    /// voted in by the validators), and the branch gets its files.
+    #[serde(default)]
+    pub joined: bool,
 }
 
 fn p2p_port() -> u16 {
@@ -106,10 +113,14 @@ pub struct Node {
     pub enode: String,
     /// Whether it validates.
     pub validator: bool,
+    /// Whether it joined after the genesis (not among the genesis validators).
+    pub joined: bool,
     /// Its ports.
     pub p2p_port: u16,
     /// JSON-RPC.
     pub rpc_port: u16,
+    /// Its gateway's public URL.
+    pub public_url: url::Url,
 }
 
 /// A node's address from its 64-byte public key, refusing a key that is not a point of
@@ -130,12 +141,24 @@ pub fn node(b: &Branch) -> eyre::Result<Node> {
             b.name
         )
     })?;
+    let public_url = url::Url::parse(&b.public_url)
+        .ok()
+        .filter(|u| u.scheme() == "https" && u.host_str().is_some())
+        .ok_or_else(|| {
+            eyre::eyre!(
+                "branch {}: public_url {:?} is not an https:// URL (where members reach the branch's console)",
+                b.name,
+                b.public_url
+            )
+        })?;
     Ok(Node {
         name: b.name.clone(),
+        public_url,
         address: Address::from_raw_public_key(&key),
         enode: format!("enode://{hex}@{}:{}", b.host, b.p2p_port),
         public_key: key,
         validator: b.validator,
+        joined: b.joined,
         p2p_port: b.p2p_port,
         rpc_port: b.rpc_port,
     })
@@ -210,7 +233,7 @@ impl Kit {
             );
         }
         eyre::ensure!(
-            nodes.iter().any(|n| n.validator),
+            nodes.iter().any(|n| n.validator && !n.joined),
             "no branch validates: a QBFT chain needs validators (four tolerate one fault)"
         );
         Ok(nodes)
@@ -223,7 +246,7 @@ impl Kit {
             validators: self
                 .nodes()?
                 .iter()
-                .filter(|n| n.validator)
+                .filter(|n| n.validator && !n.joined)
                 .map(|n| n.address)
                 .collect(),
             block_period_secs: self.block_period_secs,
@@ -277,8 +300,12 @@ impl Kit {
                 .to_owned()
                 + &toml::to_string(&permissions)?,
         )?;
-        for n in &nodes {
+        for (i, n) in nodes.iter().enumerate() {
             put(out.join(&n.name).join("config.toml"), node_config(n))?;
+            put(
+                out.join(&n.name).join("branch.env"),
+                branch_env(n, u32::try_from(i + 1)?),
+            )?;
         }
         Ok(written)
     }
@@ -329,6 +356,43 @@ metrics-port = 9545
     )
 }
 
+/// A branch's services' settings (`/etc/timebank/branch.env`, read by the systemd units in
+/// `deploy/systemd`): branch `id` (branches are added on chain in the description's order, the
+/// first is 1), its own node, where the deployment file and the console are, and where each
+/// service's metrics are served (on 127.0.0.1 only, for the branch's Prometheus). Secrets are
+/// never here: the database URL is in `database.env` (root's, 0600), keys are credentials.
+pub fn branch_env(n: &Node, id: u32) -> String {
+    format!(
+        r#"# Branch {name}'s services (timebank-kit; see docs/deploy.md). No secrets here.
+TIMEBANK_BRANCH_ID={id}
+TIMEBANK_RPC_URL=http://127.0.0.1:{rpc}
+TIMEBANK_WS_URL=ws://127.0.0.1:{ws}
+TIMEBANK_DEPLOYMENT=/etc/timebank/deployment.json
+# QBFT blocks are final: nothing to wait for.
+TIMEBANK_CONFIRMATIONS=0
+# The gateway behind the branch's TLS reverse proxy, which forwards the client's address.
+TIMEBANK_GATEWAY_LISTEN=127.0.0.1:8080
+TIMEBANK_CLIENT_IP_HEADER=x-forwarded-for
+TIMEBANK_GATEWAY_PUBLIC_URL={url}
+TIMEBANK_GATEWAY_DOMAIN={domain}
+TIMEBANK_CONSOLE_DIR=/usr/share/timebank/console
+TIMEBANK_LOG_JSON=true
+TIMEBANK_METRICS_ADDR=127.0.0.1:9101
+TIMEBANK_METRICS_LISTEN=127.0.0.1:9102
+TIMEBANK_RISKSCAN_METRICS=127.0.0.1:9103
+TIMEBANK_RISKSCAN_CONFIG=/etc/timebank/riskscan.toml
+"#,
+        name = n.name,
+        rpc = n.rpc_port,
+        ws = n.rpc_port + 1,
+        url = n.public_url.as_str().trim_end_matches('/'),
+        domain = match n.public_url.port() {
+            Some(port) => format!("{}:{port}", n.public_url.host_str().unwrap_or_default()),
+            None => n.public_url.host_str().unwrap_or_default().to_owned(),
+        },
+    )
+}
+
 /// keccak256 of the kit's genesis: every branch compares it before starting its node.
 pub fn genesis_digest(kit: &Kit) -> eyre::Result<B256> {
     let text = serde_json::to_string_pretty(&genesis::genesis(&kit.params()?))? + "\n";
@@ -352,7 +416,7 @@ mod tests {
                 let signer =
                     PrivateKeySigner::from_bytes(&B256::with_last_byte(i as u8 + 1)).unwrap();
                 format!(
-                    "[[branch]]\nname = \"b{i}\"\nnode_public_key = \"{}\"\nhost = \"10.0.0.{}\"\n",
+                    "[[branch]]\nname = \"b{i}\"\nnode_public_key = \"{}\"\nhost = \"10.0.0.{}\"\npublic_url = \"https://b{i}.timebank.example\"\n",
                     public_key(&signer),
                     i + 1
                 )
@@ -376,9 +440,11 @@ mod tests {
             name: "north".into(),
             node_public_key: public_key(&signer),
             host: "10.0.1.5".into(),
+            public_url: "https://north.timebank.example".into(),
             p2p_port: 30303,
             rpc_port: 8545,
             validator: true,
+            joined: false,
         })
         .unwrap();
         assert_eq!(
@@ -398,7 +464,11 @@ mod tests {
         let kit = kit(8);
         let dir = tempfile::tempdir().unwrap();
         let written = kit.write(dir.path()).unwrap();
-        assert_eq!(written.len(), 3 + 8);
+        assert_eq!(
+            written.len(),
+            3 + 2 * 8,
+            "three shared files, two per branch"
+        );
         let g: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(dir.path().join("genesis.json")).unwrap(),
         )
@@ -432,6 +502,15 @@ mod tests {
         );
         assert_eq!(config["min-gas-price"].as_integer(), Some(0));
         assert_eq!(config["discovery-enabled"].as_bool(), Some(false));
+        let env = std::fs::read_to_string(dir.path().join("b3/branch.env")).unwrap();
+        assert!(
+            env.contains("TIMEBANK_BRANCH_ID=4\n"),
+            "the fourth branch: {env}"
+        );
+        assert!(
+            env.contains("TIMEBANK_RPC_URL=http://127.0.0.1:8545\n"),
+            "{env}"
+        );
         // The same description writes the same genesis, byte for byte.
         assert_eq!(genesis_digest(&kit).unwrap(), genesis_digest(&kit).unwrap());
         let dir2 = tempfile::tempdir().unwrap();
@@ -439,6 +518,33 @@ mod tests {
         assert_eq!(
             std::fs::read(dir.path().join("genesis.json")).unwrap(),
             std::fs::read(dir2.path().join("genesis.json")).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_branch_joining_later_leaves_the_genesis_as_it_was() {
+        let before = kit(4);
+        let mut after = kit(5);
+        after.branches[4].joined = true;
+        assert_eq!(
+            genesis_digest(&before).unwrap(),
+            genesis_digest(&after).unwrap()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        after.write(dir.path()).unwrap();
+        let statics = std::fs::read_to_string(dir.path().join("static-nodes.json")).unwrap();
+        assert_eq!(
+            statics.matches("enode://").count(),
+            5,
+            "the new node is a peer"
+        );
+        let env = std::fs::read_to_string(dir.path().join("b4/branch.env")).unwrap();
+        assert!(env.contains("TIMEBANK_BRANCH_ID=5\n"), "{env}");
+        // Not marked as joined, the fifth validator would change the genesis.
+        after.branches[4].joined = false;
+        assert_ne!(
+            genesis_digest(&before).unwrap(),
+            genesis_digest(&after).unwrap()
         );
     }
 
@@ -501,6 +607,10 @@ mod tests {
                 k.branches[1].host = k.branches[0].host.clone();
             },
             "two nodes listen",
+        );
+        refused(
+            &|k| k.branches[2].public_url = "http://b2.timebank.example".into(),
+            "is not an https:// URL",
         );
         assert!(toml::from_str::<Kit>("chain_id = 5\ndeployer = \"0x00000000000000000000000000000000000000de\"\nbranch = []\nvalidators = 3").is_err(), "an unknown key");
     }

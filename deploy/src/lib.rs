@@ -1,8 +1,9 @@
 //! The production kit (`deploy/`): from one reviewed description of the chain and its branches
-//! (`branches.toml`), the Besu QBFT genesis and each branch node's files. `docs/deploy.md` walks
+//! (`branches.toml`), the Besu QBFT genesis and each branch node's files; a branch's keys. `docs/deploy.md` walks
 //! a branch's IT person through it.
 
 pub mod genesis;
+pub mod keys;
 pub mod kit;
 
 pub use kit::Kit;

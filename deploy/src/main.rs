@@ -24,6 +24,16 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Makes a new key on this machine into a new file only its owner reads, and prints its
+    /// public part for the platform admin (never the secret).
+    Key {
+        /// branch, relayer, risk-agent or uniqueness.
+        #[arg(value_enum)]
+        kind: timebank_kit::keys::Kind,
+        /// The file to create (an existing one is refused).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> eyre::Result<()> {
@@ -45,6 +55,11 @@ fn main() -> eyre::Result<()> {
                 "genesis digest (keccak256 of genesis.json) {}: every branch compares it",
                 timebank_kit::kit::genesis_digest(&kit)?
             );
+            Ok(())
+        }
+        Command::Key { kind, out } => {
+            let public = timebank_kit::keys::write(kind, &out)?;
+            println!("wrote {} (mode 0400)\n{public}", out.display());
             Ok(())
         }
     }

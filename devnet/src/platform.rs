@@ -30,6 +30,8 @@ pub struct Platform {
     pub rpc: String,
     /// The branches' gateways, by branch id - 1.
     pub gateways: Vec<String>,
+    /// The branches' database URLs, by branch id - 1.
+    pub databases: Vec<String>,
     /// The deployment.
     pub deployment: Deployment,
     /// The data directory.
@@ -118,6 +120,7 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
     let mut tasks = Vec::new();
     let mut lines = Vec::new();
     let mut north = None;
+    let mut databases = Vec::new();
     for (i, listener) in listeners.into_iter().enumerate() {
         let branch = Branch {
             id: u32::try_from(i + 1)?,
@@ -132,6 +135,7 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
             timebank_indexer::config::redact(&branch.database)
         ));
         north.get_or_insert_with(|| branch.database.clone());
+        databases.push(branch.database.clone());
         tasks.extend(start_branch(&up, &paths, &deployment, &rpc, branch, &stopped).await?);
     }
     if let Some(north) = north {
@@ -161,6 +165,7 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
         tasks,
         rpc,
         gateways,
+        databases,
         deployment,
         paths,
         summary,

@@ -77,6 +77,10 @@ pub struct Settings {
     /// its public key is the one the branch published on chain.
     #[arg(long, env = "TIMEBANK_BRANCH_KEY_FILE")]
     pub branch_key_file: Option<PathBuf>,
+    /// After a rotation of the branch key (`confirmBranchKey`), the key before it (a file like
+    /// `--branch-key-file`): it still opens the profiles sealed before the change.
+    #[arg(long, env = "TIMEBANK_PREVIOUS_BRANCH_KEY_FILE")]
+    pub previous_branch_key_file: Option<PathBuf>,
     /// A file only the owner may read with the uniqueness key every branch's gateway shares
     /// (32 bytes, hex): the blind index of members' identity documents. Without it, this
     /// gateway submits no members.
@@ -192,6 +196,7 @@ impl Settings {
             branch_key_file: None,
             uniqueness_key_file: None,
             previous_uniqueness_key_file: None,
+            previous_branch_key_file: None,
             supervisors_public_key: None,
             domain: None,
             public_url: None,

@@ -74,8 +74,8 @@ pub struct AppState {
     pub relayer: Option<alloy::primitives::Address>,
     /// The branch this gateway serves.
     pub branch_id: u32,
-    /// The branch's key for opening member data packages.
-    pub branch_key: Option<privacy::KeyPair>,
+    /// The branch's keys for opening member data packages.
+    pub branch_key: Option<privacy::BranchKeys>,
     /// The supervisors' public key, a recipient of every package.
     pub supervisors_key: Option<[u8; 32]>,
     /// The branches' shared secret for members' uniqueness keys.
@@ -131,16 +131,29 @@ impl AppState {
             "the node is on chain {chain_id} but the deployment file is for chain {}",
             deployment.chain_id
         );
-        let branch_key =
-            match &settings.branch_key_file {
-                Some(path) => {
-                    let text = config::read_secret(path, "branch key file")?;
-                    Some(privacy::KeyPair::from_secret_hex(&text).map_err(|err| {
-                        eyre::eyre!("the branch key file {}: {err}", path.display())
-                    })?)
-                }
-                None => None,
+        let read_branch_key =
+            |path: &std::path::Path, what: &str| -> eyre::Result<privacy::KeyPair> {
+                let text = config::read_secret(path, what)?;
+                privacy::KeyPair::from_secret_hex(&text)
+                    .map_err(|err| eyre::eyre!("the {what} {}: {err}", path.display()))
             };
+        let branch_key = match &settings.branch_key_file {
+            Some(path) => Some(privacy::BranchKeys {
+                current: read_branch_key(path, "branch key file")?,
+                previous: settings
+                    .previous_branch_key_file
+                    .as_deref()
+                    .map(|path| read_branch_key(path, "previous branch key file"))
+                    .transpose()?,
+            }),
+            None => {
+                eyre::ensure!(
+                    settings.previous_branch_key_file.is_none(),
+                    "--previous-branch-key-file without --branch-key-file"
+                );
+                None
+            }
+        };
         let uniqueness_key = uniqueness::read_key(settings.uniqueness_key_file.as_deref())?;
         let previous_uniqueness_key =
             uniqueness::read_key(settings.previous_uniqueness_key_file.as_deref())?;

@@ -186,7 +186,7 @@ pub async fn profile(
         .profile_package(member.member_id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("{account} has no profile yet")))?;
-    let canonical = privacy::open(&package, commitment, &kid(state.branch_id.into()), key)?;
+    let canonical = key.open(&package, commitment, &kid(state.branch_id.into()))?;
     let profile: serde_json::Value = serde_json::from_slice(&canonical)
         .map_err(|err| ApiError::internal("reading a decrypted profile", err))?;
     let roles = caller.roles_text();
@@ -512,7 +512,7 @@ async fn open_for_audit(
     state: &AppState,
     caller: &Caller,
     member: &timebank_indexer::query::MemberRow,
-    key: &privacy::KeyPair,
+    key: &privacy::BranchKeys,
     reason: String,
 ) -> ApiResult<Option<Result<Vec<u8>, PrivacyError>>> {
     let Some((version, commitment, package)) =
@@ -520,7 +520,7 @@ async fn open_for_audit(
     else {
         return Ok(None);
     };
-    let opened = privacy::open(&package, commitment, &kid(state.branch_id.into()), key);
+    let opened = key.open(&package, commitment, &kid(state.branch_id.into()));
     if opened.is_ok() {
         state
             .store

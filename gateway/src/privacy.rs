@@ -184,6 +184,33 @@ pub fn seal(
     serde_json::to_vec(&package).map_err(|err| PrivacyError::Package(err.to_string()))
 }
 
+/// A branch's keys: the one its public half is on chain now and, while a rotation settles,
+/// the one before it, which still opens the packages sealed before the change.
+#[derive(Debug)]
+pub struct BranchKeys {
+    /// The key on chain.
+    pub current: KeyPair,
+    /// The key before the last rotation, if the gateway was given it.
+    pub previous: Option<KeyPair>,
+}
+
+impl BranchKeys {
+    /// Opens `package` (addressed to `kid`) with the current key, else with the previous one;
+    /// the current key's error if neither opens it.
+    pub fn open(
+        &self,
+        package: &[u8],
+        commitment: B256,
+        kid: &str,
+    ) -> Result<Vec<u8>, PrivacyError> {
+        let current = open(package, commitment, kid, &self.current);
+        match (&current, &self.previous) {
+            (Err(_), Some(previous)) => open(package, commitment, kid, previous).or(current),
+            _ => current,
+        }
+    }
+}
+
 /// Opens `package` as recipient `kid` with `key`; checks it against `commitment`. Returns the
 /// canonical profile.
 pub fn open(
@@ -277,6 +304,42 @@ mod tests {
         assert!(open(&package, B256::repeat_byte(1), "branch:1", &north).is_err());
         // The profile's text is not in the package.
         assert!(!String::from_utf8_lossy(&package).contains("Ada"));
+    }
+
+    #[test]
+    fn after_a_rotation_the_previous_key_opens_what_was_sealed_before() {
+        let (old, new) = (KeyPair::generate(), KeyPair::generate());
+        let (_, canonical) = prepare(profile()).unwrap();
+        let c = commitment(&canonical);
+        let sealed_before = seal(&canonical, c, &[("branch-1".into(), old.public)]).unwrap();
+        let sealed_after = seal(&canonical, c, &[("branch-1".into(), new.public)]).unwrap();
+        let keys = |previous: Option<&KeyPair>| BranchKeys {
+            current: KeyPair::from_secret_hex(&new.secret_hex()).unwrap(),
+            previous: previous.map(|k| KeyPair::from_secret_hex(&k.secret_hex()).unwrap()),
+        };
+        let rotated = keys(Some(&old));
+        assert_eq!(
+            rotated.open(&sealed_before, c, "branch-1").unwrap(),
+            canonical
+        );
+        assert_eq!(
+            rotated.open(&sealed_after, c, "branch-1").unwrap(),
+            canonical
+        );
+        // Without the previous key the old profiles stay closed, with the current key's error.
+        let err = keys(None).open(&sealed_before, c, "branch-1").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("does not open with branch-1's key"),
+            "{err}"
+        );
+        // A stranger's key as the "previous" one opens nothing more.
+        let stranger = KeyPair::generate();
+        assert!(
+            keys(Some(&stranger))
+                .open(&sealed_before, c, "branch-1")
+                .is_err()
+        );
     }
 
     #[test]

@@ -26,7 +26,8 @@ use timebank_indexer::Store;
 
 /// Metric names (Prometheus).
 pub mod names {
-    /// Gas the relayer spent, by signer (counter).
+    /// Gas the relayer spent (counter). Not by signer: a series per member would grow with the
+    /// membership; each member's spending is in `relay_gas`.
     pub const RELAYED_GAS: &str = "timebank_gateway_relayed_gas_total";
     /// Relayed writes refused by a limit, by limit (counter).
     pub const LIMITED: &str = "timebank_gateway_relay_limited_total";
@@ -130,7 +131,7 @@ impl Limits {
 
     /// Counts `gas` the relayer spent for `signer` (written by [`Limits::write`]).
     pub fn spent(&self, signer: Address, gas: u64) {
-        metrics::counter!(names::RELAYED_GAS, "signer" => signer.to_string()).increment(gas);
+        metrics::counter!(names::RELAYED_GAS).increment(gas);
         *self
             .spending()
             .unwritten

@@ -1,7 +1,10 @@
 //! The SQL side: one code path for SQLite and PostgreSQL through sqlx's `Any` driver, with the
 //! same migrations' semantics on both (`migrations/sqlite`, `migrations/postgres`).
 
+mod digest;
 mod write;
+
+pub use digest::{TableDigest, digest_tables};
 
 use crate::{Error, Result, config::redact, project::Batch};
 use alloy::primitives::{Address, B256, U256};
