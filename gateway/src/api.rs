@@ -74,14 +74,6 @@ pub fn parse_address(text: &str) -> ApiResult<Address> {
     })
 }
 
-/// Seconds since the Unix epoch, by this machine's clock.
-pub(crate) fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
-}
-
 /// A member's public record (status, branch, risk, credentials and their validity).
 #[utoipa::path(get, path = "/v1/members/{address}", tag = "members", security(("session" = [])),
     params(("address" = String, Path, description = "The member's wallet")),
@@ -107,7 +99,7 @@ pub async fn member(
     }
     let m = member_or_404(&state, account).await?;
     // Validity as of the chain's time (the last indexed block), which is what contracts check.
-    let now = caller.head.map_or_else(unix_now, |h| h.time);
+    let now = caller.head.map_or_else(crate::auth::unix_now, |h| h.time);
     let credentials = state
         .store
         .credentials(account)

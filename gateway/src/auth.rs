@@ -64,12 +64,7 @@ pub struct Session {
     pub expires_at: u64,
 }
 
-/// Now, in unix seconds.
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
+pub use timebank_indexer::unix_now;
 
 impl Auth {
     /// Sessions for `domain` (reached at `uri`) on `chain_id`, lasting at most `ttl`, kept in

@@ -5,8 +5,8 @@
 use crate::{
     AppState,
     access::{Caller, Role},
-    api::{limit, member_or_404, parse_address, unix_now},
-    auth::OperatorCaller,
+    api::{limit, member_or_404, parse_address},
+    auth::{OperatorCaller, unix_now},
     error::{ApiError, ApiResult, Json, Path, Query},
     privacy::{self, PrivacyError},
     uniqueness,

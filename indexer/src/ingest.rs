@@ -323,10 +323,7 @@ impl<P: Provider + Clone + 'static> Indexer<P> {
         metrics::counter!(names::BATCHES).increment(1);
         metrics::gauge!(names::CHECKPOINT).set(to as f64);
         metrics::gauge!(names::HEAD_LAG_BLOCKS).set(target.saturating_sub(to) as f64);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
+        let now = crate::unix_now();
         metrics::gauge!(names::HEAD_LAG_SECONDS).set(now.saturating_sub(to_time) as f64);
         if let Some(bar) = &self.bar {
             bar.set_position(to.saturating_sub(self.start) + 1);

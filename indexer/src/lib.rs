@@ -31,6 +31,13 @@ pub mod telemetry;
 pub use config::Settings;
 pub use ingest::run;
 pub use store::Store;
+
+/// Seconds since the Unix epoch, by this machine's clock (0 before 1970).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
 pub use timebank_bindings::deploy::Deployment;
 
 /// Everything that can go wrong in the indexer.

@@ -8,20 +8,13 @@ use alloy::{
     primitives::{Address, B256},
     providers::{DynProvider, Provider},
 };
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use timebank_bindings::{SupervisionDesk, TimeCoin, deploy::Deployment, time_coin::MonitorRules};
-use timebank_indexer::{Store, query::risk::ScanPayment};
+use timebank_indexer::{Store, query::risk::ScanPayment, unix_now};
 use tokio::sync::mpsc;
 
 /// Payments read per query.
 const PAGE: i64 = 20_000;
-
-/// Now, unix seconds.
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
 
 /// The chain's monitoring rules now (structuring's defaults come from them).
 pub async fn chain_rules(
@@ -206,7 +199,7 @@ impl Agent {
     /// Stores `f` unless it is known; opens its case if it is serious enough. Returns (new,
     /// case opened).
     pub async fn record(&self, f: &Finding) -> eyre::Result<(bool, bool)> {
-        let stored = f.stored(now());
+        let stored = f.stored(unix_now());
         let Some(id) = self.store.insert_risk_finding(&stored).await? else {
             return Ok((false, false));
         };
@@ -335,7 +328,7 @@ impl Agent {
     pub async fn scan_platform(&self) -> eyre::Result<Vec<platform::Sighting>> {
         let sightings =
             platform::scan(&self.store, &self.chain, &self.deployment, &self.config).await;
-        let opened = platform::record(&self.store, &sightings, now()).await?;
+        let opened = platform::record(&self.store, &sightings, unix_now()).await?;
         for s in &opened {
             tracing::warn!(check = %s.check, subject = %s.subject, "{}", s.summary);
         }

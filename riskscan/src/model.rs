@@ -130,7 +130,7 @@ impl Finding {
 /// A score: severity dominates, then the detector's weight, then the hours at stake.
 pub fn score(severity: Severity, weight: u64, micro: u64) -> u64 {
     let hours = (micro / 1_000_000).min(9_999);
-    (severity as u64) * 1_000_000 + weight.min(99) * 10_000 + hours
+    (severity as u64) * timebank_indexer::query::SEVERITY_SCORE + weight.min(99) * 10_000 + hours
 }
 
 /// Hours, for the summaries (two decimals at most).

@@ -4,13 +4,14 @@
 //! role changes, branch keys changed, relayers running low, quotas near their end). Each
 //! sighting says what to do and who does it; a sighting a scan no longer sees is resolved.
 
-use crate::{agent::now, config::Config, metrics as m};
+use crate::{config::Config, metrics as m};
 use alloy::{
     primitives::{Address, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
 };
 use std::time::Duration;
 use timebank_bindings::{TimeCoin, deploy::Deployment, time_coin::MonitorRules};
+use timebank_indexer::unix_now;
 use timebank_indexer::{Store, query::risk::PlatformSighting};
 
 /// One thing a scan saw.
@@ -140,7 +141,7 @@ async fn nodes(config: &Config, seen: &mut Vec<Sighting>) {
     let Some(highest) = up.iter().map(|n| n.head).max() else {
         return;
     };
-    let now = now();
+    let now = unix_now();
     for n in &up {
         let subject = format!("branch {} node", n.branch);
         if n.head + p.max_lag_blocks < highest {
@@ -476,7 +477,7 @@ async fn contracts(
             serde_json::json!({"monitor": monitor, "desk": deployment.contracts.supervision_desk}),
         ));
     }
-    let since = now().saturating_sub(CHANGES_LISTED);
+    let since = unix_now().saturating_sub(CHANGES_LISTED);
     for e in store
         .recent_events(
             &[

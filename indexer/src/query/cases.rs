@@ -92,21 +92,31 @@ pub struct CaseDetail {
     pub score: u64,
 }
 
-impl CaseDetail {
-    const SELECT: &str = "SELECT c.case_id, c.kind, c.account, COALESCE(m.home_branch, 0) AS \
+/// The score one step of severity is worth (`riskscan`'s findings: severity × this + the
+/// detector's weight × 10,000 + hours at stake; a rule's case: the severity of what the monitor
+/// did × this).
+pub const SEVERITY_SCORE: u64 = 1_000_000;
+
+/// The cases' columns, a rule's case scored as a flag medium (2), a hold or a block high (3).
+static CASE_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT c.case_id, c.kind, c.account, COALESCE(m.home_branch, 0) AS \
         home_branch, c.counterparty, c.rules, c.action, c.amount, c.purpose, c.hold_id, \
         c.status, c.opened_by, c.reason_hash, c.note_hash, c.decided_by, c.risk_level, \
         c.opened_block, COALESCE(o.block_time, 0) AS opened_at, c.block_number, \
         COALESCE(u.block_time, 0) AS updated_at, n.text AS note, c.score \
         FROM (SELECT c.*, COALESCE((SELECT MAX(f.score) FROM risk_finding f \
             WHERE f.reason_hash = c.reason_hash AND f.account = c.account), \
-            CASE c.action WHEN 1 THEN 2000000 WHEN 2 THEN 3000000 WHEN 3 THEN 3000000 \
-            ELSE 1000000 END) AS score FROM supervision_case c) c \
+            (CASE c.action WHEN 1 THEN 2 WHEN 2 THEN 3 WHEN 3 THEN 3 ELSE 1 END) * {SEVERITY_SCORE}) \
+            AS score FROM supervision_case c) c \
         LEFT JOIN member m ON m.account = c.account \
         LEFT JOIN note n ON n.hash = c.note_hash \
         LEFT JOIN indexed_block o ON o.block_number = c.opened_block \
-        LEFT JOIN indexed_block u ON u.block_number = c.block_number";
+        LEFT JOIN indexed_block u ON u.block_number = c.block_number"
+    )
+});
 
+impl CaseDetail {
     fn read(r: &sqlx::any::AnyRow) -> Result<Self> {
         Ok(Self {
             case_id: r.u64("case_id")?,
@@ -235,7 +245,7 @@ impl Store {
 
     /// Case `id`, if there is one.
     pub async fn case(&self, id: u64) -> Result<Option<CaseDetail>> {
-        let sql = format!("{} WHERE c.case_id = $1", CaseDetail::SELECT);
+        let sql = format!("{} WHERE c.case_id = $1", *CASE_SELECT);
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(to_i64(id))
             .fetch_optional(self.pool())
@@ -264,7 +274,7 @@ impl Store {
             "{} WHERE ($1 < 0 OR m.home_branch = $2) AND ($3 < 0 OR c.status = $4) \
              AND ($5 = 0 OR (c.rules & $6) <> 0) AND ($7 < 0 OR {after}) \
              AND $9 >= 0 AND $10 >= 0 ORDER BY {order} LIMIT $8",
-            CaseDetail::SELECT
+            *CASE_SELECT
         );
         let status = q.status.map_or(-1, |s| i64::from(s as u8));
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -287,7 +297,7 @@ impl Store {
     pub async fn open_cases(&self, branch_id: u64) -> Result<Vec<CaseDetail>> {
         let sql = format!(
             "{} WHERE c.status = $1 AND m.home_branch = $2 ORDER BY c.case_id",
-            CaseDetail::SELECT
+            *CASE_SELECT
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(i64::from(CaseStatus::Open as u8))

@@ -19,7 +19,7 @@ pub mod risk;
 mod row;
 pub mod work;
 
-pub use cases::{CaseDetail, CaseOrder, CaseQuery, HoldRow};
+pub use cases::{CaseDetail, CaseOrder, CaseQuery, HoldRow, SEVERITY_SCORE};
 pub use coins::PaymentRow;
 pub use members::{CredentialRow, MemberRow, Standing};
 

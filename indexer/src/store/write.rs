@@ -8,7 +8,6 @@ use crate::{
 };
 use alloy::primitives::B256;
 use sqlx::AssertSqlSafe;
-use std::time::SystemTime;
 
 /// Parameters per PostgreSQL statement (its limit is 65,535; 3,000 measured a little faster
 /// than 30,000 or 60,000 with `make bench-indexer`).
@@ -170,10 +169,7 @@ pub(super) async fn set_checkpoint<DB: Backend>(
     number: u64,
     hash: B256,
 ) -> Result<()> {
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
+    let now = crate::unix_now();
     let args: [Value; 3] = [number.into(), hash.into(), now.into()];
     DB::run(
         conn,
