@@ -173,7 +173,7 @@ bench-visibility: tools ## Cross-branch visibility (p50, p99): the end-to-end te
 	@grep -E '^BENCH ' $(ROOT)/target/bench-visibility.log
 
 .PHONY: bench-branches
-bench-branches: tools ## Eight branches (SQLite x4, PostgreSQL x4) on one chain with a block a second, paying each other; an indexer killed, a gateway restarted, a database rebuilt; every table compared (BENCH lines)
+bench-branches: tools ## Eight branches (SQLite x4, PostgreSQL x4) on one chain with a block a second, paying each other; an indexer killed, a gateway restarted, a database restored from its backup, one rebuilt from the chain; every table compared (BENCH lines)
 	cargo build --release --locked -p timebank-indexer -p timebank-gateway -p timebank-bench
 	$(ROOT)/tools/pg-test-server start $(ROOT)/target/pg-branches >/dev/null
 	sync
@@ -203,7 +203,8 @@ bench: bench-start tools $(BENCH_STAMP) gas bench-indexer bench-platform bench-v
 		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log $(ROOT)/target/bench-console.log \
 		$(ROOT)/target/bench-riskscan.log $(ROOT)/target/bench-branches.log
 	@echo; grep -hE '^BENCH ' $(ROOT)/target/bench-gas.log $(ROOT)/target/bench-indexer.log \
-		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log $(ROOT)/target/bench-console.log
+		$(ROOT)/target/bench-platform.log $(ROOT)/target/bench-visibility.log $(ROOT)/target/bench-console.log \
+		$(ROOT)/target/bench-riskscan.log $(ROOT)/target/bench-branches.log
 
 # ---- quality --------------------------------------------------------------------------------
 

@@ -3,6 +3,12 @@
 pub mod payments;
 pub mod procs;
 
+/// The `q`-quantile (0..=1) of `sorted`, none of an empty sample.
+pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    let last = sorted.len().checked_sub(1)?;
+    sorted.get((last as f64 * q).round() as usize).copied()
+}
+
 /// Prints each figure as `BENCH NAME VALUE UNIT`, the unit read from the name's ending
 /// (`_rps`, `_per_s`, `_ms`, `_s`, `_pct`, `_mib`, `_blocks`; `_vs_` a ratio; else a count).
 pub fn print_bench_lines(figures: &serde_json::Value) {

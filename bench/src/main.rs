@@ -271,11 +271,7 @@ async fn main() -> eyre::Result<()> {
             .unwrap_or_default()
     };
     let gateway_vs_node = cpu_of("gateway") / cpu_of("anvil").max(f64::MIN_POSITIVE);
-    let quantile = |v: &[f64], q: f64| {
-        v.get(((v.len().max(1) - 1) as f64 * q).round() as usize)
-            .copied()
-            .unwrap_or_default()
-    };
+    let quantile = |v: &[f64], q: f64| timebank_bench::quantile(v, q).unwrap_or_default();
     let figures = json!({
         "axum_ceiling_rps": ceiling["rps"],
         "axum_ceiling_p99_ms": ceiling["p99_ms"],

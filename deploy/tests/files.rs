@@ -29,32 +29,42 @@ fn units() -> Vec<(String, String)> {
     units
 }
 
+/// Each service's program and the source of its flags.
+const SERVICES: [(&str, &str); 3] = [
+    (
+        "timebank-indexer",
+        include_str!("../../indexer/src/config.rs"),
+    ),
+    (
+        "timebank-gateway",
+        include_str!("../../gateway/src/config.rs"),
+    ),
+    (
+        "timebank-riskscan",
+        include_str!("../../riskscan/src/main.rs"),
+    ),
+];
+
 /// The settings the services read from their environment (`env = "..."` in their flags).
 fn settings_read() -> BTreeSet<String> {
-    [
-        include_str!("../../indexer/src/config.rs"),
-        include_str!("../../gateway/src/config.rs"),
-        include_str!("../../riskscan/src/main.rs"),
-    ]
-    .iter()
-    .flat_map(|source| source.split("env = \"").skip(1))
-    .filter_map(|rest| rest.split('"').next())
-    .map(str::to_owned)
-    .collect()
+    SERVICES
+        .iter()
+        .flat_map(|(_, source)| source.split("env = \"").skip(1))
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The flags a service takes (`--relayer-key-file` for a field `relayer_key_file`).
 fn flags_of(binary: &str) -> BTreeSet<String> {
-    let source = match binary {
-        "timebank-indexer" => include_str!("../../indexer/src/config.rs"),
-        "timebank-gateway" => include_str!("../../gateway/src/config.rs"),
-        "timebank-riskscan" => include_str!("../../riskscan/src/main.rs"),
-        other => panic!("no flags known for {other}"),
-    };
+    let (_, source) = SERVICES
+        .iter()
+        .find(|(name, _)| *name == binary)
+        .unwrap_or_else(|| panic!("no flags known for {binary}"));
     source
         .lines()
         .map(str::trim)
-        .filter_map(|l| l.strip_prefix("pub ").or(Some(l)))
+        .map(|l| l.strip_prefix("pub ").unwrap_or(l))
         .filter_map(|l| l.split_once(':').map(|(name, _)| name.trim()))
         .filter(|name| name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         .map(|name| name.replace('_', "-"))

@@ -31,6 +31,7 @@ pub mod telemetry;
 pub use config::Settings;
 pub use ingest::run;
 pub use store::Store;
+pub use timebank_bindings::deploy::Deployment;
 
 /// Seconds since the Unix epoch, by this machine's clock (0 before 1970).
 pub fn unix_now() -> u64 {
@@ -38,7 +39,6 @@ pub fn unix_now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
-pub use timebank_bindings::deploy::Deployment;
 
 /// Everything that can go wrong in the indexer.
 #[derive(Debug, thiserror::Error)]

@@ -11,8 +11,7 @@ use alloy::{
 };
 use std::time::Duration;
 use timebank_bindings::{TimeCoin, deploy::Deployment, time_coin::MonitorRules};
-use timebank_indexer::unix_now;
-use timebank_indexer::{Store, query::risk::PlatformSighting};
+use timebank_indexer::{Store, query::risk::PlatformSighting, unix_now};
 
 /// One thing a scan saw.
 pub type Sighting = PlatformSighting;

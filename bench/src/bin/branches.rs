@@ -159,6 +159,15 @@ impl Launch {
 }
 
 impl Stack {
+    /// SQLite or PostgreSQL.
+    fn database_kind(&self) -> &'static str {
+        if self.database.starts_with("sqlite") {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        }
+    }
+
     fn pids(&self) -> Vec<u32> {
         self.indexer
             .iter()
@@ -373,7 +382,7 @@ async fn main() -> eyre::Result<()> {
     let provider = ProviderBuilder::new()
         .connect_http(platform.rpc.parse()?)
         .erased();
-    let mut stores = {
+    let stores = {
         let mut stores = Vec::new();
         for stack in &stacks {
             stores.push((stack.id, Store::connect(&stack.database).await?));
@@ -564,10 +573,12 @@ async fn main() -> eyre::Result<()> {
             coin.balanceOf(payer.address()).call().await?,
         );
     }
-    let reference = digests_and_checks(&stores[0], &on_chain, start_block, paid.len()).await?;
-    for branch in &stores[1..] {
-        let digests = digests_and_checks(branch, &on_chain, start_block, paid.len()).await?;
-        compare(stores[0].0, &reference, branch.0, &digests)?;
+    let (first, first_store) = &stores[0];
+    let reference =
+        digests_and_checks(*first, first_store, &on_chain, start_block, paid.len()).await?;
+    for (id, store) in &stores[1..] {
+        let digests = digests_and_checks(*id, store, &on_chain, start_block, paid.len()).await?;
+        compare(*first, &reference, *id, &digests)?;
     }
     eprintln!(
         "bench-branches: {} payments; the {} branches' {} tables agree with each other and the chain",
@@ -580,51 +591,35 @@ async fn main() -> eyre::Result<()> {
     // alone. The PostgreSQL one gets back the backup taken under load, and its indexer goes on
     // from the backup's checkpoint; what only a backup holds (the members' sessions, written by
     // the gateway) is back too. Each is then compared with branch 2.
-    let mut rebuilds = Vec::new();
-    let reference = digests_of(&stores[1].1).await?;
-    for id in [1, branches] {
-        let stack = &mut stacks[id as usize - 1];
-        stack.retire(Which::Gateway, "-TERM")?;
-        stack.retire(Which::Indexer, "-TERM")?;
-        let sessions_before = if id == branches {
-            let (_, store) = stores
-                .iter()
-                .find(|(s, _)| *s == id)
-                .ok_or_else(|| eyre::eyre!("no store for branch {id}"))?;
-            count(store, "gateway_session").await?
-        } else {
-            0
-        };
-        stores.retain(|(s, _)| *s != id);
-        drop_database(&stack.database, &args.postgres_url).await?;
-        if id == branches {
-            branch_db(&["restore", &backup], &stack.database, &launch.logs)?;
-        }
-        let rebuilding = Instant::now();
-        let status = launch.indexer(stack, true)?.status()?;
-        ensure!(status.success(), "rebuilding branch {id}'s index failed");
-        let seconds = rebuilding.elapsed().as_secs_f64();
-        let store = Store::connect(&stack.database).await?;
-        let digests =
-            digests_and_checks(&(id, store.clone()), &on_chain, start_block, paid.len()).await?;
-        compare(2, &reference, id, &digests)?;
-        let events = digests.get("event_log").map_or(0, |d| d.rows);
-        if id == branches {
-            let sessions = count(&store, "gateway_session").await?;
-            ensure!(
-                sessions > 0 && sessions <= sessions_before,
-                "branch {id}'s restored database has {sessions} sessions (before: {sessions_before})"
-            );
-            eprintln!(
-                "bench-branches: branch {id}'s database dropped, restored from {backup} and caught up with the chain in {seconds:.1} s; it equals branch 2's; {sessions} sessions back"
-            );
-        } else {
-            eprintln!(
-                "bench-branches: branch {id}'s database dropped and rebuilt from the chain in {seconds:.1} s ({events} events); it equals branch 2's"
-            );
-        }
-        rebuilds.push((id, seconds, events));
-    }
+    let reference = stores[1].1.digests().await?;
+    let restored = branches;
+    let sessions_before = count(&stores[restored as usize - 1].1, "gateway_session").await?;
+    drop(stores);
+    let (rebuild_seconds, store) =
+        lose_database(&launch, &mut stacks[0], &args.postgres_url, None).await?;
+    let rebuilt = digests_and_checks(1, &store, &on_chain, start_block, paid.len()).await?;
+    compare(2, &reference, 1, &rebuilt)?;
+    let rebuilt_events = rebuilt.get("event_log").map_or(0, |d| d.rows);
+    eprintln!(
+        "bench-branches: branch 1's database dropped and rebuilt from the chain in {rebuild_seconds:.1} s ({rebuilt_events} events); it equals branch 2's"
+    );
+    let (restore_seconds, store) = lose_database(
+        &launch,
+        &mut stacks[restored as usize - 1],
+        &args.postgres_url,
+        Some(&backup),
+    )
+    .await?;
+    let digests = digests_and_checks(restored, &store, &on_chain, start_block, paid.len()).await?;
+    compare(2, &reference, restored, &digests)?;
+    let sessions = count(&store, "gateway_session").await?;
+    ensure!(
+        sessions > 0 && sessions <= sessions_before,
+        "branch {restored}'s restored database has {sessions} sessions (before: {sessions_before})"
+    );
+    eprintln!(
+        "bench-branches: branch {restored}'s database dropped, restored from {backup} and caught up with the chain in {restore_seconds:.1} s; it equals branch 2's; {sessions} sessions back"
+    );
 
     // The figures.
     let seen = std::mem::take(&mut *seen.lock().map_err(|_| eyre::eyre!("poisoned"))?);
@@ -672,11 +667,7 @@ async fn main() -> eyre::Result<()> {
     for v in [&mut visibility, &mut visibility_undisturbed, &mut index_lag] {
         v.sort_by(f64::total_cmp);
     }
-    let q = |v: &[f64], q: f64| {
-        v.get(((v.len().max(1) - 1) as f64 * q).round() as usize)
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
+    let q = |v: &[f64], q: f64| timebank_bench::quantile(v, q).unwrap_or(f64::NAN);
     let cpu_pct: Vec<f64> = stack_cpu.iter().map(|c| 100.0 * c / load_seconds).collect();
     let blocks = head.saturating_sub(start_block).max(1);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
@@ -707,27 +698,20 @@ async fn main() -> eyre::Result<()> {
         "branches_machine_cpu_pct": machine_pct,
         "branches_stack_peak_rss_mib_mean": mean(&stack_peak),
         "branches_stack_peak_rss_mib_max": max(&stack_peak),
-        "branches_rebuild_from_chain_s": rebuilds[0].1,
-        "branches_rebuild_events": rebuilds[0].2,
-        "branches_restore_catch_up_s": rebuilds[1].1,
+        "branches_rebuild_from_chain_s": rebuild_seconds,
+        "branches_rebuild_events": rebuilt_events,
+        "branches_restore_catch_up_s": restore_seconds,
     });
-    println!(
-        "\nbranch  database    indexer+gateway CPU  peak memory (indexer, gateway)  events seen"
-    );
+    println!("\nbranch  database    indexer+gateway CPU  peak memory (indexer, gateway)");
     for (i, stack) in stacks.iter().enumerate() {
         println!(
-            "  {:<5} {:<11} {:>6.1} % of a core   {:>6.1} MiB ({:.1} + {:.1})          {}",
+            "  {:<5} {:<11} {:>6.1} % of a core   {:>6.1} MiB ({:.1} + {:.1})",
             stack.id,
-            if stack.database.starts_with("sqlite") {
-                "SQLite"
-            } else {
-                "PostgreSQL"
-            },
+            stack.database_kind(),
             cpu_pct[i],
             stack_peak[i],
             peaks[i][0],
             peaks[i][1],
-            reference.get("event_log").map_or(0, |d| d.rows),
         );
     }
     println!();
@@ -742,7 +726,7 @@ async fn main() -> eyre::Result<()> {
         },
         "per_branch": stacks.iter().enumerate().map(|(i, s)| json!({
             "branch": s.id,
-            "database": if s.database.starts_with("sqlite") { "sqlite" } else { "postgres" },
+            "database": s.database_kind(),
             "cpu_pct": cpu_pct[i],
             "indexer_peak_rss_mib": peaks[i][0],
             "gateway_peak_rss_mib": peaks[i][1],
@@ -856,7 +840,8 @@ async fn sample(
 /// A branch's digests, after checking its own rows against the chain: every member's balance,
 /// and as many gifts since `start_block` as the members made.
 async fn digests_and_checks(
-    (id, store): &(u32, Store),
+    id: u32,
+    store: &Store,
     on_chain: &BTreeMap<Address, U256>,
     start_block: u64,
     payments: usize,
@@ -879,10 +864,6 @@ async fn digests_and_checks(
         usize::try_from(gifts)? == payments,
         "branch {id}'s index has {gifts} gifts; the members made {payments}"
     );
-    digests_of(store).await
-}
-
-async fn digests_of(store: &Store) -> eyre::Result<BTreeMap<&'static str, TableDigest>> {
     Ok(store.digests().await?)
 }
 
@@ -905,6 +886,32 @@ fn compare(
         }
     }
     Ok(())
+}
+
+/// Branch `stack` loses its database: its gateway and indexer stop, the database is dropped,
+/// `backup` (if any) is put back, and its indexer runs to the chain's head. Returns how long the
+/// indexer took, and the database.
+async fn lose_database(
+    launch: &Launch,
+    stack: &mut Stack,
+    server: &str,
+    backup: Option<&str>,
+) -> eyre::Result<(f64, Store)> {
+    stack.retire(Which::Gateway, "-TERM")?;
+    stack.retire(Which::Indexer, "-TERM")?;
+    drop_database(&stack.database, server).await?;
+    if let Some(backup) = backup {
+        branch_db(&["restore", backup], &stack.database, &launch.logs)?;
+    }
+    let rebuilding = Instant::now();
+    let status = launch.indexer(stack, true)?.status()?;
+    ensure!(
+        status.success(),
+        "rebuilding branch {}'s index failed",
+        stack.id
+    );
+    let seconds = rebuilding.elapsed().as_secs_f64();
+    Ok((seconds, Store::connect(&stack.database).await?))
 }
 
 /// Drops a branch's database: its SQLite files, or its PostgreSQL database (made again, empty).
