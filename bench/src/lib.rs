@@ -18,7 +18,7 @@ pub fn print_bench_lines(figures: &serde_json::Value) {
             "req/s"
         } else if name.ends_with("_per_s") {
             "payments/s"
-        } else if name.ends_with("_ms") || name.ends_with("_ms_per_payment") {
+        } else if name.ends_with("_ms") || name.contains("_ms_per_") {
             "ms"
         } else if name.ends_with("_s") {
             "s"

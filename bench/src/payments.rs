@@ -175,27 +175,37 @@ pub async fn members(
     Ok(payers)
 }
 
-/// Each payer signs in at `gateway` and pays the next payer `per_payer` times in a row (a
-/// member's forward requests carry consecutive nonces, so one member has one payment in flight);
-/// all payers at once. Returns when the indexer at `index` has every payment's block.
-pub async fn run(
-    gateway: &str,
-    rpc: &str,
+/// Signs `payers` in at the gateway `base` (Sign-In with Ethereum, 16 at a time): the sessions
+/// their payments go through, one per payer in order.
+pub async fn sign_in(
+    base: &str,
     deployment: &Deployment,
-    index: &Store,
     payers: &[PrivateKeySigner],
-    per_payer: usize,
-    block_time: Option<Duration>,
-) -> eyre::Result<Figures> {
-    let gateway = Gateway::new(gateway, deployment.clone())?;
-    let sessions: Vec<Session> = stream::iter(payers)
+) -> eyre::Result<Vec<Session>> {
+    let gateway = Gateway::new(base, deployment.clone())?;
+    stream::iter(payers)
         .map(|p| gateway.sign_in(p))
         .buffered(16)
         .collect::<Vec<_>>()
         .await
         .into_iter()
         .collect::<Result<_, _>>()
-        .wrap_err("signing the payers in")?;
+        .wrap_err("signing the payers in")
+}
+
+/// Each payer pays the next payer `per_payer` times in a row through its session (a member's
+/// forward requests carry consecutive nonces, so one member has one payment in flight); all
+/// payers at once. Returns when the indexer at `index` has every payment's block.
+pub async fn run(
+    rpc: &str,
+    deployment: &Deployment,
+    index: &Store,
+    payers: &[PrivateKeySigner],
+    sessions: Vec<Session>,
+    per_payer: usize,
+    block_time: Option<Duration>,
+) -> eyre::Result<Figures> {
+    ensure!(sessions.len() == payers.len(), "a session per payer");
     let provider = ProviderBuilder::new().connect_http(rpc.parse()?);
     let payments = Payments::new(&provider, deployment, payers, 1).await?;
 

@@ -4,7 +4,10 @@
 //! the relayer key, which holds the branch's gateway role). [`verify`] checks a branch's log
 //! against its anchor.
 
-use crate::{AppState, relay::limits::names};
+use crate::{
+    AppState,
+    relay::limits::{WRITE_INTERVAL, names},
+};
 use alloy::{
     primitives::{Address, B256},
     providers::{DynProvider, Provider},
@@ -15,8 +18,6 @@ use timebank_indexer::{Deployment, Store, query::gateway::LogVerification};
 
 /// How often expired rows are swept and the relayer's balance is read.
 const CHORE_INTERVAL: Duration = Duration::from_secs(30);
-/// How often the relayed gas counted in memory is written to the database.
-const WRITE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Runs the chores until the task is dropped; anchors every `anchor_interval_secs` (never
 /// with 0, or without a relayer).

@@ -5,6 +5,7 @@ use crate::vocabulary::{iso, rule_names};
 use crate::{
     AppState,
     access::{Caller, Role, SUPERVISION_EVENTS},
+    cache::Stamp,
     error::{ApiError, ApiResult, Json, Path, Query},
 };
 use alloy::primitives::Address;
@@ -93,7 +94,7 @@ pub async fn member(
         Json(record)
     };
     if let Some(head) = &caller.head
-        && let Some(record) = state.members.get(head, &account)
+        && let Some(record) = state.members.get(Stamp::head(head), &account)
     {
         return Ok(shown(record));
     }
@@ -123,7 +124,9 @@ pub async fn member(
         updated_at: iso(m.updated_at),
     };
     if let Some(head) = &caller.head {
-        state.members.insert(head, account, record.clone());
+        state
+            .members
+            .insert(Stamp::head(head), account, record.clone());
     }
     Ok(shown(record))
 }

@@ -7,6 +7,7 @@
 use crate::{
     AppState,
     access::Caller,
+    cache::Stamp,
     error::{ApiError, ApiResult, Json},
 };
 use alloy::primitives::{Address, B256, keccak256};
@@ -382,15 +383,22 @@ pub async fn standing_at(
 ) -> ApiResult<Caller> {
     // Roles from an index that stopped could be roles revoked since.
     state.freshness.check(head.as_ref())?;
-    if let Some(head) = &head
-        && let Some(caller) = state.callers.get(head, &address)
+    // Kept across blocks until someone's standing changes: a block of payments alone does not
+    // make anyone read their roles again.
+    if let Some(head) = head
+        && let Some(caller) = state.callers.get(Stamp::standing(&head), &address)
     {
-        return Ok(caller);
+        return Ok(Caller {
+            head: Some(head),
+            ..caller
+        });
     }
     let standing = state.store.standing(address).await?;
     let caller = Caller::new(address, standing, head);
     if let Some(head) = &head {
-        state.callers.insert(head, address, caller.clone());
+        state
+            .callers
+            .insert(Stamp::standing(head), address, caller.clone());
     }
     Ok(caller)
 }

@@ -1,10 +1,12 @@
 //! Answers that depend only on the indexed chain state, kept until the index moves on.
 //!
-//! A request reads the index's head and reuses what earlier requests computed at the same head:
-//! who a caller is, a member's public record. A new block (or a reorg, which changes the hash)
-//! empties the cache, so an answer is never older than the head the request saw. Concurrent
-//! requests share head reads, but only reads that started after they arrived: nothing a request
-//! sees is older than the index was when it came in.
+//! A request reads the index's head and reuses what earlier requests computed since: a member's
+//! public record at the same head (a new block, or a reorg, which changes the hash, empties that
+//! cache), and who a caller is at the same standing version (the index moves it on with every
+//! change to roles, operators, branches, credential types or members, and with every rollback).
+//! A value is read after the head it is kept under, so an answer is never older than the head
+//! the request saw. Concurrent requests share head reads, but only reads that started after they
+//! arrived: nothing a request sees is older than the index was when it came in.
 
 use alloy::primitives::B256;
 use std::{
@@ -39,52 +41,78 @@ impl HeadReads {
     }
 }
 
-/// Entries kept per head; past this the cache starts over (a bound on memory, not a target).
+/// Entries kept per stamp; past this the cache starts over (a bound on memory, not a target).
 const MAX_ENTRIES: usize = 65_536;
 
-/// Values computed at one head of the index.
+/// What a kept value was read after: a count that only grows as the index moves on, and what
+/// tells two stamps at the same count apart (a block's hash: a reorg at the same height).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    count: u64,
+    id: B256,
+}
+
+impl Stamp {
+    /// The head itself: a new block or a reorg moves it.
+    pub fn head(head: &Head) -> Self {
+        Self {
+            count: head.number,
+            id: head.hash,
+        }
+    }
+
+    /// The head's standing version: only a change to someone's standing moves it.
+    pub fn standing(head: &Head) -> Self {
+        Self {
+            count: head.standing_version,
+            id: B256::ZERO,
+        }
+    }
+}
+
+/// Values read after one stamp of the index.
 #[derive(Debug)]
-pub struct AtHead<K, V> {
+pub struct Stamped<K, V> {
     inner: Mutex<Entries<K, V>>,
 }
 
 #[derive(Debug)]
 struct Entries<K, V> {
-    head: Option<(u64, B256)>,
+    stamp: Option<Stamp>,
     values: HashMap<K, V>,
 }
 
-impl<K, V> Default for AtHead<K, V> {
+impl<K, V> Default for Stamped<K, V> {
     fn default() -> Self {
         Self {
             inner: Mutex::new(Entries {
-                head: None,
+                stamp: None,
                 values: HashMap::new(),
             }),
         }
     }
 }
 
-impl<K: Eq + Hash, V: Clone> AtHead<K, V> {
-    /// The value of `key` computed at `head`, if any.
-    pub fn get(&self, head: &Head, key: &K) -> Option<V> {
+impl<K: Eq + Hash, V: Clone> Stamped<K, V> {
+    /// The value of `key` read after `stamp`, if any.
+    pub fn get(&self, stamp: Stamp, key: &K) -> Option<V> {
         let entries = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.head == Some((head.number, head.hash)) {
+        if entries.stamp == Some(stamp) {
             entries.values.get(key).cloned()
         } else {
             None
         }
     }
 
-    /// Keeps `value`, read from the index after `head` was, for later requests at `head`. A
-    /// value from an older head than the one kept is dropped.
-    pub fn insert(&self, head: &Head, key: K, value: V) {
+    /// Keeps `value`, read from the index after `stamp` was, for later requests at `stamp`. A
+    /// value from an older stamp than the one kept is dropped.
+    pub fn insert(&self, stamp: Stamp, key: K, value: V) {
         let mut entries = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        match entries.head {
-            Some(kept) if kept == (head.number, head.hash) => {}
-            Some((number, _)) if number > head.number => return,
+        match entries.stamp {
+            Some(kept) if kept == stamp => {}
+            Some(kept) if kept.count > stamp.count => return,
             _ => {
-                entries.head = Some((head.number, head.hash));
+                entries.stamp = Some(stamp);
                 entries.values.clear();
             }
         }
@@ -99,39 +127,65 @@ impl<K: Eq + Hash, V: Clone> AtHead<K, V> {
 mod tests {
     use super::*;
 
-    fn head(number: u64, hash: u8) -> Head {
-        Head {
+    fn head(number: u64, hash: u8) -> Stamp {
+        Stamp::head(&Head {
             number,
             hash: B256::repeat_byte(hash),
             time: 0,
-        }
+            standing_version: 0,
+        })
     }
 
     #[test]
     fn a_value_lives_as_long_as_its_head() {
-        let cache = AtHead::<u8, &str>::default();
-        cache.insert(&head(5, 1), 1, "at 5");
-        assert_eq!(cache.get(&head(5, 1), &1), Some("at 5"));
+        let cache = Stamped::<u8, &str>::default();
+        cache.insert(head(5, 1), 1, "at 5");
+        assert_eq!(cache.get(head(5, 1), &1), Some("at 5"));
         assert_eq!(
-            cache.get(&head(5, 2), &1),
+            cache.get(head(5, 2), &1),
             None,
             "a reorg at the same height"
         );
-        assert_eq!(cache.get(&head(6, 3), &1), None, "a newer block");
+        assert_eq!(cache.get(head(6, 3), &1), None, "a newer block");
 
-        cache.insert(&head(6, 3), 1, "at 6");
-        cache.insert(&head(5, 1), 2, "late answer from 5");
-        assert_eq!(cache.get(&head(6, 3), &1), Some("at 6"));
+        cache.insert(head(6, 3), 1, "at 6");
+        cache.insert(head(5, 1), 2, "late answer from 5");
+        assert_eq!(cache.get(head(6, 3), &1), Some("at 6"));
         assert_eq!(
-            cache.get(&head(6, 3), &2),
+            cache.get(head(6, 3), &2),
             None,
             "an older head's value is dropped"
         );
-        assert_eq!(cache.get(&head(5, 1), &1), None);
+        assert_eq!(cache.get(head(5, 1), &1), None);
 
         // A reorg at the same height replaces the block's values.
-        cache.insert(&head(6, 4), 2, "at 6'");
-        assert_eq!(cache.get(&head(6, 3), &1), None);
-        assert_eq!(cache.get(&head(6, 4), &2), Some("at 6'"));
+        cache.insert(head(6, 4), 2, "at 6'");
+        assert_eq!(cache.get(head(6, 3), &1), None);
+        assert_eq!(cache.get(head(6, 4), &2), Some("at 6'"));
+    }
+
+    #[test]
+    fn a_standing_lives_across_blocks_until_its_version_moves() {
+        let at = |number: u64, standing_version: u64| Head {
+            number,
+            hash: B256::repeat_byte(number as u8),
+            time: 0,
+            standing_version,
+        };
+        let cache = Stamped::<u8, &str>::default();
+        cache.insert(Stamp::standing(&at(5, 2)), 1, "member");
+        assert_eq!(
+            cache.get(Stamp::standing(&at(9, 2)), &1),
+            Some("member"),
+            "blocks of payments only"
+        );
+        assert_eq!(
+            cache.get(Stamp::standing(&at(10, 3)), &1),
+            None,
+            "a block that granted or revoked something"
+        );
+        cache.insert(Stamp::standing(&at(10, 3)), 1, "operator");
+        cache.insert(Stamp::standing(&at(9, 2)), 2, "late answer");
+        assert_eq!(cache.get(Stamp::standing(&at(10, 3)), &2), None);
     }
 }

@@ -97,10 +97,10 @@ pub struct AppState {
     pub relayer_nonces: relay::RelayerNonces,
     /// Reads of the index's head, shared by concurrent requests.
     pub heads: cache::HeadReads,
-    /// Callers' standing at the index's head.
-    pub callers: cache::AtHead<alloy::primitives::Address, access::Caller>,
+    /// Callers' standing at the index's standing version.
+    pub callers: cache::Stamped<alloy::primitives::Address, access::Caller>,
     /// Members' public records at the index's head.
-    pub members: cache::AtHead<alloy::primitives::Address, api::PublicMember>,
+    pub members: cache::Stamped<alloy::primitives::Address, api::PublicMember>,
     /// How current the index is.
     pub freshness: Arc<freshness::Freshness>,
     /// The relay's rate limits and gas budget.
@@ -213,8 +213,8 @@ impl AppState {
             fees: relay::Fees::default(),
             relayer_nonces: relay::RelayerNonces::default(),
             heads: cache::HeadReads::default(),
-            callers: cache::AtHead::default(),
-            members: cache::AtHead::default(),
+            callers: cache::Stamped::default(),
+            members: cache::Stamped::default(),
             freshness,
             limits: relay::Limits::new(settings),
             streams: live::Streams::new(settings.streams_per_caller),

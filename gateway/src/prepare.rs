@@ -91,6 +91,7 @@ async fn prepared(
         simulated,
     } = simulate::preflight(state, from, to, &data, gas, None).await?;
     simulated?;
+    let nonce = nonce.ok_or_else(|| ApiError::internal("the preflight", "no nonce"))?;
     // The forwarder checks the deadline against the chain's clock.
     let deadline = relay::chain_time(state).await? + forward::VALIDITY;
     let request = ForwardRequest::call(from, to, data.clone(), gas, nonce, deadline);

@@ -3,9 +3,10 @@
 //! the branch's replicas and kept across restarts). Beyond any of them: 429 with `Retry-After`.
 //!
 //! The gas a relay spends is added up here and written to the database once a second (one
-//! transaction for all signers), and what the database says is read at most once a second per
-//! signer: a relay does not wait for the database, and a replica sees another's spending
-//! within about a second.
+//! statement for all signers, which answers with each one's total across the replicas), and
+//! what the database says of a signer who relayed nothing since is read again after two
+//! seconds: a relay does not wait for the database, and a replica sees another's spending
+//! within about two seconds.
 
 use crate::{
     Settings,
@@ -47,15 +48,39 @@ pub struct Limits {
     spending: Mutex<Spending>,
 }
 
-/// Gas spent per (signer, day): not yet written to the database, and as last read from it.
+/// Per (signer, day): gas and writes relayed not yet written to the database, and the gas the
+/// database last said was spent (with when it said so).
 #[derive(Debug, Default)]
 struct Spending {
-    unwritten: HashMap<(Address, u64), u64>,
+    unwritten: HashMap<(Address, u64), Unwritten>,
     read: HashMap<(Address, u64), (u64, Instant)>,
 }
 
-/// How long a signer's spending read from the database stands.
-const REREAD: Duration = Duration::from_secs(1);
+impl Spending {
+    /// Keeps `gas`, what the database said when asked at `asked`, unless a later answer is
+    /// kept already (two reads can finish out of order); returns the answer kept.
+    fn newer_read(&mut self, key: (Address, u64), gas: u64, asked: Instant) -> u64 {
+        let kept = self.read.entry(key).or_insert((gas, asked));
+        if kept.1 < asked {
+            *kept = (gas, asked);
+        }
+        kept.0
+    }
+}
+
+/// What a signer's relays spent since the last write.
+#[derive(Debug, Default, Clone, Copy)]
+struct Unwritten {
+    gas: u64,
+    relayed: u64,
+}
+
+/// How often the gas counted in memory is written to the database (by the gateway's chores).
+pub const WRITE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How long a signer's spending read from the database stands: past one write, so that a
+/// signer relaying every second is never read apart from the write's own answer.
+const REREAD: Duration = WRITE_INTERVAL.saturating_mul(2);
 
 impl Limits {
     /// The limits `settings` name (a zero rate is taken as one).
@@ -108,12 +133,12 @@ impl Limits {
         let stored = match known {
             Some(gas) => gas,
             None => {
+                let asked = Instant::now();
                 let gas = store.relay_gas(signer, key.1).await?;
-                self.spending().read.insert(key, (gas, Instant::now()));
-                gas
+                self.spending().newer_read(key, gas, asked)
             }
         };
-        let spent = stored + self.spending().unwritten.get(&key).copied().unwrap_or(0);
+        let spent = stored + self.spending().unwritten.get(&key).map_or(0, |u| u.gas);
         if spent.saturating_add(gas) > self.daily_gas {
             metrics::counter!(names::LIMITED, "limit" => "daily_gas").increment(1);
             return Err(ApiError::too_many(
@@ -132,15 +157,18 @@ impl Limits {
     /// Counts `gas` the relayer spent for `signer` (written by [`Limits::write`]).
     pub fn spent(&self, signer: Address, gas: u64) {
         metrics::counter!(names::RELAYED_GAS).increment(gas);
-        *self
-            .spending()
+        let mut spending = self.spending();
+        let unwritten = spending
             .unwritten
             .entry((signer, crate::auth::unix_now() / DAY))
-            .or_default() += gas;
+            .or_default();
+        unwritten.gas += gas;
+        unwritten.relayed += 1;
     }
 
-    /// Writes the gas counted since the last call to the database, in one transaction; what
-    /// could not be written is kept for the next call.
+    /// Writes what was relayed since the last call to the database, in one transaction, and
+    /// keeps the totals it answers (every replica's) as just read; what could not be written
+    /// is kept for the next call.
     pub async fn write(&self, store: &Store) -> ApiResult<()> {
         let unwritten = std::mem::take(&mut self.spending().unwritten);
         if unwritten.is_empty() {
@@ -148,20 +176,24 @@ impl Limits {
         }
         let rows: Vec<_> = unwritten
             .iter()
-            .map(|(&(signer, day), &gas)| (signer, day, gas))
+            .map(|(&(signer, day), u)| (signer, day, u.gas, u.relayed))
             .collect();
-        if let Err(err) = store.add_relay_gas(&rows).await {
-            let mut spending = self.spending();
-            for (key, gas) in unwritten {
-                *spending.unwritten.entry(key).or_default() += gas;
+        let asked = Instant::now();
+        let totals = match store.add_relay_gas(&rows).await {
+            Ok(totals) => totals,
+            Err(err) => {
+                let mut spending = self.spending();
+                for (key, u) in unwritten {
+                    let kept = spending.unwritten.entry(key).or_default();
+                    kept.gas += u.gas;
+                    kept.relayed += u.relayed;
+                }
+                return Err(err.into());
             }
-            return Err(err.into());
-        }
+        };
         let mut spending = self.spending();
-        for ((signer, day), gas) in unwritten {
-            if let Some((stored, _)) = spending.read.get_mut(&(signer, day)) {
-                *stored += gas;
-            }
+        for (signer, day, gas) in totals {
+            spending.newer_read((signer, day), gas, asked);
         }
         Ok(())
     }

@@ -165,7 +165,6 @@ pub async fn relay(
             request.deadline
         )));
     }
-    let d = &state.deployment;
     let message = ForwardRequest::call(
         request.from,
         request.to,
@@ -174,19 +173,6 @@ pub async fn relay(
         request.nonce,
         request.deadline,
     );
-    let domain = forward::domain(d.chain_id, d.contracts.forwarder);
-    // Canonical signatures only (v 27 or 28, low s), exactly as the forwarder's ECDSA checks:
-    // a re-encoded one would pass here, revert there with the nonce unused, and be replayable
-    // at the relayer's cost.
-    let signer = message.signer(&domain, &request.signature);
-    if signer != Some(request.from) {
-        return Err(ApiError::bad_request(format!(
-            "the signature is not {}'s over this request, or not in its canonical form (65 bytes, \
-             v 27 or 28, low s); check the nonce, the deadline and the EIP-712 domain: \
-             TimebankForwarder, version 1, chain {}, {}",
-            request.from, d.chain_id, d.contracts.forwarder
-        )));
-    }
     state.limits.admit(request.from)?;
     state
         .limits
@@ -197,12 +183,10 @@ pub async fn relay(
         )
         .await?;
     let signed = message.with_signature(request.signature.clone());
-    // The nonce, the monitor, the target contract and the forwarder's own `execute` asked in
-    // one batch; answered in this order.
+    // The monitor and the forwarder's own `execute` (which runs the target contract) asked in
+    // one batch.
     let simulate::Preflight {
-        nonce: current,
-        monitor,
-        simulated,
+        monitor, simulated, ..
     } = simulate::preflight(
         &state,
         request.from,
@@ -212,21 +196,12 @@ pub async fn relay(
         Some((&signed, relayer, request.gas + forward::FORWARDER_GAS)),
     )
     .await?;
-    if request.nonce < current {
-        return Err(ApiError::new(
-            axum::http::StatusCode::CONFLICT,
-            "replayed",
-            format!(
-                "nonce {} was already used; the next request must carry {current}",
-                request.nonce
-            ),
-        ));
-    }
-    if request.nonce > current {
-        return Err(ApiError::bad_request(format!(
-            "nonce {} is ahead of the forwarder's {current}",
-            request.nonce
-        )));
+    // The forwarder is the judge of the signature, the nonce and the deadline (a request it
+    // executes in the simulation carries the signer's own signature over the nonce it holds);
+    // when it refuses, a used or early nonce or a signature that is not the signer's is said
+    // plainly, before the monitor's or the contract's reasons.
+    if simulated.is_err() {
+        explain_refusal(&state, &request, &message).await?;
     }
     if let Some(verdict) = &monitor
         && verdict.action == MonitorAction::Block
@@ -254,6 +229,46 @@ pub async fn relay(
         failure = ?relayed.failure, "relayed"
     );
     Ok(Json(relayed))
+}
+
+/// Why the forwarder refuses `request`, if it is the nonce (409 used, 400 ahead) or the
+/// signature (400: not `from`'s over this request, or not in the canonical form the forwarder's
+/// ECDSA takes); `Ok` when neither.
+async fn explain_refusal(
+    state: &AppState,
+    request: &SignedRequest,
+    message: &ForwardRequest,
+) -> ApiResult<()> {
+    let d = &state.deployment;
+    let nonce = request.nonce;
+    let current: u64 = TimebankForwarder::new(d.contracts.forwarder, &state.provider)
+        .nonces(request.from)
+        .call()
+        .await
+        .map_err(|err| ApiError::unavailable("the node", err))?
+        .saturating_to();
+    if nonce < current {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "replayed",
+            format!("nonce {nonce} was already used; the next request must carry {current}"),
+        ));
+    }
+    if nonce > current {
+        return Err(ApiError::bad_request(format!(
+            "nonce {nonce} is ahead of the forwarder's {current}"
+        )));
+    }
+    let domain = forward::domain(d.chain_id, d.contracts.forwarder);
+    if message.signer(&domain, &request.signature) != Some(request.from) {
+        return Err(ApiError::bad_request(format!(
+            "the signature is not {}'s over this request, or not in its canonical form (65 bytes, \
+             v 27 or 28, low s); check the nonce, the deadline and the EIP-712 domain: \
+             TimebankForwarder, version 1, chain {}, {}",
+            request.from, d.chain_id, d.contracts.forwarder
+        )));
+    }
+    Ok(())
 }
 
 /// Sends a checked request through the forwarder, waits for its receipt, counts the gas against

@@ -82,20 +82,23 @@ fn refusal(err: alloy::transports::RpcError<alloy::transports::TransportErrorKin
 
 /// What the node says about a request before it is sent.
 pub(crate) struct Preflight {
-    /// The forwarder's next nonce for the signer.
-    pub nonce: u64,
+    /// The forwarder's next nonce for the signer, asked for a request still to be signed (a
+    /// signed one's simulation checks its nonce: the forwarder recovers the signer over the
+    /// nonce it holds).
+    pub nonce: Option<u64>,
     /// For a TimeCoin payment, the monitor's verdict.
     pub monitor: Option<MonitorVerdict>,
     /// The call as the target will see it.
     pub simulated: ApiResult<()>,
 }
 
-/// Asks for the signer's forwarder nonce, the monitor's `check` of a payment and a simulation in
-/// one JSON-RPC batch (one round trip to the node). With a signed request (and the relayer that
-/// would send it, and the gas it would send with) the simulation is the forwarder's `execute`
-/// exactly as the relayer would send it, so that a request the forwarder would refuse (a
-/// signature it does not accept, a nonce or deadline it does not, too little gas for the inner
-/// call) is refused before the relayer pays for it; without, the call as the target sees it.
+/// Asks for the monitor's `check` of a payment and a simulation in one JSON-RPC batch (one round
+/// trip to the node). With a signed request (and the relayer that would send it, and the gas it
+/// would send with) the simulation is the forwarder's `execute` exactly as the relayer would
+/// send it, so that a request the forwarder would refuse (a signature it does not accept, a
+/// nonce or deadline it does not, too little gas for the inner call) is refused before the
+/// relayer pays for it; without, the call as the target sees it, and the signer's forwarder
+/// nonce for the request to be signed.
 pub(crate) async fn preflight(
     state: &AppState,
     from: Address,
@@ -117,15 +120,20 @@ pub(crate) async fn preflight(
     };
     let batch_error = |err| ApiError::unavailable("the node", err);
     let mut batch = alloy::rpc::client::BatchRequest::new(state.provider.client());
-    let nonce = batch
-        .add_call::<_, Bytes>(
-            "eth_call",
-            &view(
-                d.contracts.forwarder,
-                TimebankForwarder::noncesCall { owner: from }.abi_encode(),
-            ),
-        )
-        .map_err(batch_error)?;
+    let nonce = match signed {
+        Some(_) => None,
+        None => Some(
+            batch
+                .add_call::<_, Bytes>(
+                    "eth_call",
+                    &view(
+                        d.contracts.forwarder,
+                        TimebankForwarder::noncesCall { owner: from }.abi_encode(),
+                    ),
+                )
+                .map_err(batch_error)?,
+        ),
+    };
     let check = match payment {
         Some((to, amount, purpose)) => Some(
             batch
@@ -178,10 +186,15 @@ pub(crate) async fn preflight(
     let undecodable = |what: &str, err: alloy::sol_types::Error| {
         ApiError::unavailable("the node", format!("{what}: {err}"))
     };
-    let nonce = nonce.await.map_err(batch_error)?;
-    let nonce = TimebankForwarder::noncesCall::abi_decode_returns(&nonce)
-        .map_err(|err| undecodable("the forwarder's nonce", err))?
-        .saturating_to();
+    let nonce = match nonce {
+        Some(nonce) => {
+            let nonce = nonce.await.map_err(batch_error)?;
+            let nonce = TimebankForwarder::noncesCall::abi_decode_returns(&nonce)
+                .map_err(|err| undecodable("the forwarder's nonce", err))?;
+            Some(nonce.saturating_to())
+        }
+        None => None,
+    };
     let monitor = match check {
         Some(check) => {
             let verdict = check.await.map_err(batch_error)?;

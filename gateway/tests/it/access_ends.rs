@@ -9,6 +9,7 @@ use alloy::{
 };
 use std::time::Duration;
 use timebank_bindings::roles;
+use timebank_gateway::cache::Stamp;
 use timebank_testkit::{HOUR, send};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -101,6 +102,51 @@ async fn a_live_stream_ends_with_the_right_to_watch_it() {
     drop(open.pop());
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(stack.get("/v1/events", Some(&token)).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_standing_outlives_blocks_of_payments_and_ends_with_a_revocation() {
+    let stack = Stack::start().await;
+    let c = &stack.chain;
+    let state = &stack.north.state;
+    let head = async || state.store.head().await.unwrap().unwrap();
+    let kept = |head| state.callers.get(Stamp::standing(&head), &c.supervisor);
+    let supervisor = stack.sign_in(c.supervisor).await;
+    assert_eq!(
+        stack.get("/v1/holds", Some(&supervisor)).await.status(),
+        200
+    );
+    let before = head().await;
+    assert!(kept(before).is_some());
+
+    // Blocks of payments change nobody's standing: the one read before is still the one kept.
+    for _ in 0..3 {
+        send!(
+            c.coin()
+                .transfer(c.bob, U256::from(HOUR / 10))
+                .from(c.carol)
+        );
+    }
+    stack.caught_up().await;
+    let after = head().await;
+    assert!(after.number >= before.number + 3);
+    assert_eq!(after.standing_version, before.standing_version);
+    assert!(kept(after).is_some(), "kept across the blocks");
+    assert_eq!(
+        stack.get("/v1/holds", Some(&supervisor)).await.status(),
+        200
+    );
+
+    // The role revoked: refused from the first request after its block is indexed.
+    send!(c.access().revokeRole(roles::SUPERVISOR, c.supervisor));
+    stack.caught_up().await;
+    assert!(head().await.standing_version > after.standing_version);
+    assert_error(
+        stack.get("/v1/holds", Some(&supervisor)).await,
+        403,
+        "needs one of these roles",
+    )
+    .await;
 }
 
 /// Events of `account`'s own history, by name.

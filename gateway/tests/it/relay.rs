@@ -101,6 +101,26 @@ async fn a_members_signed_payment_is_relayed_once() {
         "already used",
     )
     .await;
+    // A nonce the forwarder is not at yet (its signature is carol's, over that nonce).
+    let early = signed(
+        &stack,
+        &carol,
+        coin,
+        pay(c.bob, 1, 2),
+        nonce + 5,
+        in_an_hour(),
+    )
+    .await;
+    assert_error(
+        stack.post("/v1/relay", Some(&token), &early).await,
+        400,
+        &format!(
+            "nonce {} is ahead of the forwarder's {}",
+            nonce + 5,
+            nonce + 1
+        ),
+    )
+    .await;
     // Expired, and signed by someone else than `from`.
     let stale = signed(&stack, &carol, coin, pay(c.bob, 1, 2), nonce + 1, 1_000).await;
     assert_error(

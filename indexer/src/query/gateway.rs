@@ -286,24 +286,48 @@ impl Store {
         Ok(swept)
     }
 
-    /// Adds gas the relayer spent: `(signer, day, gas)` (days since the epoch, UTC), in one
-    /// transaction.
-    pub async fn add_relay_gas(&self, spent: &[(Address, u64, u64)]) -> Result<()> {
+    /// Adds what the relayer spent since the last call, one row per signer and day:
+    /// `(signer, day, gas, relayed writes)` (days since the epoch, UTC). Returns each row's
+    /// totals as stored after the addition (every replica's spending): `(signer, day, gas)`.
+    pub async fn add_relay_gas(
+        &self,
+        spent: &[(Address, u64, u64, u64)],
+    ) -> Result<Vec<(Address, u64, u64)>> {
+        /// Rows per statement: four parameters each, well under either database's limit.
+        const ROWS: usize = 1_000;
+        let mut totals = Vec::with_capacity(spent.len());
         let mut tx = self.pool().begin().await?;
-        for (signer, day, gas) in spent {
-            sqlx::query(
-                "INSERT INTO relay_gas (signer, day, gas, relayed) VALUES ($1, $2, $3, 1) \
+        for chunk in spent.chunks(ROWS) {
+            let values = (0..chunk.len())
+                .map(|i| {
+                    format!(
+                        "(${}, ${}, ${}, ${})",
+                        4 * i + 1,
+                        4 * i + 2,
+                        4 * i + 3,
+                        4 * i + 4
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO relay_gas (signer, day, gas, relayed) VALUES {values} \
                  ON CONFLICT (signer, day) DO UPDATE SET gas = relay_gas.gas + excluded.gas, \
-                 relayed = relay_gas.relayed + 1",
-            )
-            .bind(signer.to_vec())
-            .bind(to_i64(*day))
-            .bind(to_i64(*gas))
-            .execute(&mut *tx)
-            .await?;
+                 relayed = relay_gas.relayed + excluded.relayed RETURNING signer, day, gas"
+            )));
+            for (signer, day, gas, relayed) in chunk {
+                query = query
+                    .bind(signer.to_vec())
+                    .bind(to_i64(*day))
+                    .bind(to_i64(*gas))
+                    .bind(to_i64(*relayed));
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                totals.push((row.address("signer")?, row.u64("day")?, row.u64("gas")?));
+            }
         }
         tx.commit().await?;
-        Ok(())
+        Ok(totals)
     }
 
     /// Gas the relayer spent for `signer` on `day`.

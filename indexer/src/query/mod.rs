@@ -97,14 +97,18 @@ pub struct Head {
     pub hash: B256,
     /// Its timestamp: "now" as the index knows the chain.
     pub time: u64,
+    /// How many times anyone's standing (what [`Store::standing`] reads) has changed in this
+    /// database: a standing read after this head stays true while the count stays.
+    pub standing_version: u64,
 }
 
 impl Store {
     /// The last indexed block, if any.
     pub async fn head(&self) -> Result<Option<Head>> {
         let row = sqlx::query(
-            "SELECT c.block_number, c.block_hash, b.block_time FROM indexer_checkpoint c \
-             JOIN indexed_block b ON b.block_number = c.block_number WHERE c.id = 1",
+            "SELECT c.block_number, c.block_hash, b.block_time, s.version AS standing_version \
+             FROM indexer_checkpoint c JOIN indexed_block b ON b.block_number = c.block_number \
+             JOIN standing_version s ON s.id = 1 WHERE c.id = 1",
         )
         .fetch_optional(self.pool())
         .await?;
@@ -113,6 +117,7 @@ impl Store {
                 number: r.u64("block_number")?,
                 hash: r.hash("block_hash")?,
                 time: r.u64("block_time")?,
+                standing_version: r.u64("standing_version")?,
             })
         })
         .transpose()
@@ -151,17 +156,18 @@ impl Store {
             return Ok(Vec::new());
         }
         let list = (0..names.len())
-            .map(|i| format!("${}", i + 5))
+            .map(|i| format!("${}", i + 4))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
             "SELECT {} FROM event_log e \
-             WHERE (e.block_number > $1 OR (e.block_number = $2 AND e.log_index > $3)) \
-             AND e.event IN ({list}) ORDER BY e.block_number, e.log_index LIMIT $4",
+             WHERE (e.block_number, e.log_index) > ($1, $2) \
+             AND e.event IN ({list}) ORDER BY e.block_number, e.log_index LIMIT $3",
             HistoryEntry::COLUMNS
         );
+        // A row-value comparison: both databases walk the (block, log) index from `after` (an
+        // `a > x OR (a = x AND b > y)` made SQLite scan the whole log on every call).
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(to_i64(after.0))
             .bind(to_i64(after.0))
             .bind(to_i64(after.1))
             .bind(limit);

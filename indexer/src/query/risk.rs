@@ -335,7 +335,7 @@ impl Store {
     ) -> Result<Vec<ScanPayment>> {
         const SQL: &str = "SELECT block_number, log_index, block_time, sender, recipient, \
              amount_micro, purpose FROM payment \
-             WHERE (block_number > $1 OR (block_number = $1 AND log_index > $2)) \
+             WHERE (block_number, log_index) > ($1, $2) \
              AND block_number <= $3 AND sender <> $4 AND recipient <> $4 \
              AND sender <> $5 AND recipient <> $5 \
              ORDER BY block_number, log_index LIMIT $6";

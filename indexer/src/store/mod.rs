@@ -10,7 +10,9 @@ use crate::{Error, Result, config::redact, project::Batch};
 use alloy::primitives::{Address, B256, U256};
 use sqlx::{AssertSqlSafe, Row, any::AnyPoolOptions};
 use std::{collections::HashMap, str::FromStr};
-use write::{apply_state, copy_rows, fence, insert_rows, set_checkpoint, write_rest};
+use write::{
+    apply_state, copy_rows, fence, insert_rows, next_standing_version, set_checkpoint, write_rest,
+};
 
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +63,16 @@ pub const STATE_TABLES: &[&str] = &[
     "supervision_case",
     "branch_key_proposal",
     "partner_consent",
+];
+
+/// The state tables [`Store::standing`] reads: a batch or rollback that writes one of them moves
+/// `standing_version` on (see `migrations/*/0008_standing_version.sql`).
+pub const STANDING_TABLES: &[&str] = &[
+    "branch",
+    "role_member",
+    "operator",
+    "member",
+    "credential_type",
 ];
 
 /// Tables the gateway writes (never the indexer; never rolled back by a reorg).
@@ -130,8 +142,13 @@ impl Store {
             }
             Dialect::Postgres => url.to_string(),
         };
+        // An SQLite connection lives in this process and cannot go away: checking it before
+        // each use (sqlx's default, right for a server's connection) would be one more round
+        // trip to its worker thread per query.
+        let check_connections = dialect == Dialect::Postgres;
         let pool = AnyPoolOptions::new()
             .max_connections(if dialect == Dialect::Sqlite { 4 } else { 8 })
+            .test_before_acquire(check_connections)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
@@ -174,6 +191,7 @@ impl Store {
                 Writer::Sqlite(
                     sqlx::sqlite::SqlitePoolOptions::new()
                         .max_connections(1)
+                        .test_before_acquire(check_connections)
                         .connect_with(options)
                         .await
                         .map_err(cannot_open)?,
@@ -327,6 +345,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        next_standing_version::<sqlx::Any>(&mut tx).await?;
         match fork {
             Some((number, hash)) => set_checkpoint::<sqlx::Any>(&mut tx, number, hash).await?,
             None => {
@@ -349,10 +368,9 @@ impl Store {
         let (block, log) = after.map_or((-1, -1), |(b, l)| (to_i64(b), to_i64(l)));
         let rows = sqlx::query(
             "SELECT block_number, block_hash, block_time, tx_hash, log_index, address, topics, data \
-             FROM event_log WHERE block_number > $1 OR (block_number = $2 AND log_index > $3) \
-             ORDER BY block_number, log_index LIMIT $4",
+             FROM event_log WHERE (block_number, log_index) > ($1, $2) \
+             ORDER BY block_number, log_index LIMIT $3",
         )
-        .bind(block)
         .bind(block)
         .bind(log)
         .bind(limit)

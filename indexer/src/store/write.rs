@@ -140,6 +140,9 @@ pub(super) async fn apply_state<DB: Backend>(
         let args: Vec<&Value> = args.iter().collect();
         DB::run(conn, (*sql).to_string(), &args).await?;
     }
+    if batch.ops.iter().any(|op| changes_standing(op.sql)) {
+        next_standing_version::<DB>(conn).await?;
+    }
     let balances: Vec<BalanceRow> = batch
         .balances
         .iter()
@@ -162,6 +165,27 @@ pub(super) async fn apply_state<DB: Backend>(
         ),
     )
     .await
+}
+
+/// Whether `sql` writes a table [`super::STANDING_TABLES`] names; a statement whose table is not
+/// recognised counts as one that does (a needless re-read is the only cost).
+fn changes_standing(sql: &str) -> bool {
+    ["INSERT INTO ", "UPDATE ", "DELETE FROM "]
+        .iter()
+        .find_map(|verb| sql.strip_prefix(verb))
+        .and_then(|rest| rest.split([' ', '(']).next())
+        .is_none_or(|table| super::STANDING_TABLES.contains(&table))
+}
+
+/// Moves `standing_version` on, in the transaction that changed someone's standing.
+pub(super) async fn next_standing_version<DB: Backend>(conn: &mut DB::Connection) -> Result<()> {
+    DB::run(
+        conn,
+        "UPDATE standing_version SET version = version + 1 WHERE id = 1".to_string(),
+        &[],
+    )
+    .await?;
+    Ok(())
 }
 
 pub(super) async fn set_checkpoint<DB: Backend>(
@@ -304,4 +328,32 @@ fn encode_binary(buf: &mut Vec<u8>, value: &Value, column: ColumnType) -> Result
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changes_standing;
+
+    #[test]
+    fn a_statement_changes_standing_by_the_table_it_writes() {
+        for sql in [
+            "INSERT INTO role_member (role, account) VALUES ($1, $2)",
+            "DELETE FROM operator WHERE account = $1",
+            "UPDATE member SET risk = $2 WHERE account = $1",
+            "INSERT INTO branch(branch_id) VALUES ($1)",
+            "UPDATE credential_type SET active = $2",
+            // Not recognised: counted as a change.
+            "WITH x AS (SELECT 1) UPDATE activity SET status = 2",
+        ] {
+            assert!(changes_standing(sql), "{sql}");
+        }
+        for sql in [
+            "INSERT INTO coin_hold (hold_id) VALUES ($1)",
+            "UPDATE member_note SET x = 1",
+            "UPDATE credential SET revoked = TRUE WHERE member_id = $1",
+            "DELETE FROM branch_key_proposal WHERE branch_id = $1",
+        ] {
+            assert!(!changes_standing(sql), "{sql}");
+        }
+    }
 }

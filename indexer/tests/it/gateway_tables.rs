@@ -108,16 +108,29 @@ async fn sessions_nonces_and_notes(postgres: bool) {
     assert_eq!(swept.nonces, 4, "n1, n2, m0 and n4");
     assert_eq!(store.count("note").await.unwrap(), 1);
 
-    // Relayed gas per signer and day.
-    store
-        .add_relay_gas(&[(alice, 20_000, 60_000), (alice, 20_001, 1)])
+    // Relayed gas per signer and day; each write answers the totals it left (two replicas
+    // adding to one signer's day see both).
+    let bob = Address::repeat_byte(0xb0);
+    let mut first = store
+        .add_relay_gas(&[(alice, 20_000, 60_000, 3), (alice, 20_001, 1, 1)])
         .await
         .unwrap();
-    store
-        .add_relay_gas(&[(alice, 20_000, 50_000)])
+    first.sort();
+    assert_eq!(first, [(alice, 20_000, 60_000), (alice, 20_001, 1)]);
+    let mut second = store
+        .add_relay_gas(&[(alice, 20_000, 50_000, 2), (bob, 20_000, 7, 1)])
         .await
         .unwrap();
+    second.sort();
+    assert_eq!(second, [(alice, 20_000, 110_000), (bob, 20_000, 7)]);
     assert_eq!(store.relay_gas(alice, 20_000).await.unwrap(), 110_000);
+    // More signers than one statement takes.
+    let many: Vec<_> = (0..2_500u64)
+        .map(|i| (Address::left_padding_from(&i.to_be_bytes()), 20_002, i, 1))
+        .collect();
+    let totals = store.add_relay_gas(&many).await.unwrap();
+    assert_eq!(totals.len(), many.len());
+    assert_eq!(store.relay_gas(many[2_499].0, 20_002).await.unwrap(), 2_499);
     assert_eq!(store.relay_gas(Address::ZERO, 20_000).await.unwrap(), 0);
 }
 

@@ -25,6 +25,10 @@ async fn reorg_rolls_back_and_replays(postgres: bool) {
     };
     let chain = Chain::start().await;
     let fresh = chain.scenario().await;
+    let standing_version =
+        async |store: &Store| store.head().await.unwrap().unwrap().standing_version;
+    let registered = standing_version(&index_to_head(&chain, &url).await).await;
+    assert!(registered > 0, "the scenario's roles and members moved it");
     let coin = chain.coin();
     for _ in 0..3 {
         send!(
@@ -34,6 +38,11 @@ async fn reorg_rolls_back_and_replays(postgres: bool) {
     }
     let store = index_to_head(&chain, &url).await;
     assert_matches_chain(&chain, &store, &[fresh, chain.bob, chain.carol]).await;
+    assert_eq!(
+        standing_version(&store).await,
+        registered,
+        "payments change nobody's standing"
+    );
 
     // The last three blocks are replaced by a fork where carol paid the recovered wallet
     // instead of bob.
@@ -66,6 +75,10 @@ async fn reorg_rolls_back_and_replays(postgres: bool) {
 
     let store = index_to_head(&chain, &url).await;
     assert_matches_chain(&chain, &store, &[fresh, chain.bob, chain.carol]).await;
+    assert!(
+        standing_version(&store).await > registered,
+        "a rollback empties the standing tables: cached standings go"
+    );
     let to_fresh = store
         .payments(
             Some(fresh),
