@@ -155,19 +155,7 @@ impl Store {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        let list = (0..names.len())
-            .map(|i| format!("${}", i + 4))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT {} FROM event_log e \
-             WHERE (e.block_number, e.log_index) > ($1, $2) \
-             AND e.event IN ({list}) ORDER BY e.block_number, e.log_index LIMIT $3",
-            HistoryEntry::COLUMNS
-        );
-        // A row-value comparison: both databases walk the (block, log) index from `after` (an
-        // `a > x OR (a = x AND b > y)` made SQLite scan the whole log on every call).
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(events_after_sql(names.len())))
             .bind(to_i64(after.0))
             .bind(to_i64(after.1))
             .bind(limit);
@@ -220,4 +208,21 @@ impl Store {
         .await?;
         row.u64("n")
     }
+}
+
+/// [`Store::events_after`]'s statement for `names` event names. "After a place" is a row-value
+/// comparison, which both databases walk on the (block, log) index from that place; the same
+/// condition spelt `a > x OR (a = x AND b > y)` made SQLite scan the whole log on every call
+/// (`store::tests::reads_after_a_place_walk_the_index`).
+pub(crate) fn events_after_sql(names: usize) -> String {
+    let list = (0..names)
+        .map(|i| format!("${}", i + 4))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {} FROM event_log e \
+         WHERE (e.block_number, e.log_index) > ($1, $2) \
+         AND e.event IN ({list}) ORDER BY e.block_number, e.log_index LIMIT $3",
+        HistoryEntry::COLUMNS
+    )
 }

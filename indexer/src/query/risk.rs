@@ -214,6 +214,14 @@ pub struct CredentialedSettlement {
     pub revoked_at: Option<u64>,
 }
 
+/// [`Store::scan_payments`]'s statement (walks the (block, log) index from its place).
+pub(crate) const SCAN_PAYMENTS_SQL: &str = "SELECT block_number, log_index, block_time, sender, \
+     recipient, amount_micro, purpose FROM payment \
+     WHERE (block_number, log_index) > ($1, $2) \
+     AND block_number <= $3 AND sender <> $4 AND recipient <> $4 \
+     AND sender <> $5 AND recipient <> $5 \
+     ORDER BY block_number, log_index LIMIT $6";
+
 impl Store {
     /// The hash of indexed block `n`, if the index has it.
     pub async fn block_hash(&self, n: u64) -> Result<Option<B256>> {
@@ -333,12 +341,7 @@ impl Store {
         escrow: Address,
         limit: i64,
     ) -> Result<Vec<ScanPayment>> {
-        const SQL: &str = "SELECT block_number, log_index, block_time, sender, recipient, \
-             amount_micro, purpose FROM payment \
-             WHERE (block_number, log_index) > ($1, $2) \
-             AND block_number <= $3 AND sender <> $4 AND recipient <> $4 \
-             AND sender <> $5 AND recipient <> $5 \
-             ORDER BY block_number, log_index LIMIT $6";
+        const SQL: &str = SCAN_PAYMENTS_SQL;
         type Row = (i64, i64, i64, Vec<u8>, Vec<u8>, i64, i16);
         let (block, index) = (to_i64(after.0), to_i64(after.1));
         let (zero, escrow) = (Address::ZERO.to_vec(), escrow.to_vec());

@@ -106,6 +106,11 @@ pub const APPEND_TABLES: &[&str] = &[
     "webhook_outbox",
 ];
 
+/// [`Store::logs_after`]'s statement (walks the (block, log) index from its place).
+const LOGS_AFTER_SQL: &str = "SELECT block_number, block_hash, block_time, tx_hash, log_index, \
+     address, topics, data FROM event_log WHERE (block_number, log_index) > ($1, $2) \
+     ORDER BY block_number, log_index LIMIT $3";
+
 impl Store {
     /// The concrete driver's pool (the writer's; the processes that read through it write
     /// nothing in batches).
@@ -366,16 +371,12 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<crate::project::RawLog>> {
         let (block, log) = after.map_or((-1, -1), |(b, l)| (to_i64(b), to_i64(l)));
-        let rows = sqlx::query(
-            "SELECT block_number, block_hash, block_time, tx_hash, log_index, address, topics, data \
-             FROM event_log WHERE (block_number, log_index) > ($1, $2) \
-             ORDER BY block_number, log_index LIMIT $3",
-        )
-        .bind(block)
-        .bind(log)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(LOGS_AFTER_SQL)
+            .bind(block)
+            .bind(log)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(crate::project::RawLog {
@@ -529,6 +530,41 @@ mod tests {
             .collect();
         files.sort();
         files
+    }
+
+    /// Reads "after a place" (the live stream's poll, the replay after a reorg, the risk
+    /// agent's scan) start from that place on the (block, log) index: SQLite plans a SEARCH
+    /// bounded by the place, never a SCAN of the whole event log.
+    #[tokio::test]
+    async fn reads_after_a_place_walk_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plans.sqlite").display());
+        let store = super::Store::connect(&url).await.unwrap();
+        let super::Typed::Sqlite(pool) = store.typed() else {
+            unreachable!("a SQLite store")
+        };
+        for sql in [
+            crate::query::events_after_sql(3),
+            super::LOGS_AFTER_SQL.to_owned(),
+            crate::query::risk::SCAN_PAYMENTS_SQL.to_owned(),
+        ] {
+            let plan: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            let steps: Vec<&str> = plan.iter().map(|(.., detail)| detail.as_str()).collect();
+            assert!(
+                steps.iter().any(
+                    |s| s.starts_with("SEARCH") && s.contains("(block_number,log_index)>(?,?)")
+                ),
+                "{sql}: {steps:?}"
+            );
+            assert!(
+                !steps.iter().any(|s| s.starts_with("SCAN")),
+                "{sql}: {steps:?}"
+            );
+        }
     }
 
     #[test]
