@@ -6,7 +6,7 @@
 use super::row::Columns;
 use crate::{
     Result,
-    store::{Store, to_i64},
+    store::{Store, rows_per_statement, to_i64, value_tuples},
 };
 use alloy::{
     primitives::{Address, B256, keccak256},
@@ -293,27 +293,14 @@ impl Store {
         &self,
         spent: &[(Address, u64, u64, u64)],
     ) -> Result<Vec<(Address, u64, u64)>> {
-        /// Rows per statement: four parameters each, well under either database's limit.
-        const ROWS: usize = 1_000;
         let mut totals = Vec::with_capacity(spent.len());
         let mut tx = self.pool().begin().await?;
-        for chunk in spent.chunks(ROWS) {
-            let values = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "(${}, ${}, ${}, ${})",
-                        4 * i + 1,
-                        4 * i + 2,
-                        4 * i + 3,
-                        4 * i + 4
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+        for chunk in spent.chunks(rows_per_statement(self.dialect(), 4)) {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO relay_gas (signer, day, gas, relayed) VALUES {values} \
+                "INSERT INTO relay_gas (signer, day, gas, relayed) VALUES {} \
                  ON CONFLICT (signer, day) DO UPDATE SET gas = relay_gas.gas + excluded.gas, \
-                 relayed = relay_gas.relayed + excluded.relayed RETURNING signer, day, gas"
+                 relayed = relay_gas.relayed + excluded.relayed RETURNING signer, day, gas",
+                value_tuples(self.dialect(), chunk.len(), 4)
             )));
             for (signer, day, gas, relayed) in chunk {
                 query = query

@@ -13,6 +13,7 @@ use std::{collections::HashMap, str::FromStr};
 use write::{
     apply_state, copy_rows, fence, insert_rows, next_standing_version, set_checkpoint, write_rest,
 };
+pub(crate) use write::{rows_per_statement, value_tuples};
 
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -208,6 +208,39 @@ pub(super) async fn set_checkpoint<DB: Backend>(
     Ok(())
 }
 
+/// Rows of `width` values that one statement takes on `dialect`.
+pub(crate) fn rows_per_statement(dialect: Dialect, width: usize) -> usize {
+    let max_params = match dialect {
+        Dialect::Sqlite => MAX_PARAMS_SQLITE,
+        Dialect::Postgres => MAX_PARAMS,
+    };
+    (max_params / width).max(1)
+}
+
+/// A multi-row statement's `VALUES` list: `rows` tuples of `width` placeholders, bound in
+/// order. SQLite gets positional `?` (sqlx resolves `$N` by name, in time growing with the
+/// statement's parameter count); PostgreSQL `$1, $2, ...`.
+pub(crate) fn value_tuples(dialect: Dialect, rows: usize, width: usize) -> String {
+    let mut sql = String::with_capacity(rows * width * 6);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..width {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            match dialect {
+                Dialect::Sqlite => sql.push('?'),
+                Dialect::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(row * width + column + 1).to_string());
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// Multi-row `INSERT` (with `ON CONFLICT <conflict>` if given) in as few statements as the
 /// parameter limit allows.
 pub(super) async fn insert_rows<DB: Backend, R: TableRow>(
@@ -216,38 +249,16 @@ pub(super) async fn insert_rows<DB: Backend, R: TableRow>(
     rows: &[R],
     conflict: Option<&str>,
 ) -> Result<()> {
-    let max_params = match dialect {
-        Dialect::Sqlite => MAX_PARAMS_SQLITE,
-        Dialect::Postgres => MAX_PARAMS,
-    };
     let width = R::COLUMNS.len();
     let columns: Vec<&str> = R::COLUMNS.iter().map(|c| c.name).collect();
-    let per_statement = (max_params / width).max(1);
+    let per_statement = rows_per_statement(dialect, width);
     let mut values = Vec::with_capacity(per_statement * width);
     for chunk in rows.chunks(per_statement) {
-        let mut sql = format!("INSERT INTO {} ({}) VALUES ", R::TABLE, columns.join(", "));
-        let mut n = 0;
         values.clear();
-        for (i, row) in chunk.iter().enumerate() {
+        for row in chunk {
             row.values(&mut values);
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for j in 0..width {
-                n += 1;
-                if j > 0 {
-                    sql.push_str(", ");
-                }
-                // SQLite: positional `?` (sqlx resolves `$N` by name, in time growing with the
-                // statement's parameter count).
-                match dialect {
-                    Dialect::Sqlite => sql.push('?'),
-                    Dialect::Postgres => {
-                        sql.push('$');
-                        sql.push_str(&n.to_string());
-                    }
-                }
-            }
-            sql.push(')');
         }
+        let n = chunk.len() * width;
         if values.len() != n {
             return Err(Error::Inconsistent(format!(
                 "{} rows gave {} values for {n} placeholders",
@@ -255,6 +266,12 @@ pub(super) async fn insert_rows<DB: Backend, R: TableRow>(
                 values.len()
             )));
         }
+        let mut sql = format!(
+            "INSERT INTO {} ({}) VALUES {}",
+            R::TABLE,
+            columns.join(", "),
+            value_tuples(dialect, chunk.len(), width)
+        );
         if let Some(conflict) = conflict {
             sql.push_str(" ON CONFLICT ");
             sql.push_str(conflict);
@@ -332,7 +349,16 @@ fn encode_binary(buf: &mut Vec<u8>, value: &Value, column: ColumnType) -> Result
 
 #[cfg(test)]
 mod tests {
-    use super::changes_standing;
+    use super::{Dialect, changes_standing, value_tuples};
+
+    #[test]
+    fn value_tuples_number_postgresql_and_leave_sqlite_positional() {
+        assert_eq!(
+            value_tuples(Dialect::Postgres, 2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(value_tuples(Dialect::Sqlite, 2, 2), "(?, ?), (?, ?)");
+    }
 
     #[test]
     fn a_statement_changes_standing_by_the_table_it_writes() {
