@@ -47,15 +47,20 @@ const RECEIPT_WAIT: Duration = Duration::from_secs(20);
 #[utoipa::path(get, path = "/v1/relay/nonce", tag = "relay", security(("session" = [])),
     responses((status = 200, body = Nonce), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn nonce(State(state): State<Arc<AppState>>, caller: SignedIn) -> ApiResult<Json<Nonce>> {
+    Ok(Json(Nonce {
+        nonce: forwarder_nonce(&state, caller.session.address).await?,
+    }))
+}
+
+/// `signer`'s next forwarder nonce, as the node has it now.
+async fn forwarder_nonce(state: &AppState, signer: Address) -> ApiResult<u64> {
     let forwarder = TimebankForwarder::new(state.deployment.contracts.forwarder, &state.provider);
     let nonce = forwarder
-        .nonces(caller.session.address)
+        .nonces(signer)
         .call()
         .await
         .map_err(|err| ApiError::unavailable("the node", err))?;
-    Ok(Json(Nonce {
-        nonce: nonce.saturating_to(),
-    }))
+    Ok(nonce.saturating_to())
 }
 
 /// Whether the gateway relays the call `data` to `to` for `caller`: a write on the allowlist,
@@ -241,12 +246,7 @@ async fn explain_refusal(
 ) -> ApiResult<()> {
     let d = &state.deployment;
     let nonce = request.nonce;
-    let current: u64 = TimebankForwarder::new(d.contracts.forwarder, &state.provider)
-        .nonces(request.from)
-        .call()
-        .await
-        .map_err(|err| ApiError::unavailable("the node", err))?
-        .saturating_to();
+    let current = forwarder_nonce(state, request.from).await?;
     if nonce < current {
         return Err(ApiError::new(
             axum::http::StatusCode::CONFLICT,
