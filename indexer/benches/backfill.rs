@@ -20,7 +20,7 @@ use timebank_bindings::{IdentityRegistry, ServiceLedger, TimeCoin, TimebankAcces
 use timebank_indexer::{
     Deployment, Settings, Store,
     decode::Decoder,
-    ingest::TARGET_LOGS,
+    ingest::{GROUP_LOGS, TARGET_LOGS},
     project::{Batch, Projector},
 };
 
@@ -361,8 +361,9 @@ async fn node_rate<P: Provider>(
 }
 
 /// Events per second a fresh database takes the event log at: the rows the backfill wrote,
-/// decoded and projected before the clock starts, written batch by batch with
-/// [`Store::write_batch`] (one transaction and checkpoint each) and nothing else.
+/// decoded and projected before the clock starts, written with [`Store::write_batch`] in the
+/// largest transactions the backfill commits (`GROUP_LOGS`, one checkpoint each), and nothing
+/// else.
 async fn raw_insert(
     name: &str,
     url: &str,
@@ -372,7 +373,7 @@ async fn raw_insert(
 ) -> eyre::Result<f64> {
     let decoder = Decoder::new(deployment)?;
     let mut projector = Projector::default();
-    let mut batches = Vec::new();
+    let mut batches: Vec<(Batch, _)> = Vec::new();
     for (_, _, first, count) in ranges {
         let projected =
             projector.project(&decoder, &logs[*first..first + count], &Default::default())?;
@@ -386,7 +387,13 @@ async fn raw_insert(
             events: projected.events,
             ..Batch::default()
         };
-        batches.push((events, checkpoint));
+        match batches.last_mut() {
+            Some((group, end)) if group.log_count() < GROUP_LOGS => {
+                group.append(events);
+                *end = checkpoint;
+            }
+            _ => batches.push((events, checkpoint)),
+        }
     }
     let store = Store::connect(url).await?;
     let started = Instant::now();

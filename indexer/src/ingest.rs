@@ -14,7 +14,7 @@ use alloy::{
 };
 use futures::StreamExt;
 use std::{
-    collections::{BTreeSet, HashMap},
+    collections::{BTreeSet, HashMap, VecDeque},
     future::Future,
     sync::Arc,
     time::{Duration, Instant},
@@ -29,6 +29,10 @@ const FORK_SEARCH: i64 = 4_096;
 /// Logs per batch the block range adapts to: large enough for multi-row inserts to pay off,
 /// small enough that fetching and projecting the next batch overlaps writing this one.
 pub const TARGET_LOGS: usize = 4_096;
+/// Logs the batches waiting for a busy writer are merged up to, for one transaction.
+pub const GROUP_LOGS: usize = 8 * TARGET_LOGS;
+/// Ranges read ahead of the one being projected.
+const READ_AHEAD: usize = 3;
 
 /// Indexes the deployment's contracts from `provider` into `store` until `shutdown` completes
 /// (or, with `stop_at_head`, until the head is reached).
@@ -58,12 +62,13 @@ pub async fn run<P: Provider + Clone + 'static>(
         provider,
         addresses: decoder.addresses(),
         decoder,
-        prefetch: None,
+        prefetch: VecDeque::new(),
         projector: Projector::new(store.balances().await?),
         store,
         start: settings.start_block.unwrap_or(deployment.start_block),
         tip: None,
         writing: None,
+        waiting: None,
         // Grows by doubling: a dense chain must not start with one huge batch.
         range: 1,
         max_range: settings.max_range,
@@ -105,7 +110,7 @@ pub async fn run<P: Provider + Clone + 'static>(
                 | Error::Database(sqlx::Error::Database(_))),
             ) => {
                 // A write still in flight commits or fails on its own; either is consistent.
-                if let Err(other) = indexer.flush().await {
+                if let Err(other) = indexer.abandon().await {
                     debug!(error = %other, "the last write failed too");
                 }
                 return Err(err);
@@ -115,11 +120,11 @@ pub async fn run<P: Provider + Clone + 'static>(
                 warn!(error = %err, "indexing step failed; retrying");
                 // What this process holds in memory may be ahead of what was committed: let the
                 // write in flight end, then start again from the database.
-                if let Err(other) = indexer.flush().await {
+                if let Err(other) = indexer.abandon().await {
                     debug!(error = %other, "the write in flight failed too");
                 }
                 indexer.tip = None;
-                indexer.prefetch = None;
+                indexer.prefetch.clear();
                 indexer.projector = Projector::new(indexer.store.balances().await?);
                 tokio::select! {
                     _ = &mut shutdown => return Ok(()),
@@ -154,14 +159,25 @@ struct Indexer<P> {
     tip: Option<(u64, B256)>,
     /// The batch being written while the next one is fetched and projected (at most one).
     writing: Option<tokio::task::JoinHandle<Result<Written>>>,
-    /// The next range's read, started while this one is projected and written.
-    prefetch: Option<Prefetch>,
+    /// Batches projected while `writing` was busy, merged, for the next write.
+    waiting: Option<Pending>,
+    /// The next ranges' reads, in chain order, started while this one is projected and written.
+    prefetch: VecDeque<Prefetch>,
     /// The contracts whose logs are read.
     addresses: Vec<Address>,
     range: u64,
     max_range: u64,
     confirmations: u64,
     bar: Option<indicatif::ProgressBar>,
+}
+
+/// Projected batches that the next write commits, from the checkpoint `after` to `checkpoint`.
+struct Pending {
+    batch: Batch,
+    after: Option<(u64, B256)>,
+    checkpoint: (u64, B256, u64),
+    target: u64,
+    started: Instant,
 }
 
 /// What a finished write reports for metrics and the progress bar.
@@ -185,7 +201,7 @@ impl<P: Provider + Clone + 'static> Indexer<P> {
         metrics::gauge!(names::HEAD_LAG_BLOCKS)
             .set(target.saturating_sub(next.saturating_sub(1)) as f64);
         if next > target {
-            self.prefetch = None;
+            self.prefetch.clear();
             self.flush().await?;
             // The head did not move, but a reorg may have replaced the tip at the same height.
             return Ok(if self.reorged(tip).await? {
@@ -200,11 +216,14 @@ impl<P: Provider + Clone + 'static> Indexer<P> {
         }
 
         let started = Instant::now();
-        let fetched = match self.prefetch.take() {
+        let fetched = match self.prefetch.pop_front() {
             Some(mut ahead) if ahead.from == next && ahead.to <= target => (&mut ahead.logs.0)
                 .await
                 .map_err(|err| Error::Inconsistent(format!("the read ahead stopped: {err}")))?,
-            _ => fetch(self.provider.clone(), self.addresses.clone(), next, to).await,
+            _ => {
+                self.prefetch.clear();
+                fetch(self.provider.clone(), self.addresses.clone(), next, to).await
+            }
         };
         let fetched = match fetched? {
             Read::Logs(fetched) => fetched,
@@ -221,9 +240,20 @@ impl<P: Provider + Clone + 'static> Indexer<P> {
             Read::TooMany(err) => return Err(Error::Rpc(err)),
         };
         // Checked after the read, so that logs read from a new fork never follow a tip the
-        // fork replaced.
-        if self.reorged(tip).await? {
-            return Ok(Step::Advanced);
+        // fork replaced: by the read block's parent where it has one, else by asking the node
+        // whether it still has the tip.
+        match (tip, fetched.parent) {
+            (Some((_, hash)), Some(parent)) if parent == hash => {}
+            (Some(_), Some(_)) => {
+                // Not the tip's child: either the tip was replaced (rolled back here) or the
+                // block read was, since: read again either way.
+                if !self.reorged(tip).await? {
+                    self.prefetch.clear();
+                }
+                return Ok(Step::Advanced);
+            }
+            _ if self.reorged(tip).await? => return Ok(Step::Advanced),
+            _ => {}
         }
         let Fetched {
             to,
@@ -231,24 +261,35 @@ impl<P: Provider + Clone + 'static> Indexer<P> {
             to_time,
             logs,
             times,
+            ..
         } = fetched;
         let fetch_ms = started.elapsed().as_millis() as u64;
 
-        // Aim the next range at TARGET_LOGS (narrow at once, grow by doubling), and start
-        // reading it while this one is projected and written.
+        // Aim the next ranges at TARGET_LOGS (narrow at once, grow by doubling), and keep
+        // READ_AHEAD of them being read while this one is projected and written: the node
+        // serves one while the last one's answer is parsed.
         if logs.len() > TARGET_LOGS {
             self.range = (self.range * TARGET_LOGS as u64 / logs.len() as u64).max(1);
         } else if logs.len() < TARGET_LOGS / 2 && self.range < self.max_range {
             self.range = (self.range * 2).min(self.max_range);
         }
-        if to < target {
-            let (from, to) = (to + 1, target.min(to.saturating_add(self.range)));
+        // Only a range measured full is read further ahead: while the range still grows, a
+        // read sized for sparse blocks could meet dense ones, and reads in flight cannot shrink.
+        let ahead = if logs.len() >= TARGET_LOGS / 2 {
+            READ_AHEAD
+        } else {
+            1
+        };
+        let mut from = self.prefetch.back().map_or(to, |ahead| ahead.to) + 1;
+        while self.prefetch.len() < ahead && from <= target {
+            let to = target.min(from.saturating_add(self.range - 1));
             let read = fetch(self.provider.clone(), self.addresses.clone(), from, to);
-            self.prefetch = Some(Prefetch {
+            self.prefetch.push_back(Prefetch {
                 from,
                 to,
                 logs: AbortOnDrop(tokio::spawn(read)),
             });
+            from = to + 1;
         }
 
         let batch = self.projector.project(&self.decoder, &logs, &times)?;
@@ -261,29 +302,63 @@ impl<P: Provider + Clone + 'static> Indexer<P> {
             "batch projected"
         );
 
-        // Batches commit in order: this one starts once the previous one is in.
-        self.flush().await?;
+        let checkpoint = (to, to_hash, to_time);
+        let pending = match self.waiting.take() {
+            Some(mut waiting) => {
+                waiting.batch.append(batch);
+                waiting.checkpoint = checkpoint;
+                waiting.target = target;
+                waiting
+            }
+            None => Pending {
+                batch,
+                after: tip,
+                checkpoint,
+                target,
+                started,
+            },
+        };
+        self.tip = Some((to, to_hash));
+        // Batches commit in order. While the writer is busy, the next ones wait and then go in
+        // one transaction: when writing is what a backfill waits for, fewer, larger commits
+        // write each index page fewer times.
+        let busy = self.writing.as_ref().is_some_and(|w| !w.is_finished());
+        if busy && pending.batch.log_count() < GROUP_LOGS {
+            self.waiting = Some(pending);
+        } else {
+            self.settle().await?;
+            self.write(pending);
+        }
+        Ok(Step::Advanced)
+    }
+
+    /// Starts writing `pending` (after the write in flight, if any, is settled).
+    fn write(&mut self, pending: Pending) {
         let store = self.store.clone();
         self.writing = Some(tokio::spawn(async move {
+            let Pending {
+                batch,
+                after,
+                checkpoint,
+                target,
+                started,
+            } = pending;
             let began = Instant::now();
-            store
-                .write_batch(&batch, tip, (to, to_hash, to_time))
-                .await?;
+            store.write_batch(&batch, after, checkpoint).await?;
             debug!(
-                to,
+                to = checkpoint.0,
+                logs = batch.log_count(),
                 write_ms = began.elapsed().as_millis() as u64,
                 "batch written"
             );
             Ok(Written {
                 events: batch.log_count(),
-                to,
-                to_time,
+                to: checkpoint.0,
+                to_time: checkpoint.2,
                 target,
                 started,
             })
         }));
-        self.tip = Some((to, to_hash));
-        Ok(Step::Advanced)
     }
 
     /// Whether the chain no longer has `tip`; if so, rolls back to where it forked, with
@@ -292,18 +367,35 @@ impl<P: Provider + Clone + 'static> Indexer<P> {
         let Some((number, hash)) = tip else {
             return Ok(false);
         };
-        if block(&self.provider, number).await?.map(|(h, _)| h) == Some(hash) {
+        if header(&self.provider, number).await?.map(|h| h.hash) == Some(hash) {
             return Ok(false);
         }
-        self.prefetch = None;
+        self.prefetch.clear();
         self.flush().await?;
         self.tip = None;
         self.reorg(number).await?;
         Ok(true)
     }
 
-    /// Waits for the write in flight, if any, and records its progress.
+    /// Writes everything projected: the write in flight and the batches waiting for it.
     async fn flush(&mut self) -> Result<()> {
+        self.settle().await?;
+        if let Some(pending) = self.waiting.take() {
+            self.write(pending);
+            self.settle().await?;
+        }
+        Ok(())
+    }
+
+    /// Forgets what is projected but not yet being written (it is read again from the
+    /// checkpoint), and lets the write in flight end.
+    async fn abandon(&mut self) -> Result<()> {
+        self.waiting = None;
+        self.settle().await
+    }
+
+    /// Waits for the write in flight, if any, and records its progress.
+    async fn settle(&mut self) -> Result<()> {
         let Some(handle) = self.writing.as_mut() else {
             return Ok(());
         };
@@ -337,7 +429,7 @@ impl<P: Provider + Clone + 'static> Indexer<P> {
     async fn reorg(&mut self, checkpoint: u64) -> Result<()> {
         let mut fork = None;
         for (number, hash) in self.store.blocks_below(checkpoint, FORK_SEARCH).await? {
-            if block(&self.provider, number).await?.map(|(h, _)| h) == Some(hash) {
+            if header(&self.provider, number).await?.map(|h| h.hash) == Some(hash) {
                 fork = Some((number, hash));
                 break;
             }
@@ -369,6 +461,8 @@ struct Fetched {
     to: u64,
     to_hash: B256,
     to_time: u64,
+    /// The parent of `to`, for a range of that one block: what links it to the tip.
+    parent: Option<B256>,
     logs: Vec<Log>,
     /// Block times the logs did not carry (a node may leave out `blockTimestamp`).
     times: HashMap<u64, u64>,
@@ -393,19 +487,26 @@ struct Prefetch {
 }
 
 /// Reads the logs of blocks `from..=to`.
+///
+/// A range of one block — what a dense chain's ranges come down to — is read by the block's
+/// hash (EIP-234): the node answers for exactly that block, and its header's parent is what
+/// links it to the tip, so one header read serves the whole step. A longer range is read by
+/// number between two reads of its last header, which must agree.
 async fn fetch<P: Provider>(
     provider: P,
     addresses: Vec<Address>,
     from: u64,
     to: u64,
 ) -> Result<Read> {
-    let Some((to_hash, to_time)) = block(&provider, to).await? else {
+    let Some(end) = header(&provider, to).await? else {
         return Ok(Read::NotYet);
     };
-    let filter = Filter::new()
-        .address(addresses)
-        .from_block(from)
-        .to_block(to);
+    let filter = Filter::new().address(addresses);
+    let filter = if from == to {
+        filter.at_block_hash(end.hash)
+    } else {
+        filter.from_block(from).to_block(to)
+    };
     let logs = match provider.get_logs(&filter).await {
         Ok(logs) => logs,
         Err(err) => {
@@ -419,19 +520,20 @@ async fn fetch<P: Provider>(
         }
     };
     // A reorg between the two reads shows as a changed hash.
-    if block(&provider, to).await?.map(|(h, _)| h) != Some(to_hash) {
+    if from != to && header(&provider, to).await?.map(|h| h.hash) != Some(end.hash) {
         return Ok(Read::Replaced);
     }
     let untimed: BTreeSet<u64> = logs
         .iter()
         .filter(|log| log.block_timestamp.is_none())
         .filter_map(|log| log.block_number)
+        .filter(|number| *number != to)
         .collect();
-    let times = futures::stream::iter(untimed)
+    let mut times: HashMap<u64, u64> = futures::stream::iter(untimed)
         .map(|number| {
             let provider = &provider;
             async move {
-                let time = block(provider, number).await?.map(|(_, t)| t);
+                let time = header(provider, number).await?.map(|h| h.time);
                 Ok::<_, Error>((number, time.unwrap_or_default()))
             }
         })
@@ -440,22 +542,35 @@ async fn fetch<P: Provider>(
         .await
         .into_iter()
         .collect::<Result<_>>()?;
+    times.insert(to, end.time);
     Ok(Read::Logs(Fetched {
         to,
-        to_hash,
-        to_time,
+        to_hash: end.hash,
+        to_time: end.time,
+        parent: (from == to).then_some(end.parent),
         logs,
         times,
     }))
 }
 
-/// The hash and timestamp of block `number`, if the node has it.
-async fn block<P: Provider>(provider: &P, number: u64) -> Result<Option<(B256, u64)>> {
+/// What the loop needs of a block's header.
+struct Header {
+    hash: B256,
+    parent: B256,
+    time: u64,
+}
+
+/// The header of block `number`, if the node has it.
+async fn header<P: Provider>(provider: &P, number: u64) -> Result<Option<Header>> {
     let block = retry("eth_getBlockByNumber", || {
         provider.get_block_by_number(BlockNumberOrTag::Number(number))
     })
     .await?;
-    Ok(block.map(|b| (b.header.hash, b.header.timestamp)))
+    Ok(block.map(|b| Header {
+        hash: b.header.hash,
+        parent: b.header.parent_hash,
+        time: b.header.timestamp,
+    }))
 }
 
 /// Whether an `eth_getLogs` error means "ask for less" (providers word it differently).

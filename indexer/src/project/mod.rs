@@ -181,6 +181,29 @@ impl Batch {
     pub fn log_count(&self) -> usize {
         self.events.len()
     }
+
+    /// Adds the batch that follows this one on the chain: one transaction writes both.
+    pub fn append(&mut self, next: Batch) {
+        let Batch {
+            events,
+            event_accounts,
+            rule_hits,
+            profile_versions,
+            settlements,
+            ops,
+            balances,
+            blocks,
+        } = next;
+        self.events.extend(events);
+        self.event_accounts.extend(event_accounts);
+        self.rule_hits.extend(rule_hits);
+        self.profile_versions.extend(profile_versions);
+        self.settlements.extend(settlements);
+        self.ops.extend(ops);
+        // The later balance and block hash are the ones that stand.
+        self.balances.extend(balances);
+        self.blocks.extend(blocks);
+    }
 }
 
 /// What a pass over logs writes.
@@ -373,6 +396,51 @@ fn event_rows(raw: &RawLog, d: &DecodedLog, batch: &mut Batch) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_appended_batch_follows_and_its_later_state_stands() {
+        let at = |block_number: u64, log_index: u64| LogRef {
+            block_number,
+            block_hash: B256::repeat_byte(block_number as u8),
+            block_time: 1_000 + block_number,
+            tx_hash: B256::ZERO,
+            log_index,
+        };
+        let account = Address::repeat_byte(7);
+        let batch = |block: u64, balance: u64| {
+            let mut b = Batch::default();
+            for log in 0..2 {
+                b.events.push(EventRow::new(
+                    &at(block, log),
+                    "TimeCoin",
+                    account,
+                    "Transfer",
+                ));
+            }
+            b.ops.push(Stmt {
+                sql: "UPDATE member SET risk = $1",
+                args: vec![block.into()],
+            });
+            b.balances
+                .insert(account, (U256::from(balance), at(block, 1)));
+            b.blocks
+                .insert(block, (at(block, 0).block_hash, 1_000 + block));
+            b
+        };
+        let mut first = batch(5, 10);
+        first.append(batch(6, 4));
+        let places: Vec<_> = first
+            .events
+            .iter()
+            .map(|e| (e.block_number, e.log_index))
+            .collect();
+        assert_eq!(places, [(5, 0), (5, 1), (6, 0), (6, 1)]);
+        assert_eq!(first.ops.len(), 2);
+        assert!(matches!(first.ops[1].args[0], Value::Int(6)));
+        assert_eq!(first.balances[&account].0, U256::from(4));
+        assert_eq!(first.balances[&account].1.block_number, 6);
+        assert_eq!(first.blocks.keys().copied().collect::<Vec<_>>(), [5, 6]);
+    }
 
     #[test]
     fn micro_is_millionths_of_an_hour() {

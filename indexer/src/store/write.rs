@@ -241,6 +241,18 @@ pub(crate) fn value_tuples(dialect: Dialect, rows: usize, width: usize) -> Strin
     sql
 }
 
+/// How a multi-row statement inserts. On SQLite, `OR FAIL`: a statement that may stop halfway
+/// with `ABORT` (the default) must first copy each page it changes to a statement journal, to
+/// undo its own rows; with `FAIL` the rows before the failing one stay, and the error rolls
+/// back the whole transaction anyway (a batch is all or nothing). A tenth of a backfill's
+/// writing, measured with `make bench-indexer`.
+fn insert_verb(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "INSERT OR FAIL INTO",
+        Dialect::Postgres => "INSERT INTO",
+    }
+}
+
 /// Multi-row `INSERT` (with `ON CONFLICT <conflict>` if given) in as few statements as the
 /// parameter limit allows.
 pub(super) async fn insert_rows<DB: Backend, R: TableRow>(
@@ -267,7 +279,8 @@ pub(super) async fn insert_rows<DB: Backend, R: TableRow>(
             )));
         }
         let mut sql = format!(
-            "INSERT INTO {} ({}) VALUES {}",
+            "{} {} ({}) VALUES {}",
+            insert_verb(dialect),
             R::TABLE,
             columns.join(", "),
             value_tuples(dialect, chunk.len(), width)

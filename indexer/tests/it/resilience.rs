@@ -91,6 +91,32 @@ async fn reorg_rolls_back_and_replays(postgres: bool) {
         to_fresh.iter().any(|p| p.sender == chain.carol),
         "the fork's payment is indexed"
     );
+
+    // A fork one block longer than the index: the first block read after the tip is a single
+    // block whose parent is not the tip, which must roll the tip back rather than follow it.
+    let tx = TransactionRequest::default()
+        .with_from(chain.carol)
+        .with_to(chain.deployment.contracts.time_coin)
+        .with_input(
+            TimeCoin::transferCall {
+                to: chain.bob,
+                value: U256::from(HOUR / 4),
+            }
+            .abi_encode(),
+        )
+        .with_gas_limit(300_000);
+    chain
+        .provider
+        .anvil_reorg(ReorgOptions {
+            depth: 2,
+            tx_block_pairs: vec![(TransactionData::JSON(tx), 0)],
+        })
+        .await
+        .unwrap();
+    chain.provider.evm_mine(None).await.unwrap();
+    assert_eq!(chain.provider.get_block_number().await.unwrap(), before + 1);
+    let store = index_to_head(&chain, &url).await;
+    assert_matches_chain(&chain, &store, &[fresh, chain.bob, chain.carol]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
