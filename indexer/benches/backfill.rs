@@ -297,7 +297,8 @@ async fn main() -> eyre::Result<()> {
         Err(_) => eprintln!("bench: TIMEBANK_BENCH_POSTGRES_URL unset, PostgreSQL skipped"),
     }
     for (name, backfill_url, raw_url) in databases {
-        let rate = backfill(name, &anvil.endpoint(), &backfill_url, &deployment).await?;
+        let filled = backfill(name, &anvil.endpoint(), &backfill_url, &deployment).await?;
+        let rate = filled.rate;
         // Baseline 2: the database. The same event_log rows inserted by the same write path,
         // in the same batches, with no decoding or projection.
         let raw = raw_insert(name, &raw_url, &deployment, &logs, &ranges).await?;
@@ -307,6 +308,14 @@ async fn main() -> eyre::Result<()> {
         println!(
             "BENCH indexer_backfill_{name}_vs_raw_insert {:.3} x",
             rate / raw
+        );
+        println!(
+            "BENCH indexer_backfill_{name}_machine_cpu_us_per_event {:.2} us",
+            filled.cpu_us_per_event
+        );
+        println!(
+            "BENCH indexer_backfill_{name}_cpu_bound_vs_node {:.3} x",
+            filled.cpu_bound() / node
         );
     }
     Ok(())
@@ -426,8 +435,13 @@ async fn mine<P: Provider>(
     Ok(())
 }
 
-/// Events per second of a backfill from the node into a fresh database, every projection.
-async fn backfill(name: &str, rpc: &str, url: &str, deployment: &Deployment) -> eyre::Result<f64> {
+/// A backfill from the node into a fresh database, every projection.
+async fn backfill(
+    name: &str,
+    rpc: &str,
+    url: &str,
+    deployment: &Deployment,
+) -> eyre::Result<Backfill> {
     let store = Store::connect(url).await?;
     let settings = Settings {
         rpc_url: rpc.into(),
@@ -443,6 +457,7 @@ async fn backfill(name: &str, rpc: &str, url: &str, deployment: &Deployment) -> 
         log_json: false,
     };
     let provider = ProviderBuilder::new().connect_http(rpc.parse()?);
+    let busy = machine_busy()?;
     let started = Instant::now();
     timebank_indexer::run(
         provider,
@@ -453,12 +468,53 @@ async fn backfill(name: &str, rpc: &str, url: &str, deployment: &Deployment) -> 
     )
     .await?;
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = machine_busy()? - busy;
     let events = store.count("event_log").await?;
     let payments = store.count("payment").await?;
+    let cores = std::thread::available_parallelism()?.get() as f64;
     eprintln!(
-        "bench: backfill into {name}: {events} events ({payments} payments) in {seconds:.2}s"
+        "bench: backfill into {name}: {events} events ({payments} payments) in {seconds:.2}s, \
+         the machine's {cores} cores {:.0}% busy",
+        100.0 * cpu / (cores * seconds)
     );
-    Ok(events as f64 / seconds)
+    Ok(Backfill {
+        rate: events as f64 / seconds,
+        cpu_us_per_event: cpu * 1e6 / events as f64,
+        cores,
+    })
+}
+
+/// A backfill's rate, and what it cost the whole machine: the node, the indexer and the
+/// database server together.
+struct Backfill {
+    rate: f64,
+    cpu_us_per_event: f64,
+    cores: f64,
+}
+
+impl Backfill {
+    /// The fastest this machine could backfill at this CPU per event: every core busy.
+    fn cpu_bound(&self) -> f64 {
+        self.cores * 1e6 / self.cpu_us_per_event
+    }
+}
+
+/// CPU seconds every process on the machine has used, from `/proc/stat` (all but idle and
+/// I/O wait; ticks of 1/100 s).
+fn machine_busy() -> eyre::Result<f64> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("cpu "))
+        .ok_or_else(|| eyre::eyre!("/proc/stat has no cpu line"))?
+        .split_whitespace()
+        .map(|t| t.parse().wrap_err("a /proc/stat field"))
+        .collect::<eyre::Result<_>>()?;
+    eyre::ensure!(ticks.len() >= 8, "/proc/stat's cpu line is short");
+    // user nice system idle iowait irq softirq steal
+    let busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7];
+    Ok(busy / 100.0)
 }
 
 async fn create_database(server: &str, what: &str) -> eyre::Result<String> {

@@ -509,6 +509,11 @@ async fn fetch<P: Provider>(
     };
     let logs = match provider.get_logs(&filter).await {
         Ok(logs) => logs,
+        // A block read by hash that the node no longer has was replaced since its header
+        // was read: read it again.
+        Err(_) if from == to && header(&provider, to).await?.map(|h| h.hash) != Some(end.hash) => {
+            return Ok(Read::Replaced);
+        }
         Err(err) => {
             let limit = looks_like_a_limit(&err.to_string());
             let err = format!("eth_getLogs {from}..={to}: {err}");
