@@ -46,26 +46,9 @@ async fn reorg_rolls_back_and_replays(postgres: bool) {
 
     // The last three blocks are replaced by a fork where carol paid the recovered wallet
     // instead of bob.
-    let calldata = TimeCoin::transferCall {
-        to: fresh,
-        value: U256::from(HOUR / 2),
-    }
-    .abi_encode();
-    let tx = TransactionRequest::default()
-        .with_from(chain.carol)
-        .with_to(chain.deployment.contracts.time_coin)
-        .with_input(calldata)
-        .with_gas_limit(300_000);
     let fresh_before = coin.balanceOf(fresh).call().await.unwrap();
     let before = chain.provider.get_block_number().await.unwrap();
-    chain
-        .provider
-        .anvil_reorg(ReorgOptions {
-            depth: 3,
-            tx_block_pairs: vec![(TransactionData::JSON(tx), 0)],
-        })
-        .await
-        .unwrap();
+    fork_where_carol_pays(&chain, 3, fresh, HOUR / 2).await;
     assert_eq!(chain.provider.get_block_number().await.unwrap(), before);
     assert_eq!(
         coin.balanceOf(fresh).call().await.unwrap(),
@@ -94,13 +77,22 @@ async fn reorg_rolls_back_and_replays(postgres: bool) {
 
     // A fork one block longer than the index: the first block read after the tip is a single
     // block whose parent is not the tip, which must roll the tip back rather than follow it.
+    fork_where_carol_pays(&chain, 2, chain.bob, HOUR / 4).await;
+    chain.provider.evm_mine(None).await.unwrap();
+    assert_eq!(chain.provider.get_block_number().await.unwrap(), before + 1);
+    let store = index_to_head(&chain, &url).await;
+    assert_matches_chain(&chain, &store, &[fresh, chain.bob, chain.carol]).await;
+}
+
+/// Replaces the chain's last `depth` blocks by a fork whose first block has carol paying `to`.
+async fn fork_where_carol_pays(chain: &Chain, depth: u64, to: Address, hours: u128) {
     let tx = TransactionRequest::default()
         .with_from(chain.carol)
         .with_to(chain.deployment.contracts.time_coin)
         .with_input(
             TimeCoin::transferCall {
-                to: chain.bob,
-                value: U256::from(HOUR / 4),
+                to,
+                value: U256::from(hours),
             }
             .abi_encode(),
         )
@@ -108,15 +100,11 @@ async fn reorg_rolls_back_and_replays(postgres: bool) {
     chain
         .provider
         .anvil_reorg(ReorgOptions {
-            depth: 2,
+            depth,
             tx_block_pairs: vec![(TransactionData::JSON(tx), 0)],
         })
         .await
         .unwrap();
-    chain.provider.evm_mine(None).await.unwrap();
-    assert_eq!(chain.provider.get_block_number().await.unwrap(), before + 1);
-    let store = index_to_head(&chain, &url).await;
-    assert_matches_chain(&chain, &store, &[fresh, chain.bob, chain.carol]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
