@@ -300,7 +300,7 @@ async fn main() -> eyre::Result<()> {
         let filled = backfill(name, &anvil.endpoint(), &backfill_url, &deployment).await?;
         let rate = filled.rate;
         // Baseline 2: the database. The same event_log rows inserted by the same write path,
-        // in the same batches, with no decoding or projection.
+        // in the backfill's largest transactions, with no decoding or projection.
         let raw = raw_insert(name, &raw_url, &deployment, &logs, &ranges).await?;
         println!("BENCH indexer_backfill_{name} {rate:.0} events/s");
         println!("BENCH indexer_raw_insert_{name} {raw:.0} events/s");
