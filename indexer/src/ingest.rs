@@ -275,13 +275,13 @@ impl<P: Provider + Clone + 'static> Indexer<P> {
         }
         // Only a range measured full is read further ahead: while the range still grows, a
         // read sized for sparse blocks could meet dense ones, and reads in flight cannot shrink.
-        let ahead = if logs.len() >= TARGET_LOGS / 2 {
+        let depth = if logs.len() >= TARGET_LOGS / 2 {
             READ_AHEAD
         } else {
             1
         };
         let mut from = self.prefetch.back().map_or(to, |ahead| ahead.to) + 1;
-        while self.prefetch.len() < ahead && from <= target {
+        while self.prefetch.len() < depth && from <= target {
             let to = target.min(from.saturating_add(self.range - 1));
             let read = fetch(self.provider.clone(), self.addresses.clone(), from, to);
             self.prefetch.push_back(Prefetch {
@@ -367,7 +367,7 @@ impl<P: Provider + Clone + 'static> Indexer<P> {
         let Some((number, hash)) = tip else {
             return Ok(false);
         };
-        if header(&self.provider, number).await?.map(|h| h.hash) == Some(hash) {
+        if has_block(&self.provider, number, hash).await? {
             return Ok(false);
         }
         self.prefetch.clear();
@@ -429,7 +429,7 @@ impl<P: Provider + Clone + 'static> Indexer<P> {
     async fn reorg(&mut self, checkpoint: u64) -> Result<()> {
         let mut fork = None;
         for (number, hash) in self.store.blocks_below(checkpoint, FORK_SEARCH).await? {
-            if header(&self.provider, number).await?.map(|h| h.hash) == Some(hash) {
+            if has_block(&self.provider, number, hash).await? {
                 fork = Some((number, hash));
                 break;
             }
@@ -511,7 +511,7 @@ async fn fetch<P: Provider>(
         Ok(logs) => logs,
         // A block read by hash that the node no longer has was replaced since its header
         // was read: read it again.
-        Err(_) if from == to && header(&provider, to).await?.map(|h| h.hash) != Some(end.hash) => {
+        Err(_) if from == to && !has_block(&provider, to, end.hash).await? => {
             return Ok(Read::Replaced);
         }
         Err(err) => {
@@ -525,7 +525,7 @@ async fn fetch<P: Provider>(
         }
     };
     // A reorg between the two reads shows as a changed hash.
-    if from != to && header(&provider, to).await?.map(|h| h.hash) != Some(end.hash) {
+    if from != to && !has_block(&provider, to, end.hash).await? {
         return Ok(Read::Replaced);
     }
     let untimed: BTreeSet<u64> = logs
@@ -563,6 +563,13 @@ struct Header {
     hash: B256,
     parent: B256,
     time: u64,
+}
+
+/// Whether the node's block `number` is still the one with `hash`.
+async fn has_block<P: Provider>(provider: &P, number: u64, hash: B256) -> Result<bool> {
+    Ok(header(provider, number)
+        .await?
+        .is_some_and(|h| h.hash == hash))
 }
 
 /// The header of block `number`, if the node has it.
