@@ -30,6 +30,14 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
     RiskAlert[] private _alerts;
     uint48 private _lastMemberId;
 
+    /// @notice How long a Pending submission holds its uniqueness key: past it, the submission
+    /// can't be approved (an operator rejects it, or submits the person again) and another
+    /// submission of the same person takes the key. One operator can't lock a person out of
+    /// every branch for longer.
+    uint40 public constant KEY_HOLD = 7 days;
+    /// @dev The reason of a key released because its submission's hold ran out.
+    bytes32 private constant EXPIRED_HOLD = keccak256("timebank.uniqueness.hold-expired");
+
     /// @notice The coin whose balances follow a wallet recovery; set once wired.
     ITimeCoin public timeCoin;
 
@@ -51,7 +59,6 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
         address account,
         uint32 branchId,
         bytes32 commitment,
-        bytes32 uniquenessKey,
         bytes calldata encryptedData
     ) external returns (uint48 memberId) {
         address operator = _requireOperator(branchId);
@@ -62,7 +69,6 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
 
         memberId = ++_lastMemberId;
         _accountOf[memberId] = account;
-        _holdKey(memberId, uniquenessKey, operator);
         Member storage m = _members[account];
         m.memberId = memberId;
         m.homeBranch = branchId;
@@ -78,11 +84,30 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
     }
 
     /// @inheritdoc IIdentityRegistry
+    function bindUniquenessKey(address account, bytes32 key) external {
+        Member storage m = _member(account);
+        // The gateway's own key, never a forwarded request: the key is the platform's
+        // computation from the sealed profile, not anything an operator or member supplies.
+        bytes32 gateway = Roles.gateway(m.homeBranch);
+        if (!access.hasRole(gateway, msg.sender)) {
+            revert IAccessControl.AccessControlUnauthorizedAccount(msg.sender, gateway);
+        }
+        _requireStatus(account, m, MemberStatus.Pending);
+        if (_keyOf[m.memberId] != bytes32(0)) revert IdentityRegistryKeyAlreadyBound(account);
+        _requireUnexpired(account, m);
+        _holdKey(m.memberId, key, msg.sender);
+    }
+
+    /// @inheritdoc IIdentityRegistry
     function approveMember(address account) external {
         Member storage m = _member(account);
         address operator = _requireStaff(account, _requireOperator(m.homeBranch));
         if (operator == m.submittedBy) revert IdentityRegistrySelfApproval(operator);
         _requireStatus(account, m, MemberStatus.Pending);
+        // The person's key, bound by the branch's gateway, and still held: one person, one
+        // membership is decided here, at the second operator's approval.
+        _requireUnexpired(account, m);
+        if (_keyOf[m.memberId] == bytes32(0)) revert IdentityRegistryKeyNotBound(account);
         m.activatedAt = uint40(block.timestamp);
         _setStatus(account, m, MemberStatus.Active, operator, bytes32(0));
     }
@@ -113,7 +138,8 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
 
     /// @inheritdoc IIdentityRegistry
     function memberOfKey(bytes32 key) external view returns (uint48) {
-        return _keyHolder[key];
+        uint48 holder = _keyHolder[key];
+        return _holds(holder) ? holder : 0;
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -397,17 +423,38 @@ contract IdentityRegistry is IIdentityRegistry, TimebankManaged {
     }
 
     /// @dev `memberId` holds `key` (replacing its previous one); refused if another holds it.
+    /// A Pending submission past its hold loses the key to the one that needs it.
     function _holdKey(uint48 memberId, bytes32 key, address actor) private {
         if (key == bytes32(0)) revert IdentityRegistryInvalidUniquenessKey();
         uint48 holder = _keyHolder[key];
         if (holder != 0 && holder != memberId) {
-            revert IdentityRegistryDuplicateMember(holder, _members[_accountOf[holder]].homeBranch);
+            if (_holds(holder)) {
+                revert IdentityRegistryDuplicateMember(
+                    holder, _members[_accountOf[holder]].homeBranch
+                );
+            }
+            _releaseKey(holder, actor, EXPIRED_HOLD);
         }
         bytes32 previous = _keyOf[memberId];
         if (previous != bytes32(0)) delete _keyHolder[previous];
         _keyHolder[key] = memberId;
         _keyOf[memberId] = key;
         emit UniquenessKeySet(memberId, previous, key, actor);
+    }
+
+    /// @dev Whether `memberId` still holds its key: any membership does but a Pending
+    /// submission older than `KEY_HOLD`.
+    function _holds(uint48 memberId) private view returns (bool) {
+        if (memberId == 0) return false;
+        Member storage m = _members[_accountOf[memberId]];
+        return m.status != MemberStatus.Pending || block.timestamp <= m.submittedAt + KEY_HOLD;
+    }
+
+    function _requireUnexpired(address account, Member storage m) private view {
+        uint40 expiresAt = m.submittedAt + KEY_HOLD;
+        if (block.timestamp > expiresAt) {
+            revert IdentityRegistrySubmissionExpired(account, expiresAt);
+        }
     }
 
     function _releaseKey(uint48 memberId, address actor, bytes32 reasonHash) private {

@@ -52,7 +52,7 @@ contract AccessMatrixTest is Fixture {
     address internal gina = makeAddr("gina"); // closed, her key still held
     address internal fresh = makeAddr("fresh-wallet");
     address internal agent = makeAddr("agent");
-    address internal northGateway = makeAddr("north-gateway");
+    address internal hal = makeAddr("hal"); // pending, his key not yet bound
     uint256 internal openCaseId;
     uint256 internal holdId;
     uint256 internal alertId;
@@ -67,8 +67,9 @@ contract AccessMatrixTest is Fixture {
 
     function setUp() public override {
         super.setUp();
+        _submit(op1b, dave, NORTH, _person(dave));
         vm.prank(op1b);
-        identity.submitMember(dave, NORTH, keccak256("dave"), _person(dave), hex"01");
+        identity.submitMember(hal, NORTH, keccak256("hal"), hex"01");
         _register(erin, NORTH);
         vm.prank(op1);
         identity.suspendMember(erin, bytes32(0));
@@ -105,7 +106,6 @@ contract AccessMatrixTest is Fixture {
         // A held gift with its open case (large gifts held).
         vm.startPrank(admin);
         access.grantRole(Roles.MONITORING_AGENT, agent);
-        access.grantRole(Roles.gateway(NORTH), northGateway);
         vm.stopPrank();
         _enableDefaultRules();
         vm.prank(carol);
@@ -167,7 +167,7 @@ contract AccessMatrixTest is Fixture {
     }
 
     function _calls() internal view returns (Call[] memory calls) {
-        calls = new Call[](66);
+        calls = new Call[](67);
         uint256 n;
         bytes4 notMember = ITimeCoin.TimeCoinNotActiveMember.selector;
         bytes4 notLedgerMember = IServiceLedger.ServiceLedgerNotActiveMember.selector;
@@ -276,10 +276,16 @@ contract AccessMatrixTest is Fixture {
         calls[n++] = Call(
             "submitMember",
             address(identity),
-            abi.encodeCall(
-                identity.submitMember, (fresh, NORTH, keccak256("f"), _person(fresh), hex"01")
-            ),
+            abi.encodeCall(identity.submitMember, (fresh, NORTH, keccak256("f"), hex"01")),
             HOME_OPERATOR,
+            UNAUTHORIZED,
+            UNAUTHORIZED
+        );
+        calls[n++] = Call(
+            "bindUniquenessKey",
+            address(identity),
+            abi.encodeCall(identity.bindUniquenessKey, (hal, keccak256("hal's document"))),
+            GATEWAY,
             UNAUTHORIZED,
             UNAUTHORIZED
         );
@@ -731,7 +737,7 @@ contract AccessMatrixTest is Fixture {
             }
         }
         vm.assertEq(checked, calls.length * ACTOR_COUNT);
-        vm.assertEq(calls.length, 64, "every restricted function is in the table");
+        vm.assertEq(calls.length, 65, "every restricted function is in the table");
     }
 
     function _hit() internal view returns (ITimeCoinMonitor.RuleHit memory hit) {

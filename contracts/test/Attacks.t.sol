@@ -147,7 +147,7 @@ contract AttacksTest is MonitorBase {
     /// operator submitted it.
     function test_Attack_OperatorApprovesTheirOwnMembership() public {
         vm.prank(op1);
-        identity.submitMember(op1b, NORTH, keccak256("op1b"), _person(op1b), hex"01");
+        identity.submitMember(op1b, NORTH, keccak256("op1b"), hex"01");
         vm.expectRevert(
             abi.encodeWithSelector(IIdentityRegistry.IdentityRegistrySelfAction.selector, op1b)
         );

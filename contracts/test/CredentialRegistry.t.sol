@@ -130,7 +130,7 @@ contract CredentialRegistryTest is Fixture {
     function test_PendingMemberMayReceiveIdentityCheck() public {
         address dave = makeAddr("dave");
         vm.prank(op1);
-        identity.submitMember(dave, NORTH, keccak256("dave"), _person(dave), hex"01");
+        identity.submitMember(dave, NORTH, keccak256("dave"), hex"01");
         vm.prank(issuer);
         credentials.issueCredential(dave, idCheckType, DOC, _expiry(1 days));
         vm.assertTrue(credentials.hasValidCredential(dave, idCheckType));

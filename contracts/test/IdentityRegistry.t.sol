@@ -16,7 +16,9 @@ contract IdentityRegistryTest is Fixture {
 
     function _submitDave() internal returns (uint48 id) {
         vm.prank(op1);
-        id = identity.submitMember(dave, NORTH, COMMIT, _person(dave), hex"beef");
+        id = identity.submitMember(dave, NORTH, COMMIT, hex"beef");
+        vm.prank(northGateway);
+        identity.bindUniquenessKey(dave, _person(dave));
     }
 
     function _status(address account) internal view returns (MemberStatus) {
@@ -81,13 +83,13 @@ contract IdentityRegistryTest is Fixture {
                 IIdentityRegistry.IdentityRegistryAlreadyRegistered.selector, dave
             )
         );
-        identity.submitMember(dave, NORTH, COMMIT, _person(dave), hex"01");
+        identity.submitMember(dave, NORTH, COMMIT, hex"01");
         vm.expectRevert(IIdentityRegistry.IdentityRegistryZeroAddress.selector);
-        identity.submitMember(address(0), NORTH, COMMIT, _person(address(0)), hex"01");
+        identity.submitMember(address(0), NORTH, COMMIT, hex"01");
         vm.expectRevert(IIdentityRegistry.IdentityRegistryInvalidProfile.selector);
-        identity.submitMember(stranger, NORTH, bytes32(0), _person(stranger), hex"01");
+        identity.submitMember(stranger, NORTH, bytes32(0), hex"01");
         vm.expectRevert(IIdentityRegistry.IdentityRegistryInvalidProfile.selector);
-        identity.submitMember(stranger, NORTH, COMMIT, _person(stranger), "");
+        identity.submitMember(stranger, NORTH, COMMIT, "");
         vm.stopPrank();
     }
 
@@ -314,13 +316,15 @@ contract IdentityRegistryTest is Fixture {
         vm.assertEq(identity.uniquenessKeyOf(fresh), _person(alice));
         vm.assertEq(uint256(identity.memberOfKey(_person(alice))), 1);
         address third = makeAddr("alice's third wallet");
+        vm.prank(op2);
+        identity.submitMember(third, SOUTH, COMMIT, hex"01");
         vm.expectRevert(
             abi.encodeWithSelector(
                 IIdentityRegistry.IdentityRegistryDuplicateMember.selector, uint48(1), NORTH
             )
         );
-        vm.prank(op2);
-        identity.submitMember(third, SOUTH, COMMIT, _person(alice), hex"01");
+        vm.prank(southGateway);
+        identity.bindUniquenessKey(third, _person(alice));
 
         // The lost wallet is retired for good.
         vm.expectRevert(
@@ -329,7 +333,7 @@ contract IdentityRegistryTest is Fixture {
             )
         );
         vm.prank(op1);
-        identity.submitMember(alice, NORTH, COMMIT, _person(alice), hex"01");
+        identity.submitMember(alice, NORTH, COMMIT, hex"01");
     }
 
     function test_RevertWhen_RecoveryTargetTakenOrZero() public {
@@ -394,25 +398,34 @@ contract IdentityRegistryTest is Fixture {
         bytes32 key = _person(dave);
         uint48 id = _submitDave();
         address second = makeAddr("dave's second wallet");
+        vm.prank(op2);
+        identity.submitMember(second, SOUTH, COMMIT, hex"01");
         vm.expectRevert(
             abi.encodeWithSelector(
                 IIdentityRegistry.IdentityRegistryDuplicateMember.selector, id, NORTH
             )
         );
-        vm.prank(op2);
-        identity.submitMember(second, SOUTH, COMMIT, key, hex"01");
+        vm.prank(southGateway);
+        identity.bindUniquenessKey(second, key);
         vm.expectRevert(IIdentityRegistry.IdentityRegistryInvalidUniquenessKey.selector);
-        vm.prank(op2);
-        identity.submitMember(second, SOUTH, COMMIT, bytes32(0), hex"01");
+        vm.prank(southGateway);
+        identity.bindUniquenessKey(second, bytes32(0));
         vm.assertEq(uint256(identity.memberOfKey(key)), uint256(id));
         vm.assertEq(identity.uniquenessKeyOf(dave), key);
+        // Without its key, the second submission can't be approved.
+        vm.expectRevert(
+            abi.encodeWithSelector(IIdentityRegistry.IdentityRegistryKeyNotBound.selector, second)
+        );
+        vm.prank(op2b);
+        identity.approveMember(second);
 
         // Rejected: the person may apply again.
         vm.prank(op1b);
         identity.rejectMember(dave, REASON);
         vm.assertEq(uint256(identity.memberOfKey(key)), 0);
-        vm.prank(op2);
-        uint48 again = identity.submitMember(second, SOUTH, COMMIT, key, hex"01");
+        vm.prank(southGateway);
+        identity.bindUniquenessKey(second, key);
+        uint48 again = identity.memberIdOf(second);
         vm.prank(op2b);
         identity.approveMember(second);
 
@@ -420,13 +433,15 @@ contract IdentityRegistryTest is Fixture {
         vm.prank(op2);
         identity.closeMember(second, REASON);
         address third = makeAddr("dave's third wallet");
+        vm.prank(op1);
+        identity.submitMember(third, NORTH, COMMIT, hex"01");
         vm.expectRevert(
             abi.encodeWithSelector(
                 IIdentityRegistry.IdentityRegistryDuplicateMember.selector, again, SOUTH
             )
         );
-        vm.prank(op1);
-        identity.submitMember(third, NORTH, COMMIT, key, hex"01");
+        vm.prank(northGateway);
+        identity.bindUniquenessKey(third, key);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IAccessControl.AccessControlUnauthorizedAccount.selector, op2, Roles.SUPERVISOR
@@ -438,8 +453,9 @@ contract IdentityRegistryTest is Fixture {
         emit IIdentityRegistry.UniquenessKeyReleased(again, key, supervisor, REASON);
         vm.prank(supervisor);
         identity.releaseUniquenessKey(second, REASON);
-        vm.prank(op1);
-        uint48 thirdId = identity.submitMember(third, NORTH, COMMIT, key, hex"01");
+        vm.prank(northGateway);
+        identity.bindUniquenessKey(third, key);
+        uint48 thirdId = identity.memberIdOf(third);
 
         // A rotation: the admin gives the member a new key; the old one is free, another
         // member's is refused.
@@ -464,5 +480,93 @@ contract IdentityRegistryTest is Fixture {
         );
         vm.prank(admin);
         identity.setUniquenessKey(third, _person(alice));
+    }
+
+    /// The key is the platform's: only the home branch's gateway binds it, directly, once, to a
+    /// Pending member; an operator can't choose it (no argument of theirs carries it), another
+    /// branch's gateway can't, and a forwarded request signed by the gateway's key can't either.
+    function test_RevertWhen_TheKeyIsBoundByAnyoneButTheHomeGateway() public {
+        vm.prank(op1);
+        identity.submitMember(dave, NORTH, COMMIT, hex"01");
+        bytes32 key = _person(dave);
+        address[4] memory outsiders = [op1, op1b, southGateway, supervisor];
+        for (uint256 i; i < outsiders.length; ++i) {
+            bytes32 role = Roles.gateway(NORTH);
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAccessControl.AccessControlUnauthorizedAccount.selector, outsiders[i], role
+                )
+            );
+            vm.prank(outsiders[i]);
+            identity.bindUniquenessKey(dave, key);
+        }
+        vm.expectEmit(address(identity));
+        emit IIdentityRegistry.UniquenessKeySet(4, bytes32(0), key, northGateway);
+        vm.prank(northGateway);
+        identity.bindUniquenessKey(dave, key);
+        vm.expectRevert(
+            abi.encodeWithSelector(IIdentityRegistry.IdentityRegistryKeyAlreadyBound.selector, dave)
+        );
+        vm.prank(northGateway);
+        identity.bindUniquenessKey(dave, keccak256("another document"));
+        // Only while Pending.
+        vm.prank(op1b);
+        identity.approveMember(dave);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IIdentityRegistry.IdentityRegistryInvalidStatus.selector, dave, MemberStatus.Active
+            )
+        );
+        vm.prank(northGateway);
+        identity.bindUniquenessKey(dave, keccak256("dave again"));
+    }
+
+    /// Squatting: a submission holds the person's key for `KEY_HOLD` only. Past it, it can't be
+    /// approved, and another branch's submission of the same person takes the key.
+    function test_APendingSubmissionHoldsItsKeyForABoundedTime() public {
+        uint48 id = _submitDave();
+        bytes32 key = _person(dave);
+        uint40 expiresAt = identity.member(dave).submittedAt + identity.KEY_HOLD();
+        vm.assertEq(uint256(identity.KEY_HOLD()), 7 days);
+        address second = makeAddr("dave at the south desk");
+        vm.warp(block.timestamp + 1 days);
+        vm.prank(op2);
+        identity.submitMember(second, SOUTH, COMMIT, hex"01");
+
+        // Within the hold: the key is dave's.
+        vm.warp(expiresAt);
+        vm.assertEq(uint256(identity.memberOfKey(key)), uint256(id));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IIdentityRegistry.IdentityRegistryDuplicateMember.selector, id, NORTH
+            )
+        );
+        vm.prank(southGateway);
+        identity.bindUniquenessKey(second, key);
+
+        // Past it: nobody holds it, the late submission can't be approved, the other takes it.
+        vm.warp(uint256(expiresAt) + 1);
+        vm.assertEq(uint256(identity.memberOfKey(key)), 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IIdentityRegistry.IdentityRegistrySubmissionExpired.selector, dave, expiresAt
+            )
+        );
+        vm.prank(op1b);
+        identity.approveMember(dave);
+        vm.expectEmit(address(identity));
+        emit IIdentityRegistry.UniquenessKeyReleased(
+            id, key, southGateway, keccak256("timebank.uniqueness.hold-expired")
+        );
+        vm.prank(southGateway);
+        identity.bindUniquenessKey(second, key);
+        vm.assertEq(uint256(identity.memberOfKey(key)), uint256(identity.memberIdOf(second)));
+        vm.assertEq(identity.uniquenessKeyOf(dave), bytes32(0));
+        vm.prank(op2b);
+        identity.approveMember(second);
+        // The stale submission is rejected as any other.
+        vm.prank(op1b);
+        identity.rejectMember(dave, REASON);
+        vm.assertTrue(identity.member(dave).status == MemberStatus.Closed);
     }
 }

@@ -182,7 +182,7 @@ contract TimebankAccessTest is Fixture {
             )
         );
         vm.prank(op1);
-        identity.submitMember(stranger, NORTH, bytes32(uint256(1)), _person(stranger), hex"01");
+        identity.submitMember(stranger, NORTH, bytes32(uint256(1)), hex"01");
     }
 
     function test_IssuerRoleIsPerType() public view {

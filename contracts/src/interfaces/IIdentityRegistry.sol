@@ -176,28 +176,41 @@ interface IIdentityRegistry {
     error IdentityRegistryDuplicateMember(uint48 memberId, uint32 branchId);
     /// @notice A uniqueness key is required and is never 0.
     error IdentityRegistryInvalidUniquenessKey();
+    /// @notice The Pending member of `account` has no uniqueness key yet: its branch's gateway
+    /// binds it (`bindUniquenessKey`) before it can be approved.
+    error IdentityRegistryKeyNotBound(address account);
+    /// @notice The Pending member of `account` has a uniqueness key already.
+    error IdentityRegistryKeyAlreadyBound(address account);
+    /// @notice The submission of `account` held its key until `expiredAt` and can no longer be
+    /// approved: reject it, or submit the person again.
+    error IdentityRegistrySubmissionExpired(address account, uint40 expiredAt);
 
-    /// @notice Submits `account` for review at `branchId`. Operator of `branchId` only.
-    /// `uniquenessKey` is the blind index of the person's identity document: refused while
-    /// another membership holds it (`IdentityRegistryDuplicateMember`).
+    /// @notice Submits `account` for review at `branchId`. Operator of `branchId` only. The
+    /// person's uniqueness key is not the operator's to give: the branch's gateway computes it
+    /// from the sealed profile and binds it (`bindUniquenessKey`).
     function submitMember(
         address account,
         uint32 branchId,
         bytes32 commitment,
-        bytes32 uniquenessKey,
         bytes calldata encryptedData
     ) external returns (uint48 memberId);
+    /// @notice Binds `key`, the blind index of the identity document in the Pending member's
+    /// sealed profile, to the member. Only the gateway of the member's home branch
+    /// (`gatewayRole`), called directly, not forwarded; once per submission, within its hold
+    /// (`KEY_HOLD`); refused while another membership holds the key
+    /// (`IdentityRegistryDuplicateMember`).
+    function bindUniquenessKey(address account, bytes32 key) external;
     /// @notice Gives the member of `account` a new uniqueness key (a rotation of the gateways'
     /// key, or a member registered before keys). The admin only; refused if another holds it.
     function setUniquenessKey(address account, bytes32 key) external;
     /// @notice Frees a Closed member's key so the person may register again. Supervisor only.
     function releaseUniquenessKey(address account, bytes32 reasonHash) external;
-    /// @notice The member holding `key`, or 0.
+    /// @notice The member holding `key`, or 0 (also when a Pending submission's hold ran out).
     function memberOfKey(bytes32 key) external view returns (uint48 memberId);
     /// @notice The key the member of `account` holds, or 0.
     function uniquenessKeyOf(address account) external view returns (bytes32 key);
     /// @notice Activates a Pending member. An operator of the home branch other than the
-    /// submitter.
+    /// submitter, once the member's uniqueness key is bound and while the submission holds it.
     function approveMember(address account) external;
     /// @notice Rejects a Pending member (Closed). Operator of the home branch.
     function rejectMember(address account, bytes32 reasonHash) external;

@@ -51,6 +51,9 @@ abstract contract Fixture is Test {
     address internal auditor = makeAddr("auditor");
     address internal issuer = makeAddr("issuer");
     address internal stranger = makeAddr("stranger");
+    /// @dev Each branch's gateway (its relayer key): binds members' uniqueness keys.
+    address internal northGateway = makeAddr("north-gateway");
+    address internal southGateway = makeAddr("south-gateway");
     address internal alice;
     uint256 internal aliceKey;
     address internal bob;
@@ -89,6 +92,8 @@ abstract contract Fixture is Test {
         access.grantRole(Roles.operator(NORTH), op1b);
         access.grantRole(Roles.operator(SOUTH), op2);
         access.grantRole(Roles.operator(SOUTH), op2b);
+        access.grantRole(Roles.gateway(NORTH), northGateway);
+        access.grantRole(Roles.gateway(SOUTH), southGateway);
         access.grantRole(Roles.PARTNER, partner);
         access.grantRole(Roles.AUDITOR, auditor);
         idCheckType = credentials.defineCredentialType(CredentialKind.IdentityCheck, "gov-id");
@@ -118,12 +123,25 @@ abstract contract Fixture is Test {
     /// @dev Submits and approves `account` at `branchId` with a profile derived from it.
     function _register(address account, uint32 branchId) internal {
         (address submitter, address approver) = _operators(branchId);
-        vm.prank(submitter);
-        identity.submitMember(
-            account, branchId, _commitment(account), _person(account), hex"c0ffee"
-        );
+        _submit(submitter, account, branchId, _person(account));
         vm.prank(approver);
         identity.approveMember(account);
+    }
+
+    /// @dev `submitter` submits `account` at `branchId`, and the branch's gateway binds `key`.
+    function _submit(address submitter, address account, uint32 branchId, bytes32 key)
+        internal
+        returns (uint48 memberId)
+    {
+        vm.prank(submitter);
+        memberId = identity.submitMember(account, branchId, _commitment(account), hex"c0ffee");
+        vm.prank(_gateway(branchId));
+        identity.bindUniquenessKey(account, key);
+    }
+
+    /// @dev The gateway of `branchId`.
+    function _gateway(uint32 branchId) internal view returns (address) {
+        return branchId == NORTH ? northGateway : southGateway;
     }
 
     /// @dev Mints `amount` to `account` through a one-volunteer activity of its home branch.
