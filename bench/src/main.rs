@@ -116,37 +116,66 @@ async fn main() -> eyre::Result<()> {
             .spawn()
             .wrap_err("starting timebank-indexer (cargo build --release first)")?,
     );
-    let port = free_port();
-    let gateway = Proc(
-        Command::new(bin.join("timebank-gateway"))
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--branch-id", "1"])
-            .args(["--rpc-url", &platform.rpc])
-            .arg("--deployment")
-            .arg(&deployment)
-            .args(["--database-url", &database])
-            .arg("--branch-key-file")
-            .arg(data.join("keys/branch-1.key"))
-            .arg("--uniqueness-key-file")
-            .arg(data.join("keys/uniqueness.key"))
-            .arg("--relayer-key-file")
-            .arg(data.join("keys/relayer-1.key"))
-            // The bench measures how many writes a gateway can relay, not the rate a branch
-            // allows itself (`--relay-per-second`, 200 by default).
-            .args(["--relay-per-second", "1000000"])
-            .env("RUST_LOG", "warn")
-            .stderr(log_file(&args.out, "gateway")?)
-            .spawn()
-            .wrap_err("starting timebank-gateway")?,
-    );
+    // The three branches' gateways, each its own process on north's index (every branch's
+    // index holds the same): members are registered at their own branch, whose gateway binds
+    // their uniqueness key with the others' evaluations. North's is the one measured.
+    let ports = [free_port(), free_port(), free_port()];
+    let peers = |me: usize| {
+        ports
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != me)
+            .map(|(i, port)| format!("{}=http://127.0.0.1:{port}/", i + 1))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let start_gateway = |i: usize| -> eyre::Result<Proc> {
+        let branch = i + 1;
+        Ok(Proc(
+            Command::new(bin.join("timebank-gateway"))
+                .args(["--listen", &format!("127.0.0.1:{}", ports[i])])
+                .args(["--branch-id", &branch.to_string()])
+                .args(["--rpc-url", &platform.rpc])
+                .arg("--deployment")
+                .arg(&deployment)
+                .args(["--database-url", &database])
+                .arg("--branch-key-file")
+                .arg(data.join(format!("keys/branch-{branch}.key")))
+                .arg("--uniqueness-share-file")
+                .arg(data.join(format!("keys/uniqueness-share-{branch}.json")))
+                .arg("--uniqueness-public-file")
+                .arg(data.join("keys/uniqueness-public.json"))
+                .args(["--peer-gateway", &peers(i)])
+                .arg("--relayer-key-file")
+                .arg(data.join(format!("keys/relayer-{branch}.key")))
+                // The bench measures how many writes a gateway can relay, not the rate a branch
+                // allows itself (`--relay-per-second`, 200 by default).
+                .args(["--relay-per-second", "1000000"])
+                .env("RUST_LOG", "warn")
+                .stderr(log_file(&args.out, &format!("gateway-{branch}"))?)
+                .spawn()
+                .wrap_err("starting timebank-gateway")?,
+        ))
+    };
+    let gateway = start_gateway(0)?;
+    let others = [start_gateway(1)?, start_gateway(2)?];
+    let port = ports[0];
     let base = format!("http://127.0.0.1:{port}");
-    wait_ready(&format!("{base}/ready")).await?;
-    // The demo data, written as people write it: through the gateway (north's, for every
-    // branch's people: any gateway relays anyone's own writes).
+    let bases: Vec<String> = ports
+        .iter()
+        .map(|port| format!("http://127.0.0.1:{port}"))
+        .collect();
+    for base in &bases {
+        wait_ready(&format!("{base}/ready")).await?;
+    }
+    // The demo data, written as people write it: through each branch's gateway.
     timebank_devnet::demo::run(timebank_devnet::Demo {
         data_dir: data.clone(),
-        gateways: vec![base.clone(); 3],
+        gateways: bases,
     })
     .await?;
+    // South's and east's gateways take no part in what is measured from here.
+    signal("-STOP", &[others[0].id(), others[1].id()])?;
 
     // A supervisor reads a north member's record and history.
     let supervisor: PrivateKeySigner = accounts.keys[7].parse()?;

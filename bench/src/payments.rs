@@ -17,7 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 use timebank_bindings::{
-    HOUR, IdentityRegistry, ServiceLedger, TimeCoin,
+    HOUR, IdentityRegistry, ServiceLedger, TimeCoin, TimebankAccess,
     forward::{self, ForwardRequest},
     types::Purpose,
 };
@@ -68,6 +68,13 @@ pub async fn members(
     let ledger = ServiceLedger::new(deployment.contracts.service_ledger, &provider);
     let (admin, op1, op2) = (admin.address(), op1.address(), op2.address());
 
+    TimebankAccess::new(deployment.contracts.access, &provider)
+        .grantRole(timebank_bindings::roles::gateway(branch), admin)
+        .from(admin)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
     ledger
         .setMintQuota(branch, u128::MAX / 2)
         .from(admin)
@@ -96,16 +103,23 @@ pub async fn members(
     provider.anvil_set_auto_mine(false).await?;
     let result = async {
         let gas = 500_000;
-        let steps: [&dyn Fn(Address) -> (Address, Address, alloy::primitives::Bytes); 6] = [
+        let steps: [&dyn Fn(Address) -> (Address, Address, alloy::primitives::Bytes); 7] = [
             &|p| {
                 let call = IdentityRegistry::submitMemberCall {
                     account: p,
                     branchId: branch,
                     commitment: keccak256(p),
-                    uniquenessKey: keccak256([p.as_slice(), b"person"].concat()),
                     encryptedData: vec![1u8; 64].into(),
                 };
                 (op1, *identity.address(), call.abi_encode().into())
+            },
+            // The admin's key stands for the branch's gateway, which binds the person's key.
+            &|p| {
+                let call = IdentityRegistry::bindUniquenessKeyCall {
+                    account: p,
+                    key: keccak256([p.as_slice(), b"person"].concat()),
+                };
+                (admin, *identity.address(), call.abi_encode().into())
             },
             &|p| {
                 let call = IdentityRegistry::approveMemberCall { account: p };

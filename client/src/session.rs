@@ -367,13 +367,12 @@ impl Session {
                 let call = IdentityRegistry::submitMemberCall::abi_decode(&sealed.data).map_err(
                     |err| ClientError::Refused(format!("not a submitMember call: {err}")),
                 )?;
-                // The uniqueness key is the gateways' keyed hash of the identity document: the
-                // client can't recompute it (the key is theirs alone), and it moves nothing.
+                // The person's uniqueness key is no part of it: the branch's gateway binds it
+                // from the sealed profile (`bindUniquenessKey`), never the operator.
                 IdentityRegistry::submitMemberCall {
                     account,
                     branchId: call.branchId,
                     commitment,
-                    uniquenessKey: call.uniquenessKey,
                     encryptedData: sealed.encrypted_data.clone(),
                 }
                 .abi_encode()

@@ -120,7 +120,6 @@ async fn package(State(stub): State<Arc<Stub>>, Json(request): Json<Value>) -> J
         account,
         branchId: 1,
         commitment,
-        uniquenessKey: alloy::primitives::B256::repeat_byte(0x11),
         encryptedData: Bytes::from_static(b"sealed"),
     }
     .abi_encode();

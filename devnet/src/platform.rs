@@ -315,7 +315,15 @@ async fn start_branch(
         console_dir: up.console_dir.is_dir().then(|| up.console_dir.clone()),
         dev_accounts_file: Some(paths.accounts()),
         branch_key_file: Some(paths.branch_key(id)),
-        uniqueness_key_file: Some(paths.uniqueness_key()),
+        uniqueness_share_file: Some(paths.uniqueness_share(id)),
+        uniqueness_public_file: Some(paths.uniqueness_public()),
+        peer_gateways: up
+            .gateway_ports
+            .iter()
+            .zip(1u32..)
+            .filter(|(_, branch)| *branch != id)
+            .map(|(port, branch)| format!("{branch}=http://{}:{port}/", up.host))
+            .collect(),
         ..timebank_gateway::Settings::new(
             listener.local_addr()?,
             id,
@@ -328,9 +336,8 @@ async fn start_branch(
         .trim()
         .parse()
         .map_err(|_| eyre!("the relayer key file of branch {id} is damaged"))?;
-    let relayer_address = relayer.address();
     let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(relayer))
+        .wallet(EthereumWallet::from(relayer.clone()))
         .connect_http(rpc.parse()?)
         .erased();
     let state = Arc::new(
@@ -339,7 +346,7 @@ async fn start_branch(
             store,
             deployment.clone(),
             provider,
-            Some(relayer_address),
+            Some(&relayer),
         )
         .await?,
     );

@@ -92,9 +92,15 @@ impl Paths {
     pub fn risk_agent_key(&self) -> PathBuf {
         self.root.join("keys/risk-agent.key")
     }
-    /// The uniqueness key every branch's gateway shares (members' blind index).
-    pub fn uniqueness_key(&self) -> PathBuf {
-        self.root.join("keys/uniqueness.key")
+    /// A branch's share of the uniqueness key (members' blind index), as the key ceremony
+    /// deals it.
+    pub fn uniqueness_share(&self, branch: u32) -> PathBuf {
+        self.root
+            .join(format!("keys/uniqueness-share-{branch}.json"))
+    }
+    /// The uniqueness key's public file: its threshold and each share's public key.
+    pub fn uniqueness_public(&self) -> PathBuf {
+        self.root.join("keys/uniqueness-public.json")
     }
 }
 
@@ -206,10 +212,18 @@ pub(crate) async fn first_start(
     )
     .await?;
 
-    // The gateways' shared secret for members' uniqueness keys (never on chain).
-    write_secret(
-        &paths.uniqueness_key(),
-        &alloy::hex::encode(rand::random::<[u8; 32]>()),
+    // The uniqueness key, dealt 2 of 3 to the branches: no branch alone can key a document.
+    let branch_ids: Vec<u32> = (1..=u32::try_from(BRANCHES.len())?).collect();
+    let (shares, public) = timebank_uniqueness::threshold::deal(1, 2, &branch_ids)?;
+    for share in &shares {
+        write_secret(
+            &paths.uniqueness_share(share.branch),
+            &serde_json::to_string_pretty(share)?,
+        )?;
+    }
+    std::fs::write(
+        paths.uniqueness_public(),
+        serde_json::to_string_pretty(&public)?,
     )?;
     for (i, (name, region)) in BRANCHES.iter().enumerate() {
         let branch = u32::try_from(i + 1)?;

@@ -30,6 +30,13 @@ const WEBHOOK_MAX_ATTEMPTS: u64 = 12;
 /// One webhook attempt's timeout, in milliseconds.
 const WEBHOOK_TIMEOUT_MS: u64 = 10_000;
 
+/// Identity documents one operator may have keyed per hour: a desk registers a few people an
+/// hour, a number-guessing operator thousands.
+const UNIQUENESS_CHECKS_PER_OPERATOR_PER_HOUR: u32 = 60;
+/// Blinded documents evaluated for one other branch per minute (every keying of a document is
+/// three evaluations at most: the check, the binding, the approval).
+const UNIQUENESS_EVALUATIONS_PER_BRANCH_PER_MINUTE: u32 = 120;
+
 /// The gateway's command line; every flag also reads an environment variable.
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -81,15 +88,39 @@ pub struct Settings {
     /// `--branch-key-file`): it still opens the profiles sealed before the change.
     #[arg(long, env = "TIMEBANK_PREVIOUS_BRANCH_KEY_FILE")]
     pub previous_branch_key_file: Option<PathBuf>,
-    /// A file only the owner may read with the uniqueness key every branch's gateway shares
-    /// (32 bytes, hex): the blind index of members' identity documents. Without it, this
-    /// gateway submits no members.
-    #[arg(long, env = "TIMEBANK_UNIQUENESS_KEY_FILE")]
-    pub uniqueness_key_file: Option<PathBuf>,
-    /// During a rotation of the uniqueness key, the previous one (a file like
-    /// `--uniqueness-key-file`): a person holding a key under it is still refused.
-    #[arg(long, env = "TIMEBANK_PREVIOUS_UNIQUENESS_KEY_FILE")]
-    pub previous_uniqueness_key_file: Option<PathBuf>,
+    /// A file only the owner may read with this branch's share of the uniqueness key (the key
+    /// ceremony's `uniqueness-share-N.json`): members' identity documents are keyed by a
+    /// threshold of branches, none of which holds the key. Without it, this gateway submits no
+    /// members and evaluates for no other branch.
+    #[arg(long, env = "TIMEBANK_UNIQUENESS_SHARE_FILE")]
+    pub uniqueness_share_file: Option<PathBuf>,
+    /// The key ceremony's public file (`uniqueness-public.json`): the epoch, its threshold and
+    /// each branch's share's public key, which every evaluation is checked against.
+    #[arg(long, env = "TIMEBANK_UNIQUENESS_PUBLIC_FILE")]
+    pub uniqueness_public_file: Option<PathBuf>,
+    /// During a rotation of the uniqueness key, this branch's share of the previous epoch: a
+    /// person keyed under it is still refused.
+    #[arg(long, env = "TIMEBANK_PREVIOUS_UNIQUENESS_SHARE_FILE")]
+    pub previous_uniqueness_share_file: Option<PathBuf>,
+    /// During a rotation, the previous epoch's public file.
+    #[arg(long, env = "TIMEBANK_PREVIOUS_UNIQUENESS_PUBLIC_FILE")]
+    pub previous_uniqueness_public_file: Option<PathBuf>,
+    /// Another branch's gateway, as `BRANCH=URL` (repeat, or comma-separated in the
+    /// environment): where this gateway asks for evaluations under that branch's share.
+    #[arg(
+        long = "peer-gateway",
+        env = "TIMEBANK_PEER_GATEWAYS",
+        value_delimiter = ','
+    )]
+    pub peer_gateways: Vec<String>,
+    /// Identity documents one operator (or auditor) may have keyed per hour (429 beyond; every
+    /// one is in the access log).
+    #[arg(long, env = "TIMEBANK_UNIQUENESS_CHECKS_PER_OPERATOR_PER_HOUR", default_value_t = UNIQUENESS_CHECKS_PER_OPERATOR_PER_HOUR)]
+    pub uniqueness_checks_per_operator_per_hour: u32,
+    /// Blinded documents this gateway evaluates for one other branch per minute (429 beyond;
+    /// raise it on every branch while a rotation's rekey runs).
+    #[arg(long, env = "TIMEBANK_UNIQUENESS_EVALUATIONS_PER_BRANCH_PER_MINUTE", default_value_t = UNIQUENESS_EVALUATIONS_PER_BRANCH_PER_MINUTE)]
+    pub uniqueness_evaluations_per_branch_per_minute: u32,
     /// The supervisors' X25519 public key (hex): every package is also sealed to it.
     #[arg(long, env = "TIMEBANK_SUPERVISORS_PUBLIC_KEY")]
     pub supervisors_public_key: Option<String>,
@@ -194,8 +225,14 @@ impl Settings {
             database_url: database_url.to_owned(),
             relayer_key_file: None,
             branch_key_file: None,
-            uniqueness_key_file: None,
-            previous_uniqueness_key_file: None,
+            uniqueness_share_file: None,
+            uniqueness_public_file: None,
+            previous_uniqueness_share_file: None,
+            previous_uniqueness_public_file: None,
+            peer_gateways: Vec::new(),
+            uniqueness_checks_per_operator_per_hour: UNIQUENESS_CHECKS_PER_OPERATOR_PER_HOUR,
+            uniqueness_evaluations_per_branch_per_minute:
+                UNIQUENESS_EVALUATIONS_PER_BRANCH_PER_MINUTE,
             previous_branch_key_file: None,
             supervisors_public_key: None,
             domain: None,

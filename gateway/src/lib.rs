@@ -70,7 +70,8 @@ pub struct AppState {
     pub deployment: Deployment,
     /// The node (with the relayer's wallet when one is configured).
     pub provider: DynProvider,
-    /// The account that pays for relayed transactions, if this gateway relays.
+    /// The account that pays for relayed transactions, if this gateway relays (it also holds
+    /// the branch's gateway role: it anchors the access log and binds uniqueness keys).
     pub relayer: Option<alloy::primitives::Address>,
     /// The branch this gateway serves.
     pub branch_id: u32,
@@ -78,11 +79,8 @@ pub struct AppState {
     pub branch_key: Option<privacy::BranchKeys>,
     /// The supervisors' public key, a recipient of every package.
     pub supervisors_key: Option<[u8; 32]>,
-    /// The branches' shared secret for members' uniqueness keys.
-    pub uniqueness_key: Option<[u8; 32]>,
-    /// The secret before a rotation, while members are rekeyed: a submission is refused under
-    /// either.
-    pub previous_uniqueness_key: Option<[u8; 32]>,
+    /// This branch's share of members' uniqueness keys, and the peers it keys documents with.
+    pub uniqueness: Option<uniqueness::Uniqueness>,
     /// Sign-in and sessions.
     pub auth: auth::Auth,
     /// The live stream's fan-out.
@@ -114,13 +112,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State for `settings`, checking that the node serves the deployment's chain.
+    /// State for `settings`, checking that the node serves the deployment's chain; `relayer`
+    /// is the key the provider's wallet pays with.
     pub async fn new(
         settings: &Settings,
         store: Store,
         deployment: Deployment,
         provider: DynProvider,
-        relayer: Option<alloy::primitives::Address>,
+        relayer: Option<&alloy::signers::local::PrivateKeySigner>,
     ) -> eyre::Result<Self> {
         let chain_id = provider
             .get_chain_id()
@@ -154,9 +153,8 @@ impl AppState {
                 None
             }
         };
-        let uniqueness_key = uniqueness::read_key(settings.uniqueness_key_file.as_deref())?;
-        let previous_uniqueness_key =
-            uniqueness::read_key(settings.previous_uniqueness_key_file.as_deref())?;
+        let uniqueness = uniqueness::Uniqueness::new(settings, relayer)?;
+        let relayer = relayer.map(alloy::signers::local::PrivateKeySigner::address);
         let supervisors_key = match &settings.supervisors_public_key {
             Some(hex) => Some(
                 alloy::hex::decode(hex.trim())
@@ -193,8 +191,7 @@ impl AppState {
             store: store.clone(),
             branch_key,
             supervisors_key,
-            uniqueness_key,
-            previous_uniqueness_key,
+            uniqueness,
             deployment,
             provider,
             relayer,
@@ -442,6 +439,7 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .route("/v1/access-log", get(members::access_log))
         .route("/v1/audit", get(members::audit))
         .route("/v1/audit/uniqueness", get(members::uniqueness_audit))
+        .route("/v1/uniqueness/evaluate", post(uniqueness::peer::evaluate))
         .route("/v1/deployment", get(console::deployment))
         .route("/v1/dev/accounts", get(console::demo_accounts))
         .route("/v1/{*rest}", any(not_found))

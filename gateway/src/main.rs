@@ -35,12 +35,11 @@ async fn main() -> eyre::Result<()> {
                     path.display()
                 )
             })?;
-            let relayer = signer.address();
             let provider = ProviderBuilder::new()
-                .wallet(EthereumWallet::from(signer))
+                .wallet(EthereumWallet::from(signer.clone()))
                 .connect_http(url)
                 .erased();
-            (provider, Some(relayer))
+            (provider, Some(signer))
         }
         None => (ProviderBuilder::new().connect_http(url).erased(), None),
     };
@@ -62,7 +61,8 @@ async fn main() -> eyre::Result<()> {
         }
         return Ok(());
     }
-    let state = Arc::new(AppState::new(&settings, store, deployment, provider, relayer).await?);
+    let state =
+        Arc::new(AppState::new(&settings, store, deployment, provider, relayer.as_ref()).await?);
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .wrap_err_with(|| format!("cannot listen on {} (is the port taken?)", settings.listen))?;

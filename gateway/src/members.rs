@@ -33,7 +33,7 @@ impl From<PrivacyError> for ApiError {
 }
 
 /// This gateway's recipient id in packages.
-fn kid(branch_id: u64) -> String {
+pub(crate) fn kid(branch_id: u64) -> String {
     format!("branch:{branch_id}")
 }
 
@@ -51,8 +51,7 @@ pub async fn package(
     let branch = caller.operator_branch.unwrap_or_default();
     let (profile, canonical) = privacy::prepare(req.profile)?;
     // A mistyped document number is refused before anything is sealed or sent.
-    let (kind, number) =
-        uniqueness::document(&profile).map_err(|err| ApiError::bad_request(err.0))?;
+    let document = uniqueness::document(&profile).map_err(|err| ApiError::bad_request(err.0))?;
     let commitment = privacy::commitment(&canonical);
     let mut recipients: Vec<(String, [u8; 32])> = Vec::new();
     for b in state.store.branches().await? {
@@ -68,53 +67,22 @@ pub async fn package(
     let encrypted = privacy::seal(&canonical, commitment, &recipients)?;
     let data = match req.action {
         ProfileAction::Submit => {
-            let secret = state.uniqueness_key.ok_or_else(|| {
+            let service = state.uniqueness.as_ref().ok_or_else(|| {
                 ApiError::unavailable(
                     "member submissions",
-                    "this gateway has no uniqueness key (--uniqueness-key-file)",
+                    "this gateway holds no uniqueness share (--uniqueness-share-file)",
                 )
             })?;
-            let uniqueness_key = uniqueness::key(&secret, &kind, &number);
-            // Said in words before the operator signs (the registry refuses it in any case),
-            // and during a rotation also under the previous secret.
-            let registry = IdentityRegistry::new(
-                state.deployment.contracts.identity_registry,
-                &state.provider,
-            );
-            let previous = state
-                .previous_uniqueness_key
-                .map(|previous| uniqueness::key(&previous, &kind, &number));
-            let mut holder = alloy::primitives::aliases::U48::ZERO;
-            for key in std::iter::once(uniqueness_key).chain(previous) {
-                holder = registry
-                    .memberOfKey(key)
-                    .call()
-                    .await
-                    .map_err(|err| ApiError::unavailable("the node", err))?;
-                if !holder.is_zero() {
-                    break;
-                }
-            }
-            if !holder.is_zero() {
-                let branch = state
-                    .store
-                    .member_by_id(holder.to())
-                    .await?
-                    .map(|m| m.home_branch);
-                return Err(ApiError::conflict(
-                    "duplicate_member",
-                    format!(
-                        "this person is already member {holder}{}: one person, one membership                          (a closed membership is released by a supervisor)",
-                        branch.map_or(String::new(), |b| format!(" of branch {b}"))
-                    ),
-                ));
-            }
+            // Said in words before the operator signs; the key itself is never shown: this
+            // gateway binds it once the submission lands.
+            service
+                .check_submission(&state, &caller, req.account, &document)
+                .await?;
             IdentityRegistry::submitMemberCall {
                 account: req.account,
                 branchId: u32::try_from(branch)
                     .map_err(|err| ApiError::internal("the operator's branch id", err))?,
                 commitment,
-                uniquenessKey: uniqueness_key,
                 encryptedData: encrypted.clone().into(),
             }
             .abi_encode()
@@ -421,10 +389,10 @@ pub async fn uniqueness_audit(
         &[Role::Auditor, Role::Supervisor, Role::Admin],
         "a uniqueness audit",
     )?;
-    let (Some(secret), Some(branch_key)) = (state.uniqueness_key, &state.branch_key) else {
+    let (Some(service), Some(branch_key)) = (&state.uniqueness, &state.branch_key) else {
         return Err(ApiError::unavailable(
             "the uniqueness audit",
-            "this gateway has no uniqueness key or no branch key",
+            "this gateway holds no uniqueness share or no branch key",
         ));
     };
     let registry = IdentityRegistry::new(
@@ -438,8 +406,9 @@ pub async fn uniqueness_audit(
         stale: Vec::new(),
         unreadable: Vec::new(),
     };
-    let mut by_key: std::collections::BTreeMap<alloy::primitives::B256, Vec<KeyedMember>> =
-        Default::default();
+    // Every profile opened first (each read logged), then their documents keyed in batches.
+    let mut keyed: Vec<(KeyedMember, timebank_bindings::types::MemberStatus)> = Vec::new();
+    let mut documents = Vec::new();
     for branch in state.store.branches().await? {
         for m in state.store.members_of(branch.branch_id).await? {
             audit.members += 1;
@@ -470,33 +439,48 @@ pub async fn uniqueness_audit(
             let document = serde_json::from_slice::<serde_json::Value>(&canonical)
                 .map_err(|err| err.to_string())
                 .and_then(|p| uniqueness::document(&p).map_err(|err| err.0));
-            let (kind, number) = match document {
-                Ok(document) => document,
+            match document {
+                Ok(document) => {
+                    documents.push(document);
+                    keyed.push((entry, m.status));
+                }
                 Err(why) => {
                     entry.why = Some(why);
                     audit.unreadable.push(entry);
-                    continue;
                 }
-            };
-            let key = uniqueness::key(&secret, &kind, &number);
-            entry.key = Some(key);
-            let on_chain = registry
-                .uniquenessKeyOf(m.account)
-                .call()
-                .await
-                .map_err(|err| ApiError::unavailable("the node", err))?;
-            // A closed membership holds its key or had it released on purpose.
-            if on_chain != key && m.status != timebank_bindings::types::MemberStatus::Closed {
-                let mut stale = entry.clone();
-                stale.why = Some(if on_chain.is_zero() {
-                    "no key on chain".into()
-                } else {
-                    "the key on chain is not under the current secret".into()
-                });
-                audit.stale.push(stale);
             }
-            by_key.entry(key).or_default().push(entry);
         }
+    }
+    let keys = service
+        .keys(
+            &state,
+            &documents,
+            false,
+            uniqueness::Purpose::Audit,
+            caller.address,
+        )
+        .await?;
+    let mut by_key: std::collections::BTreeMap<alloy::primitives::B256, Vec<KeyedMember>> =
+        Default::default();
+    for ((mut entry, status), key) in keyed.into_iter().zip(keys) {
+        let on_chain = registry
+            .uniquenessKeyOf(entry.account)
+            .call()
+            .await
+            .map_err(|err| ApiError::unavailable("the node", err))?;
+        // A closed membership holds its key or had it released on purpose.
+        if on_chain != key && status != timebank_bindings::types::MemberStatus::Closed {
+            let mut stale = entry.clone();
+            stale.key = Some(key);
+            stale.why = Some(if on_chain.is_zero() {
+                "no key on chain".into()
+            } else {
+                "the key on chain is not under the current uniqueness epoch".into()
+            });
+            audit.stale.push(stale);
+        }
+        entry.why = None;
+        by_key.entry(key).or_default().push(entry);
     }
     audit.shared = by_key
         .into_values()

@@ -2,7 +2,8 @@
 //! give, and who may call each (from the role table of `docs/api.md`).
 
 use crate::{
-    ErrorBody, api, auth, console, governance, live, members, prepare, relay, risk, webhooks, work,
+    ErrorBody, api, auth, console, governance, live, members, prepare, relay, risk, uniqueness,
+    webhooks, work,
 };
 use utoipa::{
     Modify, OpenApi,
@@ -22,7 +23,7 @@ use utoipa::{
         crate::health, crate::ready, auth::nonce, auth::login, auth::me, auth::logout, api::branches,
         api::member, api::balance, api::payments, api::history, api::cases, api::holds, risk::findings, risk::platform, live::stream,
         relay::nonce, relay::relay, members::package, members::profile, members::verify,
-        members::access_log, members::audit, members::uniqueness_audit, prepare::prepare, prepare::prepare_call,
+        members::access_log, members::audit, members::uniqueness_audit, uniqueness::peer::evaluate, prepare::prepare, prepare::prepare_call,
         work::pending_members, work::moves, work::activities, work::services, work::alerts,
         work::quota, work::stats, work::credential_types, work::expiring_credentials,
         webhooks::set_endpoint, webhooks::rotate, webhooks::messages, webhooks::redeliver,

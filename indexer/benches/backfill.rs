@@ -97,6 +97,13 @@ async fn main() -> eyre::Result<()> {
         .await?
         .get_receipt()
         .await?;
+    access
+        .grantRole(roles::gateway(1), admin)
+        .from(admin)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
     ledger
         .setMintQuota(1, u128::MAX / 2)
         .from(admin)
@@ -116,7 +123,7 @@ async fn main() -> eyre::Result<()> {
     let setup = Instant::now();
     // Nonces are assigned here, so that many transactions can wait in the pool at once.
     let mut nonces = std::collections::HashMap::new();
-    for who in people.iter().chain([&op1, &op2]) {
+    for who in people.iter().chain([&op1, &op2, &admin]) {
         nonces.insert(*who, provider.get_transaction_count(*who).pending().await?);
     }
     let mut next = |who: Address| {
@@ -129,16 +136,23 @@ async fn main() -> eyre::Result<()> {
     for p in &people {
         pending.push(
             identity
-                .submitMember(
-                    *p,
-                    1,
-                    keccak256(p),
-                    keccak256([p.as_slice(), b"person"].concat()),
-                    vec![1u8; 64].into(),
-                )
+                .submitMember(*p, 1, keccak256(p), vec![1u8; 64].into())
                 .from(op1)
                 .gas(GAS)
                 .nonce(next(op1))
+                .send()
+                .await?,
+        );
+    }
+    mine(&provider, &mut pending).await.wrap_err("setup")?;
+    // The admin's key stands for the branch's gateway, which binds each person's key.
+    for p in &people {
+        pending.push(
+            identity
+                .bindUniquenessKey(*p, keccak256([p.as_slice(), b"person"].concat()))
+                .from(admin)
+                .gas(GAS)
+                .nonce(next(admin))
                 .send()
                 .await?,
         );

@@ -43,6 +43,8 @@ impl Chain {
         // South's gateway key anchors its access log twice (north's gateway anchors its own in
         // the gateway's tests).
         send!(access.grantRole(roles::gateway(2), self.issuer));
+        // The same key binds north's members' uniqueness keys, as a gateway would.
+        send!(access.grantRole(roles::gateway(1), self.issuer));
         send!(
             access
                 .anchorAccessLog(2, 2, keccak256("two entries"))
@@ -93,10 +95,14 @@ impl Chain {
                         member,
                         branch,
                         keccak256(member),
-                        crate::person(member),
                         vec![0xc0, 0xff, 0xee].into()
                     )
                     .from(submitter)
+            );
+            send!(
+                identity
+                    .bindUniquenessKey(member, crate::person(member))
+                    .from(self.issuer)
             );
             if branch == 1 {
                 send!(identity.approveMember(member).from(approver));
@@ -114,8 +120,13 @@ impl Chain {
         for who in [dave, erin] {
             send!(
                 identity
-                    .submitMember(who, 1, keccak256(who), crate::person(who), vec![1].into())
+                    .submitMember(who, 1, keccak256(who), vec![1].into())
                     .from(self.op1)
+            );
+            send!(
+                identity
+                    .bindUniquenessKey(who, crate::person(who))
+                    .from(self.issuer)
             );
         }
         send!(

@@ -111,11 +111,18 @@ mod tests {
             "１１０１０５１９４９１２３１００２Ｘ",
             "110105-19491231-002X",
         ] {
-            assert_eq!(normalize("cn_resident_id", written).unwrap(), plain, "{written}");
+            assert_eq!(
+                normalize("cn_resident_id", written).unwrap(),
+                plain,
+                "{written}"
+            );
         }
         // Another type, another number: another input.
         assert_ne!(input("cn_resident_id", &plain), input("passport", &plain));
-        assert_ne!(input("passport", "E12345678"), input("passport", "E12345679"));
+        assert_ne!(
+            input("passport", "E12345678"),
+            input("passport", "E12345679")
+        );
         // Length prefixes: moving a character between the parts changes the input.
         assert_ne!(input("passport", "AB"), input("passportA", "B"));
     }
@@ -123,10 +130,19 @@ mod tests {
     #[test]
     fn a_mistyped_resident_number_is_refused_before_anything_is_sent() {
         let err = normalize("cn_resident_id", "110105194912310021").unwrap_err();
-        assert!(err.0.contains("check character is 1, but its digits give X"), "{err}");
+        assert!(
+            err.0
+                .contains("check character is 1, but its digits give X"),
+            "{err}"
+        );
         assert!(normalize("cn_resident_id", "11010519491231002").is_err());
         assert!(normalize("cn_resident_id", "1101051949123100AX").is_err());
-        assert!(normalize("drivers_licence", "123").unwrap_err().0.contains("one of"));
+        assert!(
+            normalize("drivers_licence", "123")
+                .unwrap_err()
+                .0
+                .contains("one of")
+        );
         assert!(normalize("passport", "E1234 5678").is_ok());
         assert!(normalize("passport", "E1234/5678").is_err());
         assert!(normalize("passport", &"A".repeat(65)).is_err());

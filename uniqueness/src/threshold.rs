@@ -398,7 +398,11 @@ fn verify(
         .iter()
         .map(|e| EvaluationElement::<Ristretto255>::deserialize(e))
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|_| malformed(format!("branch {branch}'s evaluation is not group elements")))?;
+        .map_err(|_| {
+            malformed(format!(
+                "branch {branch}'s evaluation is not group elements"
+            ))
+        })?;
     let proof = Proof::<Ristretto255>::deserialize(&evaluation.proof)
         .map_err(|_| malformed(format!("branch {branch}'s proof is malformed")))?;
     let clients: Vec<VoprfClient<Ristretto255>> = clients.iter().map(|c| (*c).clone()).collect();
@@ -446,9 +450,8 @@ pub fn deal(epoch: u32, threshold: u16, branches: &[u32]) -> Result<(Vec<ShareFi
             branches.len()
         )));
     }
-    let mut coefficients: Vec<Scalar> = (0..threshold)
-        .map(|_| Scalar::random(&mut OsRng))
-        .collect();
+    let mut coefficients: Vec<Scalar> =
+        (0..threshold).map(|_| Scalar::random(&mut OsRng)).collect();
     let mut shares = Vec::with_capacity(branches.len());
     let mut public_keys = BTreeMap::new();
     for &branch in branches {
@@ -487,7 +490,10 @@ mod tests {
     fn ceremony(threshold: u16, branches: &[u32]) -> (Epoch, Vec<Share>) {
         let (files, public) = deal(7, threshold, branches).unwrap();
         let epoch = Epoch::new(&public).unwrap();
-        let shares = files.iter().map(|f| Share::new(f, &epoch).unwrap()).collect();
+        let shares = files
+            .iter()
+            .map(|f| Share::new(f, &epoch).unwrap())
+            .collect();
         (epoch, shares)
     }
 
@@ -541,7 +547,10 @@ mod tests {
         let whole = VoprfServer::<Ristretto255>::new_with_key(k.as_bytes()).unwrap();
         let doc = input("passport", "E12345678");
         let expected = whole.evaluate(&doc).unwrap();
-        let shares: Vec<Share> = files.iter().map(|f| Share::new(f, &epoch).unwrap()).collect();
+        let shares: Vec<Share> = files
+            .iter()
+            .map(|f| Share::new(f, &epoch).unwrap())
+            .collect();
         let got = key_with(&epoch, &[&shares[1], &shares[0]], &doc).unwrap();
         assert_eq!(got[..], expected[..32]);
     }
@@ -569,7 +578,10 @@ mod tests {
         let combined = combine(&epoch, &blinded, &evaluations).unwrap();
         assert_eq!(combined.keys[0], honest);
         assert_eq!(combined.used, vec![1, 2]);
-        assert!(matches!(combined.refused[..], [(3, ThresholdError::BadProof(3))]));
+        assert!(matches!(
+            combined.refused[..],
+            [(3, ThresholdError::BadProof(3))]
+        ));
         // An evaluation claimed by a branch the epoch does not know is refused too.
         let stranger = vec![(9, shares[0].evaluate(&element).unwrap())];
         assert!(combine(&epoch, &blinded, &stranger).is_err());
@@ -581,7 +593,12 @@ mod tests {
         let epoch = Epoch::new(&public).unwrap();
         let mut swapped = files[0].clone();
         swapped.branch = 2;
-        assert!(Share::new(&swapped, &epoch).unwrap_err().to_string().contains("not branch 2's"));
+        assert!(
+            Share::new(&swapped, &epoch)
+                .unwrap_err()
+                .to_string()
+                .contains("not branch 2's")
+        );
         let mut later = files[0].clone();
         later.epoch = 3;
         assert!(Share::new(&later, &epoch).is_err());

@@ -93,7 +93,6 @@ struct Launch {
     bin: PathBuf,
     rpc: String,
     deployment: PathBuf,
-    uniqueness_key: PathBuf,
     logs: PathBuf,
 }
 
@@ -142,8 +141,6 @@ impl Launch {
             .args(["--database-url", &stack.database])
             .arg("--branch-key-file")
             .arg(&stack.branch_key)
-            .arg("--uniqueness-key-file")
-            .arg(&self.uniqueness_key)
             .arg("--relayer-key-file")
             .arg(&stack.relayer_key)
             // A member pays about once a second here, for minutes: far more than a day's gas
@@ -277,7 +274,6 @@ async fn main() -> eyre::Result<()> {
         bin,
         rpc: platform.rpc.clone(),
         deployment: platform.paths.deployment(),
-        uniqueness_key: platform.paths.uniqueness_key(),
         logs: args.out.clone(),
     };
 

@@ -32,15 +32,15 @@ export function checkSealed(sealed: Sealed, account: Address, branch: number, fi
   if (!isAddressEqual(sealed.to as Address, registry)) throw new RefusedError('the package goes to another contract');
   const call = decodeFunctionData({ abi: abis.IdentityRegistry, data: sealed.data as Hex });
   if (call.functionName !== 'submitMember') throw new RefusedError(`the package is a ${call.functionName} call`);
-  const [who, branchId, , uniquenessKey] = call.args;
+  const [who, branchId] = call.args;
   if (!isAddressEqual(who, account)) throw new RefusedError(`the package is for ${who}, not ${account}`);
   if (branchId !== branch) throw new RefusedError(`the package submits at branch ${branchId}, not ${branch}`);
-  // The uniqueness key is the gateways' keyed hash of the identity document: it can't be
-  // recomputed here, and it moves nothing. Everything else is rebuilt from what was checked.
+  // The person's uniqueness key is no part of it (the branch's gateway binds it from the sealed
+  // profile): the whole call is rebuilt from what was checked.
   const data = encodeFunctionData({
     abi: abis.IdentityRegistry,
     functionName: 'submitMember',
-    args: [account, branch, expected, uniquenessKey, sealed.encryptedData as Hex],
+    args: [account, branch, expected, sealed.encryptedData as Hex],
   });
   if (data !== sealed.data.toLowerCase()) throw new RefusedError('the package is not exactly the call it says');
   return { to: registry, data, texts: [] };

@@ -1,5 +1,6 @@
 // An operator registers a new member: the gateway seals the profile (encrypted for the
-// branches and supervisors, its commitment and the document's uniqueness key on chain); the
+// branches and supervisors, its commitment on chain; the gateway binds the document's
+// uniqueness key once the submission lands); the
 // console checks the sealed call is this profile for this account before the operator signs.
 // A person already registered anywhere is refused, in words.
 import { type FormEvent, useState } from 'react';

@@ -30,10 +30,11 @@ use crate::{
     error::{ApiError, ApiResult, Json},
 };
 use alloy::primitives::{Address, B256, Bytes, aliases::U48};
+use alloy::sol_types::SolCall;
 use axum::extract::State;
 use std::{sync::Arc, time::Duration};
 use timebank_bindings::{
-    TimebankForwarder,
+    IdentityRegistry, TimebankForwarder,
     forward::{self, ForwardRequest},
     timebank_forwarder::ERC2771Forwarder::ForwardRequestData,
     types::MonitorAction,
@@ -145,6 +146,18 @@ pub async fn relay(
         )));
     }
     let function = authorize(&state, &caller, request.to, &request.data)?;
+    let keyed = matches!(function, "submitMember" | "approveMember");
+    let uniqueness = match (&state.uniqueness, keyed) {
+        (Some(service), true) => Some(service),
+        (None, true) => {
+            return Err(ApiError::unavailable(
+                "member submissions and approvals",
+                "this gateway holds no uniqueness share (--uniqueness-share-file): it can't key \
+                 the person's identity document",
+            ));
+        }
+        (_, false) => None,
+    };
     if request.gas == 0 || request.gas > forward::MAX_GAS {
         return Err(ApiError::bad_request(format!(
             "`gas` is {}; it must be between 1 and {}",
@@ -187,6 +200,17 @@ pub async fn relay(
             request.gas + forward::FORWARDER_GAS,
         )
         .await?;
+    // An approval waits for the person's key, recomputed from the profile the approver is
+    // shown: bound now when none is, refused when the one on chain is another document's.
+    if let Some(service) = uniqueness
+        && function == "approveMember"
+    {
+        let call = IdentityRegistry::approveMemberCall::abi_decode(&request.data)
+            .map_err(|err| ApiError::bad_request(format!("not an approveMember call: {err}")))?;
+        service
+            .check_approval(&state, &caller, call.account)
+            .await?;
+    }
     let signed = message.with_signature(request.signature.clone());
     // The monitor and the forwarder's own `execute` (which runs the target contract) asked in
     // one batch.
@@ -225,10 +249,24 @@ pub async fn relay(
     // From here the relayer spends: the rest runs to its end on its own task, so a client that
     // hangs up (or a timeout) can't leave a relayer nonce taken but unsent, or a receipt waiter
     // behind.
+    let data = request.data.clone();
     let sending = tokio::spawn(send(Arc::clone(&state), relayer, request, signed, monitor));
     let relayed = sending
         .await
         .map_err(|err| ApiError::internal("relaying", err))??;
+    // A landed submission gets its key, computed here from the package it published; on its
+    // own task, so that a client hanging up can't leave it half done.
+    if relayed.success && function == "submitMember" {
+        let (state, caller) = (Arc::clone(&state), caller.clone());
+        let binding = tokio::spawn(async move {
+            if let Some(service) = &state.uniqueness {
+                service.bind_submitted(&state, &caller, &data).await;
+            }
+        });
+        binding
+            .await
+            .map_err(|err| ApiError::internal("binding the uniqueness key", err))?;
+    }
     tracing::info!(
         tx_hash = %relayed.tx_hash, from = %caller.address, function, success = relayed.success,
         failure = ?relayed.failure, "relayed"

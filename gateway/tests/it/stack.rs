@@ -30,12 +30,15 @@ pub struct Stack {
     indexer: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// South's gateway as north's uniqueness peer (on a database of its own, not indexed).
+    pub south_peer: Gateway,
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
         self.indexer.abort();
         self.north.server.abort();
+        self.south_peer.server.abort();
         for t in &self.tasks {
             t.abort();
         }
@@ -84,13 +87,32 @@ impl Stack {
         let key_file = dir.path().join("north.key");
         write_secret(&key_file, &north_key.secret_hex());
         write_secret(&dir.path().join("south.key"), &south_key.secret_hex());
-        write_secret(
-            &dir.path().join("uniqueness.key"),
-            &alloy::hex::encode([0x5a; 32]),
-        );
+        // The gateways' relayer (one key for both branches here) holds both branches' gateway
+        // roles: it binds members' uniqueness keys and signs evaluation requests.
+        for branch in [1, 2] {
+            send!(access.grantRole(
+                timebank_bindings::roles::gateway(branch),
+                keys[12].address()
+            ));
+        }
+        // The uniqueness key, dealt 2 of 3 (epoch 1); south's gateway evaluates for north.
+        deal_uniqueness(dir.path(), 1);
+        let south_peer = spawn_peer(&chain, &keys[12], dir.path(), 2, &|_| {}).await;
         let url = fresh_database(postgres, dir.path()).await?;
         let (store, indexer) = spawn_indexer(&chain, &url).await;
-        let north = spawn_gateway(&chain, &keys[12], 1, &key_file, store, configure).await;
+        let peers = vec![format!("2={}/", south_peer.base)];
+        let north = spawn_gateway(
+            &chain,
+            &keys[12],
+            1,
+            &key_file,
+            store,
+            &|s: &mut Settings| {
+                s.peer_gateways = peers.clone();
+                configure(s);
+            },
+        )
+        .await;
         Some(Self {
             base: north.base.clone(),
             domain: north.domain.clone(),
@@ -104,6 +126,7 @@ impl Stack {
             indexer,
             _dir: dir,
             tasks: Vec::new(),
+            south_peer,
         })
     }
 
@@ -122,7 +145,32 @@ impl Stack {
     pub async fn north_replica(&self, configure: impl Fn(&mut Settings)) -> Gateway {
         let store = timebank_indexer::Store::connect(&self.url).await.unwrap();
         let key_file = self._dir.path().join("north.key");
-        spawn_gateway(&self.chain, &self.keys[12], 1, &key_file, store, &configure).await
+        let peers = vec![format!("2={}/", self.south_peer.base)];
+        spawn_gateway(
+            &self.chain,
+            &self.keys[12],
+            1,
+            &key_file,
+            store,
+            &|s: &mut Settings| {
+                s.peer_gateways = peers.clone();
+                configure(s);
+            },
+        )
+        .await
+    }
+
+    /// A gateway of `branch` that only evaluates for other branches (on a fresh database of its
+    /// own, which no indexer follows), configured by `configure`.
+    pub async fn peer(&self, branch: u32, configure: impl Fn(&mut Settings)) -> Gateway {
+        spawn_peer(
+            &self.chain,
+            &self.keys[12],
+            self._dir.path(),
+            branch,
+            &configure,
+        )
+        .await
     }
 
     /// South's gateway, with its own indexer and database (PostgreSQL when `postgres` and the
@@ -133,7 +181,20 @@ impl Stack {
         let relayer = self.keys[12].clone();
         let (store, indexer) = spawn_indexer(&self.chain, &url).await;
         self.tasks.push(indexer);
-        Some(spawn_gateway(&self.chain, &relayer, 2, &key_file, store, &|_| {}).await)
+        let peers = vec![format!("1={}/", self.north.base)];
+        Some(
+            spawn_gateway(
+                &self.chain,
+                &relayer,
+                2,
+                &key_file,
+                store,
+                &|s: &mut Settings| {
+                    s.peer_gateways = peers.clone();
+                },
+            )
+            .await,
+        )
     }
 
     /// A session of `address` at `gateway`, signed in with the gateway's client library.
@@ -344,10 +405,13 @@ async fn spawn_gateway(
 ) -> Gateway {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let dir = key_file
+        .parent()
+        .expect("key files in the stack's directory");
     let mut settings = Settings {
         branch_key_file: Some(key_file.to_path_buf()),
-        // Every branch's gateway shares it.
-        uniqueness_key_file: Some(key_file.with_file_name("uniqueness.key")),
+        uniqueness_share_file: Some(dir.join(format!("uniqueness-share-1-{branch_id}.json"))),
+        uniqueness_public_file: Some(dir.join("uniqueness-public-1.json")),
         ..Settings::new(
             addr,
             branch_id,
@@ -357,7 +421,7 @@ async fn spawn_gateway(
         )
     };
     configure(&mut settings);
-    // The relayer pays for relayed transactions; it holds no timebank role.
+    // The relayer pays for relayed transactions; it holds the branches' gateway roles only.
     let provider = ProviderBuilder::new()
         .wallet(alloy::network::EthereumWallet::from(relayer.clone()))
         .connect_http(settings.rpc_url.parse().unwrap())
@@ -368,7 +432,7 @@ async fn spawn_gateway(
             store,
             chain.deployment.clone(),
             provider,
-            Some(relayer.address()),
+            Some(relayer),
         )
         .await
         .unwrap(),
@@ -385,6 +449,43 @@ async fn spawn_gateway(
         state,
         server,
     }
+}
+
+/// Deals the uniqueness key of `epoch`, 2 of 3 to branches 1, 2 and 3, into `dir`
+/// (`uniqueness-share-EPOCH-BRANCH.json`, `uniqueness-public-EPOCH.json`).
+pub fn deal_uniqueness(dir: &std::path::Path, epoch: u32) {
+    let (shares, public) = timebank_uniqueness::threshold::deal(epoch, 2, &[1, 2, 3]).unwrap();
+    for share in &shares {
+        write_secret(
+            &dir.join(format!("uniqueness-share-{epoch}-{}.json", share.branch)),
+            &serde_json::to_string(share).unwrap(),
+        );
+    }
+    std::fs::write(
+        dir.join(format!("uniqueness-public-{epoch}.json")),
+        serde_json::to_string(&public).unwrap(),
+    )
+    .unwrap();
+}
+
+/// A gateway of `branch` that evaluates for the others, on a fresh SQLite database.
+async fn spawn_peer(
+    chain: &Chain,
+    relayer: &PrivateKeySigner,
+    dir: &std::path::Path,
+    branch: u32,
+    configure: Configure<'_>,
+) -> Gateway {
+    // A database of its own (the stack's directory holds north's index).
+    let own = tempfile::tempdir_in(dir).unwrap().keep();
+    let url = fresh_database(false, &own).await.unwrap();
+    let store = timebank_indexer::Store::connect(&url).await.unwrap();
+    let key_file = dir.join(if branch == 2 {
+        "south.key"
+    } else {
+        "north.key"
+    });
+    spawn_gateway(chain, relayer, branch, &key_file, store, configure).await
 }
 
 /// Asserts an error answer's status and shape, and that its message mentions `needle`.

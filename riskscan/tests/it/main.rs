@@ -34,6 +34,8 @@ impl World {
         send!(access.addBranch("north".into(), "North".into(), Chain::branch_key(1)));
         send!(access.grantRole(roles::operator(1), chain.op1));
         send!(access.grantRole(roles::operator(1), chain.op1b));
+        // The issuer's key stands for north's gateway, which binds members' uniqueness keys.
+        send!(access.grantRole(roles::gateway(1), chain.issuer));
         let keys = chain.anvil.keys().to_vec();
         let agent = PrivateKeySigner::from(keys[31].clone());
         send!(access.grantRole(roles::MONITORING_AGENT, agent.address()));
@@ -59,14 +61,13 @@ impl World {
         for m in &members {
             send!(
                 identity
-                    .submitMember(
-                        *m,
-                        1,
-                        keccak256(m),
-                        timebank_testkit::person(*m),
-                        vec![1].into()
-                    )
+                    .submitMember(*m, 1, keccak256(m), vec![1].into())
                     .from(chain.op1)
+            );
+            send!(
+                identity
+                    .bindUniquenessKey(*m, timebank_testkit::person(*m))
+                    .from(chain.issuer)
             );
             send!(identity.approveMember(*m).from(chain.op1b));
             send!(ledger.joinActivity(activity).from(*m));
