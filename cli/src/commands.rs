@@ -313,8 +313,8 @@ pub enum AdminCommand {
         /// Hours.
         hours: String,
     },
-    /// Give every member whose uniqueness key is stale (after a rotation of the gateways'
-    /// secret, or registered before keys) the key of their document; a key another member
+    /// Give every member whose uniqueness key is stale (after a rotation of the uniqueness
+    /// key to a new epoch, or registered before keys) the key of their document; a key another member
     /// holds is reported, not forced.
     Rekey,
     /// The monitoring rules in force and the governor's delay.

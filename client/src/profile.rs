@@ -6,8 +6,7 @@ use alloy::primitives::{B256, keccak256};
 
 /// Fields every profile must have (non-empty strings).
 pub const REQUIRED_FIELDS: [&str; 3] = ["fullName", "dateOfBirth", "contact"];
-/// The kinds of identity document the scheme knows.
-pub const DOCUMENT_TYPES: [&str; 3] = ["cn_resident_id", "passport", "hk_macau_permit"];
+pub use timebank_uniqueness::DOCUMENT_TYPES;
 /// Largest canonical profile.
 pub const MAX_PROFILE: usize = 16 * 1024;
 /// Domain separation for commitments and key wrapping.

@@ -27,10 +27,27 @@ enum Command {
     /// Makes a new key on this machine into a new file only its owner reads, and prints its
     /// public part for the platform admin (never the secret).
     Key {
-        /// branch, relayer, risk-agent or uniqueness.
+        /// branch, relayer or risk-agent.
         #[arg(value_enum)]
         kind: timebank_kit::keys::Kind,
         /// The file to create (an existing one is refused).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The uniqueness key ceremony (once per epoch, by the platform admin, on a machine that
+    /// keeps nothing): deals THRESHOLD-of-N shares of a fresh key, which is never written, into
+    /// one file per branch and the public file every gateway gets.
+    UniquenessShares {
+        /// The epoch (1 at the start; each rotation the next).
+        #[arg(long)]
+        epoch: u32,
+        /// How many branches' gateways must evaluate to key a document (at least 2).
+        #[arg(long)]
+        threshold: u16,
+        /// The branches that get a share (ids, comma-separated).
+        #[arg(long, value_delimiter = ',', required = true)]
+        branches: Vec<u32>,
+        /// The directory to write into (existing share files are refused).
         #[arg(long)]
         out: PathBuf,
     },
@@ -60,6 +77,21 @@ fn main() -> eyre::Result<()> {
         Command::Key { kind, out } => {
             let public = timebank_kit::keys::write(kind, &out)?;
             println!("wrote {} (mode 0400)\n{public}", out.display());
+            Ok(())
+        }
+        Command::UniquenessShares {
+            epoch,
+            threshold,
+            branches,
+            out,
+        } => {
+            for path in timebank_kit::keys::uniqueness_shares(epoch, threshold, &branches, &out)? {
+                println!("wrote {}", path.display());
+            }
+            println!(
+                "each uniqueness-share-N.json goes to branch N's gateway only (over a secure \
+                 channel), uniqueness-public.json to every gateway; then erase this directory"
+            );
             Ok(())
         }
     }

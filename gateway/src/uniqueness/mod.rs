@@ -40,7 +40,7 @@ use timebank_uniqueness::{
     Blinded, Epoch, PublicFile, Share, ShareFile, document, threshold::MAX_BATCH,
 };
 
-pub use timebank_uniqueness::document::{DOCUMENT_TYPES, DocumentError, from_profile as document};
+pub use timebank_uniqueness::document::from_profile as document;
 
 /// Why keys are computed, as the evaluating branches log it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

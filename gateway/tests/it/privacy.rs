@@ -190,6 +190,20 @@ async fn profile_lifecycle(stack: Stack) {
         .json()
         .await
         .unwrap();
+    // Each keying of the member's identity document is there too: the submitting operator's
+    // check and the binding, the approving operator's recomputation.
+    let (keyed, log): (Vec<_>, Vec<_>) = log
+        .into_iter()
+        .partition(|e| e["reason"].as_str().unwrap().starts_with("uniqueness "));
+    let purposes: Vec<&str> = keyed
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap().split(':').next().unwrap())
+        .collect();
+    assert_eq!(
+        purposes,
+        ["uniqueness approve", "uniqueness bind", "uniqueness check"],
+        "{keyed:?}"
+    );
     assert_eq!(log.len(), 2, "{log:?}");
     let address = |v: &serde_json::Value| v.as_str().unwrap().parse::<Address>().unwrap();
     assert_eq!(address(&log[0]["reader"]), c.supervisor);
@@ -240,6 +254,10 @@ async fn profile_lifecycle(stack: Stack) {
         .json()
         .await
         .unwrap();
+    let log: Vec<_> = log
+        .into_iter()
+        .filter(|e| !e["reason"].as_str().unwrap().starts_with("uniqueness "))
+        .collect();
     assert_eq!(log.len(), 3, "{log:?}");
     assert_eq!(log[0]["reason"], "audit of branch 1");
     assert_eq!(address(&log[0]["reader"]), stack.auditor);
