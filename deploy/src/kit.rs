@@ -312,8 +312,9 @@ impl Kit {
 }
 
 /// A branch node's Besu configuration (`besu --config-file`): its key and data where the
-/// service user alone reads them, the shared files, JSON-RPC for the branch's own services,
-/// peers from the static list only, both allowlists on, gas free.
+/// service user alone reads them, the shared files, JSON-RPC on 127.0.0.1 with only the APIs
+/// the branch's own services call ([`SERVICE_RPC_APIS`]), administration on the node user's
+/// socket only, peers from the static list only, both allowlists on, gas free.
 pub fn node_config(n: &Node) -> String {
     format!(
         r#"# Branch {name}'s node ({role}), address {address}. Written by timebank-kit; see docs/deploy.md.
@@ -331,12 +332,17 @@ permissions-accounts-config-file = "/etc/timebank/permissions_config.toml"
 rpc-http-enabled = true
 rpc-http-host = "127.0.0.1"
 rpc-http-port = {rpc}
-rpc-http-api = ["ETH", "NET", "QBFT", "WEB3", "TXPOOL"]
+rpc-http-api = {service_apis}
 host-allowlist = ["localhost", "127.0.0.1"]
 rpc-ws-enabled = true
 rpc-ws-host = "127.0.0.1"
 rpc-ws-port = {ws}
-rpc-ws-api = ["ETH", "NET", "WEB3"]
+rpc-ws-api = {service_apis}
+# The branch IT person's administration (validator votes, allowlist reloads) over a socket in
+# the node's data directory, which only the node's user opens (its unit's UMask is 0077).
+Xrpc-ipc-enabled = true
+Xrpc-ipc-path = "/var/lib/timebank/besu/besu.ipc"
+Xrpc-ipc-api = {admin_apis}
 min-gas-price = 0
 sync-mode = "FULL"
 metrics-enabled = true
@@ -353,7 +359,23 @@ metrics-port = 9545
         p2p = n.p2p_port,
         rpc = n.rpc_port,
         ws = n.rpc_port + 1,
+        service_apis = toml_list(SERVICE_RPC_APIS),
+        admin_apis = toml_list(ADMIN_RPC_APIS),
     )
+}
+
+/// The JSON-RPC APIs the branch's indexer, gateway and risk agent call on their node over
+/// HTTP and WebSocket (`eth_*`; the agent's `net_peerCount`): nothing that administers the node
+/// (`ADMIN`, `QBFT`, `PERM`), shows its pending transactions (`TXPOOL`) or traces (`DEBUG`).
+pub const SERVICE_RPC_APIS: &[&str] = &["ETH", "NET"];
+
+/// The APIs on the node's own socket, for its administrator: validator votes (`QBFT`), the
+/// allowlists (`PERM`), peers (`ADMIN`).
+pub const ADMIN_RPC_APIS: &[&str] = &["ETH", "NET", "QBFT", "PERM", "ADMIN"];
+
+/// A TOML array of strings (JSON's spelling is TOML's).
+fn toml_list(items: &[&str]) -> String {
+    serde_json::Value::from(items.to_vec()).to_string()
 }
 
 /// A branch's services' settings (`/etc/timebank/branch.env`, read by the systemd units in
