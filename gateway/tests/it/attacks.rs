@@ -430,3 +430,50 @@ async fn a_note_is_kept_when_its_decision_lands() {
     assert_eq!(store.sweep_expired(later).await.unwrap().notes, 1);
     assert_eq!(store.count("note").await.unwrap(), notes + 1);
 }
+
+/// Behind the branch's proxy a client is the address the proxy appended, and an IPv6 client is
+/// its /64: neither a forged first hop nor another address of the same network buys more
+/// sign-in nonces.
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_the_proxy_a_client_is_the_address_it_appended_and_ipv6_counts_per_64() {
+    let stack = Stack::start_with(|s| s.client_ip_header = Some("x-forwarded-for".into())).await;
+    // One header line per hop: the client's own first, the proxy's appended last.
+    let nonce = |hops: Vec<String>| {
+        let mut request = stack.http.post(format!("{}/v1/auth/nonce", stack.base));
+        for hop in hops {
+            request = request.header("x-forwarded-for", hop);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    for i in 0..20 {
+        let hops = vec![format!("203.0.113.{i}"), format!("2001:db8:1:2::{i:x}")];
+        assert_eq!(nonce(hops).await, 200, "nonce {i}");
+    }
+    let more = vec![
+        "203.0.113.99".to_owned(),
+        "2001:db8:1:2:ffff::99".to_owned(),
+    ];
+    assert_eq!(
+        nonce(more).await,
+        429,
+        "the same /64 under a forged first hop"
+    );
+    assert_eq!(
+        nonce(vec!["2001:db8:1:3::1".to_owned()]).await,
+        200,
+        "another /64"
+    );
+    for i in 0..20 {
+        let hops = vec![
+            format!("192.0.2.{i}, 10.9.8.{i}"),
+            "198.51.100.7".to_owned(),
+        ];
+        assert_eq!(nonce(hops).await, 200, "nonce {i}");
+    }
+    let forged = vec!["192.0.2.200".to_owned(), "198.51.100.7".to_owned()];
+    assert_eq!(
+        nonce(forged).await,
+        429,
+        "what the proxy appended is the client"
+    );
+}
