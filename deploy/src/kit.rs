@@ -382,7 +382,7 @@ fn toml_list(items: &[&str]) -> String {
 /// `deploy/systemd`): branch `id` (branches are added on chain in the description's order, the
 /// first is 1), its own node, where the deployment file and the console are, and where each
 /// service's metrics are served (on 127.0.0.1 only, for the branch's Prometheus). Secrets are
-/// never here: the database URL is in `database.env` (root's, 0600), keys are credentials.
+/// never here: each unit names its own passwordless database role, keys are credentials.
 pub fn branch_env(n: &Node, id: u32) -> String {
     format!(
         r#"# Branch {name}'s services (timebank-kit; see docs/deploy.md). No secrets here.
