@@ -1,7 +1,6 @@
 // The gateway's API, from its /openapi.json: each operation by tag with its parameters, body and
 // answers, then the schemas they name. Plain HTML from this origin: no script from elsewhere.
 import { useQuery } from '@tanstack/react-query';
-import { Fragment } from 'react';
 import { useI18n } from '../i18n/i18n';
 import { Loaded } from '../ui/common';
 import { bodySchema, byTag, type Endpoint, type OpenApi, type Schema, typeName } from './openapi';
@@ -55,7 +54,7 @@ function Operation({ endpoint }: { endpoint: Endpoint }) {
   const { method, path, operation } = endpoint;
   const body = bodySchema(operation.requestBody);
   return (
-    <details className="card wide" id={operation.operationId}>
+    <details className="card wide operation" id={operation.operationId}>
       <summary>
         <code className={`method method-${method}`}>{method.toUpperCase()}</code> <code>{path}</code> {operation.summary}
         {operation.security?.length ? <span className="hint"> · {t('docs.signedIn')}</span> : null}
@@ -98,16 +97,19 @@ function Operation({ endpoint }: { endpoint: Endpoint }) {
         </>
       ) : null}
       <h4>{t('docs.responses')}</h4>
-      <dl>
-        {Object.entries(operation.responses ?? {}).map(([status, response]) => (
-          <Fragment key={status}>
-            <dt>
-              <code>{status}</code> {response.description}
-            </dt>
-            <dd>{bodySchema(response) ? <Type schema={bodySchema(response)} /> : null}</dd>
-          </Fragment>
-        ))}
-      </dl>
+      <table>
+        <tbody>
+          {Object.entries(operation.responses ?? {}).map(([status, response]) => (
+            <tr key={status}>
+              <td>
+                <code>{status}</code>
+              </td>
+              <td className="prose">{response.description}</td>
+              <td>{bodySchema(response) ? <Type schema={bodySchema(response)} /> : null}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </details>
   );
 }
@@ -135,7 +137,7 @@ export function ApiReference() {
       <main id="main">
         <Loaded query={query}>
           {(doc) => (
-            <div className="screen">
+            <div className="reference">
               <p>
                 {doc.info.title} {doc.info.version} · {t('docs.intro')} <a href="/">{t('docs.console')}</a>
               </p>
