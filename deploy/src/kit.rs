@@ -304,7 +304,7 @@ impl Kit {
             put(out.join(&n.name).join("config.toml"), node_config(n))?;
             put(
                 out.join(&n.name).join("branch.env"),
-                branch_env(n, u32::try_from(i + 1)?),
+                branch_env(&nodes, i)?,
             )?;
         }
         Ok(written)
@@ -312,8 +312,9 @@ impl Kit {
 }
 
 /// A branch node's Besu configuration (`besu --config-file`): its key and data where the
-/// service user alone reads them, the shared files, JSON-RPC for the branch's own services,
-/// peers from the static list only, both allowlists on, gas free.
+/// service user alone reads them, the shared files, JSON-RPC on 127.0.0.1 with only the APIs
+/// the branch's own services call ([`SERVICE_RPC_APIS`]), administration on the node user's
+/// socket only, peers from the static list only, both allowlists on, gas free.
 pub fn node_config(n: &Node) -> String {
     format!(
         r#"# Branch {name}'s node ({role}), address {address}. Written by timebank-kit; see docs/deploy.md.
@@ -331,12 +332,17 @@ permissions-accounts-config-file = "/etc/timebank/permissions_config.toml"
 rpc-http-enabled = true
 rpc-http-host = "127.0.0.1"
 rpc-http-port = {rpc}
-rpc-http-api = ["ETH", "NET", "QBFT", "WEB3", "TXPOOL"]
+rpc-http-api = {service_apis}
 host-allowlist = ["localhost", "127.0.0.1"]
 rpc-ws-enabled = true
 rpc-ws-host = "127.0.0.1"
 rpc-ws-port = {ws}
-rpc-ws-api = ["ETH", "NET", "WEB3"]
+rpc-ws-api = {service_apis}
+# The branch IT person's administration (validator votes, allowlist reloads) over a socket in
+# the node's data directory, which only the node's user opens (its unit's UMask is 0077).
+Xrpc-ipc-enabled = true
+Xrpc-ipc-path = "/var/lib/timebank/besu/besu.ipc"
+Xrpc-ipc-api = {admin_apis}
 min-gas-price = 0
 sync-mode = "FULL"
 metrics-enabled = true
@@ -353,16 +359,41 @@ metrics-port = 9545
         p2p = n.p2p_port,
         rpc = n.rpc_port,
         ws = n.rpc_port + 1,
+        service_apis = toml_list(SERVICE_RPC_APIS),
+        admin_apis = toml_list(ADMIN_RPC_APIS),
     )
+}
+
+/// The JSON-RPC APIs the branch's indexer, gateway and risk agent call on their node over
+/// HTTP and WebSocket (`eth_*`; the agent's `net_peerCount`): nothing that administers the node
+/// (`ADMIN`, `QBFT`, `PERM`), shows its pending transactions (`TXPOOL`) or traces (`DEBUG`).
+pub const SERVICE_RPC_APIS: &[&str] = &["ETH", "NET"];
+
+/// The APIs on the node's own socket, for its administrator: validator votes (`QBFT`), the
+/// allowlists (`PERM`), peers (`ADMIN`).
+pub const ADMIN_RPC_APIS: &[&str] = &["ETH", "NET", "QBFT", "PERM", "ADMIN"];
+
+/// A TOML array of strings (JSON's spelling is TOML's).
+fn toml_list(items: &[&str]) -> String {
+    serde_json::Value::from(items.to_vec()).to_string()
 }
 
 /// A branch's services' settings (`/etc/timebank/branch.env`, read by the systemd units in
 /// `deploy/systemd`): branch `id` (branches are added on chain in the description's order, the
 /// first is 1), its own node, where the deployment file and the console are, and where each
 /// service's metrics are served (on 127.0.0.1 only, for the branch's Prometheus). Secrets are
-/// never here: the database URL is in `database.env` (root's, 0600), keys are credentials.
-pub fn branch_env(n: &Node, id: u32) -> String {
-    format!(
+/// never here: each unit names its own passwordless database role, keys are credentials. The
+/// other branches' gateways are the peers this one keys identity documents with.
+pub fn branch_env(nodes: &[Node], index: usize) -> eyre::Result<String> {
+    let n = &nodes[index];
+    let id = u32::try_from(index + 1)?;
+    let mut peers = Vec::new();
+    for (i, peer) in nodes.iter().enumerate() {
+        if i != index {
+            peers.push(format!("{}={}", i + 1, peer.public_url));
+        }
+    }
+    Ok(format!(
         r#"# Branch {name}'s services (timebank-kit; see docs/deploy.md). No secrets here.
 TIMEBANK_BRANCH_ID={id}
 TIMEBANK_RPC_URL=http://127.0.0.1:{rpc}
@@ -381,7 +412,10 @@ TIMEBANK_METRICS_ADDR=127.0.0.1:9101
 TIMEBANK_METRICS_LISTEN=127.0.0.1:9102
 TIMEBANK_RISKSCAN_METRICS=127.0.0.1:9103
 TIMEBANK_RISKSCAN_CONFIG=/etc/timebank/riskscan.toml
+# The other branches' gateways, which evaluate this branch's uniqueness keyings with their shares.
+TIMEBANK_PEER_GATEWAYS={peers}
 "#,
+        peers = peers.join(","),
         name = n.name,
         rpc = n.rpc_port,
         ws = n.rpc_port + 1,
@@ -390,7 +424,7 @@ TIMEBANK_RISKSCAN_CONFIG=/etc/timebank/riskscan.toml
             Some(port) => format!("{}:{port}", n.public_url.host_str().unwrap_or_default()),
             None => n.public_url.host_str().unwrap_or_default().to_owned(),
         },
-    )
+    ))
 }
 
 /// keccak256 of the kit's genesis: every branch compares it before starting its node.

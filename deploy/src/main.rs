@@ -51,6 +51,19 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Creates the branch's database and a role for each service (named as its system user),
+    /// applies the migrations and grants each role only the tables its service needs. Run as
+    /// PostgreSQL's superuser (`sudo -u postgres timebank-kit database`) when setting the branch
+    /// up and after each upgrade, before the services restart.
+    Database {
+        /// The server, as its superuser (by default the local socket, signed in as the user
+        /// running this: no password on the command line).
+        #[arg(long, default_value = "postgres:///postgres?host=/var/run/postgresql")]
+        server: String,
+        /// The branch's database.
+        #[arg(long, default_value = "timebank")]
+        name: String,
+    },
 }
 
 fn main() -> eyre::Result<()> {
@@ -72,6 +85,19 @@ fn main() -> eyre::Result<()> {
                 "genesis digest (keccak256 of genesis.json) {}: every branch compares it",
                 timebank_kit::kit::genesis_digest(&kit)?
             );
+            Ok(())
+        }
+        Command::Database { server, name } => {
+            tokio::runtime::Runtime::new()?
+                .block_on(timebank_kit::database::setup(&server, &name))?;
+            for service in timebank_kit::database::Service::ALL {
+                println!(
+                    "role {} (reads {} tables and views, writes {})",
+                    service.user(),
+                    service.reads().len(),
+                    service.writes().len()
+                );
+            }
             Ok(())
         }
         Command::Key { kind, out } => {

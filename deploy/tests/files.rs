@@ -2,7 +2,11 @@
 //! systemd's own checker on the units, every setting one a service reads, every key a
 //! credential, every metric an alert or the dashboard names one a service exports.
 
-use std::{collections::BTreeSet, path::Path, process::Command};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::Path,
+    process::Command,
+};
 use timebank_kit::Kit;
 
 fn deploy() -> &'static Path {
@@ -162,6 +166,13 @@ fn every_setting_is_one_a_service_reads_and_keys_are_credentials() {
         env.contains("TIMEBANK_GATEWAY_DOMAIN=south.timebank.example\n"),
         "{env}"
     );
+    // The other branches' gateways, with their ids: south keys documents with them.
+    assert!(
+        env.contains(
+            "TIMEBANK_PEER_GATEWAYS=1=https://north.timebank.example/,3=https://east.timebank.example/,"
+        ),
+        "{env}"
+    );
     for line in env.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
         let (name, _) = line.split_once('=').unwrap();
         assert!(
@@ -204,7 +215,7 @@ fn every_setting_is_one_a_service_reads_and_keys_are_credentials() {
                 );
             }
         }
-        if text.contains("User=timebank\n") {
+        if text.contains("User=timebank-") {
             for hardening in [
                 "NoNewPrivileges=yes",
                 "ProtectSystem=strict",
@@ -272,4 +283,173 @@ fn alerts_and_the_dashboard_name_only_metrics_the_services_export() {
     );
     // A misspelt name is caught.
     assert!(!exported.contains("timebank_indexer_head_lag_block"));
+}
+
+/// The JSON-RPC methods the services name in their source (`"eth_call"`, `"net_peerCount"`);
+/// alloy's provider methods they call are all `eth_`.
+fn rpc_methods_called() -> BTreeSet<String> {
+    let sources = [
+        include_str!("../../indexer/src/ingest.rs"),
+        include_str!("../../gateway/src/relay/simulate.rs"),
+        include_str!("../../riskscan/src/platform.rs"),
+    ];
+    let mut methods = BTreeSet::from(["eth_sendRawTransaction".to_owned()]);
+    for source in sources {
+        for quoted in source.split('"').skip(1).step_by(2) {
+            if let Some((namespace, name)) = quoted.split_once('_')
+                && [
+                    "eth", "net", "web3", "admin", "qbft", "txpool", "debug", "perm", "trace",
+                ]
+                .contains(&namespace)
+                && !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                methods.insert(quoted.to_owned());
+            }
+        }
+    }
+    methods
+}
+
+#[test]
+fn the_nodes_rpc_offers_the_services_only_what_they_call() {
+    let called = rpc_methods_called();
+    assert!(
+        called.contains("net_peerCount") && called.contains("eth_call"),
+        "{called:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    Kit::load(&deploy().join("branches.example.toml"))
+        .unwrap()
+        .write(dir.path())
+        .unwrap();
+    let config: toml::Table =
+        toml::from_str(&std::fs::read_to_string(dir.path().join("north/config.toml")).unwrap())
+            .unwrap();
+    for key in ["rpc-http-api", "rpc-ws-api"] {
+        let apis: BTreeSet<String> = config[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key} lists the APIs"))
+            .iter()
+            .map(|a| a.as_str().unwrap().to_lowercase())
+            .collect();
+        for method in &called {
+            let namespace = method.split('_').next().unwrap();
+            assert!(
+                apis.contains(namespace),
+                "{key} lacks {namespace}, which a service calls ({method})"
+            );
+        }
+        for api in &apis {
+            assert!(
+                called.iter().any(|m| m.starts_with(&format!("{api}_"))),
+                "{key} enables {api}, which no service calls"
+            );
+        }
+        for administering in ["admin", "qbft", "txpool", "debug", "perm", "trace", "miner"] {
+            assert!(
+                !apis.contains(administering),
+                "{key} enables {administering}"
+            );
+        }
+    }
+    assert_eq!(config["rpc-http-host"].as_str(), Some("127.0.0.1"));
+    assert_eq!(config["rpc-ws-host"].as_str(), Some("127.0.0.1"));
+    // Administration only on the socket in the node's own data directory.
+    assert!(
+        config["Xrpc-ipc-path"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("/var/lib/timebank/besu/")),
+        "{config:?}"
+    );
+    let besu = read("systemd/timebank-besu.service");
+    assert!(besu.contains("User=timebank-node\n") && besu.contains("UMask=0077\n"));
+}
+
+/// A unit's setting (`User=` → its value), if it has it.
+fn setting<'a>(unit: &'a str, key: &str) -> Option<&'a str> {
+    unit.lines().find_map(|l| l.strip_prefix(key))
+}
+
+/// One service that is broken into reads only what is its own: each runs as its own user, gets
+/// its keys as credentials no other unit loads (systemd's copy is owned by that user, 0400), no
+/// unit reads a file of shared secrets, and each signs in to the database as its own role with
+/// no password.
+#[test]
+fn each_service_runs_as_its_own_user_and_only_it_reads_its_credentials() {
+    let mut users: BTreeMap<String, String> = BTreeMap::new();
+    let mut keys: BTreeMap<String, String> = BTreeMap::new();
+    for (name, text) in units().iter().filter(|(n, _)| n.ends_with(".service")) {
+        let user = setting(text, "User=").unwrap_or_else(|| panic!("{name} names no User="));
+        assert!(user.starts_with("timebank-"), "{name} runs as {user}");
+        assert_eq!(setting(text, "Group="), Some(user), "{name}'s group");
+        if let Some(other) = users.insert(user.to_owned(), name.clone()) {
+            panic!("{name} and {other} both run as {user}: each could read the other's secrets");
+        }
+        assert!(
+            text.contains("UMask=0077\n"),
+            "{name}: files it makes are its own"
+        );
+        for line in text.lines() {
+            if let Some(file) = line.strip_prefix("EnvironmentFile=") {
+                assert_eq!(
+                    file, "/etc/timebank/branch.env",
+                    "{name} reads {file}: the only shared settings file holds no secret"
+                );
+            }
+            if let Some(credential) = line.strip_prefix("LoadCredential=") {
+                let (_, source) = credential.split_once(':').unwrap();
+                assert!(
+                    source.starts_with("/etc/timebank/keys/"),
+                    "{name}: {source}"
+                );
+                if let Some(other) = keys.insert(source.to_owned(), name.clone()) {
+                    panic!("{source} is loaded by {name} and {other}");
+                }
+            }
+            // A state directory shared by two users would be handed to whichever started last.
+            assert!(line != "StateDirectory=timebank", "{name}: {line}");
+        }
+        if user == "timebank-node" {
+            continue;
+        }
+        let database = setting(text, "Environment=TIMEBANK_DATABASE_URL=")
+            .unwrap_or_else(|| panic!("{name} names its database role"));
+        let url = url::Url::parse(database).unwrap();
+        assert_eq!(url.password(), None, "{name}: a password in its unit");
+        assert!(
+            url.query_pairs().any(|(k, v)| k == "user" && v == user),
+            "{name} signs in to the database as {user}: {database}"
+        );
+        assert!(
+            url.query_pairs()
+                .any(|(k, v)| k == "host" && v.starts_with('/')),
+            "{name}: PostgreSQL's local socket (peer sign-in), not the network: {database}"
+        );
+    }
+    assert_eq!(
+        users.len(),
+        5,
+        "the node, indexer, gateway, risk agent and backup: {users:?}"
+    );
+    assert_eq!(
+        keys.get("/etc/timebank/keys/risk-agent.key")
+            .map(String::as_str),
+        Some("timebank-riskscan.service"),
+        "{keys:?}"
+    );
+    // Each service's database role is the one `timebank-kit database` grants.
+    for service in timebank_kit::database::Service::ALL {
+        assert!(users.contains_key(service.user()), "{}", service.user());
+    }
+    // The deployment guide makes each user.
+    let guide = std::fs::read_to_string(deploy().join("../docs/deploy.md")).unwrap();
+    for user in users.keys() {
+        assert!(
+            guide
+                .lines()
+                .any(|l| l.contains("useradd") && l.contains(user.as_str())),
+            "docs/deploy.md makes no user {user}"
+        );
+    }
 }

@@ -18,7 +18,7 @@ use axum::{
 use rand::RngCore;
 use std::{
     collections::HashMap,
-    net::SocketAddr,
+    net::{IpAddr, SocketAddr},
     str::FromStr,
     sync::{Arc, Mutex, PoisonError},
     time::{Duration, Instant, SystemTime},
@@ -184,19 +184,51 @@ impl Auth {
         self.recent.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The client's address: the trusted proxy's header when configured (its last entry),
-    /// else the connection's peer.
+    /// The client as limits count it ([`client_key`]): with a trusted proxy's header, the
+    /// address that proxy appended, else the connection's peer.
     fn client(&self, parts: &Parts) -> String {
-        if let Some(name) = &self.client_ip_header
-            && let Some(value) = parts.headers.get(name).and_then(|v| v.to_str().ok())
-            && let Some(last) = value.rsplit(',').next()
-        {
-            return last.trim().to_owned();
+        self.client_ip_header
+            .as_ref()
+            .and_then(|name| appended_address(&parts.headers, name))
+            .or_else(|| {
+                parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip())
+            })
+            .map_or_else(|| "unknown".to_owned(), client_key)
+    }
+}
+
+/// The address the trusted proxy appended to header `name`: the last entry of the last such
+/// header. Everything before it came from the client, who can write anything there. `None`
+/// when it is not an address (with or without a port): the request is then counted as the
+/// proxy's own.
+fn appended_address(headers: &axum::http::HeaderMap, name: &HeaderName) -> Option<IpAddr> {
+    let last = headers
+        .get_all(name)
+        .iter()
+        .next_back()?
+        .to_str()
+        .ok()?
+        .rsplit(',')
+        .next()?
+        .trim();
+    last.parse::<IpAddr>()
+        .ok()
+        .or_else(|| last.parse::<SocketAddr>().ok().map(|s| s.ip()))
+}
+
+/// How limits count a client's address: an IPv4 address as itself (also when mapped into
+/// IPv6), an IPv6 address by its /64 — one subscriber's network, in which a client picks any
+/// of 2^64 addresses at will.
+fn client_key(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
-        parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
     }
 }
 
@@ -448,5 +480,50 @@ impl FromRequestParts<Arc<AppState>> for PartnerCaller {
         let caller = Caller::from_request_parts(parts, state).await?;
         caller.require_any(&[crate::access::Role::Partner], "a partner's webhook")?;
         Ok(Self(caller))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn forwarded(values: &[&str]) -> Option<IpAddr> {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            headers.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        }
+        appended_address(&headers, &HeaderName::from_static("x-forwarded-for"))
+    }
+
+    #[test]
+    fn the_client_is_the_address_the_proxy_appended() {
+        let real: IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(forwarded(&["198.51.100.7"]), Some(real));
+        // The client writes its own header first; the proxy appends to it, on the same line or
+        // on a line of its own.
+        assert_eq!(forwarded(&["203.0.113.1, 198.51.100.7"]), Some(real));
+        assert_eq!(forwarded(&["203.0.113.1", "198.51.100.7"]), Some(real));
+        assert_eq!(
+            forwarded(&["203.0.113.1", "10.0.0.1, 198.51.100.7"]),
+            Some(real)
+        );
+        assert_eq!(
+            forwarded(&["[2001:db8::1]:443"]),
+            "2001:db8::1".parse().ok()
+        );
+        // Not an address where the proxy's should be: counted as the proxy's own request.
+        assert_eq!(forwarded(&["198.51.100.7, unknown"]), None);
+        assert_eq!(forwarded(&[]), None);
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_64_and_an_ipv4_one_itself() {
+        let key = |s: &str| client_key(s.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+        assert_eq!(key("198.51.100.7"), "198.51.100.7");
+        assert_eq!(key("::ffff:198.51.100.7"), "198.51.100.7");
     }
 }

@@ -1,5 +1,6 @@
 //! The browser console: its built files at `/` (any path that is not the API's answers with the
-//! console's page, whose router shows the screen), the deployment it signs for, and — on a
+//! console's page, whose router shows the screen) and its API reference at `/docs`, all from
+//! this origin under one content security policy; the deployment it signs for, and — on a
 //! development chain only — the demo accounts its demo wallet signs with.
 
 use crate::{
@@ -123,10 +124,17 @@ pub async fn demo_accounts(State(state): State<Arc<AppState>>) -> ApiResult<Json
 }
 
 /// The console's files at every path the API does not take, with the page itself for paths
-/// that are the console's screens; `None` without a console directory. The build's assets have
-/// content hashes in their names, so browsers keep them; the page is checked on every visit.
-pub fn files(dir: Option<&PathBuf>) -> Option<Router> {
-    let dir = dir?;
+/// that are the console's screens, and its API reference page (`docs.html`, built with it from
+/// pinned packages) at `/docs`. Without a console directory, `/docs` is a page without scripts
+/// pointing to `/openapi.json`. The build's assets have content hashes in their names, so
+/// browsers keep them; the pages are checked on every visit.
+pub fn files(dir: Option<&PathBuf>) -> Router {
+    let Some(dir) = dir else {
+        return pages(Router::new().route(
+            "/docs",
+            axum::routing::get(|| async { axum::response::Html(DOCS_WITHOUT_CONSOLE) }),
+        ));
+    };
     let page = ServeFile::new(dir.join("index.html"));
     let assets = ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
@@ -134,27 +142,41 @@ pub fn files(dir: Option<&PathBuf>) -> Option<Router> {
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         ))
         .service(ServeDir::new(dir.join("assets")));
-    Some(
+    pages(
         Router::new()
             .nest_service("/assets", assets)
-            .fallback_service(ServeDir::new(dir).fallback(page))
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-cache"),
-            ))
-            .layer(SetResponseHeaderLayer::overriding(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-            ))
-            .layer(SetResponseHeaderLayer::overriding(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ))
-            .layer(SetResponseHeaderLayer::overriding(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            )),
+            .route_service("/docs", ServeFile::new(dir.join("docs.html")))
+            .fallback_service(ServeDir::new(dir).fallback(page)),
     )
+}
+
+/// `/docs` of a gateway that serves no console: no script, nothing from elsewhere.
+const DOCS_WITHOUT_CONSOLE: &str = "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+<title>API 参考 · API reference</title></head><body><h1>API 参考 / API reference</h1>\
+<p>本网关没有安装控制台，API 参考页随控制台提供。机器可读的接口说明：<a href=\"/openapi.json\">/openapi.json</a></p>\
+<p lang=\"en\">This gateway serves no console, which brings the API reference page. The \
+machine-readable description: <a href=\"/openapi.json\">/openapi.json</a></p></body></html>\n";
+
+/// The headers of every page and file of the console: its content security policy (this
+/// origin only), no type sniffing, no referrer, checked on every visit unless said otherwise.
+fn pages(router: Router) -> Router {
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `timebank-gateway`: a branch's HTTP API over the timebank chain and the branch's indexer
 //! database. Wallet sign-in (EIP-4361), roles from chain state, role-scoped reads, a live event
-//! stream, OpenAPI 3.1 at `/openapi.json` and a docs page at `/docs`.
+//! stream, OpenAPI 3.1 at `/openapi.json`, rendered at `/docs` by the console's own page.
 //!
 //! Layout: [`config`] (flags and environment), [`auth`] (sign-in and sessions), [`access`]
 //! (roles), [`api`] (reads), [`live`] (Server-Sent Events), [`error`] (the error shape).
@@ -56,7 +56,6 @@ use tower_http::{
     trace::TraceLayer,
 };
 use utoipa::{OpenApi, ToSchema};
-use utoipa_scalar::{Scalar, Servable};
 
 /// Largest request body accepted (profiles and signed requests are far smaller).
 pub const MAX_BODY: usize = 64 * 1024;
@@ -391,7 +390,6 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/openapi.json", get(openapi_json))
-        .merge(Scalar::with_url("/docs", ApiDoc::openapi()))
         .route("/v1/auth/nonce", post(auth::nonce))
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/auth/me", get(auth::me))
@@ -444,9 +442,9 @@ pub fn router(state: Arc<AppState>, settings: &Settings) -> Router {
         .route("/v1/dev/accounts", get(console::demo_accounts))
         .route("/v1/{*rest}", any(not_found))
         .with_state(state);
-    let routes = match console::files(settings.console_dir.as_ref()) {
-        Some(console) => routes.fallback_service(console),
-        None => routes.fallback(not_found),
+    let routes = match &settings.console_dir {
+        Some(dir) => routes.fallback_service(console::files(Some(dir))),
+        None => routes.merge(console::files(None)).fallback(not_found),
     };
     routes
         .layer(middleware::from_fn(track))

@@ -117,6 +117,28 @@ describe('the console', () => {
     assert.equal((await api.json()).code, 'not_found');
   });
 
+  test('the API reference at /docs is the console’s own page: every operation, nothing from elsewhere', async () => {
+    await withPage('api-reference', async (page) => {
+      const refused = [];
+      page.on('console', (m) => m.text().includes('Content Security Policy') && refused.push(m.text()));
+      const requests = [];
+      page.on('request', (r) => requests.push(r.url()));
+      const response = await page.goto(`${north}/docs`);
+      assert.match(response.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+      await page.getByRole('heading', { name: 'API 参考' }).waitFor();
+      await page.getByText('/v1/cases', { exact: true }).first().waitFor();
+      const openapi = await (await fetch(`${north}/openapi.json`)).json();
+      const operations = Object.values(openapi.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+      assert.equal(await page.locator('details.operation').count(), operations, 'one entry per operation');
+      assert.deepEqual(refused, [], 'nothing the policy refused');
+      assert.deepEqual(
+        requests.filter((url) => !url.startsWith(`${north}/`)),
+        [],
+        'every request to this gateway',
+      );
+    });
+  });
+
   test('a volunteer pays with their own browser wallet, seeing the monitor’s verdict first', async () => {
     const me = stack.accounts['member-1-north'];
     const them = stack.accounts['member-2-north'];

@@ -1,6 +1,7 @@
 //! The gateway under attack (docs/api.md, "Threats"): a fresh wallet or the wrong role asking
 //! the relayer to pay, re-encoded signatures and padded calldata, floods, a client hanging up
-//! mid-relay, sign-in floods, sessions across restarts and replicas, limits and bad numbers.
+//! mid-relay, sign-in floods, sessions across restarts and replicas, limits and bad numbers,
+//! pages that would load scripts from elsewhere.
 
 use crate::{
     Stack, assert_error,
@@ -429,4 +430,145 @@ async fn a_note_is_kept_when_its_decision_lands() {
     let later = timebank_gateway::auth::unix_now() + 3_600;
     assert_eq!(store.sweep_expired(later).await.unwrap().notes, 1);
     assert_eq!(store.count("note").await.unwrap(), notes + 1);
+}
+
+/// Behind the branch's proxy a client is the address the proxy appended, and an IPv6 client is
+/// its /64: neither a forged first hop nor another address of the same network buys more
+/// sign-in nonces.
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_the_proxy_a_client_is_the_address_it_appended_and_ipv6_counts_per_64() {
+    let stack = Stack::start_with(|s| s.client_ip_header = Some("x-forwarded-for".into())).await;
+    // One header line per hop: the client's own first, the proxy's appended last.
+    let nonce = |hops: Vec<String>| {
+        let mut request = stack.http.post(format!("{}/v1/auth/nonce", stack.base));
+        for hop in hops {
+            request = request.header("x-forwarded-for", hop);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    for i in 0..20 {
+        let hops = vec![format!("203.0.113.{i}"), format!("2001:db8:1:2::{i:x}")];
+        assert_eq!(nonce(hops).await, 200, "nonce {i}");
+    }
+    let more = vec![
+        "203.0.113.99".to_owned(),
+        "2001:db8:1:2:ffff::99".to_owned(),
+    ];
+    assert_eq!(
+        nonce(more).await,
+        429,
+        "the same /64 under a forged first hop"
+    );
+    assert_eq!(
+        nonce(vec!["2001:db8:1:3::1".to_owned()]).await,
+        200,
+        "another /64"
+    );
+    for i in 0..20 {
+        let hops = vec![
+            format!("192.0.2.{i}, 10.9.8.{i}"),
+            "198.51.100.7".to_owned(),
+        ];
+        assert_eq!(nonce(hops).await, 200, "nonce {i}");
+    }
+    let forged = vec!["192.0.2.200".to_owned(), "198.51.100.7".to_owned()];
+    assert_eq!(
+        nonce(forged).await,
+        429,
+        "what the proxy appended is the client"
+    );
+}
+
+/// What in a page names another origin: `http(s)://…` or a scheme-relative `//host` anywhere in
+/// it (a `src`, `href`, `import`, `fetch` or `url()` target).
+fn other_origins(page: &str) -> Vec<String> {
+    ["http://", "https://", "\"//", "'//", "(//", "=//"]
+        .iter()
+        .flat_map(|needle| page.match_indices(needle))
+        .map(|(at, _)| page[at..].chars().take(60).collect())
+        .collect()
+}
+
+/// Why a content security policy lets a page reach beyond its own origin, if it does.
+fn beyond_this_origin(policy: &str) -> Option<String> {
+    let mut named = Vec::new();
+    for directive in policy.split(';').map(str::trim).filter(|d| !d.is_empty()) {
+        let mut words = directive.split_whitespace();
+        let name = words.next().unwrap_or_default();
+        named.push(name);
+        if let Some(source) =
+            words.find(|w| !["'self'", "'none'", "'unsafe-inline'", "data:"].contains(w))
+        {
+            return Some(format!("{name} allows {source}"));
+        }
+    }
+    [
+        "default-src",
+        "script-src",
+        "connect-src",
+        "base-uri",
+        "frame-ancestors",
+    ]
+    .into_iter()
+    .find(|d| !named.contains(d))
+    .map(|d| format!("no {d}"))
+}
+
+/// The pages a gateway serves — the console, its screens' addresses, the API reference at
+/// `/docs` with and without a console — name no other origin and run under a policy that
+/// allows none: no script from a CDN runs where the member's wallet is connected.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_page_the_gateway_serves_refers_only_to_its_own_origin() {
+    // The console as `make console` built it, or else its page sources (Vite keeps any other
+    // origin a page names as it is).
+    let console = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../console");
+    let sources = tempfile::tempdir().unwrap();
+    let built = console.join("dist/index.html").is_file();
+    let served = if built {
+        console.join("dist")
+    } else {
+        for page in ["index.html", "docs.html"] {
+            std::fs::copy(console.join(page), sources.path().join(page)).unwrap();
+        }
+        sources.path().to_path_buf()
+    };
+    let stack = Stack::start_with(move |s| s.console_dir = Some(served.clone())).await;
+    let bare = stack.north_replica(|s| s.console_dir = None).await;
+    let mut pages = vec![
+        format!("{}/", stack.base),
+        format!("{}/docs", stack.base),
+        format!("{}/index.html", stack.base),
+        format!("{}/docs.html", stack.base),
+        format!("{}/cases/12", stack.base),
+        format!("{}/docs", bare.base),
+    ];
+    let mut checked = 0;
+    while let Some(url) = pages.pop() {
+        let response = stack.http.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{url}");
+        let policy = response
+            .headers()
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{url} has no content security policy"))
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(beyond_this_origin(&policy), None, "{url}: {policy}");
+        checked += 1;
+        if url.contains("/assets/") {
+            // A bundle holds URLs as text (a library's links in its messages): the policy
+            // above is what keeps its code from reaching them.
+            continue;
+        }
+        let page = response.text().await.unwrap();
+        assert_eq!(other_origins(&page), Vec::<String>::new(), "{url}");
+        // A built page's own scripts and styles, under the same policy.
+        for asset in page.split('"').filter(|w| w.starts_with("/assets/")) {
+            pages.push(format!("{}{asset}", stack.base));
+        }
+    }
+    assert!(
+        checked >= 6 + 2 * usize::from(built),
+        "{checked} pages and assets"
+    );
 }

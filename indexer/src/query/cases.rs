@@ -27,6 +27,9 @@ pub struct CaseQuery {
     pub after: Option<u64>,
     /// At most this many.
     pub limit: i64,
+    /// The reader: cases about them or with them as the other side are left out (nobody
+    /// reviews a movement they are part of), before the page is cut.
+    pub viewer: Option<Address>,
 }
 
 /// The order of a list of cases.
@@ -273,7 +276,8 @@ impl Store {
         let sql = format!(
             "{} WHERE ($1 < 0 OR m.home_branch = $2) AND ($3 < 0 OR c.status = $4) \
              AND ($5 = 0 OR (c.rules & $6) <> 0) AND ($7 < 0 OR {after}) \
-             AND $9 >= 0 AND $10 >= 0 ORDER BY {order} LIMIT $8",
+             AND $9 >= 0 AND $10 >= 0 AND c.account <> $11 AND c.counterparty <> $12 \
+             ORDER BY {order} LIMIT $8",
             *CASE_SELECT
         );
         let status = q.status.map_or(-1, |s| i64::from(s as u8));
@@ -288,6 +292,9 @@ impl Store {
             .bind(q.limit)
             .bind(to_i64(after_score))
             .bind(to_i64(after_score))
+            // No reader: an empty value, which no 20-byte address equals.
+            .bind(q.viewer.map_or_else(Vec::new, |a| a.to_vec()))
+            .bind(q.viewer.map_or_else(Vec::new, |a| a.to_vec()))
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(CaseDetail::read).collect()

@@ -231,13 +231,48 @@ impl Store {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
             }
+            // A branch's services connect with roles that may read and write rows but not
+            // change the schema (`timebank-kit database` applies the migrations and grants:
+            // docs/deploy.md): a schema that has every migration is left alone.
             Dialect::Postgres => {
-                sqlx::migrate!("migrations/postgres")
-                    .run(&store.pool)
-                    .await?
+                let migrator = sqlx::migrate!("migrations/postgres");
+                if !store.has_every_migration(&migrator).await {
+                    migrator.run(&store.pool).await.map_err(|err| {
+                        if err.to_string().contains("permission denied") {
+                            Error::Config(format!(
+                                "the database lacks migrations this program needs, and its \
+                                 role may not apply them ({err}): run `timebank-kit database` \
+                                 as PostgreSQL's superuser first (docs/deploy.md)"
+                            ))
+                        } else {
+                            err.into()
+                        }
+                    })?
+                }
             }
         }
         Ok(store)
+    }
+
+    /// Whether the database has applied each of `migrator`'s migrations, as written.
+    async fn has_every_migration(&self, migrator: &sqlx::migrate::Migrator) -> bool {
+        let Ok(rows) = sqlx::query(AssertSqlSafe(format!(
+            "SELECT version, checksum FROM {} WHERE success",
+            migrator.table_name
+        )))
+        .fetch_all(&self.pool)
+        .await
+        else {
+            return false;
+        };
+        let applied: HashMap<i64, Vec<u8>> = rows
+            .iter()
+            .filter_map(|r| Some((r.try_get("version").ok()?, r.try_get("checksum").ok()?)))
+            .collect();
+        migrator
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .all(|m| applied.get(&m.version) == Some(&m.checksum.to_vec()))
     }
 
     /// The pool, for the query module and tests.
