@@ -15,6 +15,8 @@ use tokio::sync::mpsc;
 
 /// Payments read per query.
 const PAGE: i64 = 20_000;
+/// The case cap's period (seconds).
+const DAY: u64 = 86_400;
 
 /// The chain's monitoring rules now (structuring's defaults come from them).
 pub async fn chain_rules(
@@ -196,17 +198,33 @@ impl Agent {
         Ok(step)
     }
 
-    /// Stores `f` unless it is known; opens its case if it is serious enough. Returns (new,
-    /// case opened).
+    /// Stores `f` unless it is known; opens its case if it is serious enough and the case
+    /// policy lets it (see [`Agent::joins`]). Returns (new, case opened).
     pub async fn record(&self, f: &Finding) -> eyre::Result<(bool, bool)> {
-        let stored = f.stored(unix_now());
-        let Some(id) = self.store.insert_risk_finding(&stored).await? else {
+        let now = unix_now();
+        let stored = f.stored(now);
+        let serious = f.severity >= self.config.open_case_at;
+        let joins = if serious {
+            self.joins(f, now).await?
+        } else {
+            None
+        };
+        let Some(id) = self
+            .store
+            .insert_risk_finding_joining(&stored, joins.map(|(id, _)| id))
+            .await?
+        else {
             return Ok((false, false));
         };
         metrics::counter!(m::FINDINGS, "detector" => f.detector, "severity" => f.severity.as_str())
             .increment(1);
+        if let Some((case_of, why)) = joins {
+            metrics::counter!(m::JOINED, "detector" => f.detector, "why" => why).increment(1);
+            tracing::info!(detector = f.detector, account = %f.account, joins = case_of, why, "{}", f.summary);
+            return Ok((true, false));
+        }
         tracing::info!(detector = f.detector, account = %f.account, severity = f.severity.as_str(), "{}", f.summary);
-        if f.severity < self.config.open_case_at || !self.opens_cases {
+        if !serious || !self.opens_cases {
             return Ok((true, false));
         }
         let opened = self
@@ -219,6 +237,33 @@ impl Agent {
             )
             .await;
         Ok((true, opened))
+    }
+
+    /// The case policy for a serious finding: the finding whose case it joins as evidence,
+    /// and why, or `None` if it opens its own. A detector's case about an account that is
+    /// still open takes every later finding of that detector about it (a ring passing coins
+    /// round re-arms the detectors with each payment: new evidence, not a new case); past
+    /// `daily_cases_per_account` cases in 24 hours, a finding joins the account's newest open
+    /// case (colluders can't bury an account, or the inbox, under cases).
+    async fn joins(&self, f: &Finding, now: u64) -> eyre::Result<Option<(u64, &'static str)>> {
+        let severity = self.config.open_case_at as u8;
+        if let Some(open) = self
+            .store
+            .open_agent_case(f.account, f.detector, severity)
+            .await?
+        {
+            return Ok(Some((open, "open_case")));
+        }
+        let today = self
+            .store
+            .agent_cases_since(f.account, now.saturating_sub(DAY), severity)
+            .await?;
+        Ok(match today.join {
+            Some(join) if today.opened >= self.config.daily_cases_per_account => {
+                Some((join, "daily_cap"))
+            }
+            _ => None,
+        })
     }
 
     /// Opens the case for finding `id` on chain as the monitoring agent; false (logged) if the

@@ -19,6 +19,11 @@ const DAY: u64 = 86_400;
 pub struct Config {
     /// Findings at or above this severity open a case on chain; the others are listed only.
     pub open_case_at: Severity,
+    /// Most cases the agent opens about one account in any 24 hours (its clock); a finding
+    /// over the cap is added to the account's open case as evidence. Whatever the cap, an
+    /// account has at most one open case per detector: a finding for a detector whose case is
+    /// still open is added to it.
+    pub daily_cases_per_account: u64,
     /// Several payments just below a large-amount threshold in a sliding window.
     pub structuring: Structuring,
     /// Value returning to where it came from through other accounts.
@@ -44,6 +49,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             open_case_at: Severity::Medium,
+            daily_cases_per_account: 3,
             structuring: Structuring::default(),
             cycles: Cycles::default(),
             fan_in: FanIn::default(),

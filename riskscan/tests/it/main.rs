@@ -5,6 +5,7 @@
 
 #![allow(missing_docs)]
 
+mod floods;
 mod platform;
 
 use alloy::sol_types::SolCall;
