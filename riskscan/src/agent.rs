@@ -7,6 +7,7 @@ use crate::{config::Config, detect::Engine, metrics as m, model::Finding, platfo
 use alloy::{
     primitives::{Address, B256},
     providers::{DynProvider, Provider},
+    signers::local::PrivateKeySigner,
 };
 use std::time::{Duration, Instant};
 use timebank_bindings::{SupervisionDesk, TimeCoin, deploy::Deployment, time_coin::MonitorRules};
@@ -17,6 +18,18 @@ use tokio::sync::mpsc;
 const PAGE: i64 = 20_000;
 /// The case cap's period (seconds).
 const DAY: u64 = 86_400;
+
+/// The monitoring agent's signer from its key file (hex), which must be readable by the
+/// service's user only: a key others on the machine can read is refused, as the gateway's are.
+pub fn signer_from_key_file(path: &std::path::Path) -> eyre::Result<PrivateKeySigner> {
+    let key = timebank_indexer::telemetry::read_secret(path, "risk agent's key file")?;
+    key.trim().parse().map_err(|_| {
+        eyre::eyre!(
+            "the risk agent's key file {} does not hold a private key (hex)",
+            path.display()
+        )
+    })
+}
 
 /// The chain's monitoring rules now (structuring's defaults come from them).
 pub async fn chain_rules(
@@ -378,5 +391,38 @@ impl Agent {
             tracing::warn!(check = %s.check, subject = %s.subject, "{}", s.summary);
         }
         Ok(sightings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_key_file_others_may_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("risk-agent.key");
+        // anvil's first key: a valid key, so only the mode can refuse it.
+        std::fs::write(
+            &path,
+            "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = super::signer_from_key_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("may be read by others (mode 644)") && err.contains("chmod 600"),
+            "{err}"
+        );
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        super::signer_from_key_file(&path).unwrap();
+        std::fs::write(&path, "not a key").unwrap();
+        let err = super::signer_from_key_file(&path).unwrap_err().to_string();
+        assert!(err.contains("does not hold a private key"), "{err}");
+        assert!(
+            !err.contains("not a key"),
+            "the file's content stays out: {err}"
+        );
     }
 }
