@@ -23,7 +23,7 @@ async fn round(w: &World, n: usize) {
         w.pay(*from, RING[(i + 1) % 3], 5.0, Purpose::Gift).await;
         w.later(120).await;
     }
-    if n % 4 == 0 {
+    if n.is_multiple_of(4) {
         for from in 3..=10 {
             w.pay(from, VICTIM, 1.5, Purpose::Gift).await;
         }
