@@ -292,42 +292,6 @@ impl Settings {
     }
 }
 
-/// Reads a secret from `path` (a key file), refusing one that its group or others may read:
-/// a key that others on the machine can read is a key they hold.
-pub fn read_secret(path: &std::path::Path, what: &str) -> eyre::Result<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path)
-        .map_err(|err| eyre::eyre!("cannot read the {what} {}: {err}", path.display()))?
-        .permissions()
-        .mode();
-    if mode & 0o077 != 0 {
-        eyre::bail!(
-            "the {what} {} may be read by others (mode {:o}): `chmod 600` it",
-            path.display(),
-            mode & 0o777
-        );
-    }
-    std::fs::read_to_string(path)
-        .map_err(|err| eyre::eyre!("cannot read the {what} {}: {err}", path.display()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    #[test]
-    fn a_key_file_others_may_read_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("relayer.key");
-        std::fs::write(&path, "secret").unwrap();
-        for (mode, ok) in [(0o600, true), (0o400, true), (0o640, false), (0o604, false)] {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-            let read = read_secret(&path, "relayer key file");
-            assert_eq!(read.is_ok(), ok, "mode {mode:o}: {read:?}");
-            if let Err(err) = read {
-                assert!(err.to_string().contains("chmod 600"), "{err}");
-            }
-        }
-    }
-}
+/// The services' one key-file reader (it lives with the other process plumbing, where the
+/// risk agent reads its key too).
+pub use timebank_indexer::telemetry::read_secret;

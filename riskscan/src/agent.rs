@@ -7,6 +7,7 @@ use crate::{config::Config, detect::Engine, metrics as m, model::Finding, platfo
 use alloy::{
     primitives::{Address, B256},
     providers::{DynProvider, Provider},
+    signers::local::PrivateKeySigner,
 };
 use std::time::{Duration, Instant};
 use timebank_bindings::{SupervisionDesk, TimeCoin, deploy::Deployment, time_coin::MonitorRules};
@@ -15,6 +16,20 @@ use tokio::sync::mpsc;
 
 /// Payments read per query.
 const PAGE: i64 = 20_000;
+/// The case cap's period (seconds).
+const DAY: u64 = 86_400;
+
+/// The monitoring agent's signer from its key file (hex), which must be readable by the
+/// service's user only: a key others on the machine can read is refused, as the gateway's are.
+pub fn signer_from_key_file(path: &std::path::Path) -> eyre::Result<PrivateKeySigner> {
+    let key = timebank_indexer::telemetry::read_secret(path, "risk agent's key file")?;
+    key.trim().parse().map_err(|_| {
+        eyre::eyre!(
+            "the risk agent's key file {} does not hold a private key (hex)",
+            path.display()
+        )
+    })
+}
 
 /// The chain's monitoring rules now (structuring's defaults come from them).
 pub async fn chain_rules(
@@ -196,17 +211,33 @@ impl Agent {
         Ok(step)
     }
 
-    /// Stores `f` unless it is known; opens its case if it is serious enough. Returns (new,
-    /// case opened).
+    /// Stores `f` unless it is known; opens its case if it is serious enough and the case
+    /// policy lets it (see [`Agent::joins`]). Returns (new, case opened).
     pub async fn record(&self, f: &Finding) -> eyre::Result<(bool, bool)> {
-        let stored = f.stored(unix_now());
-        let Some(id) = self.store.insert_risk_finding(&stored).await? else {
+        let now = unix_now();
+        let stored = f.stored(now);
+        let serious = f.severity >= self.config.open_case_at;
+        let joins = if serious {
+            self.joins(f, now).await?
+        } else {
+            None
+        };
+        let Some(id) = self
+            .store
+            .insert_risk_finding_joining(&stored, joins.map(|(id, _)| id))
+            .await?
+        else {
             return Ok((false, false));
         };
         metrics::counter!(m::FINDINGS, "detector" => f.detector, "severity" => f.severity.as_str())
             .increment(1);
+        if let Some((case_of, why)) = joins {
+            metrics::counter!(m::JOINED, "detector" => f.detector, "why" => why).increment(1);
+            tracing::info!(detector = f.detector, account = %f.account, joins = case_of, why, "{}", f.summary);
+            return Ok((true, false));
+        }
         tracing::info!(detector = f.detector, account = %f.account, severity = f.severity.as_str(), "{}", f.summary);
-        if f.severity < self.config.open_case_at || !self.opens_cases {
+        if !serious || !self.opens_cases {
             return Ok((true, false));
         }
         let opened = self
@@ -219,6 +250,33 @@ impl Agent {
             )
             .await;
         Ok((true, opened))
+    }
+
+    /// The case policy for a serious finding: the finding whose case it joins as evidence,
+    /// and why, or `None` if it opens its own. A detector's case about an account that is
+    /// still open takes every later finding of that detector about it (a ring passing coins
+    /// round re-arms the detectors with each payment: new evidence, not a new case); past
+    /// `daily_cases_per_account` cases in 24 hours, a finding joins the account's newest open
+    /// case (colluders can't bury an account, or the inbox, under cases).
+    async fn joins(&self, f: &Finding, now: u64) -> eyre::Result<Option<(u64, &'static str)>> {
+        let severity = self.config.open_case_at as u8;
+        if let Some(open) = self
+            .store
+            .open_agent_case(f.account, f.detector, severity)
+            .await?
+        {
+            return Ok(Some((open, "open_case")));
+        }
+        let today = self
+            .store
+            .agent_cases_since(f.account, now.saturating_sub(DAY), severity)
+            .await?;
+        Ok(match today.join {
+            Some(join) if today.opened >= self.config.daily_cases_per_account => {
+                Some((join, "daily_cap"))
+            }
+            _ => None,
+        })
     }
 
     /// Opens the case for finding `id` on chain as the monitoring agent; false (logged) if the
@@ -333,5 +391,38 @@ impl Agent {
             tracing::warn!(check = %s.check, subject = %s.subject, "{}", s.summary);
         }
         Ok(sightings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_key_file_others_may_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("risk-agent.key");
+        // anvil's first key: a valid key, so only the mode can refuse it.
+        std::fs::write(
+            &path,
+            "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = super::signer_from_key_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("may be read by others (mode 644)") && err.contains("chmod 600"),
+            "{err}"
+        );
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        super::signer_from_key_file(&path).unwrap();
+        std::fs::write(&path, "not a key").unwrap();
+        let err = super::signer_from_key_file(&path).unwrap_err().to_string();
+        assert!(err.contains("does not hold a private key"), "{err}");
+        assert!(
+            !err.contains("not a key"),
+            "the file's content stays out: {err}"
+        );
     }
 }

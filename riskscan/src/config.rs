@@ -19,6 +19,11 @@ const DAY: u64 = 86_400;
 pub struct Config {
     /// Findings at or above this severity open a case on chain; the others are listed only.
     pub open_case_at: Severity,
+    /// Most cases the agent opens about one account in any 24 hours (its clock); a finding
+    /// over the cap is added to the account's open case as evidence. Whatever the cap, an
+    /// account has at most one open case per detector: a finding for a detector whose case is
+    /// still open is added to it.
+    pub daily_cases_per_account: u64,
     /// Several payments just below a large-amount threshold in a sliding window.
     pub structuring: Structuring,
     /// Value returning to where it came from through other accounts.
@@ -44,6 +49,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             open_case_at: Severity::Medium,
+            daily_cases_per_account: 3,
             structuring: Structuring::default(),
             cycles: Cycles::default(),
             fan_in: FanIn::default(),
@@ -109,8 +115,11 @@ macro_rules! params {
 params! {
     /// Structuring: `count` payments by one payer in the band below their purpose's
     /// large-amount threshold within any `window_secs` (sliding), when the chain's tumbling
-    /// window did not already catch them. Thresholds and the band come from the chain's rules
-    /// unless set here.
+    /// window did not already catch them; and one payer's payments to at least `split_payees`
+    /// different payees within `split_window_secs`, each below its purpose's threshold and at
+    /// least `split_min_percent` of it, whose totals measured against each purpose's threshold
+    /// add up to one (one large payment split across several payees, gifts and services
+    /// mixed). Thresholds and the band come from the chain's rules unless set here.
     Structuring {
         /// On or off.
         enabled: bool = true,
@@ -120,29 +129,56 @@ params! {
         window_secs: u64 = 0,
         /// Percent below the threshold that counts (0: the chain's `structuringBand`).
         band_percent: u8 = 0,
+        /// Different payees of a split (0: off).
+        split_payees: usize = 3,
+        /// The window a split is made in.
+        split_window_secs: u64 = 3600,
+        /// Smallest part of a split, in percent of its purpose's threshold (smaller parts to
+        /// many payees are fan-out's).
+        split_min_percent: u64 = 25,
     }
     /// Cycles: value leaving an account and coming back to it through `min_hops` to
-    /// `max_hops` payments within `window_secs`, each hop within `tolerance_percent` of the
-    /// one before; payments below `min_hours` (dust) are neither followed nor in the way.
+    /// `max_hops` payments within `window_secs` (medium; four hops or more high), or through up
+    /// to `long_max_hops` within `long_window_secs` (slower or longer: low). Each hop carries at
+    /// most `tolerance_percent` more than the hop before and at least `100 - skim_percent`
+    /// percent of it, and what comes back is at least `100 - skim_percent` percent of what
+    /// left: a hop that keeps a part (a skim) still passed the rest on, and the finding names
+    /// each skim; a hop that keeps more than `skim_percent` did not pass the value on. Gifts
+    /// below `min_micro` and service payments below `service_min_micro` are neither followed
+    /// nor in the way.
     Cycles {
         /// On or off.
         enabled: bool = true,
         /// Fewest payments in a cycle (2 would repeat the chain's round-trip rule).
         min_hops: usize = 3,
-        /// Most payments in a cycle.
+        /// Most payments in a fast cycle.
         max_hops: usize = 5,
-        /// How long the value may take to come back.
+        /// How long the value may take to come back in a fast cycle.
         window_secs: u64 = 2 * DAY,
-        /// How much a hop's amount may differ from the hop before, in percent.
+        /// Most payments in a slow or long cycle (low severity).
+        long_max_hops: usize = 6,
+        /// How long the value may take to come back in a slow or long cycle.
+        long_window_secs: u64 = 7 * DAY,
+        /// How much more a hop may carry than the hop before, in percent (and how much less
+        /// before it is a skim).
         tolerance_percent: u64 = 10,
-        /// Smallest payment followed, in millionths of an hour.
+        /// How much a hop may keep and still pass the rest on, in percent; also the most the
+        /// whole cycle may lose.
+        skim_percent: u64 = 30,
+        /// Smallest gift followed, in millionths of an hour.
         min_micro: u64 = HOUR,
-        /// Purposes followed: time going round a circle of members who serve each other is
-        /// what a time bank is for; gifts going round are not.
-        purposes: Vec<Purpose> = vec![Purpose::Gift],
+        /// Smallest service payment followed: members serving each other round a circle, an
+        /// hour or two at a time, is what a time bank is for; hours of "service" going round at
+        /// once are relabelled gifts.
+        service_min_micro: u64 = 3 * HOUR,
+        /// Purposes followed.
+        purposes: Vec<Purpose> = vec![Purpose::Gift, Purpose::ServicePayment],
     }
     /// Fan-in: at least `min_payers` different payers to one account within `window_secs`,
-    /// counting payments of `purposes` (a provider paid for services by many is ordinary).
+    /// counting payments of `purposes`, when each purpose's total measured against its own
+    /// threshold adds up to one: gifts against `min_total_micro`, service payments against
+    /// `service_min_total_micro` (a provider paid by many for a day's work is ordinary; more
+    /// hours of service than a day has is not).
     FanIn {
         /// On or off.
         enabled: bool = true,
@@ -151,9 +187,11 @@ params! {
         /// The sliding window.
         window_secs: u64 = DAY,
         /// Purposes counted.
-        purposes: Vec<Purpose> = vec![Purpose::Gift],
-        /// Least total, in millionths of an hour.
+        purposes: Vec<Purpose> = vec![Purpose::Gift, Purpose::ServicePayment],
+        /// Gifts' total that makes the pattern, in millionths of an hour.
         min_total_micro: u64 = 8 * HOUR,
+        /// Service payments' total that makes the pattern, in millionths of an hour.
+        service_min_total_micro: u64 = 24 * HOUR,
     }
     /// Fan-out: one account paying at least `min_payees` different accounts within
     /// `window_secs`, at least `funded_percent` of it with coins members paid it within the
@@ -169,12 +207,14 @@ params! {
         funded_percent: u64 = 80,
     }
     /// Mule: an account paid at least `min_micro` passes at least `pass_percent` of it on to
-    /// someone else within `max_delay_secs`.
+    /// someone else within `max_delay_secs` (two hours: a mule that waits half an hour and a
+    /// minute is still a mule; a member paid for a service who pays for another that
+    /// afternoon is not).
     Mule {
         /// On or off.
         enabled: bool = true,
         /// How soon the coins leave again.
-        max_delay_secs: u64 = 30 * 60,
+        max_delay_secs: u64 = 2 * 3600,
         /// Share of what came in that goes out.
         pass_percent: u64 = 80,
         /// Least amount in, in millionths of an hour.

@@ -3,7 +3,6 @@
 use alloy::{
     network::EthereumWallet,
     providers::{Provider, ProviderBuilder},
-    signers::local::PrivateKeySigner,
 };
 use clap::{Parser, Subcommand};
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
@@ -97,11 +96,7 @@ async fn main() -> eyre::Result<()> {
             let builder = ProviderBuilder::new();
             let (chain, opens_cases) = match key_file {
                 Some(path) => {
-                    let key = std::fs::read_to_string(&path)
-                        .map_err(|err| eyre::eyre!("cannot read {}: {err}", path.display()))?;
-                    let signer: PrivateKeySigner = key.trim().parse().map_err(|_| {
-                        eyre::eyre!("{} does not hold a private key (hex)", path.display())
-                    })?;
+                    let signer = agent::signer_from_key_file(&path)?;
                     tracing::info!(agent = %signer.address(), "opens cases as the monitoring agent");
                     let wallet = EthereumWallet::new(signer);
                     (

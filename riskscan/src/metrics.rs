@@ -5,6 +5,10 @@
 pub const FINDINGS: &str = "timebank_riskscan_findings_total";
 /// Cases opened on chain, by `detector` (counter).
 pub const CASES: &str = "timebank_riskscan_cases_opened_total";
+/// Findings added as evidence to a case already open instead of opening one, by `detector`
+/// and `why` (`open_case`: that detector's case about the account is open; `daily_cap`: the
+/// account's cases for the day are used up) (counter).
+pub const JOINED: &str = "timebank_riskscan_findings_joined_total";
 /// Open platform findings, by `check` and `severity` (gauge).
 pub const PLATFORM_OPEN: &str = "timebank_riskscan_platform_findings_open";
 /// Blocks between the chain's head and the last block the detectors finished (gauge): the
@@ -22,6 +26,10 @@ pub fn serve(addr: std::net::SocketAddr) -> eyre::Result<()> {
     timebank_indexer::telemetry::serve_metrics(addr)?;
     metrics::describe_counter!(FINDINGS, "findings stored, by detector and severity");
     metrics::describe_counter!(CASES, "cases opened on chain, by detector");
+    metrics::describe_counter!(
+        JOINED,
+        "findings added to an open case instead of opening one, by detector and why"
+    );
     metrics::describe_gauge!(
         PLATFORM_OPEN,
         "open platform findings, by check and severity"

@@ -1,12 +1,13 @@
 //! Scans of the platform itself: each branch's node (reachable, in agreement with the others,
 //! not stuck, not drifting, peered), each branch's services (gateway up, index not lagging),
 //! and the contracts (monitor rules switched off or loosened, the monitor replaced, admin and
-//! role changes, branch keys changed, relayers running low, quotas near their end). Each
+//! role changes, branch keys changed, relayers running low, quotas near their end, governance
+//! proposals waiting in the timelock, uniqueness keys set or released). Each
 //! sighting says what to do and who does it; a sighting a scan no longer sees is resolved.
 
 use crate::{config::Config, metrics as m};
 use alloy::{
-    primitives::{Address, U256},
+    primitives::{Address, B256, Bytes, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
 };
 use std::time::Duration;
@@ -78,6 +79,9 @@ pub const CHECKS: &[&str] = &[
     "branch_key_changed",
     "relayer_low",
     "quota_near_end",
+    "governance_proposal",
+    "uniqueness_key_set",
+    "uniqueness_key_released",
     "scan_failed",
 ];
 
@@ -534,6 +538,8 @@ async fn contracts(
             e.fields,
         ));
     }
+    governance_proposals(store, deployment, seen).await?;
+    uniqueness_keys(store, since, seen).await?;
     for relayer in &config.platform.relayers {
         let balance = chain.get_balance(*relayer).await?;
         if balance < config.platform.min_relayer_wei {
@@ -566,6 +572,136 @@ async fn contracts(
                 serde_json::json!({"limit": q.limit, "minted": q.minted}),
             ));
         }
+    }
+    Ok(())
+}
+
+/// A field of a decoded event, parsed from its text.
+fn field<T: std::str::FromStr>(fields: &serde_json::Value, name: &str) -> Option<T> {
+    fields.get(name)?.as_str()?.parse().ok()
+}
+
+/// A numeric field of a decoded event (a number, or a decimal text).
+fn number(fields: &serde_json::Value, name: &str) -> Option<u64> {
+    let value = fields.get(name)?;
+    value
+        .as_u64()
+        .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+}
+
+/// Every operation in the governor's queue (the timelock's `CallScheduled`) not yet executed
+/// or cancelled, however old: the guardian's window to cancel one lasts until it runs, so it
+/// stays listed until then.
+async fn governance_proposals(
+    store: &Store,
+    deployment: &Deployment,
+    seen: &mut Vec<Sighting>,
+) -> eyre::Result<()> {
+    let events = store
+        .recent_events(&["CallScheduled", "CallExecuted", "Cancelled"], 0)
+        .await?;
+    let mut queued: Vec<(B256, Vec<&timebank_indexer::query::HistoryEntry>)> = Vec::new();
+    let mut ended = std::collections::HashSet::new();
+    for e in events.iter().filter(|e| e.contract == "TimebankTimelock") {
+        let Some(id) = field::<B256>(&e.fields, "id") else {
+            continue;
+        };
+        if e.event != "CallScheduled" {
+            ended.insert(id);
+        } else if let Some((_, calls)) = queued.iter_mut().find(|(q, _)| *q == id) {
+            calls.push(e);
+        } else {
+            queued.push((id, vec![e]));
+        }
+    }
+    for (id, calls) in queued.iter().filter(|(id, _)| !ended.contains(id)) {
+        let first = calls[0];
+        let ready = first
+            .block_time
+            .saturating_add(number(&first.fields, "delay").unwrap_or_default());
+        let described: Vec<String> = calls
+            .iter()
+            .map(|e| {
+                let target = field::<Address>(&e.fields, "target").unwrap_or_default();
+                let data = field::<Bytes>(&e.fields, "data").unwrap_or_default();
+                timebank_client::describe::describe(&deployment.contracts, target, &data, &[])
+                    .map_or_else(|| format!("{target} {data}"), |d| d.inline())
+            })
+            .collect();
+        let text = described.join("; ");
+        seen.push(sighting(
+            "governance_proposal",
+            format!("TimebankTimelock {id}"),
+            3,
+            format!(
+                "治理提案在排队（区块 {}，{ready} 起可执行）：{text} / a governance proposal is \
+                 queued (block {}, executable from {ready}): {text}",
+                first.block_number, first.block_number
+            ),
+            "守护者（监管员多签）对照治理记录核实；未经计划的提案在执行前取消（timelock.cancel） / the guardian (the supervisors' multisig) checks it against the governance record and cancels one that was not planned before it runs (timelock.cancel)",
+            serde_json::json!({
+                "id": id, "calls": described, "proposedAt": first.block_time,
+                "readyAt": ready, "block": first.block_number,
+            }),
+        ));
+    }
+    Ok(())
+}
+
+/// Uniqueness keys set (per actor, over the last days: a new member's first key is routine,
+/// a key replaced outside a rotation is not) and released (each: the person may register
+/// again).
+async fn uniqueness_keys(store: &Store, since: u64, seen: &mut Vec<Sighting>) -> eyre::Result<()> {
+    let events = store
+        .recent_events(&["UniquenessKeySet", "UniquenessKeyReleased"], since)
+        .await?;
+    // Per actor: members keyed, and how many of those replaced a key.
+    let mut set: Vec<(Address, Vec<u64>, usize)> = Vec::new();
+    for e in events.iter().filter(|e| e.contract == "IdentityRegistry") {
+        let actor = field::<Address>(&e.fields, "actor").unwrap_or_default();
+        let member = number(&e.fields, "memberId").unwrap_or_default();
+        if e.event == "UniquenessKeyReleased" {
+            seen.push(sighting(
+                "uniqueness_key_released",
+                format!("{}#{}:{}", e.contract, e.block_number, e.log_index),
+                2,
+                format!(
+                    "会员 {member} 的唯一性密钥已由 {actor} 释放（区块 {}），此人可以重新登记 / \
+                     member {member}'s uniqueness key was released by {actor} (block {}): the \
+                     person may register again",
+                    e.block_number, e.block_number
+                ),
+                "审计员核对释放理由（reasonHash）与拒绝或注销记录 / the auditor checks the reason (reasonHash) against the rejection or closure record",
+                e.fields.clone(),
+            ));
+            continue;
+        }
+        let replaced = field::<B256>(&e.fields, "previousKey").is_some_and(|k| !k.is_zero());
+        match set.iter_mut().find(|(a, ..)| *a == actor) {
+            Some((_, members, n)) => {
+                members.push(member);
+                *n += usize::from(replaced);
+            }
+            None => set.push((actor, vec![member], usize::from(replaced))),
+        }
+    }
+    for (actor, members, replaced) in set {
+        seen.push(sighting(
+            "uniqueness_key_set",
+            format!("IdentityRegistry keys set by {actor}"),
+            if replaced > 0 { 2 } else { 1 },
+            format!(
+                "{actor} 在 7 天内设置了 {} 个唯一性密钥（{replaced} 个替换了原密钥） / {actor} \
+                 set {} uniqueness keys in 7 days ({replaced} replacing a previous key)",
+                members.len(),
+                members.len()
+            ),
+            "审计员将每个密钥与登记或密钥轮换记录核对；替换密钥只应发生在轮换中 / the auditor checks each against a registration or a key rotation; a key is replaced only in a rotation",
+            serde_json::json!({
+                "members": members.iter().take(100).collect::<Vec<_>>(),
+                "count": members.len(), "replaced": replaced,
+            }),
+        ));
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use crate::{
 };
 use alloy::primitives::{Address, B256};
 use serde::Serialize;
-use timebank_bindings::types::{MemberStatus, Purpose};
+use timebank_bindings::types::{CaseStatus, MemberStatus, Purpose};
 
 /// A member-to-member payment as the detectors see it: who, whom, how much, why, when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,8 +89,21 @@ pub struct RiskFindingRow {
     pub found_at: u64,
     /// The openCase transaction, once sent.
     pub case_tx: Option<B256>,
-    /// The case the index holds for it, once indexed.
+    /// The case the index holds for it, once indexed (for a finding that joined a case, that
+    /// case).
     pub case_id: Option<u64>,
+    /// The finding whose case this one adds evidence to, instead of opening its own.
+    pub joins_finding: Option<u64>,
+}
+
+/// The agent's cases about one account opened since a time: how many, and the one a finding
+/// over the daily cap joins.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AgentCasesSince {
+    /// Findings that opened (or are owed) a case.
+    pub opened: u64,
+    /// The newest of them whose case is still open, else the newest.
+    pub join: Option<u64>,
 }
 
 /// A weak spot of the platform, to record.
@@ -135,10 +148,17 @@ pub struct PlatformFindingRow {
     pub resolved_at: Option<u64>,
 }
 
+// A finding's case is the one opened for it, or for the finding it joined.
 const FINDING_COLUMNS: &str = "f.finding_id, f.detector, f.account, f.counterparty, f.severity, \
     f.score, f.summary, f.evidence, f.reason_hash, f.first_block, f.last_block, f.found_at, \
-    f.case_tx, (SELECT MAX(c.case_id) FROM supervision_case c \
-    WHERE c.reason_hash = f.reason_hash AND c.account = f.account) AS case_id";
+    f.case_tx, f.joins_finding, (SELECT MAX(c.case_id) FROM supervision_case c \
+    JOIN risk_finding o ON o.finding_id = COALESCE(f.joins_finding, f.finding_id) \
+    WHERE c.reason_hash = o.reason_hash AND c.account = o.account) AS case_id";
+
+/// Whether finding `f`'s case is undecided: none of the index's cases for it is anything but
+/// open (`$4` binds the status Open). Sent and not indexed yet, or owed, is undecided.
+const CASE_UNDECIDED: &str = "NOT EXISTS (SELECT 1 FROM supervision_case c \
+    WHERE c.reason_hash = f.reason_hash AND c.account = f.account AND c.status <> $4)";
 
 fn finding(r: &sqlx::any::AnyRow) -> Result<RiskFindingRow> {
     Ok(RiskFindingRow {
@@ -156,6 +176,7 @@ fn finding(r: &sqlx::any::AnyRow) -> Result<RiskFindingRow> {
         found_at: r.u64("found_at")?,
         case_tx: r.opt_hash("case_tx")?,
         case_id: r.opt_u64("case_id")?,
+        joins_finding: r.opt_u64("joins_finding")?,
     })
 }
 
@@ -384,10 +405,21 @@ impl Store {
 
     /// Stores `f` unless its fingerprint is already there: its id if it is new.
     pub async fn insert_risk_finding(&self, f: &NewRiskFinding) -> Result<Option<u64>> {
+        self.insert_risk_finding_joining(f, None).await
+    }
+
+    /// Stores `f` unless its fingerprint is already there, as evidence added to the case of
+    /// finding `joins` when given (it then never opens a case of its own): its id if it is new.
+    pub async fn insert_risk_finding_joining(
+        &self,
+        f: &NewRiskFinding,
+        joins: Option<u64>,
+    ) -> Result<Option<u64>> {
         let row = sqlx::query(
             "INSERT INTO risk_finding (fingerprint, detector, account, counterparty, severity, \
-             score, summary, evidence, reason_hash, first_block, last_block, found_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             score, summary, evidence, reason_hash, first_block, last_block, found_at, \
+             joins_finding) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (fingerprint) DO NOTHING RETURNING finding_id",
         )
         .bind(f.fingerprint.to_vec())
@@ -402,9 +434,71 @@ impl Store {
         .bind(to_i64(f.first_block))
         .bind(to_i64(f.last_block))
         .bind(to_i64(f.found_at))
+        .bind(joins.map(to_i64))
         .fetch_optional(self.pool())
         .await?;
         row.map(|r| r.u64("finding_id")).transpose()
+    }
+
+    /// The finding that opened the agent's case about `account` for `detector` that is still
+    /// open (sent and not decided, or owed): a finding of at least `severity` that joined no
+    /// other. The newest if there are several (opened before this policy).
+    pub async fn open_agent_case(
+        &self,
+        account: Address,
+        detector: &str,
+        severity: u8,
+    ) -> Result<Option<u64>> {
+        let sql = format!(
+            "SELECT f.finding_id FROM risk_finding f \
+             WHERE f.account = $1 AND f.detector = $2 AND f.severity >= $3 \
+             AND f.joins_finding IS NULL AND {} ORDER BY f.finding_id DESC LIMIT 1",
+            CASE_UNDECIDED
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(account.to_vec())
+            .bind(detector.to_owned())
+            .bind(i64::from(severity))
+            .bind(i64::from(CaseStatus::Open as u8))
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| r.u64("finding_id")).transpose()
+    }
+
+    /// The agent's cases about `account` (findings of at least `severity` that joined no other)
+    /// found at or after `since`: how many, and the one a finding over the cap joins — the
+    /// newest still open, else the newest.
+    pub async fn agent_cases_since(
+        &self,
+        account: Address,
+        since: u64,
+        severity: u8,
+    ) -> Result<AgentCasesSince> {
+        let sql = format!(
+            "SELECT f.finding_id, CASE WHEN {} THEN 1 ELSE 0 END AS undecided \
+             FROM risk_finding f WHERE f.account = $1 AND f.severity >= $2 \
+             AND f.joins_finding IS NULL AND f.found_at >= $3 ORDER BY f.finding_id DESC",
+            CASE_UNDECIDED
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(account.to_vec())
+            .bind(i64::from(severity))
+            .bind(to_i64(since))
+            .bind(i64::from(CaseStatus::Open as u8))
+            .fetch_all(self.pool())
+            .await?;
+        let mut cases = AgentCasesSince::default();
+        let mut newest = None;
+        for r in &rows {
+            let id = r.u64("finding_id")?;
+            newest = newest.or(Some(id));
+            if cases.join.is_none() && r.u64("undecided")? == 1 {
+                cases.join = Some(id);
+            }
+            cases.opened += 1;
+        }
+        cases.join = cases.join.or(newest);
+        Ok(cases)
     }
 
     /// Records that the case for finding `id` was sent in `tx`.
@@ -423,7 +517,8 @@ impl Store {
     pub async fn findings_without_case(&self, severity: u8) -> Result<Vec<RiskFindingRow>> {
         let sql = format!(
             "SELECT * FROM (SELECT {FINDING_COLUMNS} FROM risk_finding f \
-             WHERE f.severity >= $1) o WHERE o.case_id IS NULL ORDER BY o.finding_id"
+             WHERE f.severity >= $1 AND f.joins_finding IS NULL) o \
+             WHERE o.case_id IS NULL ORDER BY o.finding_id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(i64::from(severity))
@@ -432,8 +527,8 @@ impl Store {
         rows.iter().map(finding).collect()
     }
 
-    /// Findings, newest first: those behind a case's `reason_hash` about `account` when given,
-    /// else all (a page of `limit`).
+    /// Findings, newest first: those behind a case's `reason_hash` about `account` when given
+    /// (the one that opened it and those added to it), else all (a page of `limit`).
     pub async fn risk_findings(
         &self,
         case: Option<(B256, Address)>,
@@ -442,7 +537,9 @@ impl Store {
     ) -> Result<Vec<RiskFindingRow>> {
         let sql = format!(
             "SELECT {FINDING_COLUMNS} FROM risk_finding f \
-             WHERE ($1 = 0 OR (f.reason_hash = $2 AND f.account = $3)) \
+             WHERE ($1 = 0 OR (f.reason_hash = $2 AND f.account = $3) \
+             OR f.joins_finding IN (SELECT o.finding_id FROM risk_finding o \
+             WHERE o.reason_hash = $2 AND o.account = $3)) \
              AND ($4 = '' OR f.detector = $5) ORDER BY f.finding_id DESC LIMIT $6"
         );
         let (reason, account) = case.unwrap_or_default();

@@ -8,25 +8,29 @@ use crate::{
 };
 use alloy::primitives::map::HashMap;
 use std::collections::VecDeque;
+use timebank_bindings::types::Purpose;
 
 /// Payments in a sliding window with the count per counterparty.
 #[derive(Default)]
 struct Window {
-    payments: VecDeque<(Id, PaymentRef)>,
+    payments: VecDeque<(Id, PaymentRef, u64)>,
     by_party: HashMap<Id, u32>,
     total: u64,
+    /// The payments' weights added up (what a weight is, is the detector's).
+    weight: u64,
     /// Payments up to this one (block, log index) were reported: a pattern needs new ones.
     reported_until: Option<(u64, u64)>,
 }
 
 impl Window {
-    fn push(&mut self, party: Id, p: PaymentRef, window: u64) {
-        while let Some((old, q)) = self.payments.front() {
+    fn push(&mut self, party: Id, p: PaymentRef, weight: u64, window: u64) {
+        while let Some((old, q, w)) = self.payments.front() {
             if q.time + window > p.time {
                 break;
             }
             let old = *old;
             self.total -= q.micro;
+            self.weight -= w;
             if let Some(n) = self.by_party.get_mut(&old) {
                 *n -= 1;
                 if *n == 0 {
@@ -36,8 +40,9 @@ impl Window {
             self.payments.pop_front();
         }
         self.total += p.micro;
+        self.weight += weight;
         *self.by_party.entry(party).or_default() += 1;
-        self.payments.push_back((party, p));
+        self.payments.push_back((party, p, weight));
     }
 
     fn parties(&self) -> usize {
@@ -46,16 +51,22 @@ impl Window {
 
     /// The window's payments, marked reported.
     fn report(&mut self) -> Vec<PaymentRef> {
-        let payments: Vec<PaymentRef> = self.payments.iter().map(|(_, p)| p.clone()).collect();
+        let payments: Vec<PaymentRef> = self.payments.iter().map(|(_, p, _)| p.clone()).collect();
         self.reported_until = payments.last().map(|p| (p.block, p.log_index));
         self.payments.clear();
         self.by_party.clear();
         self.total = 0;
+        self.weight = 0;
         payments
     }
 }
 
-/// Fan-in: many payers to one account.
+/// A whole threshold, in the millionths [`FanIn`] weighs each payment in.
+const WHOLE: u64 = 1_000_000;
+
+/// Fan-in: many payers to one account. Each payment weighs its share of its purpose's total
+/// threshold (millionths): the pattern needs the shares to add up to a whole, so gifts and
+/// service payments relabelled from gifts count together, each against its own threshold.
 pub struct FanIn {
     params: config::FanIn,
     payees: Vec<Window>,
@@ -80,9 +91,17 @@ impl Detector for FanIn {
         if !self.params.purposes.contains(&s.p.purpose) {
             return;
         }
+        let threshold = if s.p.purpose == Purpose::ServicePayment {
+            self.params.service_min_total_micro
+        } else {
+            self.params.min_total_micro
+        };
+        let share =
+            u64::try_from(u128::from(s.p.micro) * u128::from(WHOLE) / u128::from(threshold.max(1)))
+                .unwrap_or(u64::MAX);
         let w = slot(&mut self.payees, s.to);
-        w.push(s.from, (&s.p).into(), self.params.window_secs);
-        if w.parties() < self.params.min_payers || w.total < self.params.min_total_micro {
+        w.push(s.from, (&s.p).into(), share, self.params.window_secs);
+        if w.parties() < self.params.min_payers || w.weight < WHOLE {
             return;
         }
         let (payers, total) = (w.parties(), w.total);
@@ -102,6 +121,8 @@ impl Detector for FanIn {
             ),
             figures: serde_json::json!({
                 "payers": payers, "totalMicro": total, "windowSecs": self.params.window_secs,
+                "minTotalMicro": self.params.min_total_micro,
+                "serviceMinTotalMicro": self.params.service_min_total_micro,
                 "purposes": self.params.purposes.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
             }),
             payments,
@@ -145,12 +166,12 @@ impl Detector for FanOut {
         }
         into.push_back((s.p.time, s.p.micro));
         let w = slot(&mut self.payers, s.from);
-        w.push(s.to, (&s.p).into(), window);
+        w.push(s.to, (&s.p).into(), 0, window);
         if w.parties() < self.params.min_payees {
             return;
         }
         // Funded by what came in from the window before the first payment out, up to now.
-        let start = w.payments.front().map_or(s.p.time, |(_, p)| p.time);
+        let start = w.payments.front().map_or(s.p.time, |(_, p, _)| p.time);
         let received: u64 = self
             .received
             .get(s.from as usize)
@@ -279,12 +300,60 @@ mod tests {
         s.pay(&mut e, 600, 30, 1, 1.5, Gift);
         assert_eq!(s.of("fan_in").len(), 1);
         assert_eq!(s.of("fan_in")[0].payments.len(), 8);
-        // A provider paid for services by many is ordinary; so are gifts over weeks.
+        // A provider paid by ten for a day's services is ordinary; so are gifts over weeks.
         for n in 0..20 {
-            s.pay(&mut e, 1_000 + n * 60, 40 + n as u8, 2, 2.0, ServicePayment);
+            if n < 10 {
+                s.pay(
+                    &mut e,
+                    1_000 + n * 3000,
+                    40 + n as u8,
+                    2,
+                    2.0,
+                    ServicePayment,
+                );
+            }
             s.pay(&mut e, 1_000 + n * 3 * 86_400, 70 + n as u8, 3, 2.0, Gift);
         }
         assert_eq!(s.of("fan_in").len(), 1, "{:?}", s.found);
+    }
+
+    #[test]
+    fn gifts_relabelled_as_services_to_one_account_count_against_the_services_threshold() {
+        let mut e = engine(&Config::default(), "fan_in");
+        let mut s = Stream::default();
+        // Eight payers, 3.5 h of "service" each within the hour: 28 h, more than a day has.
+        for n in 0..8 {
+            s.pay(&mut e, n * 60, 10 + n as u8, 1, 3.5, ServicePayment);
+        }
+        assert_eq!(s.of("fan_in").len(), 1, "{:?}", s.found);
+        // Half gifts, half services: 6 h of gifts (3/4 of 8 h) and 8 h of services (1/3 of
+        // 24 h) add up to more than a whole.
+        for n in 0..4 {
+            s.pay(&mut e, 10_000 + n * 60, 30 + n as u8, 2, 1.5, Gift);
+            s.pay(
+                &mut e,
+                10_030 + n * 60,
+                40 + n as u8,
+                2,
+                2.0,
+                ServicePayment,
+            );
+        }
+        assert_eq!(s.of("fan_in").len(), 2, "{:?}", s.found);
+        assert_eq!(s.of("fan_in")[1].account, who(2));
+        // Twin: the same with an hour of service each (3/4 + 1/6: less than a whole).
+        for n in 0..4 {
+            s.pay(&mut e, 20_000 + n * 60, 50 + n as u8, 3, 1.5, Gift);
+            s.pay(
+                &mut e,
+                20_030 + n * 60,
+                60 + n as u8,
+                3,
+                1.0,
+                ServicePayment,
+            );
+        }
+        assert_eq!(s.of("fan_in").len(), 2, "{:?}", s.found);
     }
 
     #[test]
@@ -324,6 +393,19 @@ mod tests {
         s.pay(&mut e, 20_100, 8, 7, 6.0, Gift);
         s.pay(&mut e, 30_000, 9, 10, 6.0, Gift);
         s.pay(&mut e, 30_100, 10, 11, 1.0, Gift);
+        assert_eq!(s.of("mule").len(), 1, "{:?}", s.found);
+    }
+
+    #[test]
+    fn a_mule_that_waits_thirty_one_minutes_but_not_a_member_paying_that_afternoon() {
+        let mut e = engine(&Config::default(), "mule");
+        let mut s = Stream::default();
+        s.pay(&mut e, 0, 1, 2, 6.0, Gift);
+        s.pay(&mut e, 31 * 60, 2, 3, 5.5, Gift);
+        assert_eq!(s.of("mule").len(), 1, "{:?}", s.found);
+        // Twin: paid for a service, pays for another three hours later.
+        s.pay(&mut e, 10_000, 4, 5, 6.0, ServicePayment);
+        s.pay(&mut e, 10_000 + 3 * 3600, 5, 6, 6.0, ServicePayment);
         assert_eq!(s.of("mule").len(), 1, "{:?}", s.found);
     }
 }

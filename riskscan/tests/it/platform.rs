@@ -173,3 +173,97 @@ async fn the_platform_scans_see_what_is_wrong_and_when_it_is_fixed() {
     assert!(!seen.iter().any(|s| s.check == "block_time_drift"));
     drop(seen);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_governors_queue_and_uniqueness_keys_are_watched() {
+    use alloy::primitives::{B256, Bytes, U256, keccak256};
+    use timebank_bindings::TimebankTimelock;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = timebank_testkit::fresh_database(false, dir.path())
+        .await
+        .unwrap();
+    let w = World::start().await;
+    let chain = &w.chain;
+    // A proposal in the governor's queue: switch a rule off.
+    let timelock = TimebankTimelock::new(chain.deployment.contracts.timelock, &chain.provider);
+    let (target, data) = (
+        chain.deployment.contracts.time_coin,
+        Bytes::from(
+            TimeCoin::setRuleEnabledCall {
+                ruleId: 1,
+                enabled: false,
+            }
+            .abi_encode(),
+        ),
+    );
+    let salt = B256::repeat_byte(0x29);
+    let delay = timelock.getMinDelay().call().await.unwrap();
+    send!(timelock.schedule(target, U256::ZERO, data.clone(), B256::ZERO, salt, delay));
+    let id = timelock
+        .hashOperation(target, U256::ZERO, data, B256::ZERO, salt)
+        .call()
+        .await
+        .unwrap();
+    // A member's key replaced by the admin; a pending member rejected (its key released).
+    let identity = chain.identity();
+    send!(identity.setUniquenessKey(w.members[0], keccak256("a new key")));
+    let stranger = Address::repeat_byte(0x42);
+    send!(
+        identity
+            .submitMember(
+                stranger,
+                1,
+                keccak256(stranger),
+                timebank_testkit::person(stranger),
+                vec![1].into()
+            )
+            .from(chain.op1)
+    );
+    send!(
+        identity
+            .rejectMember(stranger, keccak256("a duplicate"))
+            .from(chain.op1b)
+    );
+    let store = timebank_testkit::index_to_head(chain, &url).await;
+    let mut config = Config::default();
+    config.platform.max_block_age_secs = 3600;
+    let agent = w.agent(store.clone(), config).await;
+    let seen = agent.scan_platform().await.unwrap();
+    let of = |check: &str| -> Vec<&timebank_riskscan::platform::Sighting> {
+        seen.iter().filter(|s| s.check == check).collect()
+    };
+    let proposals = of("governance_proposal");
+    assert_eq!(proposals.len(), 1, "{:?}", checks(&seen));
+    assert_eq!(proposals[0].subject, format!("TimebankTimelock {id}"));
+    assert_eq!(proposals[0].severity, 3);
+    assert!(
+        proposals[0].summary.contains("setRuleEnabled"),
+        "the call in words: {}",
+        proposals[0].summary
+    );
+    let set = of("uniqueness_key_set");
+    let by = |actor: Address| {
+        set.iter()
+            .find(|s| s.subject.ends_with(&actor.to_string()))
+            .unwrap_or_else(|| panic!("keys set by {actor}: {set:?}"))
+    };
+    assert_eq!(by(chain.deployment.admin).severity, 2, "a key replaced");
+    assert_eq!(by(chain.op1).severity, 1, "new members' first keys");
+    assert!(by(chain.op1).summary.contains("set 21 uniqueness keys"));
+    let released = of("uniqueness_key_released");
+    assert_eq!(released.len(), 1, "{:?}", checks(&seen));
+    assert!(released[0].summary.contains(&chain.op1b.to_string()));
+
+    // The guardian cancels the proposal: resolved.
+    send!(timelock.cancel(id));
+    let store = timebank_testkit::index_to_head(chain, &url).await;
+    let seen = agent.scan_platform().await.unwrap();
+    assert!(!seen.iter().any(|s| s.check == "governance_proposal"));
+    let all = store.platform_findings(false, 100).await.unwrap();
+    let proposal = all
+        .iter()
+        .find(|f| f.check == "governance_proposal")
+        .unwrap();
+    assert!(proposal.resolved_at.is_some());
+}
