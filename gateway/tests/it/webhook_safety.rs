@@ -1,0 +1,243 @@
+//! What a partner (or whoever holds a partner's session) cannot do with webhooks: aim them at
+//! the branch's own network (at registration, or later by changing what its name resolves to),
+//! be followed through a redirect, or read the gateway's internal errors.
+
+use crate::{
+    Stack, assert_error,
+    webhooks::{Receiver, eventually, messages},
+};
+use alloy::primitives::{Address, B256};
+use futures::future::BoxFuture;
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+use timebank_bindings::types::RiskLevel;
+use timebank_gateway::webhooks::destination::{Lookup, SystemLookup};
+use timebank_testkit::send;
+
+/// A resolver the test controls: the names it was told, the system's for the rest. Counts
+/// the lookups of each name.
+#[derive(Debug, Default)]
+struct Names {
+    names: Mutex<HashMap<String, Vec<IpAddr>>>,
+    asked: Mutex<HashMap<String, usize>>,
+}
+
+impl Names {
+    fn set(&self, name: &str, ips: &[&str]) {
+        self.names.lock().unwrap().insert(
+            name.to_owned(),
+            ips.iter().map(|ip| ip.parse().unwrap()).collect(),
+        );
+    }
+
+    fn asked(&self, name: &str) -> usize {
+        self.asked.lock().unwrap().get(name).copied().unwrap_or(0)
+    }
+}
+
+impl Lookup for Names {
+    fn lookup(&self, host: &str) -> BoxFuture<'static, std::io::Result<Vec<IpAddr>>> {
+        *self
+            .asked
+            .lock()
+            .unwrap()
+            .entry(host.to_owned())
+            .or_default() += 1;
+        match self.names.lock().unwrap().get(host) {
+            Some(ips) => {
+                let ips = ips.clone();
+                Box::pin(async move { Ok(ips) })
+            }
+            None => SystemLookup.lookup(host),
+        }
+    }
+}
+
+/// Sets where `token`'s partner receives.
+pub(crate) async fn put_endpoint(stack: &Stack, token: &str, url: &str) -> reqwest::Response {
+    stack
+        .http
+        .put(format!("{}/v1/partner/webhook", stack.base))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "url": url }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// carol consents to `partner` hearing of her (straight to the chain).
+pub(crate) async fn consent(stack: &Stack, partner: Address) {
+    let c = &stack.chain;
+    send!(c.identity().setPartnerConsent(partner, true).from(c.carol));
+}
+
+/// A supervisor sets carol's risk level: a message to each partner she consented to.
+pub(crate) async fn carol_at(stack: &Stack, level: RiskLevel) {
+    let c = &stack.chain;
+    send!(
+        c.identity()
+            .setRiskLevel(c.carol, level.into(), B256::repeat_byte(7))
+            .from(c.supervisor)
+    );
+    stack.caught_up().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhooks_go_to_public_addresses_only_at_registration_and_at_every_delivery() {
+    let names = Arc::new(Names::default());
+    let lookup = Arc::clone(&names);
+    // http:// for the loopback receiver below, loopback itself not allowed (the default).
+    let stack = Stack::start_with(move |s| {
+        s.webhook_allow_http = true;
+        s.webhook_retry_base_ms = 60_000;
+        s.webhook_lookup = Some(lookup.clone());
+    })
+    .await;
+    let token = stack.sign_in(stack.partner).await;
+
+    // An IP literal of every range that is not public unicast, in its several spellings.
+    for (url, range) in [
+        ("http://127.0.0.1:8545/", "loopback"),
+        ("http://2130706433/", "loopback"),
+        ("http://0x7f.1/", "loopback"),
+        ("http://[::1]/", "loopback"),
+        ("http://[::ffff:127.0.0.1]/", "loopback"),
+        ("http://10.0.0.5/", "private"),
+        ("http://172.16.3.4/", "private"),
+        ("http://192.168.0.1/", "private"),
+        ("http://[fd00::1]/", "private"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://[fe80::1]/", "link-local"),
+        ("http://[::ffff:169.254.169.254]/", "link-local"),
+        ("http://[64:ff9b::a9fe:a9fe]/", "link-local"),
+        ("http://[2002:a9fe:a9fe::1]/", "link-local"),
+        ("http://100.64.0.1/", "CGNAT"),
+        ("http://0.0.0.0/", "unspecified"),
+        ("http://[::]/", "unspecified"),
+        ("http://224.0.0.1/", "multicast"),
+        ("http://[ff02::1]/", "multicast"),
+        ("http://255.255.255.255/", "broadcast"),
+        ("http://192.0.2.1/", "documentation"),
+        ("http://[2001:db8::1]/", "documentation"),
+        ("http://240.0.0.1/", "reserved"),
+    ] {
+        let refused = put_endpoint(&stack, &token, url).await;
+        assert_error(refused, 400, range).await;
+    }
+    // A name that resolves to loopback (the system's resolver), or to any internal address
+    // among public ones, or to nothing.
+    names.set("mixed.partner.test", &["93.184.216.34", "10.1.2.3"]);
+    for url in [
+        "http://localhost:8545/hook",
+        "http://mixed.partner.test/hook",
+        "http://nowhere.invalid/hook",
+    ] {
+        let refused = put_endpoint(&stack, &token, url).await;
+        assert_error(refused, 400, "does not resolve to public addresses only").await;
+    }
+    assert!(messages(&stack, &token, "pending").await.is_empty());
+
+    // A name that resolves to a public address is taken (nothing is sent to it: no message is
+    // due yet) ...
+    let receiver = Receiver::start(200).await;
+    let port = receiver
+        .url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    names.set("partner.test", &["93.184.216.34"]);
+    let url = format!("http://partner.test:{port}/hook");
+    assert_eq!(put_endpoint(&stack, &token, &url).await.status(), 200);
+    let asked_at_registration = names.asked("partner.test");
+    assert_eq!(asked_at_registration, 1);
+
+    // ... then the name is pointed at the gateway's own machine (DNS rebinding): the delivery
+    // resolves it again, refuses, and sends nothing.
+    names.set("partner.test", &["127.0.0.1"]);
+    consent(&stack, stack.partner).await;
+    carol_at(&stack, RiskLevel::Low).await;
+    eventually("the delivery was attempted", async || {
+        messages(&stack, &token, "pending")
+            .await
+            .first()
+            .is_some_and(|m| m["attempts"].as_u64() >= Some(1))
+    })
+    .await;
+    let pending = messages(&stack, &token, "pending").await;
+    assert_eq!(pending[0]["lastError"], "refused: address not allowed");
+    assert!(names.asked("partner.test") > asked_at_registration);
+    assert!(receiver.requests().is_empty(), "a request reached loopback");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_is_not_followed_and_partners_read_no_internal_errors() {
+    let stack = Stack::start_with(|s| {
+        s.webhook_allow_http = true;
+        s.webhook_allow_loopback = true;
+        // One attempt each: every message ends on the dead-letter list with its one error.
+        s.webhook_max_attempts = 1;
+        s.webhook_timeout_ms = 1_000;
+    })
+    .await;
+    let token = stack.sign_in(stack.partner).await;
+    consent(&stack, stack.partner).await;
+    let dead_after = async |count: usize| {
+        eventually("the message was given up on", async || {
+            messages(&stack, &token, "dead").await.len() == count
+        })
+        .await;
+        messages(&stack, &token, "dead").await[0].clone()
+    };
+
+    // A redirect: one request, to the endpoint only; the 302 is a failed attempt.
+    let receiver = Receiver::start(302).await;
+    assert_eq!(
+        put_endpoint(&stack, &token, &receiver.url).await.status(),
+        200
+    );
+    carol_at(&stack, RiskLevel::Low).await;
+    let dead = dead_after(1).await;
+    assert_eq!(dead["lastError"], "http 302 (redirects are not followed)");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.requests().len(), 1, "the redirect was followed");
+
+    // Nothing listening, and an endpoint slower than the attempt's timeout: a category each,
+    // not the client's words nor the address.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let closed_url = format!("http://{closed}/hook");
+    assert_eq!(
+        put_endpoint(&stack, &token, &closed_url).await.status(),
+        200
+    );
+    carol_at(&stack, RiskLevel::Medium).await;
+    assert_eq!(dead_after(2).await["lastError"], "connection failed");
+
+    let slow = Receiver::start(200).await;
+    slow.delay(Duration::from_secs(3));
+    assert_eq!(put_endpoint(&stack, &token, &slow.url).await.status(), 200);
+    carol_at(&stack, RiskLevel::High).await;
+    assert_eq!(dead_after(3).await["lastError"], "timeout");
+
+    for m in messages(&stack, &token, "dead").await {
+        let error = m["lastError"].as_str().unwrap();
+        for internal in [
+            "127.0.0.1",
+            "error",
+            "tcp",
+            "hook",
+            &closed.port().to_string(),
+        ] {
+            assert!(!error.contains(internal), "{internal:?} in {error:?}");
+        }
+    }
+}
