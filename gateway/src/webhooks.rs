@@ -30,7 +30,7 @@ use base64::Engine;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::{sync::Arc, time::Duration};
-use timebank_indexer::query::gateway::{Delivery, MessageRow};
+use timebank_indexer::query::gateway::{Delivery, MessageRow, Redelivery};
 use utoipa::{IntoParams, ToSchema};
 
 pub mod delivery;
@@ -107,8 +107,11 @@ pub struct Message {
     pub delivered_at: Option<String>,
     /// Given up on (redeliver it on request).
     pub dead: bool,
-    /// The last attempt's error.
+    /// The last attempt's error: a category (`timeout`, `http 503`, …), never the details.
     pub last_error: Option<String>,
+    /// Never sent (again): the partner lost its role, or the member withdrew consent, after
+    /// the message was written.
+    pub cancelled: bool,
 }
 
 /// The Standard Webhooks id of a message: its event and partner, so the same message keeps
@@ -148,6 +151,7 @@ fn message(m: MessageRow) -> Message {
         delivered_at: m.delivered_at.map(iso),
         dead: m.dead,
         last_error: m.last_error,
+        cancelled: m.cancelled,
     }
 }
 
@@ -249,7 +253,7 @@ pub async fn rotate(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MessageFilter {
-    /// `pending` (default), `delivered` or `dead`.
+    /// `pending` (default), `delivered`, `dead` or `cancelled`.
     pub state: Option<MessageState>,
     /// At most this many (1–1000, default 100).
     pub limit: Option<u32>,
@@ -267,6 +271,8 @@ pub enum MessageState {
     Delivered,
     /// Given up on.
     Dead,
+    /// Cancelled before delivery: the partner lost its role, or the member withdrew consent.
+    Cancelled,
 }
 
 /// Messages to partners, newest first: a partner's own; everyone's for the admin and auditors.
@@ -289,6 +295,7 @@ pub async fn messages(
         MessageState::Pending => Delivery::Pending,
         MessageState::Delivered => Delivery::Delivered,
         MessageState::Dead => Delivery::Dead,
+        MessageState::Cancelled => Delivery::Cancelled,
     };
     let rows = state
         .store
@@ -303,12 +310,12 @@ pub async fn messages(
 }
 
 /// Send a message again (delivered or given up on), under the same id: the partner's own, or
-/// any for the admin.
+/// any for the admin. A cancelled message is never sent again (409).
 #[utoipa::path(post, path = "/v1/partner/messages/{id}/redeliver", tag = "partners",
     security(("session" = [])), params(("id" = String, Path, description = "The message's webhook-id")),
     responses((status = 204), (status = 400, body = crate::error::ErrorBody),
         (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
-        (status = 404, body = crate::error::ErrorBody)))]
+        (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn redeliver(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -322,10 +329,17 @@ pub async fn redeliver(
     if !caller.is(Role::Admin) && partner != caller.address {
         return Err(ApiError::forbidden("that message is another partner's"));
     }
-    if !state.store.redeliver(partner, tx_hash, log_index).await? {
-        return Err(ApiError::not_found(format!("no message {id}")));
+    match state.store.redeliver(partner, tx_hash, log_index).await? {
+        Redelivery::Queued => Ok(StatusCode::NO_CONTENT),
+        Redelivery::NoSuchMessage => Err(ApiError::not_found(format!("no message {id}"))),
+        Redelivery::Cancelled => Err(ApiError::conflict(
+            "message_cancelled",
+            format!(
+                "message {id} was cancelled: its partner no longer holds the partner role, or \
+                 the member withdrew consent"
+            ),
+        )),
     }
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Metric names (Prometheus).

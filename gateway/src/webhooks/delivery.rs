@@ -101,6 +101,10 @@ async fn round(state: &AppState, http: &reqwest::Client) -> ApiResult<usize> {
     // Each partner's endpoint read once per round, however many messages it has due.
     let mut endpoints = std::collections::HashMap::new();
     for m in due {
+        // Again, just before the attempt: a role or a consent may have gone meanwhile.
+        if state.store.message_cancelled(&m).await? {
+            continue;
+        }
         let claim_until = now + policy.timeout.as_secs() + 5;
         if !state.store.claim_message(&m, now, claim_until).await? {
             continue;

@@ -14,8 +14,12 @@ use std::{
     sync::{Arc, Mutex},
     time::Duration,
 };
-use timebank_bindings::types::RiskLevel;
-use timebank_gateway::webhooks::destination::{Lookup, SystemLookup};
+use timebank_bindings::{roles, types::RiskLevel};
+use timebank_gateway::webhooks::{
+    destination::{Lookup, SystemLookup},
+    message_id,
+};
+use timebank_indexer::query::gateway::{Delivery, MessageRow};
 use timebank_testkit::send;
 
 /// A resolver the test controls: the names it was told, the system's for the rest. Counts
@@ -240,4 +244,179 @@ async fn a_redirect_is_not_followed_and_partners_read_no_internal_errors() {
             assert!(!error.contains(internal), "{internal:?} in {error:?}");
         }
     }
+}
+
+/// The partner's messages in `state`, read from the store (whatever the partner may still call).
+async fn stored(stack: &Stack, state: Delivery) -> Vec<MessageRow> {
+    stack
+        .north
+        .state
+        .store
+        .messages(Some(stack.partner), state, 100, 0)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_partner_hears_nothing_more_not_even_what_was_queued() {
+    let stack = Stack::start_with(|s| {
+        s.webhook_allow_http = true;
+        s.webhook_allow_loopback = true;
+        s.webhook_retry_base_ms = 50;
+    })
+    .await;
+    let c = &stack.chain;
+    let token = stack.sign_in(stack.partner).await;
+    let receiver = Receiver::start(200).await;
+    assert_eq!(
+        put_endpoint(&stack, &token, &receiver.url).await.status(),
+        200
+    );
+    consent(&stack, stack.partner).await;
+    carol_at(&stack, RiskLevel::Low).await;
+    eventually("the first message was delivered", async || {
+        stored(&stack, Delivery::Delivered).await.len() == 1
+    })
+    .await;
+    let delivered = message_id(&stored(&stack, Delivery::Delivered).await[0]);
+
+    // The partner is down; a message waits, tried again and again.
+    receiver.answer(503);
+    carol_at(&stack, RiskLevel::Medium).await;
+    eventually("the second message failed", async || {
+        stored(&stack, Delivery::Pending)
+            .await
+            .first()
+            .is_some_and(|m| m.attempts >= 1)
+    })
+    .await;
+
+    // The admin revokes the partner role: the queued message is cancelled, a later event
+    // writes none, and nothing more reaches the partner once it is up again.
+    send!(c.access().revokeRole(roles::PARTNER, stack.partner));
+    stack.caught_up().await;
+    carol_at(&stack, RiskLevel::High).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let heard = receiver.requests().len();
+    receiver.answer(200);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        receiver.requests().len(),
+        heard,
+        "a revoked partner heard more"
+    );
+    assert!(stored(&stack, Delivery::Pending).await.is_empty());
+    let cancelled = stored(&stack, Delivery::Cancelled).await;
+    assert_eq!(cancelled.len(), 1, "a message written after the revocation");
+    assert!(cancelled[0].cancelled && cancelled[0].delivered_at.is_none());
+
+    // Redelivery is refused: to the former partner (no partner role), and to the admin (the
+    // message is cancelled), the delivered one and the queued one alike.
+    assert_error(
+        stack
+            .post(
+                &format!("/v1/partner/messages/{delivered}/redeliver"),
+                Some(&token),
+                &serde_json::json!({}),
+            )
+            .await,
+        403,
+        "partner",
+    )
+    .await;
+    let admin = stack.sign_in(c.deployment.admin).await;
+    for id in [delivered, message_id(&cancelled[0])] {
+        assert_error(
+            stack
+                .post(
+                    &format!("/v1/partner/messages/{id}/redeliver"),
+                    Some(&admin),
+                    &serde_json::json!({}),
+                )
+                .await,
+            409,
+            "cancelled",
+        )
+        .await;
+    }
+
+    // Granted again: what was cancelled stays cancelled; what happens from now on is heard.
+    send!(c.access().grantRole(roles::PARTNER, stack.partner));
+    stack.caught_up().await;
+    carol_at(&stack, RiskLevel::Blocked).await;
+    eventually(
+        "the message after the new grant was delivered",
+        async || stored(&stack, Delivery::Delivered).await.len() == 2,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(receiver.requests().len(), heard + 1);
+    assert_eq!(stored(&stack, Delivery::Cancelled).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_withdrawn_consent_cancels_the_queued_messages_about_the_member() {
+    let stack = Stack::start_with(|s| {
+        s.webhook_allow_http = true;
+        s.webhook_allow_loopback = true;
+        s.webhook_retry_base_ms = 50;
+    })
+    .await;
+    let c = &stack.chain;
+    let token = stack.sign_in(stack.partner).await;
+    let receiver = Receiver::start(503).await;
+    assert_eq!(
+        put_endpoint(&stack, &token, &receiver.url).await.status(),
+        200
+    );
+    // carol and bob consent; a message about each waits while the partner is down.
+    consent(&stack, stack.partner).await;
+    send!(
+        c.identity()
+            .setPartnerConsent(stack.partner, true)
+            .from(c.bob)
+    );
+    carol_at(&stack, RiskLevel::Low).await;
+    send!(
+        c.identity()
+            .setRiskLevel(c.bob, RiskLevel::Low.into(), B256::repeat_byte(7))
+            .from(c.supervisor)
+    );
+    stack.caught_up().await;
+    eventually("both messages were tried", async || {
+        let pending = stored(&stack, Delivery::Pending).await;
+        pending.len() == 2 && pending.iter().all(|m| m.attempts >= 1)
+    })
+    .await;
+
+    // carol withdraws: her message is cancelled, bob's is delivered once the partner is up.
+    send!(
+        c.identity()
+            .setPartnerConsent(stack.partner, false)
+            .from(c.carol)
+    );
+    stack.caught_up().await;
+    let before = receiver.requests().len();
+    receiver.answer(200);
+    eventually("bob's message was delivered", async || {
+        stored(&stack, Delivery::Delivered).await.len() == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let cancelled = messages(&stack, &token, "cancelled").await;
+    assert_eq!(cancelled.len(), 1, "{cancelled:?}");
+    assert_eq!(cancelled[0]["cancelled"], true);
+    let about = |data: &serde_json::Value| -> Address {
+        data["account"].as_str().unwrap().parse().unwrap()
+    };
+    assert_eq!(about(&cancelled[0]["data"]), c.carol);
+    let delivered = stored(&stack, Delivery::Delivered).await;
+    assert_eq!(
+        about(&serde_json::from_str(&delivered[0].data).unwrap()),
+        c.bob
+    );
+    // Only bob's reached the partner after carol withdrew.
+    let after: Vec<_> = receiver.requests().split_off(before);
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].0, message_id(&delivered[0]));
 }
