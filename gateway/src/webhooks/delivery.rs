@@ -9,8 +9,10 @@ use reqwest::StatusCode;
 use std::{sync::Arc, time::Duration};
 use timebank_indexer::query::gateway::{EndpointRow, MessageRow};
 
-/// Messages attempted per round.
+/// A partner's due messages read at once.
 const BATCH: i64 = 32;
+/// Partners delivered to at once (each partner's messages one after another).
+const PARTNERS_AT_ONCE: usize = 16;
 
 /// Why an attempt failed, as the partner reads it (`lastError`): a category, never the
 /// connection's or the resolver's own words, nor an address (those go to the gateway's log).
@@ -77,80 +79,107 @@ pub fn client(webhooks: &Webhooks) -> reqwest::Client {
         })
 }
 
-/// Delivers due messages until the task is dropped.
+/// Delivers due messages until the task is dropped: each partner's on its own task (at most
+/// [`PARTNERS_AT_ONCE`] at once), so a slow or unreachable partner delays no other. A partner's
+/// task attempts its due messages in chain order, then ends; the next one starts when more
+/// are due.
 pub async fn deliver(state: Arc<AppState>) {
     let http = client(&state.webhooks);
+    // Dropped with this future: the partners' tasks stop with the gateway.
+    let mut partners = tokio::task::JoinSet::new();
+    let mut busy = std::collections::HashSet::new();
     loop {
-        match round(&state, &http).await {
-            Ok(0) => tokio::time::sleep(Duration::from_millis(500)).await,
-            Ok(_) => {}
-            Err(err) => {
-                tracing::warn!(error = %err, "delivering webhooks");
-                tokio::time::sleep(Duration::from_secs(2)).await;
+        while let Some(done) = partners.try_join_next() {
+            if let Ok(partner) = done {
+                busy.remove(&partner);
             }
+        }
+        match state.store.partners_due(unix_now()).await {
+            Ok(due) => {
+                for partner in due {
+                    if busy.len() < PARTNERS_AT_ONCE && busy.insert(partner) {
+                        let (state, http) = (Arc::clone(&state), http.clone());
+                        partners.spawn(async move {
+                            if let Err(err) = deliver_to(&state, &http, partner).await {
+                                tracing::warn!(error = %err, %partner, "delivering webhooks");
+                            }
+                            partner
+                        });
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "finding due webhooks"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Attempts `partner`'s due messages once each, until none is due.
+async fn deliver_to(
+    state: &AppState,
+    http: &reqwest::Client,
+    partner: alloy::primitives::Address,
+) -> ApiResult<()> {
+    let policy = state.webhooks.policy;
+    loop {
+        let due = state.store.due_messages(partner, unix_now(), BATCH).await?;
+        if due.is_empty() {
+            return Ok(());
+        }
+        for m in due {
+            // Again, just before the attempt: a role or a consent may have gone meanwhile.
+            if state.store.message_cancelled(&m).await? {
+                continue;
+            }
+            // The claim runs from this attempt's own start, for as long as it may take.
+            let now = unix_now();
+            let claim_until = now + policy.timeout.as_secs() + 5;
+            if !state.store.claim_message(&m, now, claim_until).await? {
+                continue;
+            }
+            // Read for each attempt: a rotation or a new URL applies from the next one.
+            let Some(endpoint) = state.store.endpoint(partner).await? else {
+                return Ok(());
+            };
+            let outcome = send(&state.webhooks, http, &endpoint, &m).await;
+            record(state, &m, outcome).await?;
         }
     }
 }
 
-/// One round: every due message this replica can claim, attempted once. Returns how many.
-async fn round(state: &AppState, http: &reqwest::Client) -> ApiResult<usize> {
+/// Records an attempt's outcome: delivered, tried again after a backoff, or given up on.
+async fn record(state: &AppState, m: &MessageRow, outcome: Result<(), Failure>) -> ApiResult<()> {
     let policy = state.webhooks.policy;
-    let now = unix_now();
-    let due = state.store.due_messages(now, BATCH).await?;
-    let mut attempted = 0;
-    // Each partner's endpoint read once per round, however many messages it has due.
-    let mut endpoints = std::collections::HashMap::new();
-    for m in due {
-        // Again, just before the attempt: a role or a consent may have gone meanwhile.
-        if state.store.message_cancelled(&m).await? {
-            continue;
+    let attempts = m.attempts + 1;
+    match outcome {
+        Ok(()) => {
+            metrics::counter!(names::ATTEMPTS, "outcome" => "delivered").increment(1);
+            state
+                .store
+                .record_attempt(m, Some(unix_now()), None, 0, false)
+                .await?;
         }
-        let claim_until = now + policy.timeout.as_secs() + 5;
-        if !state.store.claim_message(&m, now, claim_until).await? {
-            continue;
-        }
-        attempted += 1;
-        let endpoint = match endpoints.entry(m.partner) {
-            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-            std::collections::hash_map::Entry::Vacant(new) => {
-                new.insert(state.store.endpoint(m.partner).await?)
-            }
-        };
-        let Some(endpoint) = endpoint.as_ref() else {
-            continue;
-        };
-        let outcome = send(&state.webhooks, http, endpoint, &m).await;
-        let attempts = m.attempts + 1;
-        match outcome {
-            Ok(()) => {
-                metrics::counter!(names::ATTEMPTS, "outcome" => "delivered").increment(1);
-                state
-                    .store
-                    .record_attempt(&m, Some(unix_now()), None, 0, false)
-                    .await?;
-            }
-            Err(failure) => {
-                let dead = attempts >= policy.max_attempts;
-                let backoff = policy
-                    .retry_base
-                    .saturating_mul(1 << attempts.min(20))
-                    .min(Duration::from_secs(6 * 3600));
-                let outcome = if dead { "dead" } else { "failed" };
-                metrics::counter!(names::ATTEMPTS, "outcome" => outcome).increment(1);
-                state
-                    .store
-                    .record_attempt(
-                        &m,
-                        None,
-                        Some(&failure.to_string()),
-                        unix_now() + backoff.as_secs().max(u64::from(!backoff.is_zero())),
-                        dead,
-                    )
-                    .await?;
-            }
+        Err(failure) => {
+            let dead = attempts >= policy.max_attempts;
+            let backoff = policy
+                .retry_base
+                .saturating_mul(1 << attempts.min(20))
+                .min(Duration::from_secs(6 * 3600));
+            let outcome = if dead { "dead" } else { "failed" };
+            metrics::counter!(names::ATTEMPTS, "outcome" => outcome).increment(1);
+            state
+                .store
+                .record_attempt(
+                    m,
+                    None,
+                    Some(&failure.to_string()),
+                    unix_now() + backoff.as_secs().max(u64::from(!backoff.is_zero())),
+                    dead,
+                )
+                .await?;
         }
     }
-    Ok(attempted)
+    Ok(())
 }
 
 /// Signs and posts one message: the Standard Webhooks headers, with a signature by the current

@@ -420,3 +420,48 @@ async fn a_withdrawn_consent_cancels_the_queued_messages_about_the_member() {
     assert_eq!(after.len(), 1);
     assert_eq!(after[0].0, message_id(&delivered[0]));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_partner_delays_no_other() {
+    let stack = Stack::start_with(|s| {
+        s.webhook_allow_http = true;
+        s.webhook_allow_loopback = true;
+        s.webhook_timeout_ms = 10_000;
+    })
+    .await;
+    let c = &stack.chain;
+    // stack.partner answers after 8 s; the scenario's partner at once.
+    let (slow, fast) = (Receiver::start(200).await, Receiver::start(200).await);
+    slow.delay(Duration::from_secs(8));
+    let slow_token = stack.sign_in(stack.partner).await;
+    let fast_token = stack.sign_in(c.partner).await;
+    assert_eq!(
+        put_endpoint(&stack, &slow_token, &slow.url).await.status(),
+        200
+    );
+    assert_eq!(
+        put_endpoint(&stack, &fast_token, &fast.url).await.status(),
+        200
+    );
+    consent(&stack, stack.partner).await;
+    carol_at(&stack, RiskLevel::Low).await;
+    eventually("the slow partner is being sent to", async || {
+        !slow.requests().is_empty()
+    })
+    .await;
+
+    // While the slow partner holds its attempt, a message to the other arrives at once.
+    consent(&stack, c.partner).await;
+    let written = std::time::Instant::now();
+    carol_at(&stack, RiskLevel::Medium).await;
+    eventually("the fast partner heard", async || {
+        !fast.requests().is_empty()
+    })
+    .await;
+    let waited = written.elapsed();
+    assert!(
+        waited < Duration::from_secs(4),
+        "the fast partner waited {waited:?} behind the slow one"
+    );
+    assert_eq!(slow.requests().len(), 1, "still on its first message");
+}

@@ -584,6 +584,10 @@ const MESSAGES: &str = "(SELECT o.partner, o.tx_hash, o.log_index, o.kind, o.dat
     FROM webhook_outbox o LEFT JOIN webhook_delivery d \
     ON d.tx_hash = o.tx_hash AND d.log_index = o.log_index AND d.partner = o.partner) m";
 
+/// A message of [`MESSAGES`] due for an attempt at `$2` (= `$3`).
+const DUE: &str = "m.delivered_at IS NULL AND m.dead = 0 AND m.cancelled = 0 \
+    AND m.next_attempt_at <= $2 AND m.claimed_until <= $3";
+
 /// The partner role, as [`MESSAGES`]' `$1`.
 fn partner_role() -> Vec<u8> {
     timebank_bindings::roles::PARTNER.to_vec()
@@ -683,20 +687,39 @@ impl Store {
         .transpose()
     }
 
-    /// Messages due for an attempt at `now`, in chain order: not delivered, not given up on,
-    /// not cancelled, their next attempt due and nobody attempting them, for partners with an
-    /// endpoint.
-    pub async fn due_messages(&self, now: u64, limit: i64) -> Result<Vec<MessageRow>> {
+    /// The partners with a message due at `now` (see [`Store::due_messages`]).
+    pub async fn partners_due(&self, now: u64) -> Result<Vec<Address>> {
         let sql = format!(
-            "SELECT m.* FROM {MESSAGES} JOIN partner_endpoint e ON e.partner = m.partner \
-             WHERE m.delivered_at IS NULL AND m.dead = 0 AND m.cancelled = 0 \
-             AND m.next_attempt_at <= $2 AND m.claimed_until <= $3 \
-             ORDER BY m.block_number, m.log_index LIMIT $4"
+            "SELECT DISTINCT m.partner FROM {MESSAGES} \
+             JOIN partner_endpoint e ON e.partner = m.partner WHERE {DUE}"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(partner_role())
             .bind(to_i64(now))
             .bind(to_i64(now))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|r| r.address("partner")).collect()
+    }
+
+    /// `partner`'s messages due for an attempt at `now`, in chain order: not delivered, not
+    /// given up on, not cancelled, their next attempt due and nobody attempting them, when the
+    /// partner has an endpoint.
+    pub async fn due_messages(
+        &self,
+        partner: Address,
+        now: u64,
+        limit: i64,
+    ) -> Result<Vec<MessageRow>> {
+        let sql = format!(
+            "SELECT m.* FROM {MESSAGES} JOIN partner_endpoint e ON e.partner = m.partner \
+             WHERE {DUE} AND m.partner = $4 ORDER BY m.block_number, m.log_index LIMIT $5"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(partner_role())
+            .bind(to_i64(now))
+            .bind(to_i64(now))
+            .bind(partner.to_vec())
             .bind(limit)
             .fetch_all(self.pool())
             .await?;
