@@ -1,7 +1,7 @@
 //! Settings: flags, then environment (`TIMEBANK_*`), then defaults.
 
 use clap::{Parser, Subcommand};
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 /// A session's default lifetime, in seconds.
 const SESSION_TTL_SECS: u64 = 3600;
@@ -186,6 +186,14 @@ pub struct Settings {
     /// Let partners register `http://` endpoints (development and tests only).
     #[arg(long, env = "TIMEBANK_WEBHOOK_ALLOW_HTTP")]
     pub webhook_allow_http: bool,
+    /// Let partners' endpoints be on loopback addresses (development and tests only: a
+    /// receiver on this machine). Private, link-local and other special addresses are refused
+    /// all the same.
+    #[arg(long, env = "TIMEBANK_WEBHOOK_ALLOW_LOOPBACK")]
+    pub webhook_allow_loopback: bool,
+    /// How webhook hosts are resolved: the system's resolver unless set (tests set their own).
+    #[arg(skip)]
+    pub webhook_lookup: Option<Arc<dyn crate::webhooks::destination::Lookup>>,
     /// The browser console's built files (`console/dist`), served at `/`; none by default.
     #[arg(long, env = "TIMEBANK_CONSOLE_DIR")]
     pub console_dir: Option<PathBuf>,
@@ -254,6 +262,8 @@ impl Settings {
             webhook_max_attempts: WEBHOOK_MAX_ATTEMPTS,
             webhook_timeout_ms: WEBHOOK_TIMEOUT_MS,
             webhook_allow_http: false,
+            webhook_allow_loopback: false,
+            webhook_lookup: None,
             console_dir: None,
             dev_accounts_file: None,
             command: None,
@@ -281,13 +291,22 @@ impl Settings {
         Duration::from_secs(self.session_ttl_secs)
     }
 
-    /// How partners' webhooks are delivered.
-    pub fn webhook_policy(&self) -> crate::webhooks::DeliveryPolicy {
-        crate::webhooks::DeliveryPolicy {
-            retry_base: Duration::from_millis(self.webhook_retry_base_ms),
-            max_attempts: self.webhook_max_attempts.max(1),
-            timeout: Duration::from_millis(self.webhook_timeout_ms.max(1)),
-            allow_http: self.webhook_allow_http,
+    /// How partners' webhooks are delivered, and where they may go.
+    pub fn webhooks(&self) -> crate::webhooks::Webhooks {
+        use crate::webhooks::destination::{Destinations, SystemLookup};
+        crate::webhooks::Webhooks {
+            policy: crate::webhooks::DeliveryPolicy {
+                retry_base: Duration::from_millis(self.webhook_retry_base_ms),
+                max_attempts: self.webhook_max_attempts.max(1),
+                timeout: Duration::from_millis(self.webhook_timeout_ms.max(1)),
+                allow_http: self.webhook_allow_http,
+            },
+            destinations: Destinations::new(
+                self.webhook_lookup
+                    .clone()
+                    .unwrap_or_else(|| Arc::new(SystemLookup)),
+                self.webhook_allow_loopback,
+            ),
         }
     }
 }

@@ -104,8 +104,8 @@ pub struct AppState {
     pub limits: relay::Limits,
     /// Live streams open, per caller.
     pub streams: live::Streams,
-    /// How partners' webhooks are delivered.
-    pub webhooks: webhooks::DeliveryPolicy,
+    /// How partners' webhooks are delivered, and where they may go.
+    pub webhooks: webhooks::Webhooks,
     /// A development chain's demo accounts, for the console's demo wallet.
     pub demo_accounts: Option<console::DemoAccounts>,
 }
@@ -214,7 +214,7 @@ impl AppState {
             freshness,
             limits: relay::Limits::new(settings),
             streams: live::Streams::new(settings.streams_per_caller),
-            webhooks: settings.webhook_policy(),
+            webhooks: settings.webhooks(),
             demo_accounts,
         })
     }

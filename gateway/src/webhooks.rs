@@ -9,6 +9,11 @@
 //! Delivery is at least once, under a stable id per message: a message is marked delivered
 //! after the partner's 2xx, so a gateway that dies between the two sends it again, under the
 //! same id. Nothing is lost: a message stays in the outbox until delivered or given up on.
+//!
+//! # Layout
+//! - [`destination`]: which addresses a webhook may go to (public unicast only), checked at
+//!   registration and, as the delivery client's resolver, at every delivery
+//! - [`delivery`]: the worker that signs, posts, retries and gives up
 
 use crate::{
     AppState,
@@ -25,13 +30,25 @@ use base64::Engine;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::{sync::Arc, time::Duration};
-use timebank_indexer::query::gateway::{Delivery, MessageRow};
+use timebank_indexer::query::gateway::{Delivery, MessageRow, Redelivery};
 use utoipa::{IntoParams, ToSchema};
+
+pub mod delivery;
+pub mod destination;
+
+pub use delivery::deliver;
 
 /// How long the previous secret keeps signing after a rotation.
 const ROTATION_OVERLAP_SECS: u64 = 86_400;
-/// Messages attempted per round.
-const BATCH: i64 = 32;
+
+/// Partners' webhooks: how they are delivered and where they may go.
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    /// Retries, timeouts, schemes.
+    pub policy: DeliveryPolicy,
+    /// Which addresses endpoints may be at (and the delivery client's resolver).
+    pub destinations: destination::Destinations,
+}
 
 /// How the worker delivers.
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +67,7 @@ pub struct DeliveryPolicy {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointRequest {
-    /// An `https://` URL.
+    /// An `https://` URL whose host is, or resolves only to, public addresses.
     pub url: String,
 }
 
@@ -90,8 +107,11 @@ pub struct Message {
     pub delivered_at: Option<String>,
     /// Given up on (redeliver it on request).
     pub dead: bool,
-    /// The last attempt's error.
+    /// The last attempt's error: a category (`timeout`, `http 503`, …), never the details.
     pub last_error: Option<String>,
+    /// Never sent (again): the partner lost its role, or the member withdrew consent, after
+    /// the message was written.
+    pub cancelled: bool,
 }
 
 /// The Standard Webhooks id of a message: its event and partner, so the same message keeps
@@ -131,6 +151,7 @@ fn message(m: MessageRow) -> Message {
         delivered_at: m.delivered_at.map(iso),
         dead: m.dead,
         last_error: m.last_error,
+        cancelled: m.cancelled,
     }
 }
 
@@ -164,13 +185,24 @@ pub async fn set_endpoint(
         .map_err(|err| ApiError::bad_request(format!("`url` is not a URL: {err}")))?;
     match url.scheme() {
         "https" => {}
-        "http" if state.webhooks.allow_http => {}
+        "http" if state.webhooks.policy.allow_http => {}
         other => {
             return Err(ApiError::bad_request(format!(
                 "`url` is {other}://; webhooks go to https:// endpoints only"
             )));
         }
     }
+    // Checked again at every delivery: what a name resolves to may change.
+    state
+        .webhooks
+        .destinations
+        .check(&url)
+        .await
+        .map_err(|refusal| {
+            ApiError::bad_request(format!(
+                "`url` is refused: {refusal}; webhooks go to public addresses only"
+            ))
+        })?;
     let existed = state.store.endpoint(caller.address).await?.is_some();
     let secret = new_secret();
     let now = unix_now();
@@ -221,7 +253,7 @@ pub async fn rotate(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MessageFilter {
-    /// `pending` (default), `delivered` or `dead`.
+    /// `pending` (default), `delivered`, `dead` or `cancelled`.
     pub state: Option<MessageState>,
     /// At most this many (1–1000, default 100).
     pub limit: Option<u32>,
@@ -239,6 +271,8 @@ pub enum MessageState {
     Delivered,
     /// Given up on.
     Dead,
+    /// Cancelled before delivery: the partner lost its role, or the member withdrew consent.
+    Cancelled,
 }
 
 /// Messages to partners, newest first: a partner's own; everyone's for the admin and auditors.
@@ -261,6 +295,7 @@ pub async fn messages(
         MessageState::Pending => Delivery::Pending,
         MessageState::Delivered => Delivery::Delivered,
         MessageState::Dead => Delivery::Dead,
+        MessageState::Cancelled => Delivery::Cancelled,
     };
     let rows = state
         .store
@@ -275,12 +310,12 @@ pub async fn messages(
 }
 
 /// Send a message again (delivered or given up on), under the same id: the partner's own, or
-/// any for the admin.
+/// any for the admin. A cancelled message is never sent again (409).
 #[utoipa::path(post, path = "/v1/partner/messages/{id}/redeliver", tag = "partners",
     security(("session" = [])), params(("id" = String, Path, description = "The message's webhook-id")),
     responses((status = 204), (status = 400, body = crate::error::ErrorBody),
         (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
-        (status = 404, body = crate::error::ErrorBody)))]
+        (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn redeliver(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -294,133 +329,21 @@ pub async fn redeliver(
     if !caller.is(Role::Admin) && partner != caller.address {
         return Err(ApiError::forbidden("that message is another partner's"));
     }
-    if !state.store.redeliver(partner, tx_hash, log_index).await? {
-        return Err(ApiError::not_found(format!("no message {id}")));
+    match state.store.redeliver(partner, tx_hash, log_index).await? {
+        Redelivery::Queued => Ok(StatusCode::NO_CONTENT),
+        Redelivery::NoSuchMessage => Err(ApiError::not_found(format!("no message {id}"))),
+        Redelivery::Cancelled => Err(ApiError::conflict(
+            "message_cancelled",
+            format!(
+                "message {id} was cancelled: its partner no longer holds the partner role, or \
+                 the member withdrew consent"
+            ),
+        )),
     }
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Metric names (Prometheus).
 pub mod names {
     /// Webhook attempts, by outcome (`delivered`, `failed`, `dead`) (counter).
     pub const ATTEMPTS: &str = "timebank_gateway_webhook_attempts_total";
-}
-
-/// Delivers due messages until the task is dropped.
-pub async fn deliver(state: Arc<AppState>) {
-    let http = reqwest::Client::builder()
-        .timeout(state.webhooks.timeout)
-        .build()
-        .unwrap_or_default();
-    loop {
-        match round(&state, &http).await {
-            Ok(0) => tokio::time::sleep(Duration::from_millis(500)).await,
-            Ok(_) => {}
-            Err(err) => {
-                tracing::warn!(error = %err, "delivering webhooks");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
-        }
-    }
-}
-
-/// One round: every due message this replica can claim, attempted once. Returns how many.
-async fn round(state: &AppState, http: &reqwest::Client) -> ApiResult<usize> {
-    let policy = state.webhooks;
-    let now = unix_now();
-    let due = state.store.due_messages(now, BATCH).await?;
-    let mut attempted = 0;
-    // Each partner's endpoint read once per round, however many messages it has due.
-    let mut endpoints = std::collections::HashMap::new();
-    for m in due {
-        let claim_until = now + policy.timeout.as_secs() + 5;
-        if !state.store.claim_message(&m, now, claim_until).await? {
-            continue;
-        }
-        attempted += 1;
-        let endpoint = match endpoints.entry(m.partner) {
-            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-            std::collections::hash_map::Entry::Vacant(new) => {
-                new.insert(state.store.endpoint(m.partner).await?)
-            }
-        };
-        let Some(endpoint) = endpoint.as_ref() else {
-            continue;
-        };
-        let outcome = send(http, endpoint, &m).await;
-        let attempts = m.attempts + 1;
-        match outcome {
-            Ok(()) => {
-                metrics::counter!(names::ATTEMPTS, "outcome" => "delivered").increment(1);
-                state
-                    .store
-                    .record_attempt(&m, Some(unix_now()), None, 0, false)
-                    .await?;
-            }
-            Err(error) => {
-                let dead = attempts >= policy.max_attempts;
-                let backoff = policy
-                    .retry_base
-                    .saturating_mul(1 << attempts.min(20))
-                    .min(Duration::from_secs(6 * 3600));
-                let outcome = if dead { "dead" } else { "failed" };
-                metrics::counter!(names::ATTEMPTS, "outcome" => outcome).increment(1);
-                tracing::info!(id = %message_id(&m), attempts, %error, dead, "webhook not delivered");
-                state
-                    .store
-                    .record_attempt(
-                        &m,
-                        None,
-                        Some(&error),
-                        unix_now() + backoff.as_secs().max(u64::from(!backoff.is_zero())),
-                        dead,
-                    )
-                    .await?;
-            }
-        }
-    }
-    Ok(attempted)
-}
-
-/// Signs and posts one message: the Standard Webhooks headers, with a signature by the current
-/// secret and, while a rotation overlaps, the previous one.
-async fn send(
-    http: &reqwest::Client,
-    endpoint: &timebank_indexer::query::gateway::EndpointRow,
-    m: &MessageRow,
-) -> Result<(), String> {
-    let id = message_id(m);
-    let body = body(m).to_string();
-    let timestamp = i64::try_from(unix_now()).unwrap_or(i64::MAX);
-    let mut secrets = vec![endpoint.secret.as_str()];
-    if let Some(previous) = &endpoint.previous_secret
-        && endpoint.previous_until > unix_now()
-    {
-        secrets.push(previous);
-    }
-    let mut signatures = Vec::new();
-    for secret in secrets {
-        let signer = standardwebhooks::Webhook::new(secret)
-            .map_err(|err| format!("the partner's secret is unusable: {err}"))?;
-        signatures.push(
-            signer
-                .sign(&id, timestamp, body.as_bytes())
-                .map_err(|err| format!("signing: {err}"))?,
-        );
-    }
-    let response = http
-        .post(&endpoint.url)
-        .header("content-type", "application/json")
-        .header("webhook-id", &id)
-        .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", signatures.join(" "))
-        .body(body)
-        .send()
-        .await
-        .map_err(|err| format!("{}: {err}", endpoint.url))?;
-    if response.status().is_success() {
-        Ok(())
-    } else {
-        Err(format!("{} answered {}", endpoint.url, response.status()))
-    }
 }

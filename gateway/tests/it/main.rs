@@ -13,6 +13,7 @@ mod relay;
 mod roles;
 mod stack;
 mod uniqueness;
+mod webhook_safety;
 mod webhooks;
 
 pub(crate) use stack::{Stack, assert_error};

@@ -8,13 +8,13 @@ use axum::{
     Router,
     body::Bytes,
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode, header},
     routing::post,
 };
 use std::{
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU16, Ordering},
+        atomic::{AtomicU16, AtomicU64, Ordering},
     },
     time::Duration,
 };
@@ -22,10 +22,12 @@ use timebank_bindings::types::RiskLevel;
 use timebank_client::Action;
 use timebank_testkit::send;
 
-/// A partner's receiving end: records every request and answers with a status it is told.
-struct Receiver {
-    url: String,
+/// A partner's receiving end: records every request (to `/hook`, and to `/moved`, where its
+/// redirects point) and answers with a status it is told, after a delay it is told.
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     answer: Arc<AtomicU16>,
+    delay_ms: Arc<AtomicU64>,
     got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -36,23 +38,38 @@ impl Drop for Receiver {
     }
 }
 
-type Shared = (Arc<AtomicU16>, Arc<Mutex<Vec<(HeaderMap, Bytes)>>>);
+type Shared = (
+    Arc<AtomicU16>,
+    Arc<AtomicU64>,
+    Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+);
+
+/// Records a request, then answers as told (a redirect, if told a 3xx, to `/moved`).
+async fn record(
+    State((answer, delay, got)): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, [(header::HeaderName, &'static str); 1]) {
+    got.lock().unwrap().push((headers, body));
+    tokio::time::sleep(Duration::from_millis(delay.load(Ordering::SeqCst))).await;
+    (
+        StatusCode::from_u16(answer.load(Ordering::SeqCst)).unwrap(),
+        [(header::LOCATION, "/moved")],
+    )
+}
 
 impl Receiver {
     /// Listens on `listener`, answering `status` until told otherwise.
-    fn serve(listener: tokio::net::TcpListener, status: u16) -> Self {
+    pub(crate) fn serve(listener: tokio::net::TcpListener, status: u16) -> Self {
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        let shared: Shared = (Arc::new(AtomicU16::new(status)), Arc::default());
+        let shared: Shared = (
+            Arc::new(AtomicU16::new(status)),
+            Arc::default(),
+            Arc::default(),
+        );
         let app = Router::new()
-            .route(
-                "/hook",
-                post(
-                    |State((answer, got)): State<Shared>, headers: HeaderMap, body: Bytes| async move {
-                        got.lock().unwrap().push((headers, body));
-                        StatusCode::from_u16(answer.load(Ordering::SeqCst)).unwrap()
-                    },
-                ),
-            )
+            .route("/hook", post(record))
+            .route("/moved", post(record))
             .with_state(shared.clone());
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -60,24 +77,31 @@ impl Receiver {
         Self {
             url,
             answer: shared.0,
-            got: shared.1,
+            delay_ms: shared.1,
+            got: shared.2,
             server,
         }
     }
 
-    async fn start(status: u16) -> Self {
+    pub(crate) async fn start(status: u16) -> Self {
         Self::serve(
             tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
             status,
         )
     }
 
-    fn answer(&self, status: u16) {
+    pub(crate) fn answer(&self, status: u16) {
         self.answer.store(status, Ordering::SeqCst);
     }
 
+    /// Answers each request only after `delay`.
+    pub(crate) fn delay(&self, delay: Duration) {
+        self.delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
     /// The requests so far: (webhook-id, headers, body).
-    fn requests(&self) -> Vec<(String, HeaderMap, Bytes)> {
+    pub(crate) fn requests(&self) -> Vec<(String, HeaderMap, Bytes)> {
         self.got
             .lock()
             .unwrap()
@@ -91,7 +115,7 @@ impl Receiver {
 }
 
 /// Waits (up to 30 s) until `check` holds.
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+pub(crate) async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     for _ in 0..300 {
         if check().await {
             return;
@@ -102,7 +126,7 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 }
 
 /// The partner's messages in `state` (`pending`, `delivered`, `dead`), through the gateway.
-async fn messages(stack: &Stack, token: &str, state: &str) -> Vec<serde_json::Value> {
+pub(crate) async fn messages(stack: &Stack, token: &str, state: &str) -> Vec<serde_json::Value> {
     let response = stack
         .get(&format!("/v1/partner/messages?state={state}"), Some(token))
         .await;
@@ -110,7 +134,7 @@ async fn messages(stack: &Stack, token: &str, state: &str) -> Vec<serde_json::Va
     response.json().await.unwrap()
 }
 
-fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
+pub(crate) fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
     standardwebhooks::Webhook::new(secret)
         .unwrap()
         .verify(body, headers)
@@ -122,6 +146,7 @@ async fn partners_hear_of_consenting_members_signed_retried_and_rotated() {
     let receiver = Receiver::start(503).await;
     let stack = Stack::start_with(|s| {
         s.webhook_allow_http = true;
+        s.webhook_allow_loopback = true;
         s.webhook_retry_base_ms = 50;
         s.webhook_max_attempts = 3;
         s.webhook_timeout_ms = 2_000;
@@ -226,7 +251,7 @@ async fn partners_hear_of_consenting_members_signed_retried_and_rotated() {
     .await;
     let pending = messages(&stack, &token, "pending").await;
     assert_eq!(pending.len(), 1, "only carol consented: {pending:?}");
-    assert!(pending[0]["lastError"].as_str().unwrap().contains("503"));
+    assert_eq!(pending[0]["lastError"], "http 503");
     let id = pending[0]["id"].as_str().unwrap().to_owned();
 
     // Up again: delivered once, under the same id, signed, with public fields only.
@@ -391,7 +416,12 @@ async fn a_message_survives_a_killed_gateway_and_arrives_once() {
     let url = format!("http://{port}/hook");
     // The in-process gateway only answers this; the binary below delivers.
     stack.north.stop();
-    let replica = stack.north_replica(|s| s.webhook_allow_http = true).await;
+    let replica = stack
+        .north_replica(|s| {
+            s.webhook_allow_http = true;
+            s.webhook_allow_loopback = true;
+        })
+        .await;
     let set: serde_json::Value = stack
         .http
         .put(format!("{}/v1/partner/webhook", replica.base))
@@ -419,7 +449,8 @@ async fn a_message_survives_a_killed_gateway_and_arrives_once() {
             .arg("--deployment")
             .arg(&deployment)
             .args(["--branch-id", "1", "--listen", &listen.to_string()])
-            .args(["--webhook-allow-http", "--webhook-retry-base-ms", "100"])
+            .args(["--webhook-allow-http", "--webhook-allow-loopback"])
+            .args(["--webhook-retry-base-ms", "100"])
             .args(["--webhook-timeout-ms", "1000"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

@@ -79,10 +79,16 @@ pub(super) fn project(event: &E, cx: &mut Ctx<'_>) -> Result<()> {
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (role, account) DO NOTHING",
             vec![e.role.into(), e.account.into()],
         ),
-        E::RoleRevoked(e) => cx.plain(
-            "DELETE FROM role_member WHERE role = $1 AND account = $2",
-            vec![e.role.into(), e.account.into()],
-        ),
+        E::RoleRevoked(e) => {
+            cx.plain(
+                "DELETE FROM role_member WHERE role = $1 AND account = $2",
+                vec![e.role.into(), e.account.into()],
+            );
+            // A former partner hears nothing more, queued messages included.
+            if e.role == timebank_bindings::roles::PARTNER {
+                super::cancel_partner_messages(cx, e.account, None);
+            }
+        }
         // In the event log only: who may grant what, the admin's own transfer, and the
         // access-log anchors (read from the contract by whoever verifies a log).
         E::AccessLogAnchored(_)

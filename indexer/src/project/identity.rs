@@ -143,17 +143,22 @@ pub(super) fn project(event: &E, cx: &mut Ctx<'_>) -> Result<()> {
                 vec![e.previousAccount.into(), e.newAccount.into()],
             );
         }
-        E::PartnerConsentChanged(e) => cx.op(
-            "INSERT INTO partner_consent (member_id, partner, granted, block_number, tx_hash, \
-             log_index) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (member_id, partner) \
-             DO UPDATE SET granted = excluded.granted, block_number = excluded.block_number, \
-             tx_hash = excluded.tx_hash, log_index = excluded.log_index",
-            vec![
-                e.memberId.to::<u64>().into(),
-                e.partner.into(),
-                e.granted.into(),
-            ],
-        ),
+        E::PartnerConsentChanged(e) => {
+            let member_id = e.memberId.to::<u64>();
+            cx.op(
+                "INSERT INTO partner_consent (member_id, partner, granted, block_number, \
+                 tx_hash, log_index) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (member_id, partner) DO UPDATE SET granted = excluded.granted, \
+                 block_number = excluded.block_number, tx_hash = excluded.tx_hash, \
+                 log_index = excluded.log_index",
+                vec![member_id.into(), e.partner.into(), e.granted.into()],
+            );
+            // Withdrawn: the partner hears nothing more of this member, queued messages
+            // included.
+            if !e.granted {
+                super::cancel_partner_messages(cx, e.partner, Some(member_id));
+            }
+        }
         // In the event log only: set once, at deployment.
         // In the event log only: the gateway's audit reads keys from the chain.
         E::TimeCoinSet(_) | E::UniquenessKeySet(_) | E::UniquenessKeyReleased(_) => {}

@@ -269,10 +269,10 @@ pub(crate) fn n(v: impl Into<u8>) -> Value {
     Value::from(v.into())
 }
 
-/// Tells the partners who consented to hear of `account`'s membership: one outbox message each
-/// (`kind`, with `data`: public fields only), in the index's own transaction, so that no event
-/// is lost or written twice whatever stops when. Not on a replay after a reorg: the messages of
-/// the blocks kept are already there.
+/// Tells the partners who consented to hear of `account`'s membership, and hold the partner
+/// role now: one outbox message each (`kind`, with `data`: public fields only), in the index's
+/// own transaction, so that no event is lost or written twice whatever stops when. Not on a
+/// replay after a reorg: the messages of the blocks kept are already there.
 pub(crate) fn tell_partners(
     cx: &mut Ctx<'_>,
     account: Address,
@@ -284,15 +284,36 @@ pub(crate) fn tell_partners(
     }
     let block_time = cx.raw.at.block_time;
     cx.op(
-        "INSERT INTO webhook_outbox (partner, kind, data, block_time, block_number, tx_hash, \
-         log_index) SELECT pc.partner, $2, $3, $4, $5, $6, $7 FROM partner_consent pc \
-         JOIN member m ON m.member_id = pc.member_id WHERE m.account = $1 AND pc.granted \
+        "INSERT INTO webhook_outbox (partner, kind, data, block_time, member_id, block_number, \
+         tx_hash, log_index) SELECT pc.partner, $2, $3, $4, pc.member_id, $6, $7, $8 \
+         FROM partner_consent pc JOIN member m ON m.member_id = pc.member_id \
+         JOIN role_member r ON r.account = pc.partner AND r.role = $5 \
+         WHERE m.account = $1 AND pc.granted \
          ON CONFLICT (tx_hash, log_index, partner) DO NOTHING",
         vec![
             account.into(),
             kind.into(),
             data.to_string().into(),
             block_time.into(),
+            timebank_bindings::roles::PARTNER.into(),
+        ],
+    );
+}
+
+/// Cancels `partner`'s messages written before this event that are not delivered yet: those
+/// about the member `member_id` (a withdrawn consent), or all (`None`: the role revoked). An
+/// append-only row, rolled back with its block; not written again on a replay.
+pub(crate) fn cancel_partner_messages(cx: &mut Ctx<'_>, partner: Address, member_id: Option<u64>) {
+    if !cx.ingest() {
+        return;
+    }
+    cx.op(
+        "INSERT INTO webhook_cancellation (partner, member_id, block_number, tx_hash, \
+         log_index) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (tx_hash, log_index, partner) DO NOTHING",
+        vec![
+            partner.into(),
+            member_id.map_or(Value::Null(ColumnType::Int8), Value::from),
         ],
     );
 }

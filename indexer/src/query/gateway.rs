@@ -548,6 +548,9 @@ pub struct MessageRow {
     pub dead: bool,
     /// The last attempt's error.
     pub last_error: Option<String>,
+    /// Not to be sent (again): the partner lost its role, or the member withdrew consent,
+    /// after it was written.
+    pub cancelled: bool,
 }
 
 /// Which messages to list.
@@ -559,13 +562,36 @@ pub enum Delivery {
     Delivered,
     /// Given up on.
     Dead,
+    /// Cancelled before it was delivered.
+    Cancelled,
 }
 
-const MESSAGE_COLUMNS: &str = "o.partner, o.tx_hash, o.log_index, o.kind, o.data, \
+/// Every message with how its delivery went, as a table `m` to filter: `$1` is the partner
+/// role. A message is cancelled when its partner holds no partner role now, or a cancellation
+/// (the role revoked, the member's consent withdrawn) came after it on chain. A message from
+/// before `member_id` was kept (migration 0009) is cancelled by any withdrawal to its partner.
+const MESSAGES: &str = "(SELECT o.partner, o.tx_hash, o.log_index, o.kind, o.data, \
     o.block_number, o.block_time, COALESCE(d.attempts, 0) AS attempts, d.delivered_at, \
-    CASE WHEN d.dead THEN 1 ELSE 0 END AS dead, d.last_error \
+    CASE WHEN d.dead THEN 1 ELSE 0 END AS dead, d.last_error, \
+    COALESCE(d.next_attempt_at, 0) AS next_attempt_at, \
+    COALESCE(d.claimed_until, 0) AS claimed_until, \
+    CASE WHEN NOT EXISTS (SELECT 1 FROM role_member r WHERE r.account = o.partner \
+        AND r.role = $1) \
+    OR EXISTS (SELECT 1 FROM webhook_cancellation c WHERE c.partner = o.partner \
+        AND (c.member_id IS NULL OR o.member_id IS NULL OR c.member_id = o.member_id) \
+        AND (c.block_number, c.log_index) > (o.block_number, o.log_index)) \
+    THEN 1 ELSE 0 END AS cancelled \
     FROM webhook_outbox o LEFT JOIN webhook_delivery d \
-    ON d.tx_hash = o.tx_hash AND d.log_index = o.log_index AND d.partner = o.partner";
+    ON d.tx_hash = o.tx_hash AND d.log_index = o.log_index AND d.partner = o.partner) m";
+
+/// A message of [`MESSAGES`] due for an attempt at `$2` (= `$3`).
+const DUE: &str = "m.delivered_at IS NULL AND m.dead = 0 AND m.cancelled = 0 \
+    AND m.next_attempt_at <= $2 AND m.claimed_until <= $3";
+
+/// The partner role, as [`MESSAGES`]' `$1`.
+fn partner_role() -> Vec<u8> {
+    timebank_bindings::roles::PARTNER.to_vec()
+}
 
 fn read_message(r: &sqlx::any::AnyRow) -> Result<MessageRow> {
     let dead: Option<i64> = sqlx::Row::try_get(r, "dead")?;
@@ -581,6 +607,7 @@ fn read_message(r: &sqlx::any::AnyRow) -> Result<MessageRow> {
         delivered_at: r.opt_u64("delivered_at")?,
         dead: dead.unwrap_or(0) != 0,
         last_error: r.opt_text("last_error")?,
+        cancelled: r.flag("cancelled")?,
     })
 }
 
@@ -660,22 +687,61 @@ impl Store {
         .transpose()
     }
 
-    /// Messages due for an attempt at `now`, in chain order: not delivered, not given up on,
-    /// their next attempt due and nobody attempting them, for partners with an endpoint.
-    pub async fn due_messages(&self, now: u64, limit: i64) -> Result<Vec<MessageRow>> {
+    /// The partners with a message due at `now` (see [`Store::due_messages`]).
+    pub async fn partners_due(&self, now: u64) -> Result<Vec<Address>> {
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} JOIN partner_endpoint e ON e.partner = o.partner \
-             WHERE d.delivered_at IS NULL AND NOT COALESCE(d.dead, FALSE) \
-             AND COALESCE(d.next_attempt_at, 0) <= $1 AND COALESCE(d.claimed_until, 0) <= $2 \
-             ORDER BY o.block_number, o.log_index LIMIT $3"
+            "SELECT DISTINCT m.partner FROM {MESSAGES} \
+             JOIN partner_endpoint e ON e.partner = m.partner WHERE {DUE}"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(partner_role())
             .bind(to_i64(now))
             .bind(to_i64(now))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|r| r.address("partner")).collect()
+    }
+
+    /// `partner`'s messages due for an attempt at `now`, in chain order: not delivered, not
+    /// given up on, not cancelled, their next attempt due and nobody attempting them, when the
+    /// partner has an endpoint.
+    pub async fn due_messages(
+        &self,
+        partner: Address,
+        now: u64,
+        limit: i64,
+    ) -> Result<Vec<MessageRow>> {
+        let sql = format!(
+            "SELECT m.* FROM {MESSAGES} JOIN partner_endpoint e ON e.partner = m.partner \
+             WHERE {DUE} AND m.partner = $4 ORDER BY m.block_number, m.log_index LIMIT $5"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(partner_role())
+            .bind(to_i64(now))
+            .bind(to_i64(now))
+            .bind(partner.to_vec())
             .bind(limit)
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(read_message).collect()
+    }
+
+    /// Whether `m` is cancelled now (read again just before an attempt: a role or a consent
+    /// may have gone since the message was found due).
+    pub async fn message_cancelled(&self, m: &MessageRow) -> Result<bool> {
+        let sql = format!(
+            "SELECT m.cancelled FROM {MESSAGES} WHERE m.partner = $2 AND m.tx_hash = $3 \
+             AND m.log_index = $4"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(partner_role())
+            .bind(m.partner.to_vec())
+            .bind(m.tx_hash.to_vec())
+            .bind(to_i64(m.log_index))
+            .fetch_optional(self.pool())
+            .await?;
+        // Gone (rolled back with a reorg): nothing to send.
+        row.map_or(Ok(true), |r| r.flag("cancelled"))
     }
 
     /// Claims a message for an attempt until `until`: false when another replica holds it or
@@ -735,15 +801,17 @@ impl Store {
         offset: i64,
     ) -> Result<Vec<MessageRow>> {
         let filter = match state {
-            Delivery::Pending => "d.delivered_at IS NULL AND NOT COALESCE(d.dead, FALSE)",
-            Delivery::Delivered => "d.delivered_at IS NOT NULL",
-            Delivery::Dead => "d.dead",
+            Delivery::Pending => "m.delivered_at IS NULL AND m.dead = 0 AND m.cancelled = 0",
+            Delivery::Delivered => "m.delivered_at IS NOT NULL",
+            Delivery::Dead => "m.delivered_at IS NULL AND m.dead = 1 AND m.cancelled = 0",
+            Delivery::Cancelled => "m.delivered_at IS NULL AND m.cancelled = 1",
         };
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} WHERE ($1 = 0 OR o.partner = $2) AND {filter} \
-             ORDER BY o.block_number DESC, o.log_index DESC LIMIT $3 OFFSET $4"
+            "SELECT m.* FROM {MESSAGES} WHERE ($2 = 0 OR m.partner = $3) AND {filter} \
+             ORDER BY m.block_number DESC, m.log_index DESC LIMIT $4 OFFSET $5"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(partner_role())
             .bind(i64::from(partner.is_some()))
             .bind(partner.unwrap_or_default().to_vec())
             .bind(limit)
@@ -754,30 +822,50 @@ impl Store {
     }
 
     /// Queues a message again (delivered or given up on): it is sent once more, under the same
-    /// id. Returns whether there was such a message.
-    pub async fn redeliver(&self, partner: Address, tx_hash: B256, log_index: u64) -> Result<bool> {
-        let exists = sqlx::query(
-            "SELECT 1 AS one FROM webhook_outbox WHERE partner = $1 AND tx_hash = $2 \
-             AND log_index = $3",
+    /// id, unless it is cancelled.
+    pub async fn redeliver(
+        &self,
+        partner: Address,
+        tx_hash: B256,
+        log_index: u64,
+    ) -> Result<Redelivery> {
+        let sql = format!(
+            "SELECT m.cancelled FROM {MESSAGES} WHERE m.partner = $2 AND m.tx_hash = $3 \
+             AND m.log_index = $4"
+        );
+        let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(partner_role())
+            .bind(partner.to_vec())
+            .bind(tx_hash.to_vec())
+            .bind(to_i64(log_index))
+            .fetch_optional(self.pool())
+            .await?;
+        match found {
+            None => return Ok(Redelivery::NoSuchMessage),
+            Some(row) if row.flag("cancelled")? => return Ok(Redelivery::Cancelled),
+            Some(_) => {}
+        }
+        sqlx::query(
+            "UPDATE webhook_delivery SET delivered_at = NULL, dead = FALSE, \
+             next_attempt_at = 0, claimed_until = 0 \
+             WHERE partner = $1 AND tx_hash = $2 AND log_index = $3",
         )
         .bind(partner.to_vec())
         .bind(tx_hash.to_vec())
         .bind(to_i64(log_index))
-        .fetch_optional(self.pool())
-        .await?
-        .is_some();
-        if exists {
-            sqlx::query(
-                "UPDATE webhook_delivery SET delivered_at = NULL, dead = FALSE, \
-                 next_attempt_at = 0, claimed_until = 0 \
-                 WHERE partner = $1 AND tx_hash = $2 AND log_index = $3",
-            )
-            .bind(partner.to_vec())
-            .bind(tx_hash.to_vec())
-            .bind(to_i64(log_index))
-            .execute(self.pool())
-            .await?;
-        }
-        Ok(exists)
+        .execute(self.pool())
+        .await?;
+        Ok(Redelivery::Queued)
     }
+}
+
+/// What [`Store::redeliver`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redelivery {
+    /// Queued to be sent again.
+    Queued,
+    /// No such message.
+    NoSuchMessage,
+    /// Cancelled (the partner lost its role, or the member withdrew consent): never sent again.
+    Cancelled,
 }

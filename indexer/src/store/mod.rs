@@ -105,6 +105,7 @@ pub const APPEND_TABLES: &[&str] = &[
     "activity_settlement",
     "indexed_block",
     "webhook_outbox",
+    "webhook_cancellation",
 ];
 
 /// [`Store::logs_after`]'s statement (walks the (block, log) index from its place).
