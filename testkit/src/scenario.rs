@@ -6,7 +6,7 @@ use alloy::{
     sol_types::SolCall,
 };
 use timebank_bindings::{
-    NoopMonitor, SupervisionDesk, TimeCoin, TimebankAccess, TimebankTimelock, roles,
+    NoopMonitor, TimeCoin, TimebankAccess, TimebankTimelock, roles,
 };
 
 impl Chain {
@@ -260,40 +260,21 @@ impl Chain {
         );
         // A change the guardian cancels in the timelock's queue.
         self.cancelled_change().await;
-        // Rules on: a large gift is held, and a supervisor decides the case; the desk raises the
-        // risk of an account with an open case.
-        self.govern(&[
-            (
-                self.deployment.contracts.time_coin,
-                TimeCoin::setMonitorRulesCall { config, actions }.abi_encode(),
-            ),
-            (
-                self.deployment.contracts.supervision_desk,
-                SupervisionDesk::setAutoRiskCall {
-                    threshold: 1,
-                    level: 1,
-                }
-                .abi_encode(),
-            ),
-        ])
+        // Rules on: a large gift is held, and a supervisor clears the case (no case moves a risk
+        // level by itself: bob's stays None).
+        self.govern(&[(
+            self.deployment.contracts.time_coin,
+            TimeCoin::setMonitorRulesCall { config, actions }.abi_encode(),
+        )])
         .await;
         send!(
             coin.transfer(self.carol, U256::from(10 * HOUR))
                 .from(self.bob)
         );
         send!(
-            desk.decideCase(U256::from(2), 2, B256::repeat_byte(4), 1)
+            desk.decideCase(U256::from(2), 2, B256::repeat_byte(4), 0)
                 .from(self.supervisor)
         );
-        self.govern(&[(
-            self.deployment.contracts.supervision_desk,
-            SupervisionDesk::setAutoRiskCall {
-                threshold: 0,
-                level: 0,
-            }
-            .abi_encode(),
-        )])
-        .await;
         // bob lets the partner hear of his membership: the assessment below reaches it.
         send!(
             identity

@@ -66,6 +66,8 @@ contract TimebankHandler {
     uint256 public ghostConflictDecided;
     /// An operator lowered a risk level supervision set, or acted on their own record.
     uint256 public ghostOperatorLoweredSupervisedRisk;
+    /// A payment (and the case its rule hit opened) changed either side's risk level.
+    uint256 public ghostRiskChangedByPayment;
     /// A desk settled a hold it does not own.
     uint256 public ghostForeignHoldSettled;
     /// Coins burned by a closure or a return to a closed member that differ from the expected.
@@ -152,6 +154,8 @@ contract TimebankHandler {
     function _pay(address from, address to, uint256 amount, Purpose purpose) internal {
         bool eligible =
             identity.canTransact(from) && identity.canTransact(to) && from != to && amount != 0;
+        RiskLevel fromRisk = identity.member(from).risk;
+        RiskLevel toRisk = identity.member(to).risk;
         (MonitorAction action, uint16 rules,) = coin.check(from, to, amount, purpose);
         bool blocked = eligible && action == MonitorAction.Block;
         uint256 before = coin.balanceOf(to);
@@ -163,6 +167,9 @@ contract TimebankHandler {
             if (blocked) ++ghostBlockedLanded;
             if (address(desk) != address(0) && desk.caseCount() - cases != (rules == 0 ? 0 : 1)) {
                 ++ghostCaseMismatch;
+            }
+            if (identity.member(from).risk != fromRisk || identity.member(to).risk != toRisk) {
+                ++ghostRiskChangedByPayment;
             }
         } catch {
             if (blocked) ++blockedRefused;
