@@ -13,6 +13,8 @@ import {SupervisionDesk} from "../src/monitor/SupervisionDesk.sol";
 import {MonitorBase} from "./monitor/MonitorBase.sol";
 import {Vm, vm} from "./utils/Vm.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
+import {Errors} from "@openzeppelin/contracts/utils/Errors.sol";
 
 /// @notice Each attack a dishonest insider, a careless admin or a patient evader could make
 /// on the contracts, as one test that the attack fails. docs/contracts.md's threat table names
@@ -476,7 +478,51 @@ contract AttacksTest is MonitorBase {
         _gift(alice, carol, 0);
         vm.expectRevert(ITimeCoin.TimeCoinZeroAmount.selector);
         vm.prank(alice);
-        coin.pay(carol, 0, Purpose.ServicePayment, REASON);
+        coin.pay(carol, 0, Purpose.Gift, REASON);
+    }
+
+    /// Relabelling: a gift labelled a service payment would be judged against the service's
+    /// thresholds (2.4x a gift's by default) and pass the gift detectors. A member's own
+    /// payment can't carry that label, signed directly, relayed or forwarded; only a service
+    /// its provider proposed and its requester confirmed pays one.
+    function test_Attack_GiftLabelledAServicePayment() public {
+        _enableDefaultRules();
+        (MonitorRules.Config memory c,) = MonitorRules.defaults();
+        uint256 amount = uint256(c.largeGift) * HOUR; // held as a gift, not as a service
+        bytes memory refused = abi.encodeWithSelector(
+            ITimeCoin.TimeCoinUnrecordedServicePayment.selector, alice, carol, amount
+        );
+        vm.expectRevert(refused);
+        vm.prank(alice);
+        coin.pay(carol, amount, Purpose.ServicePayment, REASON);
+
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig =
+            _signPay(aliceKey, carol, amount, Purpose.ServicePayment, REASON, deadline);
+        vm.expectRevert(refused);
+        vm.prank(stranger);
+        coin.payWithSignature(alice, carol, amount, Purpose.ServicePayment, REASON, deadline, sig);
+
+        ERC2771Forwarder.ForwardRequestData memory request = _forwardRequest(
+            aliceKey,
+            address(coin),
+            abi.encodeCall(coin.pay, (carol, amount, Purpose.ServicePayment, REASON))
+        );
+        // The forwarder reports any failed call as FailedCall.
+        vm.expectRevert(Errors.FailedCall.selector);
+        vm.prank(stranger);
+        forwarder.execute(request);
+        vm.assertEq(coin.balanceOf(carol), RICH, "nothing moved");
+
+        // The same amount for a service both recorded is a service payment, under its own
+        // (higher) threshold: it goes through.
+        vm.prank(carol);
+        uint256 serviceId = ledger.proposeService(alice, uint128(amount), REASON);
+        vm.expectEmit(address(coin));
+        emit ITimeCoin.CoinsMoved(alice, carol, amount, Purpose.ServicePayment, bytes32(serviceId));
+        vm.prank(alice);
+        ledger.confirmService(serviceId);
+        vm.assertEq(coin.balanceOf(carol), RICH + amount, "paid, not held");
     }
 
     /// A dust payment to a third account doesn't make the rules forget a round trip.

@@ -5,9 +5,7 @@ use alloy::{
     primitives::{Address, B256, U256, keccak256},
     sol_types::SolCall,
 };
-use timebank_bindings::{
-    NoopMonitor, TimeCoin, TimebankAccess, TimebankTimelock, roles,
-};
+use timebank_bindings::{NoopMonitor, TimeCoin, TimebankAccess, TimebankTimelock, roles};
 
 impl Chain {
     /// Two branches with operators, a supervisor, an issuer, a partner, members alice and bob
@@ -203,8 +201,9 @@ impl Chain {
         send!(ledger.closeActivity(training).from(self.op1));
         send!(coin.transfer(self.bob, U256::from(HOUR)).from(self.alice));
         send!(coin.approve(self.bob, U256::from(HOUR)).from(self.alice));
+        // A gift with a reference (a member's own payment is a gift; services pay below).
         send!(
-            coin.pay(self.carol, U256::from(2 * HOUR), 2, B256::repeat_byte(9))
+            coin.pay(self.carol, U256::from(2 * HOUR), 3, B256::repeat_byte(9))
                 .from(self.alice)
         );
         send!(
@@ -219,6 +218,12 @@ impl Chain {
                 .from(self.carol)
         );
         send!(ledger.cancelService(U256::from(2)).from(self.bob));
+        send!(
+            ledger
+                .proposeService(self.alice, 2 * HOUR, B256::repeat_byte(3))
+                .from(self.carol)
+        );
+        send!(ledger.confirmService(U256::from(3)).from(self.alice));
         send!(coin.redeem(U256::from(HOUR), B256::ZERO).from(self.carol));
         // A gift held while no desk opens cases, adopted by the desk and released.
         let noop = NoopMonitor::deploy(&self.provider).await.unwrap();

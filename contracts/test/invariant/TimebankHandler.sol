@@ -148,12 +148,13 @@ contract TimebankHandler {
         uint256 balance = coin.balanceOf(from);
         // Zero only when the sender holds nothing; a zero movement is refused (ineligible).
         amount = balance == 0 ? 0 : 1 + amount % balance;
+        // A member's own service payment has no service behind it: always refused.
         _pay(from, to, amount, gift ? Purpose.Gift : Purpose.ServicePayment);
     }
 
     function _pay(address from, address to, uint256 amount, Purpose purpose) internal {
-        bool eligible =
-            identity.canTransact(from) && identity.canTransact(to) && from != to && amount != 0;
+        bool eligible = identity.canTransact(from) && identity.canTransact(to) && from != to
+            && amount != 0 && purpose == Purpose.Gift;
         RiskLevel fromRisk = identity.member(from).risk;
         RiskLevel toRisk = identity.member(to).risk;
         (MonitorAction action, uint16 rules,) = coin.check(from, to, amount, purpose);
