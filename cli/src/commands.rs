@@ -61,15 +61,13 @@ pub enum Command {
         #[command(subcommand)]
         command: ServiceCommand,
     },
-    /// Pay a member for a service, or give coins (`--gift`).
+    /// Give a member coins (a gift). A service is paid otherwise: its provider proposes it
+    /// (`service propose`) and you confirm it (`service confirm`), which pays.
     Pay {
         /// The recipient.
         to: Address,
         /// Hours, e.g. 1.5.
         hours: String,
-        /// A gift rather than a service payment.
-        #[arg(long)]
-        gift: bool,
         /// What it is for (its hash goes on chain).
         #[arg(long)]
         reference: Option<String>,

@@ -185,17 +185,12 @@ async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Pay {
             to,
             hours,
-            gift,
             reference,
         } => {
             w.act(Action::Pay {
                 to: *to,
                 hours: hours.clone(),
-                purpose: if *gift {
-                    Purpose::Gift
-                } else {
-                    Purpose::ServicePayment
-                },
+                purpose: Purpose::Gift,
                 reference: reference.clone(),
             })
             .await?

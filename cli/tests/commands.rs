@@ -419,14 +419,17 @@ async fn every_command_against_the_platform() {
     // Payments, a redemption, a service confirmed and one cancelled, a gift held and decided.
     cli.write(
         "rosa",
-        &["pay", &li, "1", "--reference", "help with the shopping"],
+        &["pay", &li, "1", "--reference", "thanks for the shopping"],
     );
     let paid = cli
         .until("li", &["payments"], |answer| {
             answer["payments"].as_array()?.first().cloned()
         })
         .await;
-    assert_eq!(paid["purpose"], "service_payment", "{paid}");
+    assert_eq!(
+        paid["purpose"], "gift",
+        "a payment of one's own is a gift: {paid}"
+    );
     cli.write(
         "li",
         &["redeem", "0.5", "--reference", "a meal at the centre"],
@@ -465,7 +468,7 @@ async fn every_command_against_the_platform() {
         })
         .await;
     cli.write("li", &["service", "cancel", &service]);
-    cli.write("rosa", &["pay", &li, "10", "--gift"]);
+    cli.write("rosa", &["pay", &li, "10"]);
     let case = cli
         .until("supervisor", &["cases", "--status", "open"], |rows| {
             field(rows, "account", &rosa).map(|c| c["caseId"].to_string())

@@ -193,7 +193,7 @@ pub fn vectors() -> String {
         json!({"action": "record_hours", "activity_id": 3, "volunteer": b, "hours": "2.25"}),
         json!({"action": "confirm_hours", "activity_id": 3, "hours": "2.25"}),
         json!({"action": "settle", "activity_id": 3, "volunteer": b}),
-        json!({"action": "pay", "to": b, "hours": "1.5", "purpose": "service_payment", "reference": "买菜"}),
+        json!({"action": "pay", "to": b, "hours": "1.5", "purpose": "gift", "reference": "买菜"}),
         json!({"action": "pay", "to": b, "hours": "0.000000000000000001", "purpose": "gift", "reference": null}),
         json!({"action": "decide_case", "case_id": 9, "outcome": "cleared", "note": "家人之间的赠与", "risk_level": "low"}),
         json!({"action": "adopt_hold", "hold_id": 4}),

@@ -177,10 +177,6 @@ pub const EVENTS: &[(&str, Label)] = &[
         l("活动时长已结算", "activity hours settled"),
     ),
     (
-        "AutoRiskConfigured",
-        l("自动风险等级规则已设置", "automatic risk level configured"),
-    ),
-    (
         "BranchActiveChanged",
         l("网点启用状态变更", "branch activated or deactivated"),
     ),
@@ -251,10 +247,6 @@ pub const EVENTS: &[(&str, Label)] = &[
     ),
     ("RiskAlertRaised", l("收到风险预警", "risk alert raised")),
     ("RiskLevelChanged", l("风险等级变更", "risk level changed")),
-    (
-        "RiskRaisedByOpenCases",
-        l("因未结案件提高风险等级", "risk raised by open cases"),
-    ),
     ("RuleHit", l("触发监控规则", "monitoring rule hit")),
     (
         "SecondApprovalSet",

@@ -181,7 +181,7 @@ async fn a_lying_gateway_gets_nothing_signed() {
     let pay = Action::Pay {
         to: Address::repeat_byte(0xb0),
         hours: "2".into(),
-        purpose: Purpose::ServicePayment,
+        purpose: Purpose::Gift,
         reference: None,
     };
     let honest = session.prepare(&pay).await.unwrap();

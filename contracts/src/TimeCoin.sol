@@ -19,9 +19,12 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /// @title TimeCoin: the time bank's currency, 1 TIME = 1 hour of service
 /// @notice Members sign their own payments: directly, through an ERC-2771 forward request, an
-/// EIP-2612 permit, or an EIP-712 `Pay` signature relayed by a gateway. Every mint, transfer
-/// and burn passes the monitoring rules (`MonitorRules`): a hit is flagged, held in escrow or
-/// blocked, and the supervision monitor opens a case.
+/// EIP-2612 permit, or an EIP-712 `Pay` signature relayed by a gateway. A member's own payment
+/// is a Gift; a ServicePayment moves only through `payService`, when the ServiceLedger pays a
+/// service its provider proposed and its requester confirmed, so that a gift can't be labelled
+/// a service to pass the service's higher thresholds. Every mint, transfer and burn passes the
+/// monitoring rules (`MonitorRules`): a hit is flagged, held in escrow or blocked, and the
+/// supervision monitor opens a case.
 /// @dev Invariant kept by every override: each balance change goes through OpenZeppelin's
 /// `ERC20._update` inside this contract's `_update`, which, unless the movement carries a
 /// supervisor's decision (recovery, hold settlement, closure):
@@ -107,9 +110,10 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
 
     /// @inheritdoc ITimeCoin
     function pay(address to, uint256 amount, Purpose purpose, bytes32 ref) external {
-        _requireMemberPurpose(purpose);
+        address from = _msgSender();
+        _requireMemberPurpose(from, to, amount, purpose);
         _setContext(purpose, ref);
-        _transfer(_msgSender(), to, amount);
+        _transfer(from, to, amount);
     }
 
     /// @inheritdoc ITimeCoin
@@ -123,7 +127,7 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
         bytes calldata signature
     ) external {
         if (block.timestamp > deadline) revert TimeCoinExpiredSignature(deadline);
-        _requireMemberPurpose(purpose);
+        _requireMemberPurpose(from, to, amount, purpose);
         bytes32 digest = _payDigest(from, to, amount, purpose, ref, _useNonce(from), deadline);
         address signer = ECDSA.recover(digest, signature);
         if (signer != from) revert TimeCoinInvalidSigner(signer, from);
@@ -458,10 +462,17 @@ contract TimeCoin is ITimeCoin, ERC20Permit, TimebankManaged {
         );
     }
 
-    function _requireMemberPurpose(Purpose purpose) private pure {
-        if (purpose != Purpose.ServicePayment && purpose != Purpose.Gift) {
-            revert TimeCoinInvalidPurpose(purpose);
+    /// @dev A member's own payment is a Gift. A ServicePayment has a service behind it, which
+    /// only the ServiceLedger knows (`payService`); the other purposes are the bank's.
+    function _requireMemberPurpose(address from, address to, uint256 amount, Purpose purpose)
+        private
+        pure
+    {
+        if (purpose == Purpose.Gift) return;
+        if (purpose == Purpose.ServicePayment) {
+            revert TimeCoinUnrecordedServicePayment(from, to, amount);
         }
+        revert TimeCoinInvalidPurpose(purpose);
     }
 
     function _setMonitor(ITimeCoinMonitor monitor_, address governor) private {

@@ -698,14 +698,6 @@ contract AccessMatrixTest is Fixture {
             UNAUTHORIZED
         );
         calls[n++] = Call(
-            "setAutoRisk",
-            address(desk),
-            abi.encodeCall(desk.setAutoRisk, (3, RiskLevel.High)),
-            GOVERNOR,
-            UNAUTHORIZED,
-            UNAUTHORIZED
-        );
-        calls[n++] = Call(
             "onRuleHit",
             address(desk),
             abi.encodeCall(desk.onRuleHit, (_hit())),
@@ -737,7 +729,7 @@ contract AccessMatrixTest is Fixture {
             }
         }
         vm.assertEq(checked, calls.length * ACTOR_COUNT);
-        vm.assertEq(calls.length, 65, "every restricted function is in the table");
+        vm.assertEq(calls.length, 64, "every restricted function is in the table");
     }
 
     function _hit() internal view returns (ITimeCoinMonitor.RuleHit memory hit) {

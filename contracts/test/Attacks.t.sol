@@ -11,8 +11,10 @@ import {ITimebankAccess} from "../src/interfaces/ITimebankAccess.sol";
 import {MonitorRules} from "../src/monitor/MonitorRules.sol";
 import {SupervisionDesk} from "../src/monitor/SupervisionDesk.sol";
 import {MonitorBase} from "./monitor/MonitorBase.sol";
-import {vm} from "./utils/Vm.sol";
+import {Vm, vm} from "./utils/Vm.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
+import {Errors} from "@openzeppelin/contracts/utils/Errors.sol";
 
 /// @notice Each attack a dishonest insider, a careless admin or a patient evader could make
 /// on the contracts, as one test that the attack fails. docs/contracts.md's threat table names
@@ -44,6 +46,60 @@ contract AttacksTest is MonitorBase {
     }
 
     // ---- risk and standing ----------------------------------------------------------------
+
+    /// Framing: colluders give an innocent member small gifts until the incoming-volume rule
+    /// opens case after case about her, and a monitoring agent reports her too. However many
+    /// cases are open, her risk level doesn't move (no RiskLevelChanged, so no partner hears of
+    /// one) until a supervisor decides. The desk once had a governor's switch (`setAutoRisk`)
+    /// that raised the risk of an account with enough open cases; it is gone.
+    function test_Attack_CasesAboutAVictimRaiseHerRisk() public {
+        vm.prank(governor);
+        (bool switched,) = address(desk)
+            .call(
+                abi.encodeWithSignature(
+                    "setAutoRisk(uint16,uint8)", uint16(1), uint8(RiskLevel.Blocked)
+                )
+            );
+        address agent = makeAddr("agent");
+        vm.prank(admin);
+        access.grantRole(Roles.MONITORING_AGENT, agent);
+        address[] memory colluders = new address[](8);
+        for (uint256 i = 0; i < colluders.length; ++i) {
+            colluders[i] = makeAddr(string.concat("colluder ", vm.toString(i)));
+            _register(colluders[i], NORTH);
+            _reward(colluders[i], 2 * HOUR);
+        }
+        (MonitorRules.Config memory c,) = MonitorRules.defaults();
+        c.enabled = uint8(_bit(MonitorRules.VOLUME));
+        c.volumeOut = 0;
+        c.volumeIn = 2;
+        _apply(c, uint32(uint8(MonitorAction.Flag)) << (2 * (MonitorRules.VOLUME - 1)));
+
+        vm.recordLogs();
+        for (uint256 i = 0; i < colluders.length; ++i) {
+            _gift(colluders[i], carol, HOUR);
+            vm.prank(agent);
+            desk.openCase(carol, colluders[i], REASON);
+        }
+        vm.assertEq(desk.openCases(carol), 15, "7 incoming-volume hits and 8 agent reports");
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i = 0; i < logs.length; ++i) {
+            vm.assertTrue(
+                logs[i].topics[0] != IIdentityRegistry.RiskLevelChanged.selector,
+                "a case opening changed a risk level"
+            );
+        }
+        vm.assertTrue(identity.member(carol).risk == RiskLevel.None);
+        (bool canTransact, RiskLevel risk,) = coin.standingOf(carol);
+        vm.assertTrue(canTransact && risk == RiskLevel.None);
+        _gift(carol, alice, HOUR); // she still pays
+        vm.assertFalse(switched, "the desk still has a switch that raises risk by itself");
+
+        // A supervisor's decision is what changes it.
+        vm.prank(supervisor);
+        desk.decideCase(1, ISupervisionDesk.CaseStatus.Confirmed, REASON, RiskLevel.Low);
+        vm.assertTrue(identity.member(carol).risk == RiskLevel.Low);
+    }
 
     /// A partner's alert assessed as Blocked stops the member's coins at once.
     function test_Attack_BlockedByAPartnerAlertStillPays() public {
@@ -119,13 +175,12 @@ contract AttacksTest is MonitorBase {
         vm.prank(op1);
         identity.setRiskLevel(alice, RiskLevel.None, REASON);
 
-        // The desk's automatic raise is supervision too.
-        vm.prank(governor);
-        desk.setAutoRisk(1, RiskLevel.Medium);
-        _gift(bob, alice, HOUR);
-        _gift(alice, bob, HOUR); // a round trip: a case about alice... already High
+        // A level the desk set on a supervisor's decision is supervision's too.
         _gift(carol, bob, HOUR);
-        _gift(bob, carol, HOUR); // bob's first open case raises him to Medium
+        _gift(bob, carol, HOUR); // a round trip: a case about bob
+        uint256 caseId = desk.caseCount();
+        vm.prank(supervisor);
+        desk.decideCase(caseId, ISupervisionDesk.CaseStatus.Confirmed, REASON, RiskLevel.Medium);
         vm.assertTrue(identity.member(bob).risk == RiskLevel.Medium);
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -305,8 +360,6 @@ contract AttacksTest is MonitorBase {
         (MonitorRules.Config memory c, uint32 actions) = MonitorRules.defaults();
         vm.expectRevert(_unauthorized(admin, Roles.GOVERNOR));
         coin.setMonitorRules(c, actions);
-        vm.expectRevert(_unauthorized(admin, Roles.GOVERNOR));
-        desk.setAutoRisk(1, RiskLevel.Blocked);
         vm.stopPrank();
     }
 
@@ -425,7 +478,51 @@ contract AttacksTest is MonitorBase {
         _gift(alice, carol, 0);
         vm.expectRevert(ITimeCoin.TimeCoinZeroAmount.selector);
         vm.prank(alice);
-        coin.pay(carol, 0, Purpose.ServicePayment, REASON);
+        coin.pay(carol, 0, Purpose.Gift, REASON);
+    }
+
+    /// Relabelling: a gift labelled a service payment would be judged against the service's
+    /// thresholds (2.4x a gift's by default) and pass the gift detectors. A member's own
+    /// payment can't carry that label, signed directly, relayed or forwarded; only a service
+    /// its provider proposed and its requester confirmed pays one.
+    function test_Attack_GiftLabelledAServicePayment() public {
+        _enableDefaultRules();
+        (MonitorRules.Config memory c,) = MonitorRules.defaults();
+        uint256 amount = uint256(c.largeGift) * HOUR; // held as a gift, not as a service
+        bytes memory refused = abi.encodeWithSelector(
+            ITimeCoin.TimeCoinUnrecordedServicePayment.selector, alice, carol, amount
+        );
+        vm.expectRevert(refused);
+        vm.prank(alice);
+        coin.pay(carol, amount, Purpose.ServicePayment, REASON);
+
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory sig =
+            _signPay(aliceKey, carol, amount, Purpose.ServicePayment, REASON, deadline);
+        vm.expectRevert(refused);
+        vm.prank(stranger);
+        coin.payWithSignature(alice, carol, amount, Purpose.ServicePayment, REASON, deadline, sig);
+
+        ERC2771Forwarder.ForwardRequestData memory request = _forwardRequest(
+            aliceKey,
+            address(coin),
+            abi.encodeCall(coin.pay, (carol, amount, Purpose.ServicePayment, REASON))
+        );
+        // The forwarder reports any failed call as FailedCall.
+        vm.expectRevert(Errors.FailedCall.selector);
+        vm.prank(stranger);
+        forwarder.execute(request);
+        vm.assertEq(coin.balanceOf(carol), RICH, "nothing moved");
+
+        // The same amount for a service both recorded is a service payment, under its own
+        // (higher) threshold: it goes through.
+        vm.prank(carol);
+        uint256 serviceId = ledger.proposeService(alice, uint128(amount), REASON);
+        vm.expectEmit(address(coin));
+        emit ITimeCoin.CoinsMoved(alice, carol, amount, Purpose.ServicePayment, bytes32(serviceId));
+        vm.prank(alice);
+        ledger.confirmService(serviceId);
+        vm.assertEq(coin.balanceOf(carol), RICH + amount, "paid, not held");
     }
 
     /// A dust payment to a third account doesn't make the rules forget a round trip.

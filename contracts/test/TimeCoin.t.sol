@@ -32,9 +32,9 @@ contract TimeCoinTest is Fixture {
 
     function test_PayCarriesPurposeAndReachesMonitor() public {
         vm.expectEmit(address(coin));
-        emit ITimeCoin.CoinsMoved(alice, bob, 2 * HOUR, Purpose.ServicePayment, REF);
+        emit ITimeCoin.CoinsMoved(alice, bob, 2 * HOUR, Purpose.Gift, REF);
         vm.prank(alice);
-        coin.pay(bob, 2 * HOUR, Purpose.ServicePayment, REF);
+        coin.pay(bob, 2 * HOUR, Purpose.Gift, REF);
         vm.assertEq(coin.balanceOf(alice), START_BALANCE - 2 * HOUR);
         vm.assertEq(coin.balanceOf(bob), START_BALANCE + 2 * HOUR);
         vm.assertEq(recorder.count(), 0, "no rule is on, so the monitor is not called");
@@ -299,14 +299,12 @@ contract TimeCoinTest is Fixture {
     }
 
     function test_PurposeDoesNotLeakIntoTheNextMovement() public {
-        // Two movements in one transaction: a forwarded batch of pay(ServicePayment) then a
-        // plain transfer. The transfer must be a Gift, not inherit the earlier purpose.
+        // Two movements in one transaction: a forwarded batch of pay(Gift, REF) then a plain
+        // transfer. The transfer must be a Gift with no reference, not inherit the earlier one.
         ERC2771Forwarder.ForwardRequestData[] memory batch =
             new ERC2771Forwarder.ForwardRequestData[](2);
         batch[0] = _forwardRequest(
-            aliceKey,
-            address(coin),
-            abi.encodeCall(coin.pay, (bob, HOUR, Purpose.ServicePayment, REF))
+            aliceKey, address(coin), abi.encodeCall(coin.pay, (bob, HOUR, Purpose.Gift, REF))
         );
         // The second request uses the next nonce.
         vm.prank(alice);
@@ -316,14 +314,14 @@ contract TimeCoinTest is Fixture {
         vm.recordLogs();
         vm.prank(stranger);
         forwarder.execute(batch[1]);
-        vm.assertEq(_coinsMovedLogs(), 0, "the transfer inherited the earlier ServicePayment");
+        vm.assertEq(_coinsMovedLogs(), 0, "the transfer inherited the earlier reference");
     }
 
-    function testFuzz_PayConservesSupply(uint256 amount, bool gift) public {
+    function testFuzz_PayConservesSupply(uint256 amount, bytes32 ref) public {
         amount = bound(amount, 1, START_BALANCE);
         uint256 supply = coin.totalSupply();
         vm.prank(alice);
-        coin.pay(carol, amount, gift ? Purpose.Gift : Purpose.ServicePayment, REF);
+        coin.pay(carol, amount, Purpose.Gift, ref);
         vm.assertEq(coin.totalSupply(), supply);
         vm.assertEq(coin.balanceOf(alice) + coin.balanceOf(carol), 2 * START_BALANCE);
     }

@@ -56,6 +56,22 @@ impl Person {
     }
 }
 
+/// The service `provider` proposed to `requester`, once `requester`'s branch lists it (its
+/// index is a few milliseconds behind the chain).
+async fn proposed_service(requester: &Person, provider: Address) -> eyre::Result<u64> {
+    for _ in 0..200 {
+        let services: Vec<timebank_client::api::Service> = requester
+            .session
+            .get("/v1/services?status=proposed&limit=100")
+            .await?;
+        if let Some(s) = services.iter().find(|s| s.provider == provider) {
+            return Ok(s.service_id);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Err(eyre!("the proposed service is not listed"))
+}
+
 /// Fills the running platform.
 pub async fn run(demo: Demo) -> eyre::Result<()> {
     let paths = Paths {
@@ -265,21 +281,32 @@ pub async fn run(demo: Demo) -> eyre::Result<()> {
     }
 
     let [ada, grace, alan, edsger, barbara] = [0, 1, 2, 3, 4].map(|i| &members[i].0);
-    let pay = |to: &Person, hours: &str, purpose: Purpose, reference: Option<&str>| Action::Pay {
+    // A payment of one's own is a gift; a service is paid by confirming it.
+    let pay = |to: &Person, hours: &str, reference: Option<&str>| Action::Pay {
         to: to.address(),
         hours: hours.into(),
-        purpose,
+        purpose: Purpose::Gift,
         reference: reference.map(str::to_owned),
     };
-    // Ordinary payments: a service, a gift; Ada lets the partner hear of her membership.
+    // Ordinary payments: a service (Edsger proposes it, Alan's confirmation pays it), a gift;
+    // Ada lets the partner hear of her membership.
+    edsger
+        .act(
+            "a service",
+            Action::ProposeService {
+                requester: alan.address(),
+                hours: "2".into(),
+                details: "garden help".into(),
+            },
+        )
+        .await?;
+    let service_id = proposed_service(alan, edsger.address()).await?;
     alan.act(
-        "a service payment",
-        pay(edsger, "2", Purpose::ServicePayment, Some("garden help")),
+        "confirming a service",
+        Action::ConfirmService { service_id },
     )
     .await?;
-    grace
-        .act("a gift", pay(barbara, "0.5", Purpose::Gift, None))
-        .await?;
+    grace.act("a gift", pay(barbara, "0.5", None)).await?;
     ada.act(
         "a partner's consent",
         Action::SetPartnerConsent {
@@ -292,34 +319,21 @@ pub async fn run(demo: Demo) -> eyre::Result<()> {
     // Suspicious patterns: a large gift (held for a supervisor), gifts structured just under
     // the threshold, a round trip.
     grace
-        .act(
-            "a large gift (held)",
-            pay(ada, "12", Purpose::Gift, Some("birthday")),
-        )
+        .act("a large gift (held)", pay(ada, "12", Some("birthday")))
         .await?;
     for _ in 0..3 {
-        ada.act(
-            "a gift just under the threshold",
-            pay(barbara, "8.5", Purpose::Gift, None),
-        )
-        .await?;
+        ada.act("a gift just under the threshold", pay(barbara, "8.5", None))
+            .await?;
     }
-    edsger
-        .act("a round trip", pay(alan, "1", Purpose::Gift, None))
-        .await?;
+    edsger.act("a round trip", pay(alan, "1", None)).await?;
     // A gift going round three members, a little less each hop: no rule on chain sees it
     // (the round-trip rule remembers one payee); the risk agent does.
     grace
-        .act("a cycle, first hop", pay(alan, "3", Purpose::Gift, None))
+        .act("a cycle, first hop", pay(alan, "3", None))
         .await?;
-    alan.act(
-        "a cycle, second hop",
-        pay(edsger, "2.9", Purpose::Gift, None),
-    )
-    .await?;
-    edsger
-        .act("a cycle, back", pay(grace, "2.8", Purpose::Gift, None))
+    alan.act("a cycle, second hop", pay(edsger, "2.9", None))
         .await?;
+    edsger.act("a cycle, back", pay(grace, "2.8", None)).await?;
     partner
         .act(
             "a partner's risk alert",

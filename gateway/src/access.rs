@@ -122,7 +122,6 @@ pub const SUPERVISION_EVENTS: &[&str] = &[
     "CaseOpened",
     "CaseDecided",
     "RiskLevelChanged",
-    "RiskRaisedByOpenCases",
     "StandingSynced",
     "RiskAlertRaised",
     "RiskAlertAssessed",

@@ -5,9 +5,7 @@ use alloy::{
     primitives::{Address, B256, U256, keccak256},
     sol_types::SolCall,
 };
-use timebank_bindings::{
-    NoopMonitor, SupervisionDesk, TimeCoin, TimebankAccess, TimebankTimelock, roles,
-};
+use timebank_bindings::{NoopMonitor, TimeCoin, TimebankAccess, TimebankTimelock, roles};
 
 impl Chain {
     /// Two branches with operators, a supervisor, an issuer, a partner, members alice and bob
@@ -214,8 +212,9 @@ impl Chain {
         send!(ledger.closeActivity(training).from(self.op1));
         send!(coin.transfer(self.bob, U256::from(HOUR)).from(self.alice));
         send!(coin.approve(self.bob, U256::from(HOUR)).from(self.alice));
+        // A gift with a reference (a member's own payment is a gift; services pay below).
         send!(
-            coin.pay(self.carol, U256::from(2 * HOUR), 2, B256::repeat_byte(9))
+            coin.pay(self.carol, U256::from(2 * HOUR), 3, B256::repeat_byte(9))
                 .from(self.alice)
         );
         send!(
@@ -230,6 +229,12 @@ impl Chain {
                 .from(self.carol)
         );
         send!(ledger.cancelService(U256::from(2)).from(self.bob));
+        send!(
+            ledger
+                .proposeService(self.alice, 2 * HOUR, B256::repeat_byte(3))
+                .from(self.carol)
+        );
+        send!(ledger.confirmService(U256::from(3)).from(self.alice));
         send!(coin.redeem(U256::from(HOUR), B256::ZERO).from(self.carol));
         // A gift held while no desk opens cases, adopted by the desk and released.
         let noop = NoopMonitor::deploy(&self.provider).await.unwrap();
@@ -271,40 +276,21 @@ impl Chain {
         );
         // A change the guardian cancels in the timelock's queue.
         self.cancelled_change().await;
-        // Rules on: a large gift is held, and a supervisor decides the case; the desk raises the
-        // risk of an account with an open case.
-        self.govern(&[
-            (
-                self.deployment.contracts.time_coin,
-                TimeCoin::setMonitorRulesCall { config, actions }.abi_encode(),
-            ),
-            (
-                self.deployment.contracts.supervision_desk,
-                SupervisionDesk::setAutoRiskCall {
-                    threshold: 1,
-                    level: 1,
-                }
-                .abi_encode(),
-            ),
-        ])
+        // Rules on: a large gift is held, and a supervisor clears the case (no case moves a risk
+        // level by itself: bob's stays None).
+        self.govern(&[(
+            self.deployment.contracts.time_coin,
+            TimeCoin::setMonitorRulesCall { config, actions }.abi_encode(),
+        )])
         .await;
         send!(
             coin.transfer(self.carol, U256::from(10 * HOUR))
                 .from(self.bob)
         );
         send!(
-            desk.decideCase(U256::from(2), 2, B256::repeat_byte(4), 1)
+            desk.decideCase(U256::from(2), 2, B256::repeat_byte(4), 0)
                 .from(self.supervisor)
         );
-        self.govern(&[(
-            self.deployment.contracts.supervision_desk,
-            SupervisionDesk::setAutoRiskCall {
-                threshold: 0,
-                level: 0,
-            }
-            .abi_encode(),
-        )])
-        .await;
         // bob lets the partner hear of his membership: the assessment below reaches it.
         send!(
             identity

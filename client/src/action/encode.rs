@@ -280,9 +280,19 @@ impl Action {
                 purpose,
                 reference,
             } => {
-                if !matches!(purpose, Purpose::ServicePayment | Purpose::Gift) {
+                // The coin refuses a member's own service payment
+                // (TimeCoinUnrecordedServicePayment): the service pays, once both recorded it.
+                if *purpose == Purpose::ServicePayment {
+                    return Err(ActionError(
+                        "`purpose` is service_payment: a service is paid when its requester \
+                         confirms it (the provider proposes it with propose_service, the \
+                         requester pays with confirm_service); a payment of your own is a gift"
+                            .into(),
+                    ));
+                }
+                if *purpose != Purpose::Gift {
                     return Err(ActionError(format!(
-                        "`purpose` is {purpose}; a member pays with service_payment or gift"
+                        "`purpose` is {purpose}; a member's own payment is a gift"
                     )));
                 }
                 (

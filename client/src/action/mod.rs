@@ -165,12 +165,13 @@ pub enum Action {
     ConfirmService { service_id: u64 },
     /// Either party withdraws a proposed service.
     CancelService { service_id: u64 },
-    /// A member pays another: for a service, or as a gift.
+    /// A member gives another coins. A payment for a service is not one: the provider proposes
+    /// the service (`propose_service`) and the requester's `confirm_service` pays it.
     Pay {
         #[cfg_attr(feature = "openapi", schema(value_type = String))]
         to: Address,
         hours: String,
-        /// `service_payment` or `gift`.
+        /// `gift`.
         #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::purpose))]
         purpose: Purpose,
         reference: Option<String>,

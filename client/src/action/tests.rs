@@ -330,6 +330,20 @@ fn actions_read_as_the_api_writes_them() {
     assert!(hours("abc", "hours").is_err());
 }
 
+/// A member's own payment labelled a service payment is refused before it is signed, saying
+/// how a service is paid (the coin refuses it too: TimeCoinUnrecordedServicePayment).
+#[test]
+fn a_payment_of_ones_own_is_never_a_service_payment() {
+    let relabelled = Action::Pay {
+        to: Address::ZERO,
+        hours: "1".into(),
+        purpose: Purpose::ServicePayment,
+        reference: None,
+    };
+    let err = relabelled.call(&contracts()).unwrap_err().to_string();
+    assert!(err.contains("confirm_service"), "{err}");
+}
+
 #[test]
 fn a_proposal_reads_with_the_call_it_carries_and_its_wait() {
     let c = contracts();

@@ -32,6 +32,10 @@ describe('bad input gets a clear error', () => {
     const account = '0x00000000000000000000000000000000000000a1';
     expect(() => encodeAction({ action: 'reject_member', account, reason: '  ' }, contracts)).toThrow(/reason/);
     expect(() => encodeAction({ action: 'pay', to: account, hours: '1', purpose: 'activity_reward', reference: null }, contracts)).toThrow(/purpose/);
+    // A gift labelled a service payment: a service is paid by confirming it.
+    expect(() => encodeAction({ action: 'pay', to: account, hours: '1', purpose: 'service_payment', reference: null }, contracts)).toThrow(
+      /confirm_service/,
+    );
   });
 });
 

@@ -147,8 +147,15 @@ export function encodeAction(action: Action, c: Contracts): Call {
     case 'settle':
       return sl(encodeFunctionData({ abi: SL, functionName: 'settle', args: [BigInt(a.activity_id), a.volunteer as Address] }));
     case 'pay':
-      if (a.purpose !== 'service_payment' && a.purpose !== 'gift') {
-        throw new ActionError('purpose', `\`purpose\` is ${a.purpose}; a member pays with service_payment or gift`);
+      // The coin refuses a member's own service payment (TimeCoinUnrecordedServicePayment).
+      if (a.purpose === 'service_payment') {
+        throw new ActionError(
+          'purpose',
+          '`purpose` is service_payment: a service is paid when its requester confirms it (the provider proposes it with propose_service, the requester pays with confirm_service); a payment of your own is a gift',
+        );
+      }
+      if (a.purpose !== 'gift') {
+        throw new ActionError('purpose', `\`purpose\` is ${a.purpose}; a member's own payment is a gift`);
       }
       return tc(
         encodeFunctionData({

@@ -776,22 +776,6 @@ export const abis = {
       ],
       "stateMutability": "nonpayable",
       "type": "function"
-    },
-    {
-      "inputs": [
-        {
-          "name": "threshold",
-          "type": "uint16"
-        },
-        {
-          "name": "level",
-          "type": "uint8"
-        }
-      ],
-      "name": "setAutoRisk",
-      "outputs": [],
-      "stateMutability": "nonpayable",
-      "type": "function"
     }
   ],
   "TimeCoin": [
@@ -1871,10 +1855,6 @@ export const events = {
     "en": "approval",
     "zh": "授权额度"
   },
-  "AutoRiskConfigured": {
-    "en": "automatic risk level configured",
-    "zh": "自动风险等级规则已设置"
-  },
   "BranchActiveChanged": {
     "en": "branch activated or deactivated",
     "zh": "网点启用状态变更"
@@ -2058,10 +2038,6 @@ export const events = {
   "RiskLevelChanged": {
     "en": "risk level changed",
     "zh": "风险等级变更"
-  },
-  "RiskRaisedByOpenCases": {
-    "en": "risk raised by open cases",
-    "zh": "因未结案件提高风险等级"
   },
   "RoleAdminChanged": {
     "en": "role admin changed",

@@ -1,5 +1,5 @@
-// A volunteer's account: balance, payments, paying or giving (the monitor's verdict shown in
-// words before signing), joining activities and confirming hours.
+// A volunteer's account: balance, payments, giving coins (the monitor's verdict shown in words
+// before signing; a service is paid by confirming it), joining activities and confirming hours.
 import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { formatUnits } from 'viem';
@@ -89,32 +89,26 @@ export function WalletScreen({ session }: { session: Session }) {
 }
 
 function PayForm({ session }: { session: Session }) {
-  const i18n = useI18n();
-  const { t } = i18n;
+  const { t } = useI18n();
   const act = useAct(session);
   const [to, setTo] = useState('');
   const [hours, setHours] = useState('');
-  const [purpose, setPurpose] = useState<'service_payment' | 'gift'>('service_payment');
   const [reference, setReference] = useState('');
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void act.check({ action: 'pay', to: to.trim(), hours: hours.trim(), purpose, reference: reference.trim() || null });
+    // A payment of one's own is a gift: a service is paid by confirming it (the coin refuses
+    // a service payment with no service behind it).
+    void act.check({ action: 'pay', to: to.trim(), hours: hours.trim(), purpose: 'gift', reference: reference.trim() || null });
   };
   return (
     <section className="card" aria-labelledby="pay-title">
       <h2 id="pay-title">{t('wallet.pay')}</h2>
+      <p className="hint">{t('wallet.serviceHint')}</p>
       <form onSubmit={submit}>
         <AddressField label={t('wallet.to')} name="to" value={to} onChange={setTo} />
         <label>
           {t('wallet.amount')}
           <input name="hours" value={hours} onChange={(e) => setHours(e.target.value)} required inputMode="decimal" />
-        </label>
-        <label>
-          {t('wallet.purpose')}
-          <select name="purpose" value={purpose} onChange={(e) => setPurpose(e.target.value as 'service_payment' | 'gift')}>
-            <option value="service_payment">{i18n.w(enumWords('Purpose', 'service_payment'))}</option>
-            <option value="gift">{i18n.w(enumWords('Purpose', 'gift'))}</option>
-          </select>
         </label>
         <label>
           {t('wallet.reference')}

@@ -150,10 +150,9 @@ describe('the console', () => {
         await page.getByRole('link', { name: '我的账户' }).waitFor();
         await page.getByTestId('balance').waitFor();
         await accessible(page, 'my account');
-        const form = page.getByRole('region', { name: '付款或赠与' });
+        const form = page.getByRole('region', { name: '赠与时间币' });
         await form.getByLabel('收款账户').fill(them.address);
         await form.getByLabel('小时数').fill('0.25');
-        await form.getByLabel('用途').selectOption('gift');
         await form.getByLabel('备注（可选）').fill('谢谢帮忙买菜');
         await form.getByRole('button', { name: '检查' }).click();
         const verdict = form.getByTestId('verdict');

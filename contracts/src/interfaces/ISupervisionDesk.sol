@@ -68,10 +68,6 @@ interface ISupervisionDesk {
         address indexed newAccount,
         address operator
     );
-    /// @notice An account's open cases reached the configured number; its risk was raised.
-    event RiskRaisedByOpenCases(address indexed account, uint256 openCases, RiskLevel level);
-    /// @notice The automatic risk raise was configured (`openCases` 0 switches it off).
-    event AutoRiskConfigured(uint16 threshold, RiskLevel level, address indexed governor);
 
     /// @notice Only TimeCoin reports rule hits.
     error SupervisionDeskOnlyCoin(address caller);
@@ -81,8 +77,6 @@ interface ISupervisionDesk {
     error SupervisionDeskInvalidOutcome(CaseStatus outcome, RiskLevel riskLevel);
     /// @notice `account` is not a registered member.
     error SupervisionDeskUnknownMember(address account);
-    /// @notice The automatic raise needs a level above None when it is on.
-    error SupervisionDeskInvalidAutoRisk(uint16 threshold, RiskLevel level);
     /// @notice `supervisor` is a party to the case (its member, the counterparty, or the
     /// operator who asked for the recovery) and can't decide it.
     error SupervisionDeskConflictOfInterest(address supervisor);
@@ -90,7 +84,8 @@ interface ISupervisionDesk {
     /// retired, or a recovery of it is already waiting).
     error SupervisionDeskInvalidRecovery(address account, address newAccount);
 
-    /// @notice Opens a case for a pattern found off chain. Monitoring agent only.
+    /// @notice Opens a case for a pattern found off chain. Monitoring agent only. Like a rule
+    /// hit's case, it changes no risk level: only a supervisor's decision does.
     function openCase(address account, address counterparty, bytes32 reasonHash)
         external
         returns (uint256 caseId);
@@ -109,9 +104,6 @@ interface ISupervisionDesk {
     /// @notice Takes over coins held while no desk opened cases (`TimeCoin.adoptHold`) and
     /// opens a case for them. Supervisor only.
     function adoptHold(uint256 holdId) external returns (uint256 caseId);
-    /// @notice When an account reaches `threshold` open cases its risk is raised to at least
-    /// `level`; 0 switches this off. Governor only (the timelock).
-    function setAutoRisk(uint16 threshold, RiskLevel level) external;
 
     /// @notice A case. Reverts for an unknown id.
     function supervisionCase(uint256 caseId) external view returns (Case memory);

@@ -81,6 +81,10 @@ interface ITimeCoin {
     error TimeCoinNotActiveMember(address account);
     /// @notice `purpose` can't be used on this path (e.g. a member can't pay an ActivityReward).
     error TimeCoinInvalidPurpose(Purpose purpose);
+    /// @notice `from` tried to pay `to` a ServicePayment directly: a service payment is made
+    /// only by the ServiceLedger, for a service `to` proposed and `from` confirmed
+    /// (`proposeService`, `confirmService`); a free payment is a Gift.
+    error TimeCoinUnrecordedServicePayment(address from, address to, uint256 amount);
     /// @notice Only the identity registry moves balances on recovery.
     error TimeCoinOnlyIdentityRegistry(address caller);
     /// @notice Only the monitor that owns a hold settles it (and only the monitor in force
@@ -103,9 +107,11 @@ interface ITimeCoin {
     /// @notice `holdId` does not exist or was already settled.
     error TimeCoinInvalidHold(uint256 holdId);
 
-    /// @notice Pays `to` with the caller's coins; `purpose` is ServicePayment or Gift.
+    /// @notice Gives `to` the caller's coins; `purpose` is Gift (a payment for a service goes
+    /// through the ServiceLedger: `TimeCoinUnrecordedServicePayment` otherwise).
     function pay(address to, uint256 amount, Purpose purpose, bytes32 ref) external;
     /// @notice Pays on behalf of `from`, who signed the EIP-712 `Pay` message; anyone may relay.
+    /// The same purposes as `pay`.
     function payWithSignature(
         address from,
         address to,

@@ -14,18 +14,16 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 /// @title SupervisionDesk: the monitor TimeCoin reports rule hits to
 /// @notice Opens one case per rule hit (and per monitoring agent's report, recovery request or
-/// adopted hold), lets supervisors decide them, releases or returns held coins, carries out
-/// approved wallet recoveries, and raises an account's risk level when its open cases reach a
-/// configured number. Holds the MONITOR role to set risk levels and recover members.
+/// adopted hold), lets supervisors decide them, releases or returns held coins, and carries out
+/// approved wallet recoveries. Holds the MONITOR role to set risk levels (a supervisor's
+/// decision) and recover members.
 /// @dev Invariants: a case moves Open -> Cleared or Confirmed once, decided by a supervisor who
-/// is not a party to it; `openCases(account)` is the number of Open cases of suspicion about it
-/// (recoveries are not suspicion); every external call comes after this contract's state
-/// changes and events. The desk can be replaced (`TimeCoin.setMonitor`) without losing held
+/// is not a party to it; only that decision changes a risk level here, never a case opening:
+/// others' payments and an agent's findings can open cases about anyone (docs/contracts.md);
+/// `openCases(account)` is the number of Open cases of suspicion about it (recoveries are not
+/// suspicion); every external call comes after this contract's state changes and events. The desk can be replaced (`TimeCoin.setMonitor`) without losing held
 /// coins: they sit in TimeCoin's escrow, and each desk settles the holds of its own cases.
 contract SupervisionDesk is ISupervisionDesk, ITimeCoinMonitor, TimebankManaged {
-    /// @notice Reason hash of a risk level raised by the open-cases rule.
-    bytes32 public constant AUTO_RISK_REASON = keccak256("timebank.monitor.open-cases");
-
     ITimeCoin public immutable coin;
     IIdentityRegistry public immutable identity;
 
@@ -35,8 +33,6 @@ contract SupervisionDesk is ISupervisionDesk, ITimeCoinMonitor, TimebankManaged 
     mapping(uint256 caseId => address operator) private _recoveryRequester;
     /// @dev The open recovery case of an account, if any.
     mapping(address account => uint256 caseId) private _openRecovery;
-    uint16 public autoRiskOpenCases;
-    RiskLevel public autoRiskLevel;
 
     constructor(
         ITimebankAccess access_,
@@ -70,7 +66,6 @@ contract SupervisionDesk is ISupervisionDesk, ITimeCoinMonitor, TimebankManaged 
             msg.sender,
             bytes32(0)
         );
-        _raiseRiskOnOpenCases(account);
     }
 
     /// @inheritdoc ISupervisionDesk
@@ -94,7 +89,6 @@ contract SupervisionDesk is ISupervisionDesk, ITimeCoinMonitor, TimebankManaged 
             agent,
             reasonHash
         );
-        _raiseRiskOnOpenCases(account);
     }
 
     /// @inheritdoc ISupervisionDesk
@@ -207,17 +201,6 @@ contract SupervisionDesk is ISupervisionDesk, ITimeCoinMonitor, TimebankManaged 
     }
 
     /// @inheritdoc ISupervisionDesk
-    function setAutoRisk(uint16 threshold, RiskLevel level) external {
-        address governor = _requireRole(Roles.GOVERNOR);
-        if (threshold != 0 && level == RiskLevel.None) {
-            revert SupervisionDeskInvalidAutoRisk(threshold, level);
-        }
-        autoRiskOpenCases = threshold;
-        autoRiskLevel = level;
-        emit AutoRiskConfigured(threshold, level, governor);
-    }
-
-    /// @inheritdoc ISupervisionDesk
     function supervisionCase(uint256 caseId) external view returns (Case memory) {
         if (caseId == 0 || caseId > _cases.length) revert SupervisionDeskInvalidCase(caseId);
         return _cases[caseId - 1];
@@ -256,20 +239,6 @@ contract SupervisionDesk is ISupervisionDesk, ITimeCoinMonitor, TimebankManaged 
         );
         caseId = _cases.length;
         ++_openCases[account];
-    }
-
-    /// @dev Raises `account`'s risk when its open cases reach the configured number. Runs after
-    /// the case is stored and announced.
-    function _raiseRiskOnOpenCases(address account) private {
-        uint16 threshold = autoRiskOpenCases;
-        uint256 open = _openCases[account];
-        if (threshold == 0 || open < threshold) return;
-        RiskLevel level = autoRiskLevel;
-        // slither-disable-next-line unused-return
-        (, RiskLevel risk,) = identity.standing(account);
-        if (risk >= level) return;
-        emit RiskRaisedByOpenCases(account, open, level);
-        identity.setRiskLevel(account, level, AUTO_RISK_REASON);
     }
 
     function _openCase(uint256 caseId) private view returns (Case storage c) {

@@ -102,7 +102,7 @@ contract GasReportTest is Fixture {
         _report("timecoin_transfer");
 
         vm.prank(alice);
-        coin.pay(bob, HOUR, Purpose.ServicePayment, keccak256("invoice"));
+        coin.pay(bob, HOUR, Purpose.Gift, keccak256("invoice"));
         _report("timecoin_pay");
 
         uint256 deadline = block.timestamp + 1 hours;

@@ -69,7 +69,6 @@ contract InvariantsTest is Fixture, InvariantTest {
         actions = actions & ~(uint32(3) << 2) | uint32(uint8(MonitorAction.Block)) << 2;
         vm.startPrank(governor);
         coin.setMonitorRules(c, actions);
-        desk.setAutoRisk(4, RiskLevel.High);
         vm.stopPrank();
         vm.prank(admin);
         ledger.setSecondApproval(NORTH, 10e18);
@@ -153,6 +152,10 @@ contract InvariantsTest is Fixture, InvariantTest {
         vm.assertEq(handler.ghostBlockedLanded(), 0, "a movement matching a Block rule landed");
         vm.assertEq(handler.ghostCaseMismatch(), 0, "a Flag or Hold hit did not open one case");
         vm.assertEq(handler.ghostNonSupervisorDecided(), 0, "a non-supervisor decided a case");
+    }
+
+    function invariant_OnlyAPersonChangesARiskLevel() public view {
+        vm.assertEq(handler.ghostRiskChangedByPayment(), 0, "a payment's case changed a risk");
     }
 
     function invariant_NobodyDecidesTheirOwnCase() public view {

@@ -66,6 +66,8 @@ contract TimebankHandler {
     uint256 public ghostConflictDecided;
     /// An operator lowered a risk level supervision set, or acted on their own record.
     uint256 public ghostOperatorLoweredSupervisedRisk;
+    /// A payment (and the case its rule hit opened) changed either side's risk level.
+    uint256 public ghostRiskChangedByPayment;
     /// A desk settled a hold it does not own.
     uint256 public ghostForeignHoldSettled;
     /// Coins burned by a closure or a return to a closed member that differ from the expected.
@@ -146,12 +148,15 @@ contract TimebankHandler {
         uint256 balance = coin.balanceOf(from);
         // Zero only when the sender holds nothing; a zero movement is refused (ineligible).
         amount = balance == 0 ? 0 : 1 + amount % balance;
+        // A member's own service payment has no service behind it: always refused.
         _pay(from, to, amount, gift ? Purpose.Gift : Purpose.ServicePayment);
     }
 
     function _pay(address from, address to, uint256 amount, Purpose purpose) internal {
-        bool eligible =
-            identity.canTransact(from) && identity.canTransact(to) && from != to && amount != 0;
+        bool eligible = identity.canTransact(from) && identity.canTransact(to) && from != to
+            && amount != 0 && purpose == Purpose.Gift;
+        RiskLevel fromRisk = identity.member(from).risk;
+        RiskLevel toRisk = identity.member(to).risk;
         (MonitorAction action, uint16 rules,) = coin.check(from, to, amount, purpose);
         bool blocked = eligible && action == MonitorAction.Block;
         uint256 before = coin.balanceOf(to);
@@ -163,6 +168,9 @@ contract TimebankHandler {
             if (blocked) ++ghostBlockedLanded;
             if (address(desk) != address(0) && desk.caseCount() - cases != (rules == 0 ? 0 : 1)) {
                 ++ghostCaseMismatch;
+            }
+            if (identity.member(from).risk != fromRisk || identity.member(to).risk != toRisk) {
+                ++ghostRiskChangedByPayment;
             }
         } catch {
             if (blocked) ++blockedRefused;

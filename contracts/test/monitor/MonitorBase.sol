@@ -46,6 +46,17 @@ abstract contract MonitorBase is Fixture {
         coin.transfer(to, amount);
     }
 
+    /// @dev A service `provider` proposes and `requester` confirms, which pays `provider`.
+    function _service(address provider, address requester, uint256 amount)
+        internal
+        returns (uint256 serviceId)
+    {
+        vm.prank(provider);
+        serviceId = ledger.proposeService(requester, uint128(amount), bytes32(0));
+        vm.prank(requester);
+        ledger.confirmService(serviceId);
+    }
+
     /// @dev The rules `check` reports for a gift right now.
     function _fires(address from, address to, uint256 amount) internal view returns (uint16 rules) {
         (, rules,) = coin.check(from, to, amount, Purpose.Gift);

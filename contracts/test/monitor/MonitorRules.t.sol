@@ -35,11 +35,9 @@ contract MonitorRulesTest is MonitorBase {
         (, uint16 asService,) = coin.check(alice, bob, 12 * HOUR, Purpose.ServicePayment);
         vm.assertEq(asGift, _bit(MonitorRules.LARGE_AMOUNT));
         vm.assertEq(asService, 0);
-        vm.prank(alice);
-        coin.pay(bob, 12 * HOUR, Purpose.ServicePayment, bytes32(0));
+        _service(bob, alice, 12 * HOUR);
         vm.assertEq(desk.caseCount(), 0);
-        vm.prank(alice);
-        coin.pay(bob, 24 * HOUR, Purpose.ServicePayment, bytes32(0));
+        _service(bob, alice, 24 * HOUR);
         vm.assertEq(desk.caseCount(), 1);
 
         // Rewards: 39 h of activity is not large, 40 h is.

@@ -13,7 +13,7 @@ import {MonitorBase} from "./MonitorBase.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 /// @notice Cases from rule hits and agents, supervisors' decisions, holds released or returned,
-/// automatic risk raises, and replacing the desk.
+/// and replacing the desk.
 contract SupervisionDeskTest is MonitorBase {
     bytes32 internal constant NOTE = keccak256("reviewed: neighbours swapping favours");
     address internal agent = makeAddr("agent");
@@ -233,31 +233,6 @@ contract SupervisionDeskTest is MonitorBase {
         );
         vm.prank(supervisor);
         desk.openCase(alice, bob, NOTE);
-    }
-
-    function test_OpenCasesRaiseRiskAutomatically() public {
-        vm.expectEmit(address(desk));
-        emit ISupervisionDesk.AutoRiskConfigured(2, RiskLevel.High, governor);
-        vm.prank(governor);
-        desk.setAutoRisk(2, RiskLevel.High);
-        _roundTrip(); // bob: 1 open case
-        vm.assertTrue(identity.member(bob).risk == RiskLevel.None);
-        vm.warp(block.timestamp + 1 minutes);
-        _gift(alice, bob, HOUR);
-        vm.expectEmit(address(desk));
-        emit ISupervisionDesk.RiskRaisedByOpenCases(bob, 2, RiskLevel.High);
-        _gift(bob, alice, HOUR); // a second round trip: 2 open cases
-        vm.assertTrue(identity.member(bob).risk == RiskLevel.High);
-        (, RiskLevel coinRisk,) = coin.standingOf(bob);
-        vm.assertTrue(coinRisk == RiskLevel.High);
-
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                ISupervisionDesk.SupervisionDeskInvalidAutoRisk.selector, 2, RiskLevel.None
-            )
-        );
-        vm.prank(governor);
-        desk.setAutoRisk(2, RiskLevel.None);
     }
 
     function test_ReplacedDeskStillSettlesItsHolds() public {

@@ -42,7 +42,7 @@ async fn the_relayer_pays_only_for_members_and_staff_doing_their_own_work() {
         .await
         .unwrap();
     let token = session.token().unwrap().to_owned();
-    let request = signed(&stack, &fresh, coin, pay(c.bob, 1, 2), 0, in_an_hour()).await;
+    let request = signed(&stack, &fresh, coin, pay(c.bob, 1, 3), 0, in_an_hour()).await;
     assert_error(
         stack.post("/v1/relay", Some(&token), &request).await,
         403,
@@ -74,7 +74,7 @@ async fn the_relayer_pays_only_for_members_and_staff_doing_their_own_work() {
     .await;
 
     // Calldata padded past its arguments (64 KiB would cost the relayer dearly).
-    let mut padded = pay(c.bob, 1, 2).to_vec();
+    let mut padded = pay(c.bob, 1, 3).to_vec();
     padded.extend_from_slice(&[0u8; 4096]);
     let request = signed(&stack, &carol, coin, padded.into(), nonce, in_an_hour()).await;
     assert_error(
@@ -86,7 +86,7 @@ async fn the_relayer_pays_only_for_members_and_staff_doing_their_own_work() {
 
     // A valid signature re-encoded with the high s (and v flipped): the same signer to a lax
     // check, refused by the forwarder's ECDSA, so replayable at the relayer's cost forever.
-    let mut request = signed(&stack, &carol, coin, pay(c.bob, 1, 2), nonce, in_an_hour()).await;
+    let mut request = signed(&stack, &carol, coin, pay(c.bob, 1, 3), nonce, in_an_hour()).await;
     let mut signature = request.signature.to_vec();
     let n = U256::from_str_radix(
         "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
@@ -104,7 +104,7 @@ async fn the_relayer_pays_only_for_members_and_staff_doing_their_own_work() {
     )
     .await;
     // A deadline past uint48: refused, not a panic.
-    let mut request = signed(&stack, &carol, coin, pay(c.bob, 1, 2), nonce, in_an_hour()).await;
+    let mut request = signed(&stack, &carol, coin, pay(c.bob, 1, 3), nonce, in_an_hour()).await;
     request.deadline = u64::MAX;
     assert_error(
         stack.post("/v1/relay", Some(&token), &request).await,

@@ -305,7 +305,11 @@ async fn reads_match_the_chain(stack: Stack) {
         .json()
         .await
         .unwrap();
-    assert_eq!(payments.len(), 1, "alice's direct service payment");
+    assert_eq!(
+        payments.len(),
+        1,
+        "the service carol gave and alice confirmed"
+    );
     assert_eq!(payments[0]["purpose"], "service_payment");
 
     // Cases: the supervisor sees the scenario's decided cases (the adopted hold, the held gift

@@ -75,9 +75,9 @@ async fn a_members_signed_payment_is_relayed_once() {
     let token = stack.sign_in(c.carol).await;
     let before = c.coin().balanceOf(c.bob).call().await.unwrap();
 
-    // 0.1 hour to bob, as a service payment.
+    // 0.1 hour to bob, as a gift.
     let nonce = next_nonce(&stack, &token).await;
-    let request = signed(&stack, &carol, coin, pay(c.bob, 1, 2), nonce, in_an_hour()).await;
+    let request = signed(&stack, &carol, coin, pay(c.bob, 1, 3), nonce, in_an_hour()).await;
     let response = stack.post("/v1/relay", Some(&token), &request).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     let relayed: serde_json::Value = response.json().await.unwrap();
@@ -106,7 +106,7 @@ async fn a_members_signed_payment_is_relayed_once() {
         &stack,
         &carol,
         coin,
-        pay(c.bob, 1, 2),
+        pay(c.bob, 1, 3),
         nonce + 5,
         in_an_hour(),
     )
@@ -122,7 +122,7 @@ async fn a_members_signed_payment_is_relayed_once() {
     )
     .await;
     // Expired, and signed by someone else than `from`.
-    let stale = signed(&stack, &carol, coin, pay(c.bob, 1, 2), nonce + 1, 1_000).await;
+    let stale = signed(&stack, &carol, coin, pay(c.bob, 1, 3), nonce + 1, 1_000).await;
     assert_error(
         stack.post("/v1/relay", Some(&token), &stale).await,
         400,
@@ -133,7 +133,7 @@ async fn a_members_signed_payment_is_relayed_once() {
         &stack,
         &PrivateKeySigner::random(),
         coin,
-        pay(c.bob, 1, 2),
+        pay(c.bob, 1, 3),
         nonce + 1,
         in_an_hour(),
     )
@@ -150,7 +150,7 @@ async fn a_members_signed_payment_is_relayed_once() {
         &stack,
         stack.key(c.bob),
         coin,
-        pay(c.carol, 1, 2),
+        pay(c.carol, 1, 3),
         0,
         in_an_hour(),
     )
@@ -166,7 +166,7 @@ async fn a_members_signed_payment_is_relayed_once() {
         &stack,
         &carol,
         Address::repeat_byte(9),
-        pay(c.bob, 1, 2),
+        pay(c.bob, 1, 3),
         nonce + 1,
         in_an_hour(),
     )
@@ -182,7 +182,7 @@ async fn a_members_signed_payment_is_relayed_once() {
         &stack,
         &carol,
         coin,
-        pay(stranger, 1, 2),
+        pay(stranger, 1, 3),
         nonce + 1,
         in_an_hour(),
     )
@@ -271,7 +271,7 @@ async fn a_refused_send_leaves_no_nonce_gap() {
         .await
         .unwrap();
     let nonce = next_nonce(&stack, &token).await;
-    let request = signed(&stack, &carol, coin, pay(c.bob, 1, 2), nonce, in_an_hour()).await;
+    let request = signed(&stack, &carol, coin, pay(c.bob, 1, 3), nonce, in_an_hour()).await;
     assert_error(
         stack.post("/v1/relay", Some(&token), &request).await,
         503,

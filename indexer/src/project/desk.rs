@@ -72,8 +72,6 @@ pub(super) fn project(event: &E, cx: &mut Ctx<'_>) -> Result<()> {
                 }),
             );
         }
-        // In the event log only: the risk change itself is a RiskLevelChanged.
-        E::RiskRaisedByOpenCases(_) | E::AutoRiskConfigured(_) => {}
     }
     Ok(())
 }

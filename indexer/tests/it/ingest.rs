@@ -170,7 +170,11 @@ async fn every_event_is_projected(postgres: bool) {
         .payments(None, Some(Purpose::ServicePayment), 100)
         .await
         .unwrap();
-    assert_eq!(service_payments.len(), 2, "the direct one and the ledger's");
+    assert_eq!(
+        service_payments.len(),
+        2,
+        "both through the ledger: a member's own payment is a gift"
+    );
     let rewards = store
         .payments(None, Some(Purpose::ActivityReward), 100)
         .await

@@ -5,4 +5,5 @@
 mod gateway_tables;
 mod ingest;
 mod migrations;
+mod partners;
 mod resilience;

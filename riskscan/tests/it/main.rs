@@ -84,12 +84,25 @@ impl World {
     }
 
     /// `from` pays `to` `hours` for `purpose`, signed with `from`'s own key.
+    /// A service payment is a real service: `to` proposes it and `from` confirms it, which pays
+    /// (the coin refuses a member's own service payment).
     pub async fn pay(&self, from: usize, to: usize, hours: f64, purpose: Purpose) {
         let amount = U256::from((hours * 1e6).round() as u128) * U256::from(1_000_000_000_000u64);
+        let (payer, payee) = (self.members[from], self.members[to]);
+        if purpose == Purpose::ServicePayment {
+            let ledger = self.chain.ledger();
+            let propose = ledger
+                .proposeService(payer, amount.to::<u128>(), B256::ZERO)
+                .from(payee);
+            let service = propose.call().await.unwrap();
+            send!(propose);
+            send!(ledger.confirmService(service).from(payer));
+            return;
+        }
         let coin = self.chain.coin();
         send!(
-            coin.pay(self.members[to], amount, purpose as u8, B256::ZERO)
-                .from(self.members[from])
+            coin.pay(payee, amount, purpose as u8, B256::ZERO)
+                .from(payer)
         );
     }
 
