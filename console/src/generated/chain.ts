@@ -180,6 +180,22 @@ export const abis = {
         {
           "name": "account",
           "type": "address"
+        },
+        {
+          "name": "key",
+          "type": "bytes32"
+        }
+      ],
+      "name": "bindUniquenessKey",
+      "outputs": [],
+      "stateMutability": "nonpayable",
+      "type": "function"
+    },
+    {
+      "inputs": [
+        {
+          "name": "account",
+          "type": "address"
         }
       ],
       "name": "cancelMove",
@@ -384,10 +400,6 @@ export const abis = {
         },
         {
           "name": "commitment",
-          "type": "bytes32"
-        },
-        {
-          "name": "uniquenessKey",
           "type": "bytes32"
         },
         {

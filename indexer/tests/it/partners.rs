@@ -38,6 +38,8 @@ async fn partners_hear_of_a_case_only_at_its_decision(postgres: bool) {
     send!(access.grantRole(roles::operator(1), chain.op1b));
     send!(access.grantRole(roles::PARTNER, chain.partner));
     send!(access.grantRole(roles::MONITORING_AGENT, agent));
+    // The issuer's key stands for north's gateway, which binds members' uniqueness keys.
+    send!(access.grantRole(roles::gateway(1), chain.issuer));
     chain
         .govern(&[(
             contracts.access,
@@ -70,10 +72,14 @@ async fn partners_hear_of_a_case_only_at_its_decision(postgres: bool) {
                     *m,
                     1,
                     keccak256(m),
-                    timebank_testkit::person(*m),
                     vec![1].into()
                 )
                 .from(chain.op1)
+        );
+        send!(
+            identity
+                .bindUniquenessKey(*m, timebank_testkit::person(*m))
+                .from(chain.issuer)
         );
         send!(identity.approveMember(*m).from(chain.op1b));
         send!(ledger.joinActivity(activity).from(*m));
