@@ -136,7 +136,18 @@ pub async fn start(up: Up) -> eyre::Result<Platform> {
         ));
         north.get_or_insert_with(|| branch.database.clone());
         databases.push(branch.database.clone());
-        tasks.extend(start_branch(&up, &paths, &deployment, &rpc, branch, &stopped).await?);
+        tasks.extend(
+            start_branch(
+                &up,
+                &paths,
+                &deployment,
+                &rpc,
+                branch,
+                &gateway_addrs,
+                &stopped,
+            )
+            .await?,
+        );
     }
     if let Some(north) = north {
         tasks.push(
@@ -266,13 +277,15 @@ struct Branch {
     database: String,
 }
 
-/// Starts a branch's indexer and gateway, which stop when `stopped` turns true.
+/// Starts a branch's indexer and gateway, which stop when `stopped` turns true; `peers` are
+/// every branch's gateway's address, in branch order.
 async fn start_branch(
     up: &Up,
     paths: &Paths,
     deployment: &Deployment,
     rpc: &str,
     branch: Branch,
+    peers: &[SocketAddr],
     stopped: &watch::Receiver<bool>,
 ) -> eyre::Result<[JoinHandle<()>; 2]> {
     let until_stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -317,12 +330,12 @@ async fn start_branch(
         branch_key_file: Some(paths.branch_key(id)),
         uniqueness_share_file: Some(paths.uniqueness_share(id)),
         uniqueness_public_file: Some(paths.uniqueness_public()),
-        peer_gateways: up
-            .gateway_ports
+        // The other branches' gateways, where they really listen (a port may be 0: any).
+        peer_gateways: peers
             .iter()
             .zip(1u32..)
             .filter(|(_, branch)| *branch != id)
-            .map(|(port, branch)| format!("{branch}=http://{}:{port}/", up.host))
+            .map(|(addr, branch)| format!("{branch}=http://{addr}/"))
             .collect(),
         ..timebank_gateway::Settings::new(
             listener.local_addr()?,
