@@ -316,6 +316,9 @@ async fn start_branch(
         dev_accounts_file: Some(paths.accounts()),
         branch_key_file: Some(paths.branch_key(id)),
         uniqueness_key_file: Some(paths.uniqueness_key()),
+        // A development platform: partners' webhooks may go to a receiver on this machine.
+        webhook_allow_http: true,
+        webhook_allow_loopback: true,
         ..timebank_gateway::Settings::new(
             listener.local_addr()?,
             id,

@@ -191,7 +191,8 @@ fn partner_only(caller: &Caller) -> ApiResult<()> {
 #[utoipa::path(put, path = "/v1/partner/webhook", tag = "partners", security(("session" = [])),
     request_body = EndpointRequest,
     responses((status = 200, body = Endpoint), (status = 400, body = crate::error::ErrorBody),
-        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody)))]
 pub async fn set_endpoint(
     State(state): State<Arc<AppState>>,
     PartnerCaller(caller): PartnerCaller,
@@ -247,7 +248,8 @@ pub async fn set_endpoint(
 /// (each message carries both signatures), so the partner can switch without missing any.
 #[utoipa::path(post, path = "/v1/partner/webhook/rotate", tag = "partners", security(("session" = [])),
     responses((status = 200, body = Endpoint), (status = 401, body = crate::error::ErrorBody),
-        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody)))]
 pub async fn rotate(
     State(state): State<Arc<AppState>>,
     caller: Caller,
