@@ -337,6 +337,9 @@ async fn start_branch(
             .filter(|(_, branch)| *branch != id)
             .map(|(addr, branch)| format!("{branch}=http://{addr}/"))
             .collect(),
+        // A development platform: partners' webhooks may go to a receiver on this machine.
+        webhook_allow_http: true,
+        webhook_allow_loopback: true,
         ..timebank_gateway::Settings::new(
             listener.local_addr()?,
             id,

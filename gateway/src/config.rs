@@ -307,6 +307,8 @@ impl Settings {
                     .unwrap_or_else(|| Arc::new(SystemLookup)),
                 self.webhook_allow_loopback,
             ),
+            // From the branch key, which the state reads.
+            secrets: None,
         }
     }
 }

@@ -186,6 +186,10 @@ impl AppState {
             Some(_) => inclusion::Inclusions::start(provider.clone()),
             None => Default::default(),
         };
+        let webhooks = webhooks::Webhooks {
+            secrets: branch_key.as_ref().map(webhooks::sealed::SecretBox::new),
+            ..settings.webhooks()
+        };
         Ok(Self {
             store: store.clone(),
             branch_key,
@@ -214,7 +218,7 @@ impl AppState {
             freshness,
             limits: relay::Limits::new(settings),
             streams: live::Streams::new(settings.streams_per_caller),
-            webhooks: settings.webhooks(),
+            webhooks,
             demo_accounts,
         })
     }

@@ -14,6 +14,7 @@
 //! - [`destination`]: which addresses a webhook may go to (public unicast only), checked at
 //!   registration and, as the delivery client's resolver, at every delivery
 //! - [`delivery`]: the worker that signs, posts, retries and gives up
+//! - [`sealed`]: partners' signing secrets encrypted at rest under the branch key
 
 use crate::{
     AppState,
@@ -35,6 +36,7 @@ use utoipa::{IntoParams, ToSchema};
 
 pub mod delivery;
 pub mod destination;
+pub mod sealed;
 
 pub use delivery::deliver;
 
@@ -48,6 +50,22 @@ pub struct Webhooks {
     pub policy: DeliveryPolicy,
     /// Which addresses endpoints may be at (and the delivery client's resolver).
     pub destinations: destination::Destinations,
+    /// Seals partners' secrets at rest (none without a branch key: no endpoints then).
+    pub secrets: Option<sealed::SecretBox>,
+}
+
+impl Webhooks {
+    /// The sealer, or 503 on a gateway without a branch key.
+    fn secrets(&self) -> ApiResult<&sealed::SecretBox> {
+        self.secrets.as_ref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no_branch_key",
+                "this gateway keeps partners' secrets sealed under its branch key and has none \
+                 (--branch-key-file)",
+            )
+        })
+    }
 }
 
 /// How the worker delivers.
@@ -173,7 +191,8 @@ fn partner_only(caller: &Caller) -> ApiResult<()> {
 #[utoipa::path(put, path = "/v1/partner/webhook", tag = "partners", security(("session" = [])),
     request_body = EndpointRequest,
     responses((status = 200, body = Endpoint), (status = 400, body = crate::error::ErrorBody),
-        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody)))]
 pub async fn set_endpoint(
     State(state): State<Arc<AppState>>,
     PartnerCaller(caller): PartnerCaller,
@@ -203,12 +222,20 @@ pub async fn set_endpoint(
                 "`url` is refused: {refusal}; webhooks go to public addresses only"
             ))
         })?;
+    let sealer = state.webhooks.secrets()?;
     let existed = state.store.endpoint(caller.address).await?.is_some();
     let secret = new_secret();
     let now = unix_now();
     state
         .store
-        .set_endpoint(caller.address, Some(url.as_str()), &secret, false, now, 0)
+        .set_endpoint(
+            caller.address,
+            Some(url.as_str()),
+            &sealer.seal(caller.address, &secret),
+            false,
+            now,
+            0,
+        )
         .await?;
     Ok(Json(Endpoint {
         url: url.to_string(),
@@ -221,12 +248,14 @@ pub async fn set_endpoint(
 /// (each message carries both signatures), so the partner can switch without missing any.
 #[utoipa::path(post, path = "/v1/partner/webhook/rotate", tag = "partners", security(("session" = [])),
     responses((status = 200, body = Endpoint), (status = 401, body = crate::error::ErrorBody),
-        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody)))]
 pub async fn rotate(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> ApiResult<Json<Endpoint>> {
     partner_only(&caller)?;
+    let sealer = state.webhooks.secrets()?;
     let secret = new_secret();
     let now = unix_now();
     let endpoint = state
@@ -234,7 +263,7 @@ pub async fn rotate(
         .set_endpoint(
             caller.address,
             None,
-            &secret,
+            &sealer.seal(caller.address, &secret),
             true,
             now,
             now + ROTATION_OVERLAP_SECS,

@@ -85,6 +85,9 @@ pub fn client(webhooks: &Webhooks) -> reqwest::Client {
 /// are due.
 pub async fn deliver(state: Arc<AppState>) {
     let http = client(&state.webhooks);
+    if let Err(err) = reseal(&state).await {
+        tracing::warn!(error = %err, "sealing partners' secrets again");
+    }
     // Dropped with this future: the partners' tasks stop with the gateway.
     let mut partners = tokio::task::JoinSet::new();
     let mut busy = std::collections::HashSet::new();
@@ -112,6 +115,30 @@ pub async fn deliver(state: Arc<AppState>) {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// Seals again under the current branch key each stored secret that is plaintext (from before
+/// secrets were sealed) or sealed under the previous branch key.
+async fn reseal(state: &AppState) -> ApiResult<()> {
+    let Some(sealer) = &state.webhooks.secrets else {
+        return Ok(());
+    };
+    for endpoint in state.store.endpoints().await? {
+        let secret = sealer.reseal(endpoint.partner, &endpoint.secret);
+        let previous = endpoint
+            .previous_secret
+            .as_deref()
+            .and_then(|p| sealer.reseal(endpoint.partner, p));
+        if secret.is_some() || previous.is_some() {
+            let secret = secret.unwrap_or_else(|| endpoint.secret.clone());
+            let previous = previous.or_else(|| endpoint.previous_secret.clone());
+            state
+                .store
+                .replace_secrets(&endpoint, &secret, previous.as_deref())
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Attempts `partner`'s due messages once each, until none is due.
@@ -206,6 +233,12 @@ async fn send(
     }
     let body = super::body(m).to_string();
     let timestamp = i64::try_from(unix_now()).unwrap_or(i64::MAX);
+    let Some(sealer) = &webhooks.secrets else {
+        return Err(failed(
+            Failure::Internal,
+            &"no branch key to open the secret",
+        ));
+    };
     let mut secrets = vec![endpoint.secret.as_str()];
     if let Some(previous) = &endpoint.previous_secret
         && endpoint.previous_until > unix_now()
@@ -213,8 +246,11 @@ async fn send(
         secrets.push(previous);
     }
     let mut signatures = Vec::new();
-    for secret in secrets {
-        let signature = standardwebhooks::Webhook::new(secret)
+    for stored in secrets {
+        let secret = sealer
+            .open(endpoint.partner, stored)
+            .map_err(|err| failed(Failure::Internal, &err))?;
+        let signature = standardwebhooks::Webhook::new(&secret)
             .and_then(|signer| signer.sign(&id, timestamp, body.as_bytes()))
             .map_err(|err| failed(Failure::Internal, &err))?;
         signatures.push(signature);

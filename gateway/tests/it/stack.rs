@@ -66,6 +66,12 @@ impl Stack {
         Self::start_configured(postgres, &|_| {}).await
     }
 
+    /// On SQLite, or on PostgreSQL when the test server is configured (`None` otherwise), with
+    /// north's gateway configured by `configure`.
+    pub async fn start_on_with(postgres: bool, configure: impl Fn(&mut Settings)) -> Option<Self> {
+        Self::start_configured(postgres, &configure).await
+    }
+
     async fn start_configured(postgres: bool, configure: Configure<'_>) -> Option<Self> {
         let chain = Chain::start_with(anvil().args(["--accounts", "13"])).await;
         chain.scenario().await;

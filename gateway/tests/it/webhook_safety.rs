@@ -4,9 +4,10 @@
 
 use crate::{
     Stack, assert_error,
-    webhooks::{Receiver, eventually, messages},
+    webhooks::{Receiver, eventually, messages, verify},
 };
 use alloy::primitives::{Address, B256};
+use base64::Engine;
 use futures::future::BoxFuture;
 use std::{
     collections::HashMap,
@@ -454,14 +455,116 @@ async fn a_slow_partner_delays_no_other() {
     consent(&stack, c.partner).await;
     let written = std::time::Instant::now();
     carol_at(&stack, RiskLevel::Medium).await;
-    eventually("the fast partner heard", async || {
-        !fast.requests().is_empty()
-    })
-    .await;
+    // (The scenario's partner has older messages about others to hear as well.)
+    let heard_medium = || {
+        fast.requests().iter().any(|(_, _, body)| {
+            let body: serde_json::Value = serde_json::from_slice(body).unwrap();
+            let about: Address = body["data"]["account"].as_str().unwrap().parse().unwrap();
+            about == c.carol && body["data"]["riskLevel"] == "medium"
+        })
+    };
+    eventually("the fast partner heard", async || heard_medium()).await;
     let waited = written.elapsed();
     assert!(
         waited < Duration::from_secs(4),
         "the fast partner waited {waited:?} behind the slow one"
     );
     assert_eq!(slow.requests().len(), 1, "still on its first message");
+}
+
+/// Every table of the stack's database as bytes: the SQLite files (with the write-ahead log),
+/// or each PostgreSQL table's rows as text.
+async fn dump(stack: &Stack) -> Vec<u8> {
+    if let Some(path) = stack.url.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap();
+        let mut bytes = std::fs::read(path).unwrap();
+        bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+        return bytes;
+    }
+    let pool = sqlx::PgPool::connect(&stack.url).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(tables.iter().any(|t| t == "partner_endpoint"), "{tables:?}");
+    let mut text = String::new();
+    for table in tables {
+        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT t::text FROM {table} t"
+        )))
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        text.push_str(&rows.join("\n"));
+    }
+    text.into_bytes()
+}
+
+async fn no_partner_secret_is_at_rest(postgres: bool) {
+    let Some(stack) = Stack::start_on_with(postgres, |s| {
+        s.webhook_allow_http = true;
+        s.webhook_allow_loopback = true;
+    })
+    .await
+    else {
+        return;
+    };
+    let token = stack.sign_in(stack.partner).await;
+    let receiver = Receiver::start(200).await;
+    let first: serde_json::Value = put_endpoint(&stack, &token, &receiver.url)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = first["secret"].as_str().unwrap().to_owned();
+    // Rotated: the previous secret is kept (and signs) for a day.
+    let rotated: serde_json::Value = stack
+        .post(
+            "/v1/partner/webhook/rotate",
+            Some(&token),
+            &serde_json::json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second = rotated["secret"].as_str().unwrap().to_owned();
+    consent(&stack, stack.partner).await;
+    carol_at(&stack, RiskLevel::Low).await;
+    eventually("the message was delivered", async || {
+        stored(&stack, Delivery::Delivered).await.len() == 1
+    })
+    .await;
+    // Signed with both secrets, as the partner holds them.
+    let (_, headers, body) = receiver.requests().pop().unwrap();
+    assert!(verify(&second, &headers, &body));
+    assert!(verify(&first, &headers, &body));
+
+    let dump = dump(&stack).await;
+    let found = |needle: &[u8]| dump.windows(needle.len()).any(|w| w == needle);
+    assert!(!found(b"whsec_"), "a whsec_ secret at rest");
+    for secret in [&first, &second] {
+        let base64 = secret.strip_prefix("whsec_").unwrap();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(base64)
+            .unwrap();
+        assert!(!found(base64.as_bytes()), "a secret's base64 at rest");
+        assert!(!found(&raw), "a secret's bytes at rest");
+        assert!(
+            !found(alloy::hex::encode(&raw).as_bytes()),
+            "a secret's hex at rest"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_partner_secret_is_at_rest_sqlite() {
+    no_partner_secret_is_at_rest(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_partner_secret_is_at_rest_postgres() {
+    no_partner_secret_is_at_rest(true).await;
 }

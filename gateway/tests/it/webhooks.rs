@@ -449,6 +449,9 @@ async fn a_message_survives_a_killed_gateway_and_arrives_once() {
             .arg("--deployment")
             .arg(&deployment)
             .args(["--branch-id", "1", "--listen", &listen.to_string()])
+            // Opens the partner's sealed secret.
+            .arg("--branch-key-file")
+            .arg(stack.dir().join("north.key"))
             .args(["--webhook-allow-http", "--webhook-allow-loopback"])
             .args(["--webhook-retry-base-ms", "100"])
             .args(["--webhook-timeout-ms", "1000"])

@@ -515,9 +515,9 @@ pub struct EndpointRow {
     pub partner: Address,
     /// Where it receives.
     pub url: String,
-    /// The signing secret (`whsec_…`).
+    /// The signing secret (`whsec_…`), as the gateway stores it (sealed).
     pub secret: String,
-    /// The previous secret, still signing until `previous_until`.
+    /// The previous secret (as stored), still signing until `previous_until`.
     pub previous_secret: Option<String>,
     /// Unix seconds.
     pub previous_until: u64,
@@ -611,6 +611,16 @@ fn read_message(r: &sqlx::any::AnyRow) -> Result<MessageRow> {
     })
 }
 
+fn read_endpoint(r: &sqlx::any::AnyRow) -> Result<EndpointRow> {
+    Ok(EndpointRow {
+        partner: r.address("partner")?,
+        url: r.text("url")?,
+        secret: r.text("secret")?,
+        previous_secret: r.opt_text("previous_secret")?,
+        previous_until: r.u64("previous_until")?,
+    })
+}
+
 impl Store {
     /// Sets where `partner` receives webhooks. A partner without a secret gets `new_secret`;
     /// `rotate` replaces the secret with `new_secret` and keeps the old one signing until
@@ -675,16 +685,38 @@ impl Store {
         .bind(partner.to_vec())
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| {
-            Ok(EndpointRow {
-                partner: r.address("partner")?,
-                url: r.text("url")?,
-                secret: r.text("secret")?,
-                previous_secret: r.opt_text("previous_secret")?,
-                previous_until: r.u64("previous_until")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(read_endpoint).transpose()
+    }
+
+    /// Every partner's endpoint.
+    pub async fn endpoints(&self) -> Result<Vec<EndpointRow>> {
+        let rows = sqlx::query(
+            "SELECT partner, url, secret, previous_secret, previous_until FROM partner_endpoint",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(read_endpoint).collect()
+    }
+
+    /// Replaces `partner`'s stored secrets as they are (sealed again under another key), if
+    /// they are still `was`: a rotation meanwhile wins.
+    pub async fn replace_secrets(
+        &self,
+        was: &EndpointRow,
+        secret: &str,
+        previous_secret: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE partner_endpoint SET secret = $2, previous_secret = $3 \
+             WHERE partner = $1 AND secret = $4",
+        )
+        .bind(was.partner.to_vec())
+        .bind(secret.to_owned())
+        .bind(previous_secret.map(str::to_owned))
+        .bind(was.secret.clone())
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
     /// The partners with a message due at `now` (see [`Store::due_messages`]).
