@@ -302,10 +302,7 @@ impl Kit {
         )?;
         for (i, n) in nodes.iter().enumerate() {
             put(out.join(&n.name).join("config.toml"), node_config(n))?;
-            put(
-                out.join(&n.name).join("branch.env"),
-                branch_env(&nodes, i)?,
-            )?;
+            put(out.join(&n.name).join("branch.env"), branch_env(&nodes, i)?)?;
         }
         Ok(written)
     }

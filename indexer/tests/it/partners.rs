@@ -68,12 +68,7 @@ async fn partners_hear_of_a_case_only_at_its_decision(postgres: bool) {
     for m in colluders.iter().chain([&victim]) {
         send!(
             identity
-                .submitMember(
-                    *m,
-                    1,
-                    keccak256(m),
-                    vec![1].into()
-                )
+                .submitMember(*m, 1, keccak256(m), vec![1].into())
                 .from(chain.op1)
         );
         send!(

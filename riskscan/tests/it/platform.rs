@@ -211,12 +211,7 @@ async fn the_governors_queue_and_uniqueness_keys_are_watched() {
     let stranger = Address::repeat_byte(0x42);
     send!(
         identity
-            .submitMember(
-                stranger,
-                1,
-                keccak256(stranger),
-                vec![1].into()
-            )
+            .submitMember(stranger, 1, keccak256(stranger), vec![1].into())
             .from(chain.op1)
     );
     send!(
