@@ -80,24 +80,14 @@ pub async fn anchor(state: &AppState, relayer: Address) -> eyre::Result<Option<u
         };
         eyre::eyre!("the contract refuses the anchor ({reason}){hint}")
     })?;
-    let fees = state.fees.current(&state.provider).await?;
-    let nonce = state.relayer_nonces.take(&state.provider, relayer).await?;
-    let sent = call
-        .from(relayer)
-        .nonce(nonce)
-        .gas(120_000)
-        .max_fee_per_gas(fees.max_fee_per_gas)
-        .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
-        .send()
-        .await;
-    let pending = match sent {
-        Ok(pending) => pending,
-        Err(err) => {
-            state.relayer_nonces.refused().await;
-            return Err(err.into());
-        }
-    };
-    let receipt = pending.get_receipt().await?;
+    let receipt = crate::relay::send_own(
+        state,
+        relayer,
+        call.into_transaction_request(),
+        120_000,
+        "anchoring the access log",
+    )
+    .await?;
     eyre::ensure!(receipt.status(), "the anchor transaction reverted");
     state.store.set_anchored(head.entries).await?;
     tracing::info!(entries = head.entries, head = %head.head, "anchored the access log");

@@ -274,6 +274,39 @@ pub async fn relay(
     Ok(Json(relayed))
 }
 
+/// Sends a transaction of the relayer's own (an anchor of the access log, a member's uniqueness
+/// key: not a forwarded request) with `gas`, its nonce taken in turn with the relay's and at the
+/// current fees (a nonce the node refuses is given back), and waits for its receipt.
+pub async fn send_own(
+    state: &AppState,
+    relayer: Address,
+    tx: alloy::rpc::types::TransactionRequest,
+    gas: u64,
+    what: &str,
+) -> ApiResult<alloy::rpc::types::TransactionReceipt> {
+    use alloy::{network::TransactionBuilder, providers::Provider};
+    let fees = state.fees.current(&state.provider).await?;
+    let nonce = state.relayer_nonces.take(&state.provider, relayer).await?;
+    let tx = tx
+        .with_from(relayer)
+        .with_nonce(nonce)
+        .with_gas_limit(gas)
+        .with_max_fee_per_gas(fees.max_fee_per_gas)
+        .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+    let pending = match state.provider.send_transaction(tx).await {
+        Ok(pending) => pending,
+        Err(err) => {
+            state.relayer_nonces.refused().await;
+            return Err(ApiError::unavailable(what, err));
+        }
+    };
+    pending
+        .with_timeout(Some(RECEIPT_WAIT))
+        .get_receipt()
+        .await
+        .map_err(|err| ApiError::unavailable(what, err))
+}
+
 /// Why the forwarder refuses `request`, if it is the nonce (409 used, 400 ahead) or the
 /// signature (400: not `from`'s over this request, or not in the canonical form the forwarder's
 /// ECDSA takes); `Ok` when neither.

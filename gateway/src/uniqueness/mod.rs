@@ -33,7 +33,7 @@ use alloy::{
     sol_types::SolCall,
 };
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
-use std::{collections::BTreeMap, num::NonZeroU32, path::Path, time::Duration};
+use std::{collections::BTreeMap, num::NonZeroU32, path::Path};
 use timebank_bindings::IdentityRegistry;
 use timebank_indexer::query::gateway::AccessRecord;
 use timebank_uniqueness::{
@@ -41,6 +41,9 @@ use timebank_uniqueness::{
 };
 
 pub use timebank_uniqueness::document::from_profile as document;
+
+/// How many times (100 ms apart) an approval waits for the index to hold the member's profile.
+const PROFILE_WAIT_TRIES: u32 = 50;
 
 /// Why keys are computed, as the evaluating branches log it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -392,31 +395,50 @@ impl Uniqueness {
         caller: &Caller,
         account: Address,
     ) -> ApiResult<()> {
-        let member = state
-            .store
+        let registry = IdentityRegistry::new(
+            state.deployment.contracts.identity_registry,
+            &state.provider,
+        );
+        let member = registry
             .member(account)
-            .await?
-            .ok_or_else(|| ApiError::not_found(format!("{account} is not a member")))?;
-        let (_, commitment, package) = state
-            .store
-            .profile_package(member.member_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found(format!("{account} has no profile yet")))?;
+            .call()
+            .await
+            .map_err(|err| ApiError::unavailable("the node", err))?;
+        if member.memberId.is_zero() {
+            return Err(ApiError::not_found(format!("{account} is not a member")));
+        }
+        let member_id: u64 = member.memberId.to();
+        // The member's current profile, as the chain has it: the index may trail the chain by a
+        // block or two right after the submission.
+        let mut package = None;
+        for _ in 0..PROFILE_WAIT_TRIES {
+            package = state
+                .store
+                .profile_package(member_id)
+                .await?
+                .filter(|(version, _, _)| *version >= u64::from(member.profileVersion));
+            if package.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let (_, commitment, package) = package.ok_or_else(|| {
+            ApiError::unavailable(
+                "the member's profile",
+                format!("the branch's index has not reached {account}'s profile yet"),
+            )
+        })?;
         let document = open_document(state, &package, commitment)?;
         let key = self
             .key_for(
                 state,
                 caller,
                 account,
-                member.member_id,
+                member_id,
                 &document,
                 Purpose::Approve,
             )
             .await?;
-        let registry = IdentityRegistry::new(
-            state.deployment.contracts.identity_registry,
-            &state.provider,
-        );
         let bound = registry
             .uniquenessKeyOf(account)
             .call()
@@ -433,7 +455,7 @@ impl Uniqueness {
                      in their profile: the submission did not come through this branch's \
                      gateway, or the profile changed since. Reject it and submit the person \
                      again",
-                    member.member_id
+                    member_id
                 ),
             ));
         }
@@ -468,28 +490,14 @@ impl Uniqueness {
                 )
             }
         })?;
-        let fees = state.fees.current(&state.provider).await?;
-        let nonce = state.relayer_nonces.take(&state.provider, relayer).await?;
-        let sent = call
-            .from(relayer)
-            .nonce(nonce)
-            .gas(150_000)
-            .max_fee_per_gas(fees.max_fee_per_gas)
-            .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
-            .send()
-            .await;
-        let pending = match sent {
-            Ok(pending) => pending,
-            Err(err) => {
-                state.relayer_nonces.refused().await;
-                return Err(ApiError::unavailable("binding the uniqueness key", err));
-            }
-        };
-        let receipt = pending
-            .with_timeout(Some(Duration::from_secs(20)))
-            .get_receipt()
-            .await
-            .map_err(|err| ApiError::unavailable("binding the uniqueness key", err))?;
+        let receipt = crate::relay::send_own(
+            state,
+            relayer,
+            call.into_transaction_request(),
+            150_000,
+            "binding the uniqueness key",
+        )
+        .await?;
         if !receipt.status() {
             return Err(ApiError::unprocessable(
                 "reverted",

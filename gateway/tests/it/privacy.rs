@@ -272,7 +272,8 @@ async fn profile_lifecycle(stack: Stack) {
     let anchored = timebank_gateway::anchor::anchor(&stack.north.state, relayer)
         .await
         .unwrap();
-    assert_eq!(anchored, Some(3));
+    // Three profile reads and three keyings of the member's document.
+    assert_eq!(anchored, Some(6));
     let deployment = stack.dir().join("deployment.json");
     std::fs::write(&deployment, serde_json::to_string(&c.deployment).unwrap()).unwrap();
     let verify = || {
@@ -296,7 +297,7 @@ async fn profile_lifecycle(stack: Stack) {
     };
     let (ok, said) = verify();
     assert!(
-        ok && said.contains("3 entries, chained and whole"),
+        ok && said.contains("6 entries, chained and whole"),
         "{said}"
     );
     sqlx::query("UPDATE access_log SET reason = 'routine check' WHERE seq = 2")
