@@ -3,7 +3,8 @@
 //! stream, OpenAPI 3.1 at `/openapi.json`, rendered at `/docs` by the console's own page.
 //!
 //! Layout: [`config`] (flags and environment), [`auth`] (sign-in and sessions), [`access`]
-//! (roles), [`api`] (reads), [`live`] (Server-Sent Events), [`error`] (the error shape).
+//! (roles), [`api`] (reads), [`live`] (Server-Sent Events), [`error`] (the error shape),
+//! [`uniqueness`] (members' uniqueness keys, computed with other branches' gateways).
 
 pub mod access;
 pub mod anchor;
